@@ -1,0 +1,40 @@
+/** Every error the HTTP edge answers with: a stable code, its status and its message template. */
+export const ERRORS = {
+  BODY_TOO_LARGE: { status: 413, message: (limit: number) => `Request body exceeds the limit of ${limit} bytes` },
+  UNSUPPORTED_ENCODING: { status: 415, message: (encoding: string) => `Unsupported Content-Encoding: ${encoding}` },
+  INVALID_GZIP: { status: 400, message: (detail: string) => `Invalid gzip body: ${detail}` },
+  INVALID_JSON: { status: 400, message: (detail: string) => detail },
+  INVALID_BODY: { status: 400, message: (detail: string) => detail },
+  REQUEST_ABORTED: { status: 400, message: () => 'The request body was not received completely' },
+  METHOD_NOT_ALLOWED: { status: 405, message: (method: string, path: string) => `Method ${method} is not allowed on ${path}` },
+  STORE_UNAVAILABLE: { status: 503, message: () => 'The store is unavailable; retry later' },
+  INTERNAL: { status: 500, message: () => 'Internal server error; the request was not stored' },
+} as const;
+
+/** The code of an error the HTTP edge can answer with. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error that becomes an HTTP answer: `status` and the `errors` list of the body. */
+export class KairosHttpError extends Error {
+  readonly status: number;
+  readonly errors: readonly string[];
+
+  constructor(
+    readonly code: ErrorCode,
+    errors: readonly string[],
+  ) {
+    super(errors[0] ?? code);
+    this.name = 'KairosHttpError';
+    this.status = ERRORS[code].status;
+    this.errors = errors;
+  }
+}
+
+/** Builds the HTTP error of a code from its template's arguments. */
+export function httpError<C extends ErrorCode>(
+  code: C,
+  ...args: Parameters<(typeof ERRORS)[C]['message']>
+): KairosHttpError {
+  const template = ERRORS[code].message as (...a: unknown[]) => string;
+  return new KairosHttpError(code, [template(...args)]);
+}

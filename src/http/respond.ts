@@ -1,0 +1,28 @@
+import type { Context } from 'koa';
+import { httpError, KairosHttpError } from '../errors.js';
+import type { Logger } from '../options.js';
+import { isUnavailable } from '../store/unavailable.js';
+
+/** Answers a failed request: its own status for HTTP errors, 503 for an unavailable store, else 500. */
+export function respondWithError(ctx: Context, error: unknown, logger: Logger): void {
+  let answer: KairosHttpError;
+  if (error instanceof KairosHttpError) {
+    answer = error;
+  } else if (isUnavailable(error)) {
+    logger.warn({ err: error, path: ctx.path }, 'koa-kairosdb: store unavailable');
+    answer = httpError('STORE_UNAVAILABLE');
+    ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfter ?? 1))));
+  } else {
+    logger.error({ err: error, path: ctx.path }, 'koa-kairosdb: request failed');
+    answer = httpError('INTERNAL');
+  }
+  if (answer.status === 413) ctx.set('Connection', 'close');
+  ctx.status = answer.status;
+  ctx.body = { errors: answer.errors };
+}
+
+/** Answers 204 with no body. */
+export function respondNoContent(ctx: Context): void {
+  ctx.status = 204;
+  ctx.body = null;
+}

@@ -1,0 +1,18 @@
+export { kairosdb } from './http/middleware.js';
+export type { KairosdbOptions, Logger } from './options.js';
+export { ERRORS, KairosHttpError, type ErrorCode } from './errors.js';
+export { TypeRegistry } from './types/registry.js';
+export type { Complex } from './types/builtins.js';
+export type { CustomTypeDefinition, StorageKind, StoredValue, ValueType } from './types/value-type.js';
+export type {
+  PointPage,
+  SeriesQuery,
+  SeriesRead,
+  SeriesWrite,
+  Store,
+  StoreCapabilities,
+  TagFilter,
+  Tags,
+} from './store/contract.js';
+export { StoreUnavailableError, isUnavailable } from './store/unavailable.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory.js';

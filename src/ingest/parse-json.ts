@@ -1,0 +1,31 @@
+import { isUtf8 } from 'node:buffer';
+
+/** The parsed body, or the KairosDB-style message saying why it is not JSON. */
+export type ParsedJson = { ok: true; value: unknown } | { ok: false; message: string };
+
+const WHITESPACE = /^[\s\uFEFF]*$/;
+
+/** Parses a request body as UTF-8 JSON; the top level must be an array or an object. */
+export function parseJson(body: Buffer | string): ParsedJson {
+  if (typeof body !== 'string' && !isUtf8(body)) {
+    return { ok: false, message: 'Invalid json. The body is not valid UTF-8.' };
+  }
+  let text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const first = firstSignificant(text);
+  if (first === undefined) return { ok: false, message: 'Invalid json. No content due to end of input.' };
+  if (first !== '[' && first !== '{') return { ok: false, message: 'Invalid start of json.' };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, message: `Invalid json. ${(error as Error).message}` };
+  }
+}
+
+function firstSignificant(text: string): string | undefined {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c !== ' ' && c !== '\n' && c !== '\r' && c !== '\t') return c;
+  }
+  return undefined;
+}

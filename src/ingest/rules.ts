@@ -1,0 +1,37 @@
+import { toFiniteNumber } from '../types/numbers.js';
+
+/** Cassandra's maximum TTL (20 years), the largest `ttl` a request may carry. */
+export const MAX_TTL = 630_720_000;
+
+/** A JSON timestamp (number or numeric string, fraction truncated) as safe-integer ms, else `undefined`. */
+export function toTimestamp(json: unknown): number | undefined {
+  const n = typeof json === 'number' ? json : toFiniteNumber(json);
+  if (n === undefined) return undefined;
+  if (Number.isSafeInteger(n)) return n;
+  const truncated = Math.trunc(n) + 0;
+  return Number.isSafeInteger(truncated) ? truncated : undefined;
+}
+
+/** A request `ttl` as whole seconds in [0, MAX_TTL], else `undefined`. */
+export function toTtl(json: unknown): number | undefined {
+  const n = toFiniteNumber(json);
+  return n !== undefined && Number.isInteger(n) && n >= 0 && n <= MAX_TTL ? n : undefined;
+}
+
+/** A metric name (a non-empty well-formed string, or a number taken as its string form), else `undefined`. */
+export function toMetricName(json: unknown): string | undefined {
+  if (typeof json === 'string') return json !== '' && json.isWellFormed() ? json : undefined;
+  return typeof json === 'number' && Number.isFinite(json) ? String(json) : undefined;
+}
+
+/** A tag value (non-empty well-formed string, number or boolean as its string form), else `undefined`. */
+export function toTagValue(json: unknown): string | undefined {
+  if (typeof json === 'string') return json !== '' && json.isWellFormed() ? json : undefined;
+  if (typeof json === 'number') return Number.isFinite(json) ? String(json) : undefined;
+  return typeof json === 'boolean' ? String(json) : undefined;
+}
+
+/** Whether a value is a JSON object (not null, not an array). */
+export function isObject(json: unknown): json is Record<string, unknown> {
+  return typeof json === 'object' && json !== null && !Array.isArray(json);
+}

@@ -1,0 +1,85 @@
+import { MAX_TTL } from './ingest/rules.js';
+import type { Store } from './store/contract.js';
+import { TypeRegistry } from './types/registry.js';
+
+/** A pino-compatible logger. */
+export interface Logger {
+  error(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  info(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+}
+
+/** Options of {@link kairosdb}. */
+export interface KairosdbOptions {
+  /** Where data points are written and read. */
+  store: Store;
+  /** The value types this mount accepts. @default a registry with long, double, string and complex-number */
+  types?: TypeRegistry;
+  /** Path prefix of every route. @default '/api/v1' */
+  prefix?: string;
+  /** Largest request body on the wire, in bytes. @default 16777216 (16 MiB) */
+  maxBodyBytes?: number;
+  /** Largest body after decompression, in bytes. @default 134217728 (128 MiB) */
+  maxDecompressedBytes?: number;
+  /** Most error messages in one response. @default 100 */
+  maxErrors?: number;
+  /** TTL in seconds of points whose metric has none (or 0); 0 keeps them forever. @default 0 */
+  defaultTtl?: number;
+  /** Receives store failures and other internals never sent to clients. @default a logger that drops everything */
+  logger?: Logger;
+}
+
+/** Options with every default applied. */
+export type ResolvedOptions = Required<KairosdbOptions>;
+
+const silent: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+
+const DEFAULTS = {
+  prefix: '/api/v1',
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxDecompressedBytes: 128 * 1024 * 1024,
+  maxErrors: 100,
+  defaultTtl: 0,
+};
+
+/** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
+export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('kairosdb(options): options must be an object');
+  const resolved: ResolvedOptions = {
+    ...DEFAULTS,
+    types: new TypeRegistry(),
+    logger: silent,
+    ...definedOnly(options),
+  } as ResolvedOptions;
+  const { store, types, prefix, logger } = resolved;
+  if (typeof store !== 'object' || store === null || typeof store.write !== 'function') {
+    throw new TypeError('kairosdb(options): options.store must be a store (an object with write(), read(), ...)');
+  }
+  if (!(types instanceof TypeRegistry)) throw new TypeError('kairosdb(options): options.types must be a TypeRegistry');
+  if (typeof prefix !== 'string' || (prefix !== '' && !/^\/.*[^/]$/.test(prefix))) {
+    throw new TypeError(`kairosdb(options): options.prefix must be '' or start with '/' and not end with '/', got ${JSON.stringify(prefix)}`);
+  }
+  positiveInteger(resolved, 'maxBodyBytes');
+  positiveInteger(resolved, 'maxDecompressedBytes');
+  positiveInteger(resolved, 'maxErrors');
+  const { defaultTtl } = resolved;
+  if (!Number.isInteger(defaultTtl) || defaultTtl < 0 || defaultTtl > MAX_TTL) {
+    throw new TypeError(`kairosdb(options): options.defaultTtl must be an integer between 0 and ${MAX_TTL}`);
+  }
+  for (const level of ['error', 'warn', 'info', 'debug'] as const) {
+    if (typeof logger?.[level] !== 'function') throw new TypeError(`kairosdb(options): options.logger.${level} must be a function`);
+  }
+  return resolved;
+}
+
+function positiveInteger(options: ResolvedOptions, name: 'maxBodyBytes' | 'maxDecompressedBytes' | 'maxErrors'): void {
+  const value = options[name];
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`kairosdb(options): options.${name} must be a positive integer, got ${String(value)}`);
+  }
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

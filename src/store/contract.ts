@@ -1,0 +1,74 @@
+import type { StorageKind, StoredValue } from '../types/value-type.js';
+
+/** Tags of a series: sorted by name, in an object without a prototype. */
+export type Tags = Readonly<Record<string, string>>;
+
+/** The points of one series in one request, resolved and ready to store. */
+export interface SeriesWrite {
+  readonly metric: string;
+  readonly tags: Tags;
+  /** Canonical value type name. */
+  readonly type: string;
+  /** How the values are kept (from the value type). */
+  readonly storage: StorageKind;
+  /** Seconds to keep the points; 0 keeps them forever. */
+  readonly ttl: number;
+  /** Milliseconds since epoch, unique within the series. */
+  readonly timestamps: readonly number[];
+  /** Stored values, one per timestamp. */
+  readonly values: readonly StoredValue[];
+}
+
+/** A tag filter: every named tag must have one of the listed values. */
+export type TagFilter = Readonly<Record<string, readonly string[]>>;
+
+/** What a read or delete selects. */
+export interface SeriesQuery {
+  readonly metric: string;
+  /** Inclusive start, ms. @default -Infinity */
+  readonly start?: number;
+  /** Inclusive end, ms. @default Infinity */
+  readonly end?: number;
+  readonly tags?: TagFilter;
+}
+
+/** A page of points of one series, in ascending time order. */
+export interface PointPage {
+  readonly timestamps: readonly number[];
+  readonly values: readonly StoredValue[];
+}
+
+/** One series found by a read; its points are fetched when iterated. */
+export interface SeriesRead {
+  readonly metric: string;
+  readonly tags: Tags;
+  readonly type: string;
+  readonly storage: StorageKind;
+  /** The series' points in the query's time range, ascending, page by page. */
+  points(): AsyncIterable<PointPage>;
+}
+
+/** What a store can do, for callers and the conformance suite. */
+export interface StoreCapabilities {
+  /** Points expire after their TTL. */
+  readonly ttl: boolean;
+  /** Data survives a restart of the process. */
+  readonly persistent: boolean;
+}
+
+/** The contract every store keeps. A failed call rejects; an error with `unavailable: true` means "retry later". */
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+  /** Stores every series of one request; resolves only once all of it is stored. */
+  write(series: readonly SeriesWrite[]): Promise<void>;
+  /** The series of a metric that match the tag filter and have points in the range. */
+  read(query: SeriesQuery): AsyncIterable<SeriesRead>;
+  /** Metric names, sorted, optionally only those starting with `prefix`. */
+  metricNames(prefix?: string): Promise<string[]>;
+  /** Deletes the selected points; without start, end and tags the whole metric. */
+  delete(query: SeriesQuery): Promise<void>;
+  /** Resolves when the store answers (health checks). */
+  ping(): Promise<void>;
+  /** Releases resources; waits for writes in flight. */
+  close(): Promise<void>;
+}

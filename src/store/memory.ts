@@ -1,0 +1,134 @@
+import type { StorageKind, StoredValue } from '../types/value-type.js';
+import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from './contract.js';
+import { matchesTags, seriesKey } from './series-key.js';
+
+interface StoredPoint {
+  value: StoredValue;
+  /** ms since epoch, or Infinity. */
+  expires: number;
+}
+
+interface MemorySeries {
+  metric: string;
+  tags: Tags;
+  type: string;
+  storage: StorageKind;
+  points: Map<number, StoredPoint>;
+}
+
+/** Options of {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Current time in ms, for TTL expiry. @default Date.now */
+  clock?: () => number;
+}
+
+/**
+ * A store that keeps everything in process memory; for tests and demos.
+ * @example
+ * app.use(kairosdb({ store: new MemoryStore() }));
+ */
+export class MemoryStore implements Store {
+  readonly capabilities: StoreCapabilities = { ttl: true, persistent: false };
+  readonly #series = new Map<string, MemorySeries>();
+  readonly #clock: () => number;
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  async write(series: readonly SeriesWrite[]): Promise<void> {
+    this.#assertOpen();
+    const now = this.#clock();
+    for (const s of series) {
+      const key = seriesKey(s.metric, s.type, s.tags);
+      let entry = this.#series.get(key);
+      if (!entry) {
+        entry = { metric: s.metric, tags: s.tags, type: s.type, storage: s.storage, points: new Map() };
+        this.#series.set(key, entry);
+      }
+      const expires = s.ttl > 0 ? now + s.ttl * 1000 : Infinity;
+      for (let i = 0; i < s.timestamps.length; i++) {
+        entry.points.set(s.timestamps[i] as number, { value: s.values[i] as StoredValue, expires });
+      }
+    }
+  }
+
+  async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
+    this.#assertOpen();
+    for (const entry of this.#select(query)) {
+      const page = this.#page(entry, query);
+      if (page.timestamps.length === 0) continue;
+      yield {
+        metric: entry.metric,
+        tags: entry.tags,
+        type: entry.type,
+        storage: entry.storage,
+        points: async function* () {
+          yield page;
+        },
+      };
+    }
+  }
+
+  async metricNames(prefix = ''): Promise<string[]> {
+    this.#assertOpen();
+    const names = new Set<string>();
+    const now = this.#clock();
+    for (const entry of this.#series.values()) {
+      if (!entry.metric.startsWith(prefix) || names.has(entry.metric)) continue;
+      for (const p of entry.points.values()) {
+        if (p.expires > now) {
+          names.add(entry.metric);
+          break;
+        }
+      }
+    }
+    return [...names].sort();
+  }
+
+  async delete(query: SeriesQuery): Promise<void> {
+    this.#assertOpen();
+    const start = query.start ?? -Infinity;
+    const end = query.end ?? Infinity;
+    for (const [key, entry] of [...this.#series]) {
+      if (entry.metric !== query.metric || !matchesTags(entry.tags, query.tags)) continue;
+      for (const ts of [...entry.points.keys()]) if (ts >= start && ts <= end) entry.points.delete(ts);
+      if (entry.points.size === 0) this.#series.delete(key);
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  *#select(query: SeriesQuery): Iterable<MemorySeries> {
+    for (const entry of this.#series.values()) {
+      if (entry.metric === query.metric && matchesTags(entry.tags, query.tags)) yield entry;
+    }
+  }
+
+  #page(entry: MemorySeries, query: SeriesQuery): PointPage {
+    const start = query.start ?? -Infinity;
+    const end = query.end ?? Infinity;
+    const now = this.#clock();
+    const timestamps = [...entry.points.keys()].filter((ts) => ts >= start && ts <= end).sort((a, b) => a - b);
+    const kept: number[] = [];
+    const values: StoredValue[] = [];
+    for (const ts of timestamps) {
+      const p = entry.points.get(ts) as StoredPoint;
+      if (p.expires <= now) continue;
+      kept.push(ts);
+      values.push(p.value);
+    }
+    return { timestamps: kept, values };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('MemoryStore is closed');
+  }
+}

@@ -1,0 +1,104 @@
+import { boolean, coerce, number, refine, string, type, union } from 'superstruct';
+import { isNumericString, toFiniteNumber, toSafeInteger } from './numbers.js';
+import type { StoredValue, ValueType } from './value-type.js';
+
+const SafeInteger = refine(number(), 'safe integer', (n) => Number.isSafeInteger(n));
+const FiniteNumber = refine(number(), 'finite number', (n) => Number.isFinite(n));
+
+const LongStruct = coerce(SafeInteger, string(), (s) =>
+  isNumericString(s) && !s.includes('.') ? Number(s) : s,
+);
+const DoubleStruct = coerce(FiniteNumber, string(), (s) => (isNumericString(s) ? Number(s) : s));
+const StringStruct = coerce(
+  refine(string(), 'well-formed', (s) => s.isWellFormed()),
+  union([number(), boolean()]),
+  (v) => String(v),
+);
+const ComplexStruct = type({ real: DoubleStruct, imaginary: DoubleStruct });
+
+/** A complex number as the built-in `complex-number` type reads and prints it. */
+export interface Complex {
+  real: number;
+  imaginary: number;
+}
+
+const identity = <T>(v: T): T => v;
+
+/** Built-in `long`: a safe integer (±(2^53−1)), or an integer numeric string. */
+export const longType: ValueType<number> = {
+  name: 'long',
+  group: 'number',
+  storage: 'long',
+  struct: LongStruct,
+  parse: toSafeInteger,
+  encode: identity,
+  decode: (stored: StoredValue) => stored as number,
+  toJSON: identity,
+};
+
+/** Built-in `double`: a finite number, or a numeric string. */
+export const doubleType: ValueType<number> = {
+  name: 'double',
+  group: 'number',
+  storage: 'double',
+  struct: DoubleStruct,
+  parse: toFiniteNumber,
+  encode: identity,
+  decode: (stored: StoredValue) => stored as number,
+  toJSON: identity,
+};
+
+/** Built-in `string`: any string; numbers and booleans are taken as their string form. */
+export const stringType: ValueType<string> = {
+  name: 'string',
+  group: 'text',
+  storage: 'string',
+  struct: StringStruct,
+  parse: (json) =>
+    typeof json === 'string'
+      ? json.isWellFormed()
+        ? json
+        : undefined
+      : typeof json === 'number' || typeof json === 'boolean'
+        ? String(json)
+        : undefined,
+  encode: identity,
+  decode: (stored: StoredValue) => stored as string,
+  toJSON: identity,
+};
+
+/** Built-in `complex-number` (alias `complex`): `{real, imaginary}`, stored as two big-endian doubles. */
+export const complexType: ValueType<Complex> = {
+  name: 'complex-number',
+  group: 'complex',
+  storage: 'bytes',
+  struct: ComplexStruct,
+  parse: (json) => {
+    if (typeof json !== 'object' || json === null) return undefined;
+    const { real, imaginary } = json as Record<string, unknown>;
+    const re = toFiniteNumber(real);
+    const im = toFiniteNumber(imaginary);
+    return re === undefined || im === undefined ? undefined : { real: re, imaginary: im };
+  },
+  encode: ({ real, imaginary }) => {
+    const bytes = new Uint8Array(16);
+    const view = new DataView(bytes.buffer);
+    view.setFloat64(0, real);
+    view.setFloat64(8, imaginary);
+    return bytes;
+  },
+  decode: (stored) => {
+    const bytes = stored as Uint8Array;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { real: view.getFloat64(0), imaginary: view.getFloat64(8) };
+  },
+  toJSON: identity,
+};
+
+/** The built-in types as the registry holds them. */
+export const builtin = {
+  long: longType as ValueType,
+  double: doubleType as ValueType,
+  string: stringType as ValueType,
+  complex: complexType as ValueType,
+};

@@ -1,0 +1,26 @@
+const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Whether a string is a decimal number literal such as `"12"`, `"-5"`, `"+5"`, `"12.5"` or `".5"`. */
+export function isNumericString(text: string): boolean {
+  return NUMERIC.test(text);
+}
+
+/** A JSON number or numeric string as a finite number, else `undefined`. */
+export function toFiniteNumber(json: unknown): number | undefined {
+  if (typeof json === 'number') return Number.isFinite(json) ? json : undefined;
+  if (typeof json === 'string' && isNumericString(json)) {
+    const n = Number(json);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/** A JSON number or integer numeric string as a safe integer, else `undefined`. */
+export function toSafeInteger(json: unknown): number | undefined {
+  if (typeof json === 'number') return Number.isSafeInteger(json) ? json : undefined;
+  if (typeof json === 'string' && isNumericString(json) && !json.includes('.')) {
+    const n = Number(json);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
