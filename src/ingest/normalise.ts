@@ -145,12 +145,13 @@ function readTags(json: unknown): { tags: Tags; key: string } | undefined {
 
 const { long, double, string } = builtin;
 
-/** The type of a value without an explicit type: long, double or string; `undefined` if none fits. */
+/** The type of a value without an explicit type: long, double or string; `undefined` if none fits (`""`, objects). */
 function inferType(value: unknown): ValueType | undefined {
   switch (typeof value) {
     case 'number':
       return Number.isInteger(value) ? long : double;
     case 'string':
+      if (value === '') return undefined;
       if (!isNumericString(value)) return string;
       return value.includes('.') ? double : long;
     case 'boolean':

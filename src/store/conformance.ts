@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { StorageKind, StoredValue } from '../types/value-type.js';
+import type { SeriesQuery, SeriesWrite, Store } from './contract.js';
+
+/** How the conformance suite gets a store to test. */
+export interface ConformanceTarget {
+  /** A fresh, empty store. */
+  create(): Promise<Store>;
+  /** Moves the store's clock forward (stores with an injected clock); without it the suite waits. */
+  advance?(ms: number): void;
+}
+
+/** A series as the suite writes it: tags in any order, values as stored. */
+export function series(
+  metric: string,
+  tags: Record<string, string>,
+  points: [number, StoredValue][],
+  options: { type?: string; storage?: StorageKind; ttl?: number } = {},
+): SeriesWrite {
+  const sorted: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(tags).sort()) sorted[name] = tags[name] as string;
+  const storage = options.storage ?? 'long';
+  return {
+    metric,
+    tags: sorted,
+    type: options.type ?? storage,
+    storage,
+    ttl: options.ttl ?? 0,
+    timestamps: points.map((p) => p[0]),
+    values: points.map((p) => p[1]),
+  };
+}
+
+/** Everything a store returns for a query, as plain data sorted by tags and type. */
+export async function readAll(store: Store, query: SeriesQuery) {
+  const out: { tags: Record<string, string>; type: string; storage: StorageKind; points: [number, StoredValue][] }[] = [];
+  for await (const s of store.read(query)) {
+    const points: [number, StoredValue][] = [];
+    for await (const page of s.points()) {
+      page.timestamps.forEach((ts, i) => points.push([ts, page.values[i] as StoredValue]));
+    }
+    out.push({ tags: { ...s.tags }, type: s.type, storage: s.storage, points });
+  }
+  return out.sort((a, b) => (JSON.stringify([a.tags, a.type]) < JSON.stringify([b.tags, b.type]) ? -1 : 1));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The shared store conformance suite (node:test): every store must pass it.
+ * @example
+ * storeConformanceSuite('MemoryStore', { create: async () => new MemoryStore() });
+ */
+export function storeConformanceSuite(name: string, target: ConformanceTarget): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: Store;
+    let n = 0;
+    const metric = () => `conformance.metric.${++n}`;
+    before(async () => {
+      store = await target.create();
+    });
+    after(async () => {
+      await store.close();
+    });
+
+    it('reads back what it wrote, in time order', async () => {
+      const m = metric();
+      await store.write([series(m, { host: 'a' }, [[30, 3], [10, 1], [20, 2]])]);
+      assert.deepEqual(await readAll(store, { metric: m }), [
+        { tags: { host: 'a' }, type: 'long', storage: 'long', points: [[10, 1], [20, 2], [30, 3]] },
+      ]);
+    });
+
+    it('keeps every storage kind exactly', async () => {
+      const m = metric();
+      const bytes = Uint8Array.from([0, 1, 2, 254, 255]);
+      await store.write([
+        series(m, { k: 'long' }, [[1, Number.MAX_SAFE_INTEGER], [2, -Number.MAX_SAFE_INTEGER], [3, 0]]),
+        series(m, { k: 'double' }, [[1, 0.1], [2, -1e300], [3, 5e-324]], { storage: 'double' }),
+        series(m, { k: 'string' }, [[1, ''], [2, 'héllo 世界 🎉'], [3, 'a\u0000b']], { storage: 'string' }),
+        series(m, { k: 'bytes' }, [[1, bytes]], { storage: 'bytes', type: 'complex-number' }),
+      ]);
+      const got = await readAll(store, { metric: m });
+      assert.deepEqual(
+        got.map((s) => [s.tags.k, s.type, s.storage]),
+        [['bytes', 'complex-number', 'bytes'], ['double', 'double', 'double'], ['long', 'long', 'long'], ['string', 'string', 'string']],
+      );
+      assert.deepEqual(got[1]?.points, [[1, 0.1], [2, -1e300], [3, 5e-324]]);
+      assert.deepEqual(got[2]?.points, [[1, Number.MAX_SAFE_INTEGER], [2, -Number.MAX_SAFE_INTEGER], [3, 0]]);
+      assert.deepEqual(got[3]?.points, [[1, ''], [2, 'héllo 世界 🎉'], [3, 'a\u0000b']]);
+      assert.deepEqual([...((got[0]?.points[0]?.[1] as Uint8Array) ?? [])], [...bytes]);
+    });
+
+    it('replaces a point written again with the same series, type and timestamp', async () => {
+      const m = metric();
+      await store.write([series(m, { h: 'a' }, [[1, 1], [2, 2]])]);
+      await store.write([series(m, { h: 'a' }, [[2, 20], [3, 30]])]);
+      assert.deepEqual((await readAll(store, { metric: m }))[0]?.points, [[1, 1], [2, 20], [3, 30]]);
+    });
+
+    it('keeps points of different types at one timestamp apart', async () => {
+      const m = metric();
+      await store.write([
+        series(m, { h: 'a' }, [[5, 1]]),
+        series(m, { h: 'a' }, [[5, 'one']], { storage: 'string' }),
+      ]);
+      const got = await readAll(store, { metric: m });
+      assert.deepEqual(got.map((s) => [s.type, s.points]), [['long', [[5, 1]]], ['string', [[5, 'one']]]]);
+    });
+
+    it('treats tags as a set and __proto__ or constructor as ordinary tag names', async () => {
+      const m = metric();
+      const tags: Record<string, string> = Object.create(null);
+      tags['__proto__'] = 'p';
+      tags['constructor'] = 'c';
+      tags['z'] = 'z';
+      await store.write([series(m, tags, [[1, 1]])]);
+      const got = await readAll(store, { metric: m, tags: JSON.parse('{"__proto__":["p"]}') });
+      assert.equal(got.length, 1);
+      assert.deepEqual(Object.entries(got[0]?.tags ?? {}), [['__proto__', 'p'], ['constructor', 'c'], ['z', 'z']]);
+      assert.equal(Object.getPrototypeOf({}), Object.prototype);
+    });
+
+    it('filters by tags: values of one tag are OR, several tags are AND', async () => {
+      const m = metric();
+      await store.write([
+        series(m, { host: 'a', dc: '1' }, [[1, 1]]),
+        series(m, { host: 'b', dc: '1' }, [[1, 2]]),
+        series(m, { host: 'c', dc: '2' }, [[1, 3]]),
+        series(m, { dc: '1' }, [[1, 4]]),
+      ]);
+      const hosts = async (tags: Record<string, string[]>) =>
+        (await readAll(store, { metric: m, tags })).map((s) => s.tags.host ?? '-').sort();
+      assert.deepEqual(await hosts({ host: ['a', 'b'] }), ['a', 'b']);
+      assert.deepEqual(await hosts({ host: ['a', 'c'], dc: ['1'] }), ['a']);
+      assert.deepEqual(await hosts({ dc: ['1'] }), ['-', 'a', 'b']);
+      assert.deepEqual(await hosts({ host: ['x'] }), []);
+      assert.deepEqual(await hosts({}), ['-', 'a', 'b', 'c']);
+    });
+
+    it('reads an inclusive time range, negative and zero timestamps included', async () => {
+      const m = metric();
+      await store.write([series(m, { h: 'a' }, [[-5, 1], [0, 2], [5, 3], [10, 4]])]);
+      const got = await readAll(store, { metric: m, start: -5, end: 5 });
+      assert.deepEqual(got[0]?.points, [[-5, 1], [0, 2], [5, 3]]);
+      assert.deepEqual(await readAll(store, { metric: m, start: 11, end: 20 }), []);
+    });
+
+    it('writes and reads 10,000 points of one series in one request', async () => {
+      const m = metric();
+      const points: [number, number][] = Array.from({ length: 10_000 }, (_, i) => [1_700_000_000_000 + i * 1000, i]);
+      await store.write([series(m, { h: 'a' }, points)]);
+      assert.deepEqual((await readAll(store, { metric: m }))[0]?.points, points);
+    });
+
+    it('lists metric names sorted, optionally by prefix', async () => {
+      const names = ['names.b', 'names.a', 'names.c.x'];
+      for (const name of names) await store.write([series(name, { h: 'a' }, [[1, 1]])]);
+      const listed = await store.metricNames('names.');
+      assert.deepEqual(listed, ['names.a', 'names.b', 'names.c.x']);
+      assert.deepEqual(await store.metricNames('names.c'), ['names.c.x']);
+      assert.ok((await store.metricNames()).includes('names.a'));
+    });
+
+    it('deletes a time range of selected series, and whole metrics', async () => {
+      const m = metric();
+      await store.write([
+        series(m, { h: 'a' }, [[1, 1], [2, 2], [3, 3]]),
+        series(m, { h: 'b' }, [[1, 1], [2, 2], [3, 3]]),
+      ]);
+      await store.delete({ metric: m, start: 2, end: 3, tags: { h: ['a'] } });
+      const got = await readAll(store, { metric: m });
+      assert.deepEqual(got.map((s) => s.points), [[[1, 1]], [[1, 1], [2, 2], [3, 3]]]);
+      await store.delete({ metric: m });
+      assert.deepEqual(await readAll(store, { metric: m }), []);
+      assert.ok(!(await store.metricNames(m)).includes(m));
+    });
+
+    it('accepts an empty write and answers ping', async () => {
+      await store.write([]);
+      await store.ping();
+    });
+
+    it('expires points after their TTL when it supports TTL', async (t) => {
+      if (!store.capabilities.ttl) return t.skip('the store does not support TTL');
+      const m = metric();
+      await store.write([series(m, { h: 'a' }, [[1, 1]], { ttl: 1 }), series(m, { h: 'b' }, [[1, 2]])]);
+      assert.equal((await readAll(store, { metric: m })).length, 2);
+      if (target.advance) target.advance(1500);
+      else await sleep(2500);
+      assert.deepEqual((await readAll(store, { metric: m })).map((s) => s.tags.h), ['b']);
+    });
+  });
+}
