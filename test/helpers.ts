@@ -23,7 +23,9 @@ export function mount(Koa: KoaClass, options: Partial<KairosdbOptions> = {}) {
     store,
     post: (body: unknown, headers: Record<string, string> = {}) => {
       const req = request(server).post('/api/v1/datapoints').set(headers);
-      return typeof body === 'string' || Buffer.isBuffer(body) ? req.send(body) : req.send(body as object);
+      return typeof body === 'string' || Buffer.isBuffer(body)
+        ? req.serialize((raw: unknown) => raw as string).send(body as string)
+        : req.send(body as object);
     },
     read: (metric: string) => readAll(store, { metric }),
   };
