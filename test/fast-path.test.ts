@@ -5,7 +5,7 @@ import { is } from 'superstruct';
 import { normalise } from '../src/ingest/normalise.js';
 import { bodySchema } from '../src/ingest/schema.js';
 import { TypeRegistry } from '../src/index.js';
-import { geoPoint } from './geo-point.js';
+import { geoPoint } from '../example-app/geo-point.js';
 
 const types = new TypeRegistry();
 types.register(geoPoint);

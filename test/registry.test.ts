@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kairosdb, MemoryStore, TypeRegistry } from '../src/index.js';
-import { geoPoint } from './geo-point.js';
+import { geoPoint } from '../example-app/geo-point.js';
 import { KOAS, mount } from './helpers.js';
 
 describe('TypeRegistry', () => {

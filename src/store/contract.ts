@@ -67,6 +67,8 @@ export interface Store {
   metricNames(prefix?: string): Promise<string[]>;
   /** Deletes the selected points; without start, end and tags the whole metric. */
   delete(query: SeriesQuery): Promise<void>;
+  /** Optional: how many series and live points are stored. */
+  stats?(): Promise<{ series: number; points: number }>;
   /** Resolves when the store answers (health checks). */
   ping(): Promise<void>;
   /** Releases resources; waits for writes in flight. */

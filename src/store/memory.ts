@@ -1,6 +1,7 @@
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from './contract.js';
 import { matchesTags, seriesKey } from './series-key.js';
+import { StoreUnavailableError } from './unavailable.js';
 
 interface StoredPoint {
   value: StoredValue;
@@ -98,6 +99,13 @@ export class MemoryStore implements Store {
     }
   }
 
+  async stats(): Promise<{ series: number; points: number }> {
+    const now = this.#clock();
+    let points = 0;
+    for (const entry of this.#series.values()) for (const p of entry.points.values()) if (p.expires > now) points++;
+    return { series: this.#series.size, points };
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
   }
@@ -129,6 +137,6 @@ export class MemoryStore implements Store {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new Error('MemoryStore is closed');
+    if (this.#closed) throw new StoreUnavailableError('MemoryStore is closed');
   }
 }

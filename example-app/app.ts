@@ -1,0 +1,47 @@
+import Koa from 'koa';
+import { kairosdb, TypeRegistry, type Logger, type Store } from '../src/index.js';
+import { geoPoint } from './geo-point.js';
+
+/** The example application: its own routes, the middleware under /api/v1, one custom value type. */
+export function createApp(store: Store, storeName: string, logger: Logger): Koa {
+  const types = new TypeRegistry();
+  types.register(geoPoint);
+  const app = new Koa();
+  app.use(async (ctx, next) => {
+    const started = performance.now();
+    await next();
+    logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: performance.now() - started }, 'request');
+  });
+  app.use(kairosdb({ store, types, logger }));
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'GET') return next();
+    if (ctx.path === '/healthz') {
+      await store.ping();
+      ctx.body = { status: 'ok', store: storeName };
+    } else if (ctx.path === '/') {
+      const stats = (await store.stats?.()) ?? { series: NaN, points: NaN };
+      ctx.type = 'html';
+      ctx.body = landingPage(storeName, stats);
+    } else {
+      await next();
+    }
+  });
+  return app;
+}
+
+function landingPage(store: string, stats: { series: number; points: number }): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>koa-kairosdb example</title>
+<meta http-equiv="refresh" content="5"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 2em auto">
+<h1>koa-kairosdb example server</h1>
+<p>KairosDB's REST API is mounted at <code>/api/v1</code>, stored in <strong>${store}</strong>.</p>
+<ul>
+  <li><code>POST /api/v1/datapoints</code> — add data points (JSON or gzip)</li>
+  <li><code>GET /healthz</code> — this application's own health route</li>
+</ul>
+<p>Stored now: <strong>${stats.series}</strong> series, <strong>${stats.points}</strong> points (refreshes every 5 s).</p>
+<p>Custom value type registered by this app: <code>geo-point</code> <code>{"lat": -90…90, "lon": -180…180}</code>.</p>
+</body></html>
+`;
+}

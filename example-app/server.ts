@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pino } from 'pino';
+import { MemoryStore, type Store } from '../src/index.js';
+import { createApp } from './app.js';
+
+const env = process.env;
+const port = Number(env.PORT ?? 8080);
+const storeName = env.STORE ?? 'sqlite';
+const logger = pino({ level: env.LOG_LEVEL ?? 'info' });
+
+async function openStore(): Promise<Store> {
+  if (storeName === 'memory') return new MemoryStore();
+  if (storeName === 'sqlite') {
+    const path = env.SQLITE_PATH ?? './data/metrics.db';
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const { SqliteStore } = await import('../src/sqlite.js');
+    return new SqliteStore({ path });
+  }
+  if (storeName === 'cassandra') {
+    throw new Error('STORE=cassandra: the Cassandra store is not available in this version yet; use STORE=sqlite or STORE=memory');
+  }
+  throw new Error(`STORE=${storeName} is not one of sqlite, memory, cassandra`);
+}
+
+async function main(): Promise<void> {
+  const store = await openStore();
+  const described = storeName === 'sqlite' ? `sqlite (${env.SQLITE_PATH ?? './data/metrics.db'})` : storeName;
+  const app = createApp(store, described, logger);
+  const server = app.listen(port, () => {
+    const address = server.address();
+    const actual = typeof address === 'object' && address ? address.port : port;
+    process.stdout.write(
+      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: POST /api/v1/datapoints, GET /, GET /healthz\n`,
+    );
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: finishing requests in flight, then closing the store`);
+    server.close(async () => {
+      await store.close();
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, (error as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,247 @@
+import Database from 'better-sqlite3';
+import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store/contract.js';
+import { matchesTags } from '../store/series-key.js';
+import { StoreUnavailableError } from '../store/unavailable.js';
+import type { StorageKind, StoredValue } from '../types/value-type.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file, created if missing; `:memory:` keeps everything in memory. @default ':memory:' */
+  path?: string;
+  /** How often expired points are deleted, in ms; 0 never. @default 60000 */
+  purgeIntervalMs?: number;
+  /** Points read per page. @default 10000 */
+  pageSize?: number;
+  /** Current time in ms, for TTL expiry. @default Date.now */
+  clock?: () => number;
+}
+
+interface SeriesRow {
+  id: number;
+  metric: string;
+  type: string;
+  storage: StorageKind;
+  tags: string;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    metric TEXT NOT NULL,
+    type TEXT NOT NULL,
+    storage TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    UNIQUE (metric, type, tags)
+  );
+  CREATE TABLE IF NOT EXISTS points (
+    series_id INTEGER NOT NULL REFERENCES series (id),
+    ts INTEGER NOT NULL,
+    value BLOB,
+    expires INTEGER,
+    PRIMARY KEY (series_id, ts)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS points_expires ON points (expires) WHERE expires IS NOT NULL;
+`;
+
+/**
+ * A store in one SQLite file (better-sqlite3, WAL): one transaction per request, TTL by expiry column.
+ * @example
+ * import { SqliteStore } from 'koa-kairosdb/sqlite';
+ * app.use(kairosdb({ store: new SqliteStore({ path: './data/metrics.db' }) }));
+ */
+export class SqliteStore implements Store {
+  readonly capabilities: StoreCapabilities;
+  readonly #db: Database.Database;
+  readonly #clock: () => number;
+  readonly #pageSize: number;
+  readonly #ids = new Map<string, number>();
+  readonly #purge: NodeJS.Timeout | undefined;
+  readonly #sql;
+  readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
+
+  constructor(options: SqliteStoreOptions = {}) {
+    const path = options.path ?? ':memory:';
+    this.#clock = options.clock ?? Date.now;
+    this.#pageSize = options.pageSize ?? 10_000;
+    this.capabilities = { ttl: true, persistent: path !== ':memory:' && path !== '' };
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(SCHEMA);
+    const db = this.#db;
+    this.#sql = {
+      insertSeries: db.prepare('INSERT INTO series (metric, type, storage, tags) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      seriesId: db.prepare<[string, string, string], { id: number }>('SELECT id FROM series WHERE metric = ? AND type = ? AND tags = ?'),
+      upsert: db.prepare('INSERT OR REPLACE INTO points (series_id, ts, value, expires) VALUES (?, ?, ?, ?)'),
+      seriesOf: db.prepare<[string], SeriesRow>('SELECT id, metric, type, storage, tags FROM series WHERE metric = ?'),
+      page: db.prepare<[number, number, number, number, number], { ts: number; value: unknown }>(
+        'SELECT ts, value FROM points WHERE series_id = ? AND ts >= ? AND ts <= ? AND (expires IS NULL OR expires > ?) ORDER BY ts LIMIT ?',
+      ),
+      metricNames: db.prepare<[number], { metric: string }>(
+        'SELECT DISTINCT metric FROM series s WHERE EXISTS (SELECT 1 FROM points p WHERE p.series_id = s.id AND (p.expires IS NULL OR p.expires > ?)) ORDER BY metric',
+      ),
+      deleteRange: db.prepare('DELETE FROM points WHERE series_id = ? AND ts >= ? AND ts <= ?'),
+      deleteAllPoints: db.prepare('DELETE FROM points WHERE series_id = ?'),
+      deleteSeries: db.prepare('DELETE FROM series WHERE id = ?'),
+      purge: db.prepare('DELETE FROM points WHERE expires IS NOT NULL AND expires <= ?'),
+      ping: db.prepare('SELECT 1'),
+      stats: db.prepare<[number], { series: number; points: number }>(
+        'SELECT (SELECT count(*) FROM series) AS series, (SELECT count(*) FROM points WHERE expires IS NULL OR expires > ?) AS points',
+      ),
+    };
+    this.#writeAll = db.transaction((series: readonly SeriesWrite[], now: number) => {
+      for (const s of series) this.#writeSeries(s, now);
+    });
+    const every = options.purgeIntervalMs ?? 60_000;
+    if (every > 0) {
+      this.#purge = setInterval(() => this.purgeExpired(), every);
+      this.#purge.unref();
+    }
+  }
+
+  async write(series: readonly SeriesWrite[]): Promise<void> {
+    this.#assertOpen();
+    this.#guard(() => this.#writeAll(series, this.#clock()));
+  }
+
+  async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
+    this.#assertOpen();
+    const start = query.start ?? Number.MIN_SAFE_INTEGER;
+    const end = query.end ?? Number.MAX_SAFE_INTEGER;
+    for (const row of this.#select(query)) {
+      const first = this.#page(row, start, end, this.#clock());
+      if (first.timestamps.length === 0) continue;
+      const self = this;
+      yield {
+        metric: row.metric,
+        tags: parseTags(row.tags),
+        type: row.type,
+        storage: row.storage,
+        async *points() {
+          const now = self.#clock();
+          let page = first;
+          while (page.timestamps.length > 0) {
+            yield page;
+            if (page.timestamps.length < self.#pageSize) return;
+            page = self.#page(row, (page.timestamps.at(-1) as number) + 1, end, now);
+          }
+        },
+      };
+    }
+  }
+
+  async metricNames(prefix = ''): Promise<string[]> {
+    this.#assertOpen();
+    return this.#sql.metricNames.all(this.#clock()).map((r) => r.metric).filter((m) => m.startsWith(prefix));
+  }
+
+  async delete(query: SeriesQuery): Promise<void> {
+    this.#assertOpen();
+    const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
+    const start = query.start ?? Number.MIN_SAFE_INTEGER;
+    const end = query.end ?? Number.MAX_SAFE_INTEGER;
+    this.#guard(() =>
+      this.#db.transaction(() => {
+        for (const row of this.#select(query)) {
+          if (whole) {
+            this.#sql.deleteAllPoints.run(row.id);
+            this.#sql.deleteSeries.run(row.id);
+          } else {
+            this.#sql.deleteRange.run(row.id, start, end);
+          }
+        }
+      })(),
+    );
+    if (whole) this.#ids.clear();
+  }
+
+  /** Deletes expired points now (also done every `purgeIntervalMs`); returns how many. */
+  purgeExpired(): number {
+    if (!this.#db.open) return 0;
+    return this.#sql.purge.run(this.#clock()).changes;
+  }
+
+  async stats(): Promise<{ series: number; points: number }> {
+    this.#assertOpen();
+    return this.#sql.stats.get(this.#clock()) as { series: number; points: number };
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    this.#sql.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.#purge) clearInterval(this.#purge);
+    if (this.#db.open) this.#db.close();
+  }
+
+  #writeSeries(s: SeriesWrite, now: number): void {
+    const tags = JSON.stringify(Object.entries(s.tags));
+    const key = `${s.type}\u0000${s.metric}\u0000${tags}`;
+    let id = this.#ids.get(key);
+    if (id === undefined) {
+      this.#sql.insertSeries.run(s.metric, s.type, s.storage, tags);
+      id = (this.#sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
+      this.#ids.set(key, id);
+    }
+    const expires = s.ttl > 0 ? now + s.ttl * 1000 : null;
+    const { timestamps, values } = s;
+    const upsert = this.#sql.upsert;
+    for (let i = 0; i < timestamps.length; i++) upsert.run(id, timestamps[i], toSqlite(values[i] as StoredValue), expires);
+  }
+
+  *#select(query: SeriesQuery): Iterable<SeriesRow> {
+    for (const row of this.#sql.seriesOf.all(query.metric)) {
+      if (matchesTags(parseTags(row.tags), query.tags)) yield row;
+    }
+  }
+
+  #page(row: SeriesRow, start: number, end: number, now: number): PointPage {
+    const rows = this.#sql.page.all(row.id, start, end, now, this.#pageSize);
+    const timestamps = new Array<number>(rows.length);
+    const values = new Array<StoredValue>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as { ts: number; value: unknown };
+      timestamps[i] = r.ts;
+      values[i] = fromSqlite(r.value, row.storage);
+    }
+    return { timestamps, values };
+  }
+
+  #guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === 'SQLITE_FULL') {
+        throw new StoreUnavailableError(`SQLite is busy (${code})`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #assertOpen(): void {
+    if (!this.#db.open) throw new StoreUnavailableError('SqliteStore is closed');
+  }
+}
+
+function parseTags(json: string): Tags {
+  const tags: Record<string, string> = Object.create(null);
+  for (const [name, value] of JSON.parse(json) as [string, string][]) tags[name] = value;
+  return tags;
+}
+
+function toSqlite(value: StoredValue): number | string | Buffer {
+  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
+}
+
+function fromSqlite(value: unknown, storage: StorageKind): StoredValue {
+  if (storage === 'bytes') {
+    const buffer = value as Buffer;
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  if (storage === 'string') return value as string;
+  return Number(value);
+}

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { storeConformanceSuite, readAll, series } from '../src/store/conformance.js';
+import { SqliteStore } from '../src/sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'koa-kairosdb-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let now = 1_700_000_000_000;
+const clock = () => now;
+const advance = (ms: number) => {
+  now += ms;
+};
+let files = 0;
+storeConformanceSuite('SqliteStore (file)', { create: async () => new SqliteStore({ path: join(dir, `c${++files}.db`), clock }), advance });
+storeConformanceSuite('SqliteStore (:memory:)', { create: async () => new SqliteStore({ clock }), advance });
+
+describe('SqliteStore', () => {
+  it('keeps the data when the same file is opened again', async () => {
+    const path = join(dir, 'reopen.db');
+    const first = new SqliteStore({ path });
+    await first.write([series('m', { h: 'a' }, [[1, 1], [2, 2]]), series('m', { h: 'a' }, [[1, 'x']], { storage: 'string' })]);
+    await first.close();
+    const second = new SqliteStore({ path });
+    assert.deepEqual((await readAll(second, { metric: 'm' })).map((s) => [s.type, s.points]), [['long', [[1, 1], [2, 2]]], ['string', [[1, 'x']]]]);
+    await second.close();
+  });
+
+  it('hides expired points at once and purges them from the file', async () => {
+    let t = 1_000_000;
+    const store = new SqliteStore({ clock: () => t, purgeIntervalMs: 0 });
+    await store.write([series('ttl', { h: 'a' }, [[1, 1]], { ttl: 10 }), series('ttl', { h: 'b' }, [[1, 1]])]);
+    t += 10_000;
+    assert.deepEqual((await readAll(store, { metric: 'ttl' })).map((s) => s.tags.h), ['b']);
+    assert.equal(store.purgeExpired(), 1);
+    assert.equal(store.purgeExpired(), 0);
+    await store.close();
+  });
+
+  it('keeps numeric-looking strings as strings', async () => {
+    const store = new SqliteStore();
+    await store.write([series('s', { h: 'a' }, [[1, '12'], [2, '1.50']], { storage: 'string' })]);
+    assert.deepEqual((await readAll(store, { metric: 's' }))[0]?.points, [[1, '12'], [2, '1.50']]);
+    await store.close();
+  });
+
+  it('reads large series page by page', async () => {
+    const store = new SqliteStore({ pageSize: 100 });
+    const points: [number, number][] = Array.from({ length: 1050 }, (_, i) => [i, i * 2]);
+    await store.write([series('paged', { h: 'a' }, points)]);
+    let pages = 0;
+    for await (const s of store.read({ metric: 'paged' })) for await (const _ of s.points()) pages++;
+    assert.equal(pages, 11);
+    assert.deepEqual((await readAll(store, { metric: 'paged' }))[0]?.points, points);
+    await store.close();
+  });
+
+  it('answers 503-type errors after close', async () => {
+    const store = new SqliteStore();
+    await store.close();
+    await assert.rejects(store.write([]), (e: { unavailable?: boolean }) => e.unavailable === true);
+  });
+
+  it('loses nothing when three processes write to one file at once', async () => {
+    const path = join(dir, 'concurrent.db');
+    new SqliteStore({ path }).close();
+    const run = (writer: string) =>
+      new Promise<void>((resolve, reject) => {
+        const script = fileURLToPath(new URL('./sqlite-writer.ts', import.meta.url));
+        const child = spawn(process.execPath, ['--import', 'tsx', script, path, writer, '200', '50'], { stdio: 'inherit' });
+        child.once('error', reject).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer exited ${code}`))));
+      });
+    await Promise.all([run('a'), run('b'), run('c')]);
+    const store = new SqliteStore({ path });
+    const got = await readAll(store, { metric: 'concurrent' });
+    assert.deepEqual(got.map((s) => [s.tags.writer, s.points.length]), [['a', 10_000], ['b', 10_000], ['c', 10_000]]);
+    await store.close();
+  });
+});
