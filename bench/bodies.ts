@@ -1,0 +1,29 @@
+/** The benchmark's body shapes, as JSON text. */
+const T0 = 1_700_000_000_000;
+
+/** (a) 1 metric × 10,000 points. */
+export function oneMetric(points = 10_000): string {
+  const datapoints = Array.from({ length: points }, (_, i) => [T0 + i * 1000, (i * 7919) % 1000 / 10]);
+  return JSON.stringify([{ name: 'bench.cpu', tags: { host: 'h1', dc: 'dc1' }, datapoints }]);
+}
+
+/** (b) 1,000 metrics × 10 points, 3 tags each. */
+export function manyMetrics(metrics = 1_000, points = 10): string {
+  return JSON.stringify(
+    Array.from({ length: metrics }, (_, m) => ({
+      name: `bench.metric.${m % 50}`,
+      tags: { host: `h${m}`, dc: `dc${m % 3}`, rack: `r${m % 7}` },
+      datapoints: Array.from({ length: points }, (_, i) => [T0 + i * 1000, m + i]),
+    })),
+  );
+}
+
+/** (c) 10,000 single timestamp/value metrics. */
+export function singles(metrics = 10_000): string {
+  return JSON.stringify(
+    Array.from({ length: metrics }, (_, m) => ({ name: `bench.single.${m % 100}`, timestamp: T0 + m, value: m * 1.5, tags: { host: `h${m % 20}` } })),
+  );
+}
+
+/** Datapoints in a body built by the functions above. */
+export const POINTS = { oneMetric: 10_000, manyMetrics: 10_000, singles: 10_000 } as const;
