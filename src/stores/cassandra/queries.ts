@@ -1,0 +1,50 @@
+import type { StorageKind } from '../../types/value-type.js';
+import type { ResolvedCassandraOptions } from './options.js';
+
+/** The value column of each storage kind. */
+export const VALUE_COLUMN: Record<StorageKind, string> = {
+  long: 'long_value',
+  double: 'double_value',
+  string: 'string_value',
+  bytes: 'blob_value',
+};
+
+/** Every CQL statement the store runs, for its keyspace and table names. */
+export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
+  const insertPoint = (column: string) =>
+    `INSERT INTO ${ks}.${t.dataPoints} (metric, series_id, bucket, ts, type, ${column}) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?`;
+  const partition = 'metric = ? AND series_id = ? AND bucket = ?';
+  return {
+    insertPoint: {
+      long: insertPoint(VALUE_COLUMN.long),
+      double: insertPoint(VALUE_COLUMN.double),
+      string: insertPoint(VALUE_COLUMN.string),
+      bytes: insertPoint(VALUE_COLUMN.bytes),
+    } satisfies Record<StorageKind, string>,
+    insertSeries: `INSERT INTO ${ks}.${t.series} (metric, bucket, series_id, type, tags) VALUES (?, ?, ?, ?, ?) USING TTL ?`,
+    insertBucket: `INSERT INTO ${ks}.${t.metricBuckets} (metric, bucket) VALUES (?, ?) USING TTL ?`,
+    insertName: `INSERT INTO ${ks}.${t.metricNames} (part, metric) VALUES (?, ?) USING TTL ?`,
+    selectMeta: `SELECT name, value FROM ${ks}.${t.schemaMeta}`,
+    insertMeta: `INSERT INTO ${ks}.${t.schemaMeta} (name, value) VALUES (?, ?) IF NOT EXISTS`,
+    selectBuckets: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ? AND bucket >= ? AND bucket <= ?`,
+    selectAllBuckets: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ?`,
+    selectSeries: `SELECT JSON series_id, type, tags FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ?`,
+    selectPoints: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`,
+    anyPoint: `SELECT ts FROM ${ks}.${t.dataPoints} WHERE ${partition} LIMIT 1`,
+    anySeries: `SELECT series_id FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ? LIMIT 1`,
+    anyBucket: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ? LIMIT 1`,
+    selectNames: `SELECT metric FROM ${ks}.${t.metricNames} WHERE part = ?`,
+    deleteRange: `DELETE FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`,
+    deletePartition: `DELETE FROM ${ks}.${t.dataPoints} WHERE ${partition}`,
+    deleteSeries: `DELETE FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ? AND series_id = ? AND type = ?`,
+    deleteBucket: `DELETE FROM ${ks}.${t.metricBuckets} WHERE metric = ? AND bucket = ?`,
+    deleteName: `DELETE FROM ${ks}.${t.metricNames} WHERE part = ? AND metric = ?`,
+    ping: `SELECT name FROM ${ks}.${t.schemaMeta} LIMIT 1`,
+  };
+}
+
+/** The store's statements. */
+export type Queries = ReturnType<typeof queries>;
+
+/** The metric_names partition every name is kept in. */
+export const NAMES_PART = '';

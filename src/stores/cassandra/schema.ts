@@ -1,0 +1,33 @@
+import type { ResolvedCassandraOptions } from './options.js';
+
+/** Version of the table layout, kept in schema_meta. */
+export const LAYOUT_VERSION = '1';
+
+const literal = (map: Record<string, string | number>) =>
+  `{${Object.entries(map)
+    .map(([k, v]) => `'${k}': ${typeof v === 'number' ? v : `'${v.replaceAll("'", "''")}'`}`)
+    .join(', ')}}`;
+
+/** The DDL of the store, in order, every statement idempotent (IF NOT EXISTS). */
+export function schemaStatements(options: ResolvedCassandraOptions): string[] {
+  const { keyspace: ks, tables: t } = options;
+  const statements: string[] = [];
+  if (options.createKeyspace) {
+    statements.push(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = ${literal(options.replication)}`);
+  }
+  statements.push(
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.schemaMeta} (name text PRIMARY KEY, value text)`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.dataPoints} (
+  metric text, series_id blob, bucket timestamp, ts timestamp, type text,
+  long_value bigint, double_value double, string_value text, blob_value blob,
+  PRIMARY KEY ((metric, series_id, bucket), ts, type)
+) WITH compaction = ${literal(options.compaction)}`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.series} (
+  metric text, bucket timestamp, series_id blob, type text, tags frozen<map<text, text>>,
+  PRIMARY KEY ((metric, bucket), series_id, type)
+)`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.metricBuckets} (metric text, bucket timestamp, PRIMARY KEY ((metric), bucket))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.metricNames} (part text, metric text, PRIMARY KEY ((part), metric))`,
+  );
+  return statements;
+}

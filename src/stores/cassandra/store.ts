@@ -1,0 +1,311 @@
+import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store/contract.js';
+import { matchesTags } from '../../store/series-key.js';
+import { StoreUnavailableError } from '../../store/unavailable.js';
+import type { StorageKind, StoredValue } from '../../types/value-type.js';
+import { isBatchTooLarge, mapDriverError } from './errors.js';
+import { bucketOf } from './keys.js';
+import { Limiter } from './limiter.js';
+import { Lru } from './lru.js';
+import { resolveCassandraOptions, type CassandraClient, type CassandraStoreOptions, type ResolvedCassandraOptions, type Row } from './options.js';
+import { chunk, planWrite, type IndexWrite, type Statement } from './plan.js';
+import { NAMES_PART, queries, VALUE_COLUMN, type Queries } from './queries.js';
+import { LAYOUT_VERSION, schemaStatements } from './schema.js';
+import { outlives } from './ttl.js';
+
+interface FoundSeries {
+  id: Buffer;
+  type: string;
+  tags: Tags;
+  buckets: number[];
+}
+
+const BUILT_IN_STORAGE = new Set<string>(['long', 'double', 'string']);
+
+/**
+ * The Cassandra store: bucketed partitions, single-partition UNLOGGED batches, idempotent prepared writes.
+ * @example
+ * import { CassandraStore } from 'koa-kairosdb/cassandra';
+ * const store = new CassandraStore({ clientOptions: { contactPoints: ['10.0.0.1'], localDataCenter: 'dc1' }, createSchema: true });
+ * await store.init();
+ * app.use(kairosdb({ store }));
+ */
+export class CassandraStore implements Store {
+  readonly capabilities: StoreCapabilities = { ttl: true, persistent: true };
+  readonly options: ResolvedCassandraOptions;
+  readonly #client: Promise<CassandraClient>;
+  readonly #ownsClient: boolean;
+  readonly #q: Queries;
+  readonly #limiter: Limiter;
+  readonly #written: Lru<number>;
+  #ready: Promise<void> | undefined;
+  #closed = false;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(options: CassandraStoreOptions) {
+    this.options = resolveCassandraOptions(options);
+    if (options.client) {
+      this.#client = Promise.resolve(options.client);
+      this.#ownsClient = false;
+    } else if (options.clientOptions) {
+      this.#client = import('cassandra-driver').then(({ default: driver }) => new driver.Client(options.clientOptions as never) as never);
+      this.#ownsClient = true;
+    } else {
+      throw new TypeError('CassandraStore: give either client (an existing cassandra-driver Client) or clientOptions');
+    }
+    this.#client.catch(() => {});
+    this.#q = queries(this.options);
+    this.#limiter = new Limiter(this.options.concurrency);
+    this.#written = new Lru(this.options.indexCacheSize);
+  }
+
+  /** Creates the schema when `createSchema` is set, then checks schema_meta; runs once, before the first call. */
+  init(): Promise<void> {
+    this.#ready ??= this.#init().catch((error: unknown) => {
+      this.#ready = undefined;
+      throw mapDriverError(error);
+    });
+    return this.#ready;
+  }
+
+  async write(series: readonly SeriesWrite[]): Promise<void> {
+    await this.#track(async () => {
+      const plan = planWrite(series, { ...this.options, queries: this.#q, now: this.options.clock() });
+      if (plan.expired > 0) this.options.logger.warn({ expired: plan.expired }, 'koa-kairosdb: dropped points whose aligned TTL had already expired');
+      const index = plan.index.filter((row) => {
+        const known = this.#written.get(row.key);
+        return known === undefined || outlives(row.ttl, known);
+      });
+      await Promise.all([
+        ...plan.partitions.flatMap((statements) => chunk(statements, this.options.batchSize).map((batch) => this.#writeBatch(batch))),
+        ...index.map((row) => this.#writeIndex(row)),
+      ]);
+    });
+  }
+
+  async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
+    await this.#ready0();
+    const start = query.start ?? Number.MIN_SAFE_INTEGER;
+    const end = query.end ?? Number.MAX_SAFE_INTEGER;
+    for (const found of await this.#findSeries(query, start, end)) {
+      const pages = this.#pages(query.metric, found, start, end);
+      const first = await pages.next();
+      if (first.done) continue;
+      yield {
+        metric: query.metric,
+        tags: found.tags,
+        type: found.type,
+        storage: storageOf(found.type),
+        async *points() {
+          yield first.value;
+          yield* pages;
+        },
+      };
+    }
+  }
+
+  async metricNames(prefix = ''): Promise<string[]> {
+    await this.#ready0();
+    const rows = await this.#all(this.#q.selectNames, [NAMES_PART]);
+    return rows.map((r) => r.metric as string).filter((m) => m.startsWith(prefix)).sort();
+  }
+
+  async delete(query: SeriesQuery): Promise<void> {
+    await this.#track(async () => {
+      const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
+      const start = query.start ?? Number.MIN_SAFE_INTEGER;
+      const end = query.end ?? Number.MAX_SAFE_INTEGER;
+      const found = await this.#findSeries(query, start, end);
+      const touched = new Set<number>();
+      await Promise.all(
+        found.flatMap((s) =>
+          s.buckets.map(async (bucket) => {
+            touched.add(bucket);
+            const key = [query.metric, s.id, bucket];
+            if (whole) await this.#run(this.#q.deletePartition, key);
+            else await this.#run(this.#q.deleteRange, [...key, start, end]);
+            if (whole || (await this.#all(this.#q.anyPoint, key)).length === 0) {
+              await this.#run(this.#q.deleteSeries, [query.metric, bucket, s.id, s.type]);
+            }
+          }),
+        ),
+      );
+      for (const bucket of touched) {
+        if ((await this.#all(this.#q.anySeries, [query.metric, bucket])).length === 0) {
+          await this.#run(this.#q.deleteBucket, [query.metric, bucket]);
+        }
+      }
+      if ((await this.#all(this.#q.anyBucket, [query.metric])).length === 0) {
+        await this.#run(this.#q.deleteName, [NAMES_PART, query.metric]);
+      }
+      this.#written.clear();
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.#ready0();
+    await this.#all(this.#q.ping, []);
+  }
+
+  /** Waits for writes in flight, then shuts down the client if the store created it. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#inFlight]);
+    if (this.#ownsClient) await (await this.#client.catch(() => undefined))?.shutdown?.();
+  }
+
+  async #init(): Promise<void> {
+    const client = await this.#client;
+    if (this.options.createSchema) {
+      for (const statement of schemaStatements(this.options)) await client.execute(statement);
+      await client.execute(this.#q.insertMeta, ['bucket_width_ms', String(this.options.bucketWidthMs)], { prepare: true });
+      await client.execute(this.#q.insertMeta, ['layout_version', LAYOUT_VERSION], { prepare: true });
+    }
+    let meta: Map<string, string>;
+    try {
+      const rows = (await client.execute(this.#q.selectMeta, [], { prepare: true })).rows;
+      meta = new Map(rows.map((r) => [r.name as string, r.value as string]));
+    } catch (error) {
+      if (mapDriverError(error) !== error) throw error;
+      throw new Error(`CassandraStore: the schema of keyspace '${this.options.keyspace}' is missing; start with createSchema: true or run the DDL from printSchema()`, { cause: error });
+    }
+    const width = meta.get('bucket_width_ms');
+    if (width === undefined) throw new Error(`CassandraStore: ${this.options.keyspace}.${this.options.tables.schemaMeta} has no bucket_width_ms; start with createSchema: true`);
+    if (Number(width) !== this.options.bucketWidthMs) {
+      throw new Error(`CassandraStore: the data in keyspace '${this.options.keyspace}' uses buckets of ${width} ms, not ${this.options.bucketWidthMs} ms; a bucket width cannot change under existing data`);
+    }
+    const layout = meta.get('layout_version');
+    if (layout !== undefined && layout !== LAYOUT_VERSION) throw new Error(`CassandraStore: schema layout ${layout} is not ${LAYOUT_VERSION}`);
+  }
+
+  async #ready0(): Promise<void> {
+    if (this.#closed) throw new StoreUnavailableError('CassandraStore is closed');
+    await this.init();
+  }
+
+  async #track(work: () => Promise<void>): Promise<void> {
+    await this.#ready0();
+    const running = work();
+    this.#inFlight.add(running);
+    try {
+      await running;
+    } catch (error) {
+      throw mapDriverError(error);
+    } finally {
+      this.#inFlight.delete(running);
+    }
+  }
+
+  async #writeBatch(batch: Statement[]): Promise<void> {
+    if (batch.length === 1) return this.#run((batch[0] as Statement).query, (batch[0] as Statement).params);
+    const client = await this.#client;
+    try {
+      await this.#limiter.run(() => client.batch(batch, { ...this.#queryOptions(), logged: false }));
+    } catch (error) {
+      if (!isBatchTooLarge(error)) throw error;
+      const half = Math.ceil(batch.length / 2);
+      await Promise.all([this.#writeBatch(batch.slice(0, half)), this.#writeBatch(batch.slice(half))]);
+    }
+  }
+
+  async #writeIndex(row: IndexWrite): Promise<void> {
+    await this.#run(row.query, row.params);
+    const known = this.#written.get(row.key);
+    if (known === undefined || outlives(row.ttl, known)) this.#written.set(row.key, row.ttl);
+  }
+
+  async #run(query: string, params: unknown[]): Promise<void> {
+    const client = await this.#client;
+    await this.#limiter.run(() => client.execute(query, params, this.#queryOptions())).catch(rethrowMapped);
+  }
+
+  async #all(query: string, params: unknown[]): Promise<Row[]> {
+    const client = await this.#client;
+    const rows: Row[] = [];
+    let pageState: string | undefined;
+    do {
+      const page = await this.#limiter
+        .run(() => client.execute(query, params, { ...this.#queryOptions(), fetchSize: this.options.pageSize, ...(pageState ? { pageState } : {}) }))
+        .catch(rethrowMapped);
+      rows.push(...page.rows);
+      pageState = page.pageState ?? undefined;
+    } while (pageState);
+    return rows;
+  }
+
+  #queryOptions() {
+    return { prepare: true, isIdempotent: true, consistency: this.options.consistency };
+  }
+
+  async #findSeries(query: SeriesQuery, start: number, end: number): Promise<FoundSeries[]> {
+    const width = this.options.bucketWidthMs;
+    const bucketRows = await this.#all(this.#q.selectBuckets, [query.metric, bucketOf(start, width), bucketOf(end, width)]);
+    const buckets = bucketRows.map((r) => toMillis(r.bucket)).sort((a, b) => a - b);
+    const found = new Map<string, FoundSeries>();
+    for (const bucket of buckets) {
+      for (const row of await this.#all(this.#q.selectSeries, [query.metric, bucket])) {
+        const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
+        const tags: Record<string, string> = Object.create(null);
+        for (const name of Object.keys(json.tags).sort()) tags[name] = json.tags[name] as string;
+        if (!matchesTags(tags, query.tags)) continue;
+        const key = `${json.series_id}\u0000${json.type}`;
+        let entry = found.get(key);
+        if (!entry) found.set(key, (entry = { id: Buffer.from(json.series_id.slice(2), 'hex'), type: json.type, tags, buckets: [] }));
+        entry.buckets.push(bucket);
+      }
+    }
+    return [...found.values()];
+  }
+
+  async *#pages(metric: string, series: FoundSeries, start: number, end: number): AsyncGenerator<PointPage> {
+    const client = await this.#client;
+    const storage = storageOf(series.type);
+    const column = VALUE_COLUMN[storage];
+    for (const bucket of series.buckets) {
+      let pageState: string | undefined;
+      do {
+        const page = await this.#limiter
+          .run(() =>
+            client.execute(this.#q.selectPoints, [metric, series.id, bucket, start, end], {
+              ...this.#queryOptions(),
+              fetchSize: this.options.pageSize,
+              ...(pageState ? { pageState } : {}),
+            }),
+          )
+          .catch(rethrowMapped);
+        pageState = page.pageState ?? undefined;
+        const timestamps: number[] = [];
+        const values: StoredValue[] = [];
+        for (const row of page.rows) {
+          if (row.type !== series.type) continue;
+          timestamps.push(toMillis(row.ts));
+          values.push(fromDriver(row[column], storage));
+        }
+        if (timestamps.length > 0) yield { timestamps, values };
+      } while (pageState);
+    }
+  }
+}
+
+function rethrowMapped(error: unknown): never {
+  throw mapDriverError(error);
+}
+
+/** How a type's values are kept: the built-ins in their own column, every other type as bytes. */
+function storageOf(type: string): StorageKind {
+  return BUILT_IN_STORAGE.has(type) ? (type as StorageKind) : 'bytes';
+}
+
+function toMillis(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  return Number(value);
+}
+
+function fromDriver(value: unknown, storage: StorageKind): StoredValue {
+  if (storage === 'bytes') {
+    const buffer = value as Buffer;
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  if (storage === 'string') return value as string;
+  if (storage === 'long' && typeof value === 'object' && value !== null) return (value as { toNumber(): number }).toNumber();
+  return Number(value);
+}

@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CassandraStore, printSchema } from '../src/cassandra.js';
+import { complexType } from '../src/types/builtins.js';
+import { seriesId, bucketOf } from '../src/stores/cassandra/keys.js';
+import { mapDriverError } from '../src/stores/cassandra/errors.js';
+import { EXPIRY_LIMIT_2038 } from '../src/stores/cassandra/ttl.js';
+import { series } from '../src/store/conformance.js';
+import { driverError, FakeClient } from './fake-cassandra.js';
+import { KOAS, mount } from './helpers.js';
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 10, 26);
+
+function setup(options: Partial<ConstructorParameters<typeof CassandraStore>[0]> = {}) {
+  const client = new FakeClient();
+  const store = new CassandraStore({ client, clock: () => NOW, ...options });
+  return { client, store };
+}
+
+describe('CassandraStore write planning (fake client)', () => {
+  it('groups points by partition (metric, series, bucket) and never mixes partitions in a batch', async () => {
+    const { client, store } = setup();
+    await store.write([
+      series('m', { h: 'a' }, [[NOW, 1], [NOW + 1, 2], [NOW + DAY, 3]]),
+      series('m', { h: 'b' }, [[NOW, 4], [NOW + 1, 5]]),
+    ]);
+    const batches = new Map<number, Set<string>>();
+    for (const r of client.points()) {
+      if (r.batch === undefined) continue;
+      const partition = JSON.stringify([r.params[0], (r.params[1] as Buffer).toString('hex'), r.params[2]]);
+      batches.set(r.batch, (batches.get(r.batch) ?? new Set()).add(partition));
+    }
+    assert.equal(batches.size, 2);
+    for (const partitions of batches.values()) assert.equal(partitions.size, 1);
+    const alone = client.points().filter((r) => r.batch === undefined);
+    assert.deepEqual(alone.map((r) => [r.params[2], r.params[3]]), [[NOW + DAY - (NOW % DAY), NOW + DAY]]);
+  });
+
+  it('splits a partition into UNLOGGED batches of at most batchSize, prepared, idempotent, LOCAL_QUORUM', async () => {
+    const { client, store } = setup({ batchSize: 100 });
+    const points: [number, number][] = Array.from({ length: 250 }, (_, i) => [NOW + i, i]);
+    await store.write([series('m', { h: 'a' }, points)]);
+    const sizes = new Map<number, number>();
+    for (const r of client.points()) sizes.set(r.batch as number, (sizes.get(r.batch as number) ?? 0) + 1);
+    assert.deepEqual([...sizes.values()].sort((a, b) => b - a), [100, 100, 50]);
+    for (const r of client.received.filter((x) => !x.query.startsWith('SELECT') && !x.query.startsWith('CREATE'))) {
+      assert.equal(r.options.prepare, true);
+      assert.equal(r.options.isIdempotent, true);
+      assert.equal(r.options.consistency, 6);
+    }
+    assert.ok(client.points().every((r) => r.options.logged === false));
+  });
+
+  it('binds no nulls: one INSERT per value column', async () => {
+    const { client, store } = setup();
+    await store.write([
+      series('m', { h: 'a' }, [[NOW, 1]]),
+      series('m', { h: 'a' }, [[NOW, 1.5]], { storage: 'double' }),
+      series('m', { h: 'a' }, [[NOW, 'up']], { storage: 'string' }),
+      series('m', { h: 'a' }, [[NOW, new Uint8Array(16)]], { storage: 'bytes', type: 'complex-number' }),
+    ]);
+    const columns = client.points().map((r) => /, (\w+_value)\)/.exec(r.query)?.[1]).sort();
+    assert.deepEqual(columns, ['blob_value', 'double_value', 'long_value', 'string_value']);
+    for (const r of client.received) assert.ok(r.params.every((p) => p !== null && p !== undefined), r.query);
+  });
+
+  it('binds the request TTL, and index rows one bucket longer (0 stays 0)', async () => {
+    const { client, store } = setup();
+    await store.write([series('m', { h: 'a' }, [[NOW, 1]], { ttl: 300 }), series('n', { h: 'a' }, [[NOW, 1]])]);
+    const ttlOf = (r: { params: unknown[] }) => r.params.at(-1);
+    assert.deepEqual(client.points().map((r) => [r.params[0], ttlOf(r)]).sort(), [['m', 300], ['n', 0]]);
+    const index = client.index();
+    assert.deepEqual([...new Set(index.filter((r) => r.params.includes('m')).map(ttlOf))], [300 + 86_400]);
+    assert.deepEqual([...new Set(index.filter((r) => r.params.includes('n')).map(ttlOf))], [0]);
+  });
+
+  it('forceTtl overrides the request TTL; alignTtlWithTimestamp subtracts the age and drops expired points', async () => {
+    const forced = setup({ forceTtl: 60 });
+    await forced.store.write([series('m', { h: 'a' }, [[NOW, 1]], { ttl: 300 })]);
+    assert.equal(forced.client.points()[0]?.params.at(-1), 60);
+    const aligned = setup({ alignTtlWithTimestamp: true });
+    await aligned.store.write([series('m', { h: 'a' }, [[NOW - 100_000, 1], [NOW - 400_000, 2]], { ttl: 300 })]);
+    assert.deepEqual(aligned.client.points().map((r) => [r.params[3], r.params.at(-1)]), [[NOW - 100_000, 200]]);
+  });
+
+  it('clamps expiry to 2038-01-19 unless allowed (Cassandra before 5.0 rejects later ones)', async () => {
+    const { client, store } = setup();
+    await store.write([series('m', { h: 'a' }, [[NOW, 1]], { ttl: 630_720_000 })]);
+    const ttl = client.points()[0]?.params.at(-1) as number;
+    assert.equal(ttl, Math.floor((EXPIRY_LIMIT_2038 - NOW) / 1000));
+    const later = setup({ allowExpiryAfter2038: true });
+    await later.store.write([series('m', { h: 'a' }, [[NOW, 1]], { ttl: 630_720_000 })]);
+    assert.equal(later.client.points()[0]?.params.at(-1), 630_720_000);
+  });
+
+  it('writes index rows once, and learns them only from successful writes', async () => {
+    const { client, store } = setup();
+    client.fail = { when: (q) => q.includes('.metric_names '), error: driverError('ResponseError', 'write failed', 0x1500) };
+    await assert.rejects(store.write([series('m', { h: 'a' }, [[NOW, 1]])]));
+    client.received = [];
+    await store.write([series('m', { h: 'a' }, [[NOW + 1, 2]])]);
+    assert.deepEqual(client.index().map((r) => r.query.split(' ')[2]).sort(), ['kairosdb.metric_names']);
+    client.received = [];
+    await store.write([series('m', { h: 'a' }, [[NOW + 2, 3]])]);
+    assert.deepEqual(client.index(), []);
+    assert.equal(client.points().length, 1);
+  });
+
+  it('splits a batch the server calls too large until it fits', async () => {
+    const { client, store } = setup({ batchSize: 64 });
+    client.fail = { when: (_q, size) => size > 10, error: driverError('ResponseError', 'Batch too large', 0x2200), always: true };
+    const points: [number, number][] = Array.from({ length: 64 }, (_, i) => [NOW + i, i]);
+    await store.write([series('m', { h: 'a' }, points)]);
+    assert.deepEqual(client.points().map((r) => r.params[3]).sort(), points.map((p) => p[0]));
+  });
+
+  it('never shuts down a client it did not create', async () => {
+    const { client, store } = setup();
+    await store.write([series('m', { h: 'a' }, [[NOW, 1]])]);
+    await store.close();
+    assert.equal(client.shutdowns, 0);
+    await assert.rejects(store.write([]), (e: { unavailable?: boolean }) => e.unavailable === true);
+  });
+
+  it('refuses to start on data with another bucket width', async () => {
+    const { client, store } = setup({ bucketWidthMs: 3_600_000 });
+    client.bucketWidthMs = DAY;
+    await assert.rejects(store.init(), /uses buckets of 86400000 ms, not 3600000 ms/);
+  });
+
+  it('runs the DDL, idempotently, only with createSchema', async () => {
+    const plain = setup();
+    await plain.store.init();
+    assert.ok(!plain.client.received.some((r) => r.query.startsWith('CREATE')));
+    const creating = setup({ createSchema: true });
+    await creating.store.init();
+    const ddl = creating.client.received.filter((r) => r.query.startsWith('CREATE'));
+    assert.equal(ddl.length, 6);
+    assert.ok(ddl.every((r) => r.query.includes('IF NOT EXISTS')));
+  });
+});
+
+describe('Cassandra codecs and keys', () => {
+  it('encodes a complex number as 16 bytes: real then imaginary, big-endian doubles', () => {
+    const bytes = complexType.encode({ real: 1.5, imaginary: -2 }) as Uint8Array;
+    assert.deepEqual([...bytes], [0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(complexType.decode(bytes), { real: 1.5, imaginary: -2 });
+  });
+
+  it('derives a 16-byte series id from the tags, independent of order and unambiguous', () => {
+    const id = seriesId({ a: '1', b: '2' });
+    assert.equal(id.length, 16);
+    assert.deepEqual(seriesId({ b: '2', a: '1' }), id);
+    assert.notDeepEqual(seriesId({ a: 'bc' }), seriesId({ ab: 'c' }));
+  });
+
+  it('floors timestamps to buckets, negative ones included', () => {
+    assert.equal(bucketOf(DAY + 5, DAY), DAY);
+    assert.equal(bucketOf(-1, DAY), -DAY);
+  });
+});
+
+describe('Cassandra error mapping', () => {
+  const unavailable: [string, Error][] = [
+    ['NoHostAvailableError', driverError('NoHostAvailableError', 'All host(s) tried')],
+    ['OperationTimedOutError', driverError('OperationTimedOutError', 'timed out')],
+    ['Unavailable', driverError('ResponseError', 'Cannot achieve consistency', 0x1000)],
+    ['Overloaded', driverError('ResponseError', 'overloaded', 0x1001)],
+    ['IsBootstrapping', driverError('ResponseError', 'bootstrapping', 0x1002)],
+    ['WriteTimeout', driverError('ResponseError', 'write timeout', 0x1100)],
+  ];
+  for (const [title, error] of unavailable) {
+    it(`${title} → unavailable (503)`, () => {
+      assert.equal((mapDriverError(error) as { unavailable?: boolean }).unavailable, true);
+    });
+  }
+  for (const [title, error] of [
+    ['SyntaxError', driverError('ResponseError', 'line 1: no viable alternative', 0x2000)],
+    ['Unauthorized', driverError('ResponseError', 'not authorized', 0x2100)],
+  ] as const) {
+    it(`${title} → passed on (500)`, () => assert.equal(mapDriverError(error), error));
+  }
+
+  for (const [label, Koa] of KOAS) {
+    it(`answers 503 with Retry-After when no host is available, without driver details (${label})`, async () => {
+      const { client, store } = setup();
+      client.fail = { when: () => true, error: driverError('NoHostAvailableError', 'All host(s) tried: 10.1.2.3:9042'), always: true };
+      const res = await mount(Koa, { store }).post([{ name: 'm', tags: { h: 'a' }, timestamp: NOW, value: 1 }]);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers['retry-after'], '1');
+      assert.ok(!res.text.includes('10.1.2.3'));
+    });
+  }
+});
+
+describe('printSchema', () => {
+  it('prints idempotent DDL with the configured names, and presets skip the keyspace', () => {
+    const cql = printSchema({ keyspace: 'metrics', replication: { class: 'NetworkTopologyStrategy', dc1: 3 } });
+    assert.match(cql, /CREATE KEYSPACE IF NOT EXISTS metrics WITH replication = \{'class': 'NetworkTopologyStrategy', 'dc1': 3\}/);
+    assert.match(cql, /CREATE TABLE IF NOT EXISTS metrics\.data_points/);
+    assert.match(cql, /PRIMARY KEY \(\(metric, series_id, bucket\), ts, type\)/);
+    assert.doesNotMatch(printSchema({ preset: 'keyspaces' }), /CREATE KEYSPACE/);
+  });
+});
