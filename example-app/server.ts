@@ -18,14 +18,35 @@ async function openStore(): Promise<Store> {
     return new SqliteStore({ path });
   }
   if (storeName === 'cassandra') {
-    throw new Error('STORE=cassandra: the Cassandra store is not available in this version yet; use STORE=sqlite or STORE=memory');
+    if (!env.CASSANDRA_CONTACT_POINTS) throw new Error('STORE=cassandra needs CASSANDRA_CONTACT_POINTS (e.g. 127.0.0.1)');
+    const { CassandraStore } = await import('../src/cassandra.js');
+    const keyspace = env.CASSANDRA_KEYSPACE ?? 'kairosdb';
+    const replicationFactor = Number(env.CASSANDRA_REPLICATION_FACTOR ?? 1);
+    const store = new CassandraStore({
+      clientOptions: {
+        contactPoints: env.CASSANDRA_CONTACT_POINTS.split(',').map((p) => p.trim()),
+        localDataCenter: env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
+      },
+      keyspace,
+      createSchema: true,
+      replication: { class: 'SimpleStrategy', replication_factor: replicationFactor },
+      logger,
+    });
+    logger.info(`creating keyspace '${keyspace}' (replication factor ${replicationFactor}) and tables if missing`);
+    await store.init();
+    return store;
   }
   throw new Error(`STORE=${storeName} is not one of sqlite, memory, cassandra`);
 }
 
 async function main(): Promise<void> {
   const store = await openStore();
-  const described = storeName === 'sqlite' ? `sqlite (${env.SQLITE_PATH ?? './data/metrics.db'})` : storeName;
+  const described =
+    storeName === 'sqlite'
+      ? `sqlite (${env.SQLITE_PATH ?? './data/metrics.db'})`
+      : storeName === 'cassandra'
+        ? `cassandra (${env.CASSANDRA_CONTACT_POINTS}, keyspace ${env.CASSANDRA_KEYSPACE ?? 'kairosdb'})`
+        : storeName;
   const app = createApp(store, described, logger);
   const server = app.listen(port, () => {
     const address = server.address();

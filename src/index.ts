@@ -1,5 +1,5 @@
 export { kairosdb } from './http/middleware.js';
-export type { KairosdbOptions, Logger } from './options.js';
+export type { DefaultCassandraOptions, KairosdbOptions, Logger } from './options.js';
 export { ERRORS, KairosHttpError, type ErrorCode } from './errors.js';
 export { TypeRegistry } from './types/registry.js';
 export type { Complex } from './types/builtins.js';

@@ -1,5 +1,7 @@
 import { MAX_TTL } from './ingest/rules.js';
 import type { Store } from './store/contract.js';
+import { lazyStore } from './store/lazy.js';
+import type { CassandraStoreOptions } from './stores/cassandra/options.js';
 import { TypeRegistry } from './types/registry.js';
 
 /** A pino-compatible logger. */
@@ -12,8 +14,10 @@ export interface Logger {
 
 /** Options of {@link kairosdb}. */
 export interface KairosdbOptions {
-  /** Where data points are written and read. */
-  store: Store;
+  /** Where data points are written and read. Give this or `cassandra`. */
+  store?: Store;
+  /** Options of a CassandraStore built when no `store` is given (cassandra-driver loads on the first request). */
+  cassandra?: DefaultCassandraOptions;
   /** The value types this mount accepts. @default a registry with long, double, string and complex-number */
   types?: TypeRegistry;
   /** Path prefix of every route. @default '/api/v1' */
@@ -30,8 +34,15 @@ export interface KairosdbOptions {
   logger?: Logger;
 }
 
+/** Options of the default Cassandra store: the store's own, plus the usual client settings at top level. */
+export type DefaultCassandraOptions = CassandraStoreOptions & {
+  contactPoints?: string[];
+  localDataCenter?: string;
+  credentials?: { username: string; password: string };
+};
+
 /** Options with every default applied. */
-export type ResolvedOptions = Required<KairosdbOptions>;
+export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra'>>;
 
 const silent: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
@@ -46,13 +57,18 @@ const DEFAULTS = {
 /** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
 export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('kairosdb(options): options must be an object');
+  const { cassandra, ...rest } = options;
   const resolved: ResolvedOptions = {
     ...DEFAULTS,
     types: new TypeRegistry(),
     logger: silent,
-    ...definedOnly(options),
+    ...definedOnly(rest),
   } as ResolvedOptions;
+  if (resolved.store === undefined && cassandra !== undefined) resolved.store = defaultStore(cassandra, resolved.logger);
   const { store, types, prefix, logger } = resolved;
+  if (store === undefined) {
+    throw new TypeError('kairosdb(options): give options.store (MemoryStore, SqliteStore, CassandraStore, …) or options.cassandra (contactPoints, localDataCenter, keyspace) for the default Cassandra store');
+  }
   if (typeof store !== 'object' || store === null || typeof store.write !== 'function') {
     throw new TypeError('kairosdb(options): options.store must be a store (an object with write(), read(), ...)');
   }
@@ -71,6 +87,16 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
     if (typeof logger?.[level] !== 'function') throw new TypeError(`kairosdb(options): options.logger.${level} must be a function`);
   }
   return resolved;
+}
+
+/** The default store: Cassandra, created on the first request. `contactPoints`/`localDataCenter` go to the client. */
+function defaultStore(options: DefaultCassandraOptions, logger: Logger): Store {
+  const { contactPoints, localDataCenter, credentials, ...storeOptions } = options;
+  const clientOptions = storeOptions.clientOptions ?? { contactPoints, localDataCenter, ...(credentials ? { credentials } : {}) };
+  return lazyStore(
+    async () => new (await import('./cassandra.js')).CassandraStore({ logger, ...storeOptions, clientOptions }),
+    { ttl: true, persistent: true },
+  );
 }
 
 function positiveInteger(options: ResolvedOptions, name: 'maxBodyBytes' | 'maxDecompressedBytes' | 'maxErrors'): void {

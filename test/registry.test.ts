@@ -60,7 +60,7 @@ describe('kairosdb(options) checks its options when called', () => {
   const store = new MemoryStore();
   const bad: [string, unknown, RegExp][] = [
     ['no options', undefined, /options must be an object/],
-    ['no store', {}, /options.store must be a store/],
+    ['neither store nor cassandra', {}, /give options.store .* or options.cassandra/],
     ['a prefix without a leading slash', { store, prefix: 'api' }, /options.prefix/],
     ['a prefix with a trailing slash', { store, prefix: '/api/' }, /options.prefix/],
     ['a zero body limit', { store, maxBodyBytes: 0 }, /options.maxBodyBytes must be a positive integer/],

@@ -1,0 +1,27 @@
+import type { SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities } from './contract.js';
+
+/** A store created on first use, so its driver module loads only when a request needs it. */
+export function lazyStore(load: () => Promise<Store>, capabilities: StoreCapabilities): Store {
+  let loading: Promise<Store> | undefined;
+  const get = () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+  return {
+    capabilities,
+    write: async (series: readonly SeriesWrite[]) => (await get()).write(series),
+    async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
+      yield* (await get()).read(query);
+    },
+    metricNames: async (prefix?: string) => (await get()).metricNames(prefix),
+    delete: async (query: SeriesQuery) => (await get()).delete(query),
+    stats: async () => (await get()).stats?.() ?? { series: NaN, points: NaN },
+    ping: async () => (await get()).ping(),
+    close: async () => {
+      if (loading) await (await loading).close();
+    },
+  };
+}
