@@ -46,5 +46,5 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
 /** The store's statements. */
 export type Queries = ReturnType<typeof queries>;
 
-/** The metric_names partition every name is kept in. */
-export const NAMES_PART = '';
+/** The metric_names partition every name is kept in (Cassandra refuses empty partition keys). */
+export const NAMES_PART = 'names';
