@@ -41,8 +41,35 @@ class SeriesBuilder implements SeriesWrite {
   }
 }
 
+const { long, double, string } = builtin;
 const INVALID = Symbol('invalid');
 type Parsed = StoredValue | typeof INVALID;
+
+/** One distinct tag set of a request, with the series of each metric name and type that use it. */
+interface TagSet {
+  tags: Tags;
+  series: Map<string, Map<ValueType, SeriesBuilder>>;
+}
+
+/** The state of normalising one request. */
+class Batch {
+  readonly tagSets = new Map<string, TagSet>();
+  readonly builders: SeriesBuilder[] = [];
+
+  constructor(readonly context: NormaliseContext) {}
+
+  builderFor(name: string, tagSet: TagSet, type: ValueType, ttl: number): SeriesBuilder {
+    let byType = tagSet.series.get(name);
+    if (!byType) tagSet.series.set(name, (byType = new Map()));
+    let builder = byType.get(type);
+    if (!builder) {
+      builder = new SeriesBuilder(name, tagSet.tags, type.name, type.storage, ttl);
+      byType.set(type, builder);
+      this.builders.push(builder);
+    }
+    return builder;
+  }
+}
 
 /**
  * The fast path: validates and normalises a parsed body in one pass without building messages.
@@ -51,44 +78,30 @@ type Parsed = StoredValue | typeof INVALID;
 export function normalise(body: unknown, context: NormaliseContext): SeriesWrite[] | undefined {
   const metrics = Array.isArray(body) ? body : isObject(body) ? [body] : undefined;
   if (!metrics) return undefined;
-  const series = new Map<string, SeriesBuilder>();
+  const batch = new Batch(context);
   for (let i = 0; i < metrics.length; i++) {
-    if (!addMetric(metrics[i], context, series)) return undefined;
+    if (!addMetric(metrics[i], batch)) return undefined;
   }
-  return finish(series);
+  return finish(batch.builders);
 }
 
-function addMetric(metric: unknown, context: NormaliseContext, series: Map<string, SeriesBuilder>): boolean {
+function addMetric(metric: unknown, batch: Batch): boolean {
   if (!isObject(metric)) return false;
   const name = toMetricName(metric.name);
-  const tags = readTags(metric.tags);
+  const tagSet = readTags(metric.tags, batch.tagSets);
   const ttl = metric.ttl == null ? 0 : toTtl(metric.ttl);
-  if (name === undefined || tags === undefined || ttl === undefined) return false;
-  const effectiveTtl = ttl === 0 ? context.defaultTtl : ttl;
+  if (name === undefined || tagSet === undefined || ttl === undefined) return false;
+  const effectiveTtl = ttl === 0 ? batch.context.defaultTtl : ttl;
 
   let metricType: ValueType | undefined;
   if (metric.type != null) {
     if (typeof metric.type !== 'string') return false;
-    metricType = context.types.get(metric.type);
+    metricType = batch.context.types.get(metric.type);
     if (!metricType) return false;
   }
 
-  const prefix = `${name.length}:${name}${tags.key}`;
   let lastType: ValueType | undefined;
-  let lastSeries: SeriesBuilder | undefined;
-  const seriesFor = (type: ValueType): SeriesBuilder => {
-    if (type === lastType) return lastSeries as SeriesBuilder;
-    const key = prefix + type.name;
-    let builder = series.get(key);
-    if (!builder) {
-      builder = new SeriesBuilder(name, tags.tags, type.name, type.storage, effectiveTtl);
-      series.set(key, builder);
-    }
-    lastType = type;
-    lastSeries = builder;
-    return builder;
-  };
-
+  let lastBuilder: SeriesBuilder | undefined;
   const timestamp = metric.time ?? metric.timestamp;
   const value = metric.value;
   if (timestamp != null) {
@@ -98,7 +111,9 @@ function addMetric(metric: unknown, context: NormaliseContext, series: Map<strin
     if (!type) return false;
     const stored = parseValue(value, type);
     if (stored === INVALID) return false;
-    seriesFor(type).add(ts, stored, effectiveTtl);
+    lastType = type;
+    lastBuilder = batch.builderFor(name, tagSet, type, effectiveTtl);
+    lastBuilder.add(ts, stored, effectiveTtl);
   } else if (value != null) {
     return false;
   }
@@ -109,41 +124,72 @@ function addMetric(metric: unknown, context: NormaliseContext, series: Map<strin
   for (let k = 0; k < points.length; k++) {
     const point: unknown = points[k];
     if (!Array.isArray(point) || point.length < 2) return false;
-    const ts = toTimestamp(point[0]);
-    if (ts === undefined) return false;
-    const v: unknown = point[1];
-    let type = metricType;
-    if (point.length > 2 && point[2] != null) {
-      if (typeof point[2] !== 'string') return false;
-      type = context.types.get(point[2]);
-      if (!type) return false;
+    let ts: unknown = point[0];
+    if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) {
+      ts = toTimestamp(ts);
+      if (ts === undefined) return false;
     }
-    type ??= inferType(v);
-    if (!type) return false;
-    const stored = parseValue(v, type);
-    if (stored === INVALID) return false;
-    seriesFor(type).add(ts, stored, effectiveTtl);
+    const v: unknown = point[1];
+    let type: ValueType | undefined;
+    let stored: Parsed;
+    if (typeof v === 'number' && metricType === undefined && point.length === 2) {
+      if (Number.isSafeInteger(v)) type = long;
+      else if (Number.isFinite(v) && !Number.isInteger(v)) type = double;
+      else return false;
+      stored = v;
+    } else {
+      type = metricType;
+      if (point.length > 2 && point[2] != null) {
+        if (typeof point[2] !== 'string') return false;
+        type = batch.context.types.get(point[2]);
+        if (!type) return false;
+      }
+      type ??= inferType(v);
+      if (!type) return false;
+      stored = parseValue(v, type);
+      if (stored === INVALID) return false;
+    }
+    if (type !== lastType) {
+      lastType = type;
+      lastBuilder = batch.builderFor(name, tagSet, type, effectiveTtl);
+    }
+    (lastBuilder as SeriesBuilder).add(ts as number, stored, effectiveTtl);
   }
   return true;
 }
 
-function readTags(json: unknown): { tags: Tags; key: string } | undefined {
+/**
+ * Reads a tags object into a TagSet shared by every metric of the request with the same tags.
+ * The cache key is built in the body's key order, so the common case needs no sorting.
+ */
+function readTags(json: unknown, cache: Map<string, TagSet>): TagSet | undefined {
   if (!isObject(json)) return undefined;
-  const names = Object.keys(json);
-  if (names.length === 0) return undefined;
-  if (names.length > 1) names.sort();
+  let raw = '';
+  for (const name in json) {
+    const value = json[name];
+    const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+    if (text === undefined) return undefined;
+    raw += `${name.length}:${name}${text.length}:${text}`;
+  }
+  if (raw === '') return undefined;
+  let tagSet = cache.get(raw);
+  if (!tagSet) {
+    const tags = sortedTags(json);
+    if (!tags) return undefined;
+    cache.set(raw, (tagSet = { tags, series: new Map() }));
+  }
+  return tagSet;
+}
+
+function sortedTags(json: Record<string, unknown>): Tags | undefined {
   const tags: Record<string, string> = Object.create(null);
-  let key = '';
-  for (const name of names) {
+  for (const name of Object.keys(json).sort()) {
     const value = toTagValue(json[name]);
     if (name === '' || value === undefined || !name.isWellFormed()) return undefined;
     tags[name] = value;
-    key += `${name.length}:${name}${value.length}:${value}`;
   }
-  return { tags, key };
+  return tags;
 }
-
-const { long, double, string } = builtin;
 
 /** The type of a value without an explicit type: long, double or string; `undefined` if none fits (`""`, objects). */
 function inferType(value: unknown): ValueType | undefined {
@@ -168,9 +214,9 @@ function parseValue(json: unknown, type: ValueType): Parsed {
   return parsed === undefined ? INVALID : type.encode(parsed);
 }
 
-function finish(series: Map<string, SeriesBuilder>): SeriesWrite[] {
+function finish(builders: SeriesBuilder[]): SeriesWrite[] {
   const out: SeriesWrite[] = [];
-  for (const builder of series.values()) {
+  for (const builder of builders) {
     if (builder.unordered) dedupe(builder);
     if (builder.ttls) out.push(...splitByTtl(builder));
     else out.push(builder);

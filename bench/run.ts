@@ -1,0 +1,130 @@
+// npm run bench [-- --quick] [-- --json]: the middleware against the JSON.parse bound, alternating A B A B…
+import autocannon from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { manyMetrics, oneMetric, singles } from './bodies.js';
+
+const quick = process.argv.includes('--quick');
+const asJson = process.argv.includes('--json');
+const rounds = quick ? 1 : 3;
+const seconds = quick ? 1.5 : 5;
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+interface Shape {
+  id: string;
+  label: string;
+  body: Buffer;
+  points: number;
+  headers: Record<string, string>;
+}
+
+const shapes: Shape[] = [
+  { id: 'a', label: '1 metric × 10,000 points', body: Buffer.from(oneMetric()), points: 10_000, headers: {} },
+  { id: 'b', label: '1,000 metrics × 10 points, 3 tags', body: Buffer.from(manyMetrics()), points: 10_000, headers: {} },
+  { id: 'c', label: '10,000 single-point metrics', body: Buffer.from(singles()), points: 10_000, headers: {} },
+  { id: 'd', label: '(a) gzipped', body: gzipSync(oneMetric()), points: 10_000, headers: { 'content-encoding': 'gzip' } },
+];
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+}
+
+function start(script: string, args: string[] = []): Promise<Server> {
+  const child = fork(here(script), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
+  });
+}
+
+function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
+}
+
+async function load(port: number, shape: Shape, connections: number) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/api/v1/datapoints`,
+    method: 'POST',
+    body: shape.body,
+    headers: { 'content-type': 'application/json', ...shape.headers },
+    connections,
+    duration: seconds,
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`port ${port}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { reqPerSec: result.requests.average, p99: result.latency.p99 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+interface Row {
+  shape: string;
+  connections: number;
+  server: string;
+  reqPerSec: number;
+  datapointsPerSec: number;
+  ratio: number;
+  p99Ms: number;
+  peakRssMb: number;
+}
+
+async function compare(shape: Shape, candidate: string, storeKind: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  const bound = await start('bound-server.ts');
+  const mw = await start('koa-server.ts', [storeKind]);
+  try {
+    for (const connections of [1, 8]) {
+      const runs = { bound: [] as number[], mw: [] as number[], boundP99: [] as number[], mwP99: [] as number[] };
+      for (let r = 0; r < rounds; r++) {
+        const a = await load(bound.port, shape, connections);
+        const b = await load(mw.port, shape, connections);
+        runs.bound.push(a.reqPerSec);
+        runs.boundP99.push(a.p99);
+        runs.mw.push(b.reqPerSec);
+        runs.mwP99.push(b.p99);
+      }
+      const boundRps = median(runs.bound);
+      const mwRps = median(runs.mw);
+      const row = (server: string, rps: number, p99: number, pid: number): Row => ({
+        shape: shape.id,
+        connections,
+        server,
+        reqPerSec: rps,
+        datapointsPerSec: rps * shape.points,
+        ratio: rps / boundRps,
+        p99Ms: p99,
+        peakRssMb: peakRss(pid) / 2 ** 20,
+      });
+      rows.push(row('bound', boundRps, median(runs.boundP99), bound.child.pid as number));
+      rows.push(row(candidate, mwRps, median(runs.mwP99), mw.child.pid as number));
+    }
+  } finally {
+    bound.child.kill();
+    mw.child.kill();
+  }
+  return rows;
+}
+
+const rows: Row[] = [];
+for (const shape of shapes) rows.push(...(await compare(shape, 'middleware', 'discard')));
+const storeShape = shapes[0] as Shape;
+for (const store of ['memory', 'sqlite']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
+
+if (asJson) {
+  process.stdout.write(`${JSON.stringify({ node: process.version, date: new Date().toISOString(), quick, rounds, seconds, rows }, null, 2)}\n`);
+} else {
+  const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  console.log(`node ${process.version}, ${rounds} round(s) × ${seconds}s per run, median\n`);
+  console.log('shape | conns | server             |   req/s | datapoints/s | ratio | p99 ms | peak RSS MB');
+  console.log('------|-------|--------------------|---------|--------------|-------|--------|------------');
+  for (const r of rows) {
+    console.log(
+      `${r.shape.padEnd(5)} | ${String(r.connections).padStart(5)} | ${r.server.padEnd(18)} | ${fmt(r.reqPerSec, 1).padStart(7)} | ${fmt(r.datapointsPerSec).padStart(12)} | ${fmt(r.ratio, 2).padStart(5)} | ${fmt(r.p99Ms).padStart(6)} | ${fmt(r.peakRssMb).padStart(10)}`,
+    );
+  }
+  const at8 = rows.filter((r) => r.connections === 8 && r.server === 'middleware');
+  console.log(`\nsummary: middleware/bound at 8 connections — ${at8.map((r) => `${r.shape} ${fmt(r.ratio, 2)}`).join(', ')}`);
+}
