@@ -32,7 +32,17 @@ export interface KairosdbOptions {
   defaultTtl?: number;
   /** Receives store failures and other internals never sent to clients. @default a logger that drops everything */
   logger?: Logger;
+  /** Route groups to mount; set one to `false` to leave it out (e.g. ingest only). @default all true */
+  routes?: Partial<Record<RouteGroup, boolean>>;
+  /** Most raw data points one query may read; more answers 400. @default 10000000 */
+  maxQueryPoints?: number;
+  /** Current time in ms, for relative query times. @default Date.now */
+  clock?: () => number;
 }
+
+/** The route groups: ingest (POST /datapoints), query (/datapoints/query, /datapoints/query/tags),
+ * delete (/datapoints/delete, DELETE /metric/{name}), metadata (/metricnames, /version), health (/health/*). */
+export type RouteGroup = 'ingest' | 'query' | 'delete' | 'metadata' | 'health';
 
 /** Options of the default Cassandra store: the store's own, plus the usual client settings at top level. */
 export type DefaultCassandraOptions = CassandraStoreOptions & {
@@ -52,6 +62,8 @@ const DEFAULTS = {
   maxDecompressedBytes: 128 * 1024 * 1024,
   maxErrors: 100,
   defaultTtl: 0,
+  maxQueryPoints: 10_000_000,
+  routes: {},
 };
 
 /** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
@@ -62,6 +74,7 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
     ...DEFAULTS,
     types: new TypeRegistry(),
     logger: silent,
+    clock: Date.now,
     ...definedOnly(rest),
   } as ResolvedOptions;
   if (resolved.store === undefined && cassandra !== undefined) resolved.store = defaultStore(cassandra, resolved.logger);
@@ -79,6 +92,13 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   positiveInteger(resolved, 'maxBodyBytes');
   positiveInteger(resolved, 'maxDecompressedBytes');
   positiveInteger(resolved, 'maxErrors');
+  positiveInteger(resolved, 'maxQueryPoints');
+  if (typeof resolved.clock !== 'function') throw new TypeError('kairosdb(options): options.clock must be a function');
+  for (const group of Object.keys(resolved.routes)) {
+    if (!['ingest', 'query', 'delete', 'metadata', 'health'].includes(group)) {
+      throw new TypeError(`kairosdb(options): options.routes.${group} is not a route group (ingest, query, delete, metadata, health)`);
+    }
+  }
   const { defaultTtl } = resolved;
   if (!Number.isInteger(defaultTtl) || defaultTtl < 0 || defaultTtl > MAX_TTL) {
     throw new TypeError(`kairosdb(options): options.defaultTtl must be an integer between 0 and ${MAX_TTL}`);
@@ -99,7 +119,7 @@ function defaultStore(options: DefaultCassandraOptions, logger: Logger): Store {
   );
 }
 
-function positiveInteger(options: ResolvedOptions, name: 'maxBodyBytes' | 'maxDecompressedBytes' | 'maxErrors'): void {
+function positiveInteger(options: ResolvedOptions, name: 'maxBodyBytes' | 'maxDecompressedBytes' | 'maxErrors' | 'maxQueryPoints'): void {
   const value = options[name];
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new TypeError(`kairosdb(options): options.${name} must be a positive integer, got ${String(value)}`);

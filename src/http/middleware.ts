@@ -1,13 +1,15 @@
 import type { Context, Middleware, Next } from 'koa';
-import { httpError, KairosHttpError } from '../errors.js';
-import { createIngest } from '../ingest/ingest.js';
-import { parseJson } from '../ingest/parse-json.js';
-import { resolveOptions, type KairosdbOptions, type ResolvedOptions } from '../options.js';
-import { readBody } from './read-body.js';
-import { respondNoContent, respondWithError } from './respond.js';
+import { httpError } from '../errors.js';
+import { resolveOptions, type KairosdbOptions } from '../options.js';
+import { respondWithError } from './respond.js';
+import { deleteRoutes } from './routes/delete.js';
+import { healthRoutes } from './routes/health.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { metadataRoutes } from './routes/metadata.js';
+import { queryRoutes } from './routes/query.js';
+import type { Handler, Routes } from './routes/route.js';
 
-type Handler = (ctx: Context) => Promise<void>;
-type Routes = Map<string, Partial<Record<string, Handler>>>;
+const GROUPS = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, health: healthRoutes };
 
 /**
  * Mounts KairosDB's REST API on a Koa application.
@@ -20,47 +22,40 @@ type Routes = Map<string, Partial<Record<string, Handler>>>;
  */
 export function kairosdb(options: KairosdbOptions): Middleware {
   const resolved = resolveOptions(options);
-  const routes: Routes = new Map([[`${resolved.prefix}/datapoints`, { POST: addDatapoints(resolved) }]]);
+  const routes: Routes = {};
+  for (const [group, build] of Object.entries(GROUPS)) {
+    if (resolved.routes[group as keyof typeof GROUPS] !== false) Object.assign(routes, build(resolved));
+  }
+  const byPath = new Map(Object.entries(routes).map(([path, methods]) => [resolved.prefix + path, methods]));
+  const metricPrefix = `${resolved.prefix}/metric/`;
+  const metricRoute = byPath.get(metricPrefix);
+  byPath.delete(metricPrefix);
+
   return async function kairosdbMiddleware(ctx: Context, next: Next) {
-    const route = routes.get(ctx.path);
+    let route = byPath.get(ctx.path);
+    let param = '';
+    if (!route && metricRoute && ctx.path.startsWith(metricPrefix) && ctx.path.length > metricPrefix.length) {
+      route = metricRoute;
+      param = ctx.path.slice(metricPrefix.length);
+    }
     if (!route) return next();
     try {
-      const handler = route[ctx.method];
+      const handler: Handler | undefined = route[ctx.method];
       if (!handler) {
         ctx.set('Allow', Object.keys(route).join(', '));
         throw httpError('METHOD_NOT_ALLOWED', ctx.method, ctx.path);
       }
-      await handler(ctx);
+      await handler(ctx, decodeParam(param));
     } catch (error) {
       respondWithError(ctx, error, resolved.logger);
     }
   };
 }
 
-function addDatapoints(options: ResolvedOptions): Handler {
-  const ingest = createIngest(options);
-  const limits = { wire: options.maxBodyBytes, decompressed: options.maxDecompressedBytes };
-  return async (ctx) => {
-    const body = await requestBody(ctx, limits);
-    const result = ingest(body);
-    if (!result.ok) throw new KairosHttpError('INVALID_BODY', result.errors);
-    if (result.series.length > 0) await options.store.write(result.series);
-    respondNoContent(ctx);
-  };
-}
-
-/** The parsed JSON body: the host's, if it already parsed it, else read from the request. */
-async function requestBody(ctx: Context, limits: { wire: number; decompressed: number }): Promise<unknown> {
-  const hostParsed = (ctx.request as { body?: unknown }).body;
-  if (hostParsed !== undefined && ctx.req.readableEnded) {
-    if (typeof hostParsed !== 'string' && !Buffer.isBuffer(hostParsed)) return hostParsed;
-    return json(hostParsed);
+function decodeParam(param: string): string {
+  try {
+    return decodeURIComponent(param);
+  } catch {
+    throw httpError('INVALID_BODY', `Invalid URL encoding in '${param}'`);
   }
-  return json(await readBody(ctx.req, limits));
-}
-
-function json(body: Buffer | string): unknown {
-  const parsed = parseJson(body);
-  if (!parsed.ok) throw httpError('INVALID_JSON', parsed.message);
-  return parsed.value;
 }

@@ -1,0 +1,340 @@
+import type { AggregatorSpec } from './spec.js';
+import { addUnits, alignStart, fixedLength, type Duration } from './time.js';
+
+/** A stage of an aggregator chain: takes points in order, passes its own on. */
+export interface Sink {
+  push(ts: number, value: number | null): void;
+  end(): void;
+}
+
+/** What every aggregator of a query may need besides its options. */
+export interface ChainContext {
+  start: number;
+  end: number;
+  zone: string;
+  now: number;
+}
+
+type Factory = (spec: AggregatorSpec, ctx: ChainContext, next: Sink) => Sink;
+
+/** A range aggregator's per-range state: takes values, gives the range's result. */
+interface Reducer {
+  add(ts: number, value: number): void;
+  /** The output points of a range with at least one value, stamped by `stamp` unless the reducer stamps itself. */
+  emit(stamp: number, out: Sink): void;
+}
+
+const AVERAGE_MS: Record<string, number> = { MONTHS: 2_629_746_000, YEARS: 31_556_952_000, DAYS: 86_400_000, WEEKS: 604_800_000 };
+
+function unitMs(duration: Duration): number {
+  return (fixedLength(duration, 'UTC') ?? (AVERAGE_MS[duration.unit] as number) * duration.value) || 1;
+}
+
+/** Walks the sampling grid of a range aggregator and feeds one reducer per non-empty range. */
+class RangeStage implements Sink {
+  #rangeStart: number | undefined;
+  #rangeEnd = 0;
+  #first = 0;
+  #reducer: Reducer | undefined;
+  readonly #anchor: number;
+  readonly #fixed: number | undefined;
+
+  constructor(
+    readonly spec: AggregatorSpec,
+    readonly ctx: ChainContext,
+    readonly makeReducer: () => Reducer,
+    readonly next: Sink,
+  ) {
+    this.#anchor = spec.alignSampling ? alignStart(ctx.start, spec.sampling.unit, ctx.zone) : ctx.start;
+    this.#fixed = fixedLength(spec.sampling, ctx.zone);
+  }
+
+  push(ts: number, value: number | null): void {
+    if (value === null) return;
+    if (this.#rangeStart === undefined || ts >= this.#rangeEnd || ts < this.#rangeStart) {
+      this.#flush();
+      this.#enter(ts);
+      this.#first = ts;
+      this.#reducer = this.makeReducer();
+    }
+    (this.#reducer as Reducer).add(ts, value);
+  }
+
+  end(): void {
+    this.#flush();
+    this.next.end();
+  }
+
+  #enter(ts: number): void {
+    const { value, unit } = this.spec.sampling;
+    if (this.#fixed !== undefined) {
+      const start = this.#anchor + Math.floor((ts - this.#anchor) / this.#fixed) * this.#fixed;
+      this.#rangeStart = start;
+      this.#rangeEnd = start + this.#fixed;
+      return;
+    }
+    let start = this.#rangeStart !== undefined && ts >= this.#rangeStart ? this.#rangeStart : this.#anchor;
+    while (start > ts) start = addUnits(start, -value, unit, this.ctx.zone);
+    let end = addUnits(start, value, unit, this.ctx.zone);
+    while (end <= ts) {
+      start = end;
+      end = addUnits(start, value, unit, this.ctx.zone);
+    }
+    this.#rangeStart = start;
+    this.#rangeEnd = end;
+  }
+
+  #flush(): void {
+    if (!this.#reducer || this.#rangeStart === undefined) return;
+    const stamp = this.spec.alignStartTime ? this.#rangeStart : this.spec.alignEndTime ? this.#rangeEnd : this.#first;
+    this.#reducer.emit(stamp, this.next);
+    this.#reducer = undefined;
+  }
+}
+
+/** Passes points on and marks each empty sampling range between the query start and end with a null. */
+class GapsStage implements Sink {
+  #cursor: number;
+  readonly #fixed: number | undefined;
+  #seenInRange = false;
+
+  constructor(
+    readonly spec: AggregatorSpec,
+    readonly ctx: ChainContext,
+    readonly next: Sink,
+  ) {
+    this.#cursor = spec.alignSampling ? alignStart(ctx.start, spec.sampling.unit, ctx.zone) : ctx.start;
+    this.#fixed = fixedLength(spec.sampling, ctx.zone);
+  }
+
+  #step(from: number): number {
+    return this.#fixed !== undefined ? from + this.#fixed : addUnits(from, this.spec.sampling.value, this.spec.sampling.unit, this.ctx.zone);
+  }
+
+  #advanceTo(limit: number): void {
+    let end = this.#step(this.#cursor);
+    while (end <= limit) {
+      if (!this.#seenInRange && this.#cursor >= this.ctx.start) this.next.push(this.#cursor, null);
+      this.#cursor = end;
+      this.#seenInRange = false;
+      end = this.#step(this.#cursor);
+    }
+  }
+
+  push(ts: number, value: number | null): void {
+    this.#advanceTo(ts);
+    this.#seenInRange = true;
+    this.next.push(ts, value);
+  }
+
+  end(): void {
+    this.#advanceTo(Math.min(this.ctx.end, this.ctx.now) + 1);
+    this.next.end();
+  }
+}
+
+const single = (compute: () => number, add: (ts: number, v: number) => void): Reducer => ({
+  add,
+  emit: (stamp, out) => out.push(stamp, compute()),
+});
+
+const reducers: Record<string, (spec: AggregatorSpec) => Reducer> = {
+  avg: () => {
+    let sum = 0;
+    let n = 0;
+    return single(() => sum / n, (_t, v) => ((sum += v), n++));
+  },
+  count: () => {
+    let n = 0;
+    return single(() => n, () => void n++);
+  },
+  sum: () => {
+    let sum = 0;
+    return single(() => sum, (_t, v) => void (sum += v));
+  },
+  min: () => {
+    let min = Infinity;
+    return single(() => min, (_t, v) => void (min = Math.min(min, v)));
+  },
+  max: () => {
+    let max = -Infinity;
+    return single(() => max, (_t, v) => void (max = Math.max(max, v)));
+  },
+  first: () => {
+    let first: number | undefined;
+    return single(() => first as number, (_t, v) => void (first ??= v));
+  },
+  last: (spec) => {
+    let lastTs = 0;
+    let last = 0;
+    return {
+      add: (t, v) => ((lastTs = t), (last = v)),
+      emit: (stamp, out) => out.push(spec.alignStartTime || spec.alignEndTime ? stamp : lastTs, last),
+    };
+  },
+  dev: () => {
+    let n = 0;
+    let mean = 0;
+    let m2 = 0;
+    return single(
+      () => (n > 1 ? Math.sqrt(m2 / (n - 1)) : 0),
+      (_t, v) => {
+        n++;
+        const delta = v - mean;
+        mean += delta / n;
+        m2 += delta * (v - mean);
+      },
+    );
+  },
+  percentile: (spec) => {
+    const values: number[] = [];
+    return single(() => percentileOf(values, spec.percentile), (_t, v) => void values.push(v));
+  },
+  least_squares: () => {
+    let n = 0;
+    let t0 = 0;
+    let tLast = 0;
+    let sx = 0;
+    let sy = 0;
+    let sxx = 0;
+    let sxy = 0;
+    return {
+      add: (t, v) => {
+        if (n === 0) t0 = t;
+        tLast = t;
+        const x = t - t0;
+        n++;
+        sx += x;
+        sy += v;
+        sxx += x * x;
+        sxy += x * v;
+      },
+      emit: (_stamp, out) => {
+        const denominator = n * sxx - sx * sx;
+        if (n === 1 || denominator === 0) return out.push(t0, sy / n);
+        const slope = (n * sxy - sx * sy) / denominator;
+        const intercept = (sy - slope * sx) / n;
+        out.push(t0, intercept);
+        out.push(tLast, intercept + slope * (tLast - t0));
+      },
+    };
+  },
+};
+
+/** The p-th percentile of values: position p·(n+1) over the sorted values, linearly interpolated. */
+export function percentileOf(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  const position = p * (n + 1);
+  if (position < 1) return sorted[0] as number;
+  if (position >= n) return sorted[n - 1] as number;
+  const lower = Math.floor(position);
+  const below = sorted[lower - 1] as number;
+  return below + (position - lower) * ((sorted[lower] as number) - below);
+}
+
+/** A stage that maps each point to zero or one point, holding the previous one. */
+function pairwise(next: Sink, map: (t1: number, v1: number, t2: number, v2: number) => number | undefined): Sink {
+  let prevTs: number | undefined;
+  let prev = 0;
+  return {
+    push(ts, value) {
+      if (value === null) return;
+      if (prevTs !== undefined) {
+        const out = map(prevTs, prev, ts, value);
+        if (out !== undefined) next.push(ts, out);
+      }
+      prevTs = ts;
+      prev = value;
+    },
+    end: () => next.end(),
+  };
+}
+
+function mapping(next: Sink, map: (v: number) => number | undefined): Sink {
+  return {
+    push(ts, value) {
+      if (value === null) return next.push(ts, null);
+      const out = map(value);
+      if (out !== undefined) next.push(ts, out);
+    },
+    end: () => next.end(),
+  };
+}
+
+const TESTS = {
+  lt: (v: number, t: number) => v < t,
+  lte: (v: number, t: number) => v <= t,
+  gt: (v: number, t: number) => v > t,
+  gte: (v: number, t: number) => v >= t,
+  equal: (v: number, t: number) => v === t,
+};
+
+const range = (name: string): Factory => (spec, ctx, next) => new RangeStage(spec, ctx, () => (reducers[name] as (s: AggregatorSpec) => Reducer)(spec), next);
+
+/** Every aggregator this library runs, by KairosDB name (all of KairosDB's except save_as). */
+export const AGGREGATORS: Record<string, Factory> = {
+  avg: range('avg'),
+  count: range('count'),
+  dev: range('dev'),
+  first: range('first'),
+  last: range('last'),
+  least_squares: range('least_squares'),
+  max: range('max'),
+  min: range('min'),
+  percentile: range('percentile'),
+  sum: range('sum'),
+  gaps: (spec, ctx, next) => new GapsStage(spec, ctx, next),
+  diff: (_spec, _ctx, next) => pairwise(next, (_t1, v1, _t2, v2) => v2 - v1),
+  rate: (spec, _ctx, next) => {
+    const per = unitMs(spec.unit);
+    return pairwise(next, (t1, v1, t2, v2) => (t2 === t1 ? undefined : ((v2 - v1) / (t2 - t1)) * per));
+  },
+  sampler: (spec, _ctx, next) => {
+    const per = unitMs(spec.unit);
+    return pairwise(next, (t1, _v1, t2, v2) => (t2 === t1 ? undefined : (v2 / (t2 - t1)) * per));
+  },
+  div: (spec, _ctx, next) => mapping(next, (v) => v / spec.divisor),
+  scale: (spec, _ctx, next) => mapping(next, (v) => v * spec.factor),
+  filter: (spec, _ctx, next) => mapping(next, (v) => (TESTS[spec.filterOp](v, spec.threshold) ? undefined : v)),
+  trim: (spec, _ctx, next) => {
+    let held: [number, number | null] | undefined;
+    let seen = 0;
+    return {
+      push(ts, value) {
+        seen++;
+        if (seen === 1 && spec.trim !== 'last') return;
+        if (held) next.push(held[0], held[1]);
+        held = [ts, value];
+      },
+      end() {
+        if (held && spec.trim === 'first') next.push(held[0], held[1]);
+        next.end();
+      },
+    };
+  },
+  sma: (spec, _ctx, next) => {
+    const window: number[] = [];
+    let sum = 0;
+    return {
+      push(ts, value) {
+        if (value === null) return;
+        window.push(value);
+        sum += value;
+        if (window.length > spec.size) sum -= window.shift() as number;
+        if (window.length === spec.size) next.push(ts, sum / spec.size);
+      },
+      end: () => next.end(),
+    };
+  },
+};
+
+/** Builds the chain of a metric's aggregators in order, ending in `last`. */
+export function chain(specs: readonly AggregatorSpec[], ctx: ChainContext, last: Sink): Sink {
+  let sink = last;
+  for (let i = specs.length - 1; i >= 0; i--) {
+    const spec = specs[i] as AggregatorSpec;
+    sink = (AGGREGATORS[spec.name] as Factory)(spec, ctx, sink);
+  }
+  return sink;
+}

@@ -1,0 +1,170 @@
+import { httpError } from '../errors.js';
+import type { SeriesRead, Store } from '../store/contract.js';
+import type { TypeRegistry } from '../types/registry.js';
+import type { StoredValue } from '../types/value-type.js';
+import { chain, type ChainContext, type Sink } from './aggregators.js';
+import { mergeSeries } from './merge.js';
+import type { GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
+import { fixedLength } from './time.js';
+
+/** One result of a query metric, as KairosDB shapes it. */
+export interface QueryResult {
+  name: string;
+  group_by: Record<string, unknown>[];
+  tags: Record<string, string[]>;
+  values: [number, unknown][];
+}
+
+/** What running queries needs. */
+export interface QueryContext {
+  store: Store;
+  types: TypeRegistry;
+  /** Most raw points one query may read. */
+  maxPoints: number;
+  now: number;
+}
+
+/** Runs a parsed query: `{queries: [{sample_size, results}]}`. */
+export async function runQuery(spec: QuerySpec, ctx: QueryContext) {
+  const budget = { left: ctx.maxPoints };
+  const queries = [];
+  for (const metric of spec.metrics) queries.push(await runMetric(spec, metric, ctx, budget));
+  return { queries };
+}
+
+/** A tag group's series of one type group; time and value groupers split it further per point. */
+interface Bucket {
+  typeGroup: string;
+  tagGroup: Record<string, string> | undefined;
+  series: SeriesRead[];
+}
+
+async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext, budget: { left: number }) {
+  const buckets = new Map<string, Bucket>();
+  const tagGrouper = metric.groupBy.find((g) => g.name === 'tag');
+  for await (const series of ctx.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags })) {
+    const typeGroup = ctx.types.get(series.type)?.group ?? series.type;
+    const tagGroup = tagGrouper ? pick(series.tags, tagGrouper.tags) : undefined;
+    const key = JSON.stringify([typeGroup, tagGroup ?? null]);
+    let bucket = buckets.get(key);
+    if (!bucket) buckets.set(key, (bucket = { typeGroup, tagGroup, series: [] }));
+    bucket.series.push(series);
+  }
+  let sampleSize = 0;
+  const results: QueryResult[] = [];
+  for (const key of [...buckets.keys()].sort()) {
+    const bucket = buckets.get(key) as Bucket;
+    const read = await runBucket(spec, metric, bucket, ctx, budget);
+    sampleSize += read.points;
+    results.push(...read.results);
+  }
+  if (results.length === 0) results.push({ name: metric.name, group_by: [], tags: {}, values: [] });
+  return { sample_size: sampleSize, results };
+}
+
+async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, ctx: QueryContext, budget: { left: number }) {
+  const numeric = bucket.typeGroup === 'number';
+  const chainCtx: ChainContext = { start: spec.start, end: spec.end, zone: spec.timeZone, now: ctx.now };
+  const splitters = metric.groupBy.filter((g) => g.name === 'time' || (g.name === 'value' && numeric));
+  const groups = new Map<string, { numbers: number[]; sink: Sink; values: [number, unknown][] }>();
+  const decode = decoder(bucket.series[0]?.type ?? '', ctx.types);
+  const groupFor = (ts: number, value: StoredValue) => {
+    const numbers = splitters.map((g) => groupNumber(g, ts, value, spec));
+    const key = numbers.join(',');
+    let group = groups.get(key);
+    if (!group) {
+      const values: [number, unknown][] = [];
+      const collect: Sink = { push: (t, v) => void values.push([t, v]), end() {} };
+      group = { numbers, values, sink: numeric ? chain(metric.aggregators, chainCtx, collect) : collect };
+      groups.set(key, group);
+    }
+    return group;
+  };
+
+  let points = 0;
+  const take = (ts: number, value: StoredValue) => {
+    if (--budget.left < 0) {
+      throw httpError('INVALID_BODY', `The query reads more than ${ctx.maxPoints} data points; narrow its time range or tags, or set a limit`);
+    }
+    points++;
+    groupFor(ts, value).sink.push(ts, numeric ? (value as number) : (decode(value) as number));
+  };
+  const limit = metric.limit > 0 ? metric.limit : Infinity;
+  if (metric.order === 'desc') {
+    const held: [number, StoredValue][] = [];
+    for await (const p of mergeSeries(bucket.series)) held.push([p.ts, p.value]);
+    for (let i = held.length - 1; i >= 0 && points < limit; i--) take(...(held[i] as [number, StoredValue]));
+  } else {
+    for await (const p of mergeSeries(bucket.series)) {
+      if (points >= limit) break;
+      take(p.ts, p.value);
+    }
+  }
+
+  const tags = metric.excludeTags ? {} : tagsOf(bucket.series);
+  const results: QueryResult[] = [];
+  for (const key of [...groups.keys()].sort(byNumbers)) {
+    const group = groups.get(key) as { numbers: number[]; sink: Sink; values: [number, unknown][] };
+    group.sink.end();
+    const groupBy: Record<string, unknown>[] = [];
+    let s = 0;
+    for (const g of metric.groupBy) {
+      if (g.name === 'tag') groupBy.push({ name: 'tag', tags: g.tags, group: bucket.tagGroup ?? {} });
+      else if (g.name === 'time' || numeric) groupBy.push(grouperEntry(g, group.numbers[s++] as number));
+    }
+    groupBy.push({ name: 'type', type: bucket.typeGroup });
+    results.push({ name: metric.name, group_by: groupBy, tags, values: group.values });
+  }
+  return { points, results };
+}
+
+function grouperEntry(g: GrouperSpec, groupNumber: number): Record<string, unknown> {
+  if (g.name === 'time') {
+    return { name: 'time', range_size: { value: g.rangeSize.value, unit: g.rangeSize.unit.toLowerCase() }, group_count: g.groupCount, group: { group_number: groupNumber } };
+  }
+  return { name: 'value', range_size: (g as { rangeSize: number }).rangeSize, group: { group_number: groupNumber } };
+}
+
+function groupNumber(g: GrouperSpec, ts: number, value: StoredValue, spec: QuerySpec): number {
+  if (g.name === 'time') {
+    const size = fixedLength(g.rangeSize, 'UTC') ?? g.rangeSize.value * 2_629_746_000;
+    return Math.floor((ts - spec.start) / size) % g.groupCount;
+  }
+  return Math.trunc((value as number) / (g as { rangeSize: number }).rangeSize);
+}
+
+const byNumbers = (a: string, b: string) => {
+  const x = a.split(',').map(Number);
+  const y = b.split(',').map(Number);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+  return 0;
+};
+
+function pick(tags: Readonly<Record<string, string>>, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) if (Object.hasOwn(tags, name)) Object.defineProperty(out, name, { value: tags[name], enumerable: true });
+  return out;
+}
+
+/** Per tag name, every value in the series, sorted. */
+export function tagsOf(series: readonly SeriesRead[]): Record<string, string[]> {
+  const values = new Map<string, Set<string>>();
+  for (const s of series) {
+    for (const [name, value] of Object.entries(s.tags)) {
+      let set = values.get(name);
+      if (!set) values.set(name, (set = new Set()));
+      set.add(value);
+    }
+  }
+  const out: Record<string, string[]> = {};
+  for (const name of [...values.keys()].sort()) {
+    Object.defineProperty(out, name, { value: [...(values.get(name) as Set<string>)].sort(), enumerable: true });
+  }
+  return out;
+}
+
+function decoder(type: string, types: TypeRegistry): (value: StoredValue) => unknown {
+  const valueType = types.get(type);
+  if (!valueType) return (value) => (value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value);
+  return (value) => valueType.toJSON(valueType.decode(value));
+}

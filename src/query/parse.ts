@@ -1,0 +1,192 @@
+import { toFiniteNumber } from '../types/numbers.js';
+import { AGGREGATORS } from './aggregators.js';
+import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
+import { addUnits, isTimeZone, toUnit, UNITS, type Duration, type Unit } from './time.js';
+
+/** A query, or the messages that say why it is not one. */
+export type ParsedQuery = { ok: true; spec: QuerySpec } | { ok: false; errors: string[] };
+
+const UNIT_LIST = UNITS.join(',');
+const badUnit = (prefix: string, unit: unknown) => `${prefix}${String(unit)} is not a valid time unit, must be one of ${UNIT_LIST}`;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses a query body (KairosDB's Query Metrics format); `now` resolves relative times. */
+export function parseQuery(body: unknown, now: number): ParsedQuery {
+  const errors: string[] = [];
+  if (!isObject(body)) return { ok: false, errors: ['Invalid json. A query must be a JSON object.'] };
+  const timeZone = typeof body.time_zone === 'string' && body.time_zone !== '' ? body.time_zone : 'UTC';
+  if (!isTimeZone(timeZone)) errors.push(`query.time_zone '${timeZone}' is not a valid time zone`);
+  const zone = errors.length > 0 ? 'UTC' : timeZone;
+  const cacheTime = body.cache_time == null ? 0 : toFiniteNumber(body.cache_time);
+  if (cacheTime === undefined || cacheTime < 0) errors.push('cache_time must be greater than or equal to 0');
+
+  const metrics = Array.isArray(body.metrics) ? body.metrics : [];
+  if (metrics.length === 0) errors.push('query.metric[] must have a size of at least 1');
+
+  const start = instant(body.start_absolute, body.start_relative, 'start_relative', now, zone, errors);
+  const end = instant(body.end_absolute, body.end_relative, 'end_relative', now, zone, errors) ?? now;
+  if (start === undefined && body.start_absolute == null && body.start_relative == null) {
+    errors.push('query.metric[0].start_time relative or absolute time must be set');
+  } else if (start !== undefined && end < start) {
+    errors.push('query.metric[0].end_time must be greater than the start time');
+  }
+
+  const parsed = metrics.map((m, i) => metric(m, `query.metric[${i}]`, errors));
+  if (errors.length > 0 || start === undefined) return { ok: false, errors };
+  return { ok: true, spec: { start, end, timeZone: zone, metrics: parsed as MetricQuery[] } };
+}
+
+function instant(absolute: unknown, relative: unknown, name: string, now: number, zone: string, errors: string[]): number | undefined {
+  if (absolute != null) {
+    const ms = toFiniteNumber(absolute);
+    if (ms === undefined) errors.push(`query.${name.replace('relative', 'absolute')} must be a number of milliseconds`);
+    return ms === undefined ? undefined : Math.trunc(ms);
+  }
+  if (relative == null) return undefined;
+  const duration = durationOf(relative, `${name}.value must be greater than or equal to 0`, 'query.', errors);
+  return duration ? addUnits(now, -duration.value, duration.unit, zone) : undefined;
+}
+
+/** A `{value, unit}` object; pushes the given messages when the value is negative or the unit unknown. */
+function durationOf(json: unknown, negative: string, unitPrefix: string, errors: string[]): Duration | undefined {
+  const { value, unit } = (isObject(json) ? json : {}) as { value?: unknown; unit?: unknown };
+  const n = toFiniteNumber(value);
+  const u = toUnit(unit);
+  if (n === undefined || n < 0) errors.push(negative);
+  if (!u) errors.push(badUnit(unitPrefix, unit));
+  return n !== undefined && n >= 0 && u ? { value: Math.trunc(n), unit: u } : undefined;
+}
+
+function metric(json: unknown, at: string, errors: string[]): MetricQuery | undefined {
+  const m = isObject(json) ? json : {};
+  const name = typeof m.name === 'string' ? m.name : '';
+  if (name === '') errors.push(`${at}.name may not be empty`);
+  const tags = tagFilter(m.tags, at, errors);
+  const limit = m.limit == null ? 0 : toFiniteNumber(m.limit);
+  if (limit === undefined || limit < 0) errors.push(`${at}.limit must be greater than or equal to 0`);
+  const order = typeof m.order === 'string' ? m.order.toLowerCase() : 'asc';
+  if (order !== 'asc' && order !== 'desc') errors.push(`${at}.order must be asc or desc`);
+  const groupBy = (Array.isArray(m.group_by) ? m.group_by : []).map((g, j) => grouper(g, `${at}.group_by[${j}]`, errors));
+  const aggregators = (Array.isArray(m.aggregators) ? m.aggregators : []).map((a, j) => aggregator(a, `${at}.aggregators[${j}]`, errors));
+  return {
+    name,
+    tags,
+    excludeTags: m.exclude_tags === true,
+    limit: Math.trunc(limit ?? 0),
+    order: order === 'desc' ? 'desc' : 'asc',
+    groupBy: groupBy as GrouperSpec[],
+    aggregators: aggregators as AggregatorSpec[],
+  };
+}
+
+function tagFilter(json: unknown, at: string, errors: string[]): Record<string, string[]> {
+  const filter: Record<string, string[]> = Object.create(null);
+  if (!isObject(json)) return filter;
+  for (const name of Object.keys(json)) {
+    if (name === '') {
+      errors.push(`${at}.tags[0] name must not be empty`);
+      continue;
+    }
+    const raw = json[name];
+    const values = Array.isArray(raw) ? raw : [raw];
+    if (values.some((v) => v == null || v === '')) {
+      errors.push(`${at}.tags[0].${name} value must not be null or empty`);
+      continue;
+    }
+    filter[name] = values.map(String);
+  }
+  return filter;
+}
+
+function grouper(json: unknown, at: string, errors: string[]): GrouperSpec | undefined {
+  const g = isObject(json) ? json : {};
+  const name = typeof g.name === 'string' ? g.name.toLowerCase() : '';
+  if (name === '') return void errors.push(`${at} must have a name`);
+  if (name === 'tag') {
+    if (g.tags == null) return void errors.push(`${at}.tags may not be null`);
+    const tags = Array.isArray(g.tags) ? g.tags.map(String) : [];
+    if (tags.length === 0) return void errors.push(`${at}.tags may not be empty`);
+    return { name, tags };
+  }
+  if (name === 'time') {
+    if (g.range_size == null) return void errors.push(`${at}.range_size may not be null`);
+    const rangeSize = durationOf(g.range_size, `${at}.range_size.value must be greater than or equal to 0`, `${at}.`, errors);
+    const groupCount = toFiniteNumber(g.group_count);
+    if (groupCount === undefined || groupCount < 1) errors.push(`${at}.group_count must be greater than or equal to 1`);
+    if (rangeSize?.value === 0) errors.push(`${at}.range_size.value must be greater than 0`);
+    return rangeSize && groupCount !== undefined ? { name, rangeSize, groupCount: Math.trunc(groupCount) } : undefined;
+  }
+  if (name === 'value') {
+    if (g.range_size == null) return void errors.push(`${at}.range_size may not be null`);
+    const rangeSize = toFiniteNumber(g.range_size);
+    if (rangeSize === undefined || rangeSize <= 0) return void errors.push(`${at}.range_size must be greater than 0`);
+    return { name, rangeSize };
+  }
+  errors.push(`${at}.${String(g.name)} invalid group_by name`);
+  return undefined;
+}
+
+const FILTER_OPS = ['lt', 'lte', 'gt', 'gte', 'equal'] as const;
+const TRIMS = ['first', 'last', 'both'] as const;
+
+function aggregator(json: unknown, at: string, errors: string[]): AggregatorSpec | undefined {
+  const a = isObject(json) ? json : {};
+  const name = typeof a.name === 'string' ? a.name.toLowerCase() : '';
+  if (name === '') return void errors.push(`${at} must have a name`);
+  if (!Object.hasOwn(AGGREGATORS, name)) return void errors.push(`${at}.${String(a.name)} invalid aggregators name`);
+  const before = errors.length;
+  const sampling = a.sampling == null ? { value: 1, unit: 'MILLISECONDS' as Unit } : durationOf(a.sampling, `${at}.sampling.value must be greater than or equal to 0`, `${at}.`, errors);
+  if (sampling?.value === 0) errors.push(`${at}.sampling.value must be greater than 0`);
+  let unit: Duration = sampling ?? { value: 1, unit: 'MILLISECONDS' };
+  if (a.unit != null) {
+    const u = toUnit(a.unit);
+    if (!u) errors.push(badUnit(`${at}.`, a.unit));
+    else unit = { value: 1, unit: u };
+  }
+  const spec: AggregatorSpec = {
+    name,
+    sampling: sampling ?? { value: 1, unit: 'MILLISECONDS' },
+    alignSampling: a.align_sampling == null ? true : a.align_sampling === true || a.align_sampling === 'true',
+    alignStartTime: a.align_start_time === true || a.align_start_time === 'true',
+    alignEndTime: a.align_end_time === true || a.align_end_time === 'true',
+    unit,
+    percentile: 0,
+    divisor: 1,
+    factor: 1,
+    filterOp: 'equal',
+    threshold: 0,
+    trim: 'both',
+    size: 1,
+  };
+  if (name === 'div') {
+    const divisor = toFiniteNumber(a.divisor);
+    if (!divisor) errors.push(`${at}.divisor may not be zero`);
+    else spec.divisor = divisor;
+  } else if (name === 'percentile') {
+    const p = a.percentile == null ? 0 : toFiniteNumber(a.percentile);
+    if (p === undefined) errors.push(`${at}.percentile must be a number`);
+    else if (p === 0) errors.push(`${at}.percentile may not be zero`);
+    else if (p < 0 || p > 1) errors.push(`${at}.percentile must be greater than 0 and at most 1`);
+    else spec.percentile = p;
+  } else if (name === 'scale') {
+    const factor = toFiniteNumber(a.factor);
+    if (factor === undefined) errors.push(`${at}.factor must be a number`);
+    else spec.factor = factor;
+  } else if (name === 'filter') {
+    const op = typeof a.filter_op === 'string' ? a.filter_op.toLowerCase() : '';
+    const threshold = toFiniteNumber(a.threshold);
+    if (!(FILTER_OPS as readonly string[]).includes(op)) errors.push(`${at}.filter_op must be one of lt, lte, gt, gte, equal`);
+    else spec.filterOp = op as AggregatorSpec['filterOp'];
+    if (threshold === undefined) errors.push(`${at}.threshold must be a number`);
+    else spec.threshold = threshold;
+  } else if (name === 'trim') {
+    const trim = typeof a.trim === 'string' ? a.trim.toLowerCase() : '';
+    if (!(TRIMS as readonly string[]).includes(trim)) errors.push(`${at}.trim must be one of first, last, both`);
+    else spec.trim = trim as AggregatorSpec['trim'];
+  } else if (name === 'sma') {
+    const size = toFiniteNumber(a.size);
+    if (size === undefined || size < 1 || !Number.isInteger(size)) errors.push(`${at}.size must be an integer greater than or equal to 1`);
+    else spec.size = size;
+  }
+  return errors.length === before ? spec : undefined;
+}

@@ -1,0 +1,135 @@
+/** Time units of queries, as KairosDB names them. */
+export const UNITS = ['MILLISECONDS', 'SECONDS', 'MINUTES', 'HOURS', 'DAYS', 'WEEKS', 'MONTHS', 'YEARS'] as const;
+
+/** A time unit. */
+export type Unit = (typeof UNITS)[number];
+
+/** A duration such as `{value: 5, unit: 'MINUTES'}`. */
+export interface Duration {
+  value: number;
+  unit: Unit;
+}
+
+const FIXED_MS: Partial<Record<Unit, number>> = {
+  MILLISECONDS: 1,
+  SECONDS: 1000,
+  MINUTES: 60_000,
+  HOURS: 3_600_000,
+};
+
+/** A unit name in any case as a Unit, else `undefined`. */
+export function toUnit(json: unknown): Unit | undefined {
+  if (typeof json !== 'string') return undefined;
+  const upper = json.toUpperCase();
+  return (UNITS as readonly string[]).includes(upper) ? (upper as Unit) : undefined;
+}
+
+/** Whether a time zone name is known to this runtime. */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Parts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  ms: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function partsOf(ts: number, zone: string): Parts {
+  if (zone === 'UTC') {
+    const d = new Date(ts);
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+      ms: d.getUTCMilliseconds(),
+    };
+  }
+  let format = formatters.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, format);
+  }
+  const out: Record<string, number> = {};
+  for (const p of format.formatToParts(new Date(ts))) if (p.type !== 'literal') out[p.type] = Number(p.value);
+  return { year: out.year ?? 1970, month: out.month ?? 1, day: out.day ?? 1, hour: out.hour ?? 0, minute: out.minute ?? 0, second: out.second ?? 0, ms: ((ts % 1000) + 1000) % 1000 };
+}
+
+function fromParts(p: Parts, zone: string): number {
+  const local = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second, p.ms);
+  if (zone === 'UTC') return local;
+  let ts = local;
+  for (let i = 0; i < 3; i++) {
+    const q = partsOf(ts, zone);
+    const offset = Date.UTC(q.year, q.month - 1, q.day, q.hour, q.minute, q.second, q.ms) - ts;
+    const next = local - offset;
+    if (next === ts) break;
+    ts = next;
+  }
+  return ts;
+}
+
+/** Adds `amount` units to a timestamp; days and longer follow the calendar of the zone. */
+export function addUnits(ts: number, amount: number, unit: Unit, zone: string): number {
+  const fixed = FIXED_MS[unit];
+  if (fixed !== undefined) return ts + amount * fixed;
+  const p = partsOf(ts, zone);
+  if (unit === 'DAYS') p.day += amount;
+  else if (unit === 'WEEKS') p.day += amount * 7;
+  else if (unit === 'MONTHS') p.month += amount;
+  else p.year += amount;
+  return fromParts(p, zone);
+}
+
+/** A fixed length in ms for units up to hours (and days/weeks in UTC); `undefined` for calendar lengths. */
+export function fixedLength(duration: Duration, zone: string): number | undefined {
+  const fixed = FIXED_MS[duration.unit];
+  if (fixed !== undefined) return fixed * duration.value;
+  if (zone !== 'UTC') return undefined;
+  if (duration.unit === 'DAYS') return 86_400_000 * duration.value;
+  if (duration.unit === 'WEEKS') return 604_800_000 * duration.value;
+  return undefined;
+}
+
+/** Where an aligned sampling grid starts: the query start rounded down as KairosDB does for the unit. */
+export function alignStart(ts: number, unit: Unit, zone: string): number {
+  const p = partsOf(ts, zone);
+  p.ms = 0;
+  if (unit === 'MILLISECONDS') return fromParts(p, zone);
+  p.second = 0;
+  p.minute = 0;
+  p.hour = 0;
+  if (unit === 'WEEKS') {
+    const weekday = new Date(Date.UTC(p.year, p.month - 1, p.day)).getUTCDay();
+    p.day -= (weekday + 6) % 7;
+  } else if (unit === 'MONTHS') {
+    p.day = 1;
+  } else if (unit === 'YEARS') {
+    p.day = 1;
+    p.month = 1;
+  }
+  return fromParts(p, zone);
+}
