@@ -1,3 +1,5 @@
+import type { Context } from 'koa';
+import type { AccessRequest } from './http/access.js';
 import { MAX_TTL } from './ingest/rules.js';
 import type { Store } from './store/contract.js';
 import { lazyStore } from './store/lazy.js';
@@ -38,6 +40,37 @@ export interface KairosdbOptions {
   maxQueryPoints?: number;
   /** Current time in ms, for relative query times. @default Date.now */
   clock?: () => number;
+  /** Requests this mount handles at once; more answer 503 with Retry-After. @default 64 */
+  maxInFlightRequests?: number;
+  /** Body bytes (received and decompressed) held by requests in flight; more answer 503. @default 268435456 (256 MiB) */
+  maxInFlightBytes?: number;
+  /** Time to receive a whole request body; a slower client gets 408 and a closed connection. @default 30000 */
+  bodyTimeoutMs?: number;
+  /** Time a store call may take; past it the request answers 503 (writes are idempotent, retry is safe). @default 30000 */
+  writeTimeoutMs?: number;
+  /** Called once per handled request with what it did, for the host's metrics (prom-client, OpenTelemetry, …). */
+  onRequest?: (event: RequestEvent) => void;
+  /** Called after parsing and before any write, read or delete; `false` (or a thrown 401/403) answers 403. */
+  authorize?: (ctx: Context, request: AccessRequest) => boolean | void | Promise<boolean | void>;
+  /** Binds the mount to tenants: the caller's tenant, stamped on every written series and required on every read. */
+  tenant?: (ctx: Context) => string | undefined;
+  /** The tag that carries the tenant. @default 'tenant' */
+  tenantTag?: string;
+}
+
+/** What one handled request did, as `onRequest` receives it. */
+export interface RequestEvent {
+  method: string;
+  /** Route below the prefix, e.g. `/datapoints`. */
+  route: string;
+  status: number;
+  /** Body bytes received on the wire. */
+  bytesIn: number;
+  /** Data points written (ingest) or read (queries). */
+  datapoints: number;
+  /** Time waiting for the store, ms. */
+  storeMs: number;
+  durationMs: number;
 }
 
 /** The route groups: ingest (POST /datapoints), query (/datapoints/query, /datapoints/query/tags),
@@ -52,7 +85,8 @@ export type DefaultCassandraOptions = CassandraStoreOptions & {
 };
 
 /** Options with every default applied. */
-export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra'>>;
+export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'onRequest' | 'authorize' | 'tenant'>> &
+  Pick<KairosdbOptions, 'onRequest' | 'authorize' | 'tenant'>;
 
 const silent: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
@@ -64,6 +98,11 @@ const DEFAULTS = {
   defaultTtl: 0,
   maxQueryPoints: 10_000_000,
   routes: {},
+  maxInFlightRequests: 64,
+  maxInFlightBytes: 256 * 1024 * 1024,
+  bodyTimeoutMs: 30_000,
+  writeTimeoutMs: 30_000,
+  tenantTag: 'tenant',
 };
 
 /** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
@@ -92,7 +131,13 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   positiveInteger(resolved, 'maxBodyBytes');
   positiveInteger(resolved, 'maxDecompressedBytes');
   positiveInteger(resolved, 'maxErrors');
-  positiveInteger(resolved, 'maxQueryPoints');
+  for (const name of ['maxQueryPoints', 'maxInFlightRequests', 'maxInFlightBytes', 'bodyTimeoutMs', 'writeTimeoutMs'] as const) {
+    positiveInteger(resolved, name);
+  }
+  for (const name of ['onRequest', 'authorize', 'tenant'] as const) {
+    if (resolved[name] !== undefined && typeof resolved[name] !== 'function') throw new TypeError(`kairosdb(options): options.${name} must be a function`);
+  }
+  if (typeof resolved.tenantTag !== 'string' || resolved.tenantTag === '') throw new TypeError('kairosdb(options): options.tenantTag must be a non-empty string');
   if (typeof resolved.clock !== 'function') throw new TypeError('kairosdb(options): options.clock must be a function');
   for (const group of Object.keys(resolved.routes)) {
     if (!['ingest', 'query', 'delete', 'metadata', 'health'].includes(group)) {
@@ -119,7 +164,9 @@ function defaultStore(options: DefaultCassandraOptions, logger: Logger): Store {
   );
 }
 
-function positiveInteger(options: ResolvedOptions, name: 'maxBodyBytes' | 'maxDecompressedBytes' | 'maxErrors' | 'maxQueryPoints'): void {
+type IntegerOption = 'maxBodyBytes' | 'maxDecompressedBytes' | 'maxErrors' | 'maxQueryPoints' | 'maxInFlightRequests' | 'maxInFlightBytes' | 'bodyTimeoutMs' | 'writeTimeoutMs';
+
+function positiveInteger(options: ResolvedOptions, name: IntegerOption): void {
   const value = options[name];
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new TypeError(`kairosdb(options): options.${name} must be a positive integer, got ${String(value)}`);

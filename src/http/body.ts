@@ -1,16 +1,16 @@
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
 import { parseJson } from '../ingest/parse-json.js';
-import { readBody, type BodyLimits } from './read-body.js';
+import { readBody, type BodyReading } from './read-body.js';
 
 /** The parsed JSON body: the host's, if it already parsed it, else read from the request. */
-export async function requestBody(ctx: Context, limits: BodyLimits): Promise<unknown> {
+export async function requestBody(ctx: Context, reading: BodyReading): Promise<unknown> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
   if (hostParsed !== undefined && ctx.req.readableEnded) {
     if (typeof hostParsed !== 'string' && !Buffer.isBuffer(hostParsed)) return hostParsed;
     return json(hostParsed);
   }
-  return json(await readBody(ctx.req, limits));
+  return json(await readBody(ctx.req, reading));
 }
 
 /** Parses JSON text, answering 400 with KairosDB's message when it is not JSON. */

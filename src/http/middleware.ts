@@ -1,13 +1,15 @@
 import type { Context, Middleware, Next } from 'koa';
 import { httpError } from '../errors.js';
 import { resolveOptions, type KairosdbOptions } from '../options.js';
+import { tenantOf } from './access.js';
+import { Admission } from './admission.js';
 import { respondWithError } from './respond.js';
 import { deleteRoutes } from './routes/delete.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { queryRoutes } from './routes/query.js';
-import type { Handler, Routes } from './routes/route.js';
+import type { Handler, RequestState, Routes } from './routes/route.js';
 
 const GROUPS = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, health: healthRoutes };
 
@@ -30,6 +32,8 @@ export function kairosdb(options: KairosdbOptions): Middleware {
   const metricPrefix = `${resolved.prefix}/metric/`;
   const metricRoute = byPath.get(metricPrefix);
   byPath.delete(metricPrefix);
+  const admission = new Admission(resolved.maxInFlightRequests, resolved.maxInFlightBytes);
+  const limits = { wire: resolved.maxBodyBytes, decompressed: resolved.maxDecompressedBytes };
 
   return async function kairosdbMiddleware(ctx: Context, next: Next) {
     let route = byPath.get(ctx.path);
@@ -39,17 +43,45 @@ export function kairosdb(options: KairosdbOptions): Middleware {
       param = ctx.path.slice(metricPrefix.length);
     }
     if (!route) return next();
+    const started = performance.now();
+    const reading = { limits, timeoutMs: resolved.bodyTimeoutMs, admission, ticket: { bytes: 0 }, received: { bytes: 0 } };
+    let request: RequestState | undefined;
+    let admitted = false;
     try {
       const handler: Handler | undefined = route[ctx.method];
       if (!handler) {
         ctx.set('Allow', Object.keys(route).join(', '));
         throw httpError('METHOD_NOT_ALLOWED', ctx.method, ctx.path);
       }
-      await handler(ctx, decodeParam(param));
+      admission.enter();
+      admitted = true;
+      request = { param: decodeParam(param), tenant: tenantOf(resolved, ctx), reading, datapoints: 0, storeMs: 0 };
+      await handler(ctx, request);
     } catch (error) {
       respondWithError(ctx, error, resolved.logger);
+    } finally {
+      admission.release(reading.ticket);
+      if (admitted) admission.leave();
+      report(ctx, request, reading.received.bytes, started);
     }
   };
+
+  function report(ctx: Context, request: RequestState | undefined, bytesIn: number, started: number): void {
+    if (!resolved.onRequest) return;
+    try {
+      resolved.onRequest({
+        method: ctx.method,
+        route: ctx.path.slice(resolved.prefix.length).replace(/^\/metric\/.+/, '/metric/{name}'),
+        status: ctx.status,
+        bytesIn,
+        datapoints: request?.datapoints ?? 0,
+        storeMs: request?.storeMs ?? 0,
+        durationMs: performance.now() - started,
+      });
+    } catch (error) {
+      resolved.logger.warn({ err: error }, 'koa-kairosdb: onRequest threw');
+    }
+  }
 }
 
 function decodeParam(param: string): string {

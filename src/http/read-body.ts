@@ -2,11 +2,23 @@ import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { httpError } from '../errors.js';
+import type { Admission } from './admission.js';
 
 /** Byte limits of one request body. */
 export interface BodyLimits {
   readonly wire: number;
   readonly decompressed: number;
+}
+
+/** How one request body may be read: limits, time, and the mount's in-flight byte budget. */
+export interface BodyReading {
+  readonly limits: BodyLimits;
+  readonly timeoutMs: number;
+  readonly admission: Admission;
+  /** Bytes this request holds in the budget. */
+  readonly ticket: { bytes: number };
+  /** Bytes received on the wire, counted as they arrive. */
+  readonly received: { bytes: number };
 }
 
 type Compression = 'gzip' | 'deflate' | undefined;
@@ -25,24 +37,30 @@ export function compressionOf(contentEncoding: string | undefined, contentType: 
   return type === 'application/gzip' || type === 'application/x-gzip' ? 'gzip' : undefined;
 }
 
-/** Reads a request body, decompressing it, within the wire and decompressed limits. */
-export async function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
+/** Reads a request body, decompressing it, within the wire and decompressed limits, the time limit and the byte budget. */
+export async function readBody(req: IncomingMessage, reading: BodyReading): Promise<Buffer> {
+  const { limits, admission } = reading;
   const compression = compressionOf(req.headers['content-encoding'], req.headers['content-type']);
   const declared = Number(req.headers['content-length']);
   if (declared > limits.wire) throw httpError('BODY_TOO_LARGE', limits.wire);
-  const raw = await readStream(req, limits.wire);
+  if (declared > admission.available) throw httpError('OVERLOADED');
+  const raw = await readStream(req, reading);
   if (!compression) {
     if (raw.length > limits.decompressed) throw httpError('BODY_TOO_LARGE', limits.decompressed);
     return raw;
   }
-  return decompress(raw, compression, limits.decompressed);
+  const body = await decompress(raw, compression, limits.decompressed, admission.available);
+  admission.reserve(body.length, reading.ticket);
+  return body;
 }
 
-function readStream(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readStream(req: IncomingMessage, reading: BodyReading): Promise<Buffer> {
+  const { limits, admission, ticket, timeoutMs } = reading;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const finish = (error: Error | undefined) => {
+      clearTimeout(timer);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       if (error) {
         req.pause();
@@ -53,18 +71,25 @@ function readStream(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) finish(httpError('BODY_TOO_LARGE', limit));
-      else chunks.push(chunk);
+      reading.received.bytes = size;
+      if (size > limits.wire) return finish(httpError('BODY_TOO_LARGE', limits.wire));
+      try {
+        admission.reserve(chunk.length, ticket);
+      } catch (error) {
+        return finish(error as Error);
+      }
+      chunks.push(chunk);
     };
     const onEnd = () => finish(undefined);
     const onError = () => finish(httpError('REQUEST_ABORTED'));
     const onClose = () => finish(req.complete ? undefined : httpError('REQUEST_ABORTED'));
+    const timer = setTimeout(() => finish(httpError('BODY_TIMEOUT', timeoutMs)), timeoutMs);
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 
-async function decompress(raw: Buffer, compression: 'gzip' | 'deflate', limit: number): Promise<Buffer> {
-  const options = { maxOutputLength: limit };
+async function decompress(raw: Buffer, compression: 'gzip' | 'deflate', limit: number, available: number): Promise<Buffer> {
+  const options = { maxOutputLength: Math.max(1, Math.min(limit, available)) };
   try {
     if (compression === 'gzip') return await gunzip(raw, options);
     try {
@@ -75,7 +100,7 @@ async function decompress(raw: Buffer, compression: 'gzip' | 'deflate', limit: n
     }
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
-    if (code === 'ERR_BUFFER_TOO_LARGE') throw httpError('BODY_TOO_LARGE', limit);
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw available < limit ? httpError('OVERLOADED') : httpError('BODY_TOO_LARGE', limit);
     throw httpError('INVALID_GZIP', message);
   }
 }

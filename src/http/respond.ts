@@ -12,13 +12,20 @@ export function respondWithError(ctx: Context, error: unknown, logger: Logger): 
     logger.warn({ err: error, path: ctx.path }, 'koa-kairosdb: store unavailable');
     answer = httpError('STORE_UNAVAILABLE');
     ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfter ?? 1))));
+  } else if (isAuthorizationRefusal(error)) {
+    answer = httpError('FORBIDDEN', 'Forbidden');
   } else {
     logger.error({ err: error, path: ctx.path }, 'koa-kairosdb: request failed');
     answer = httpError('INTERNAL');
   }
-  if (answer.status === 413) ctx.set('Connection', 'close');
+  if (answer.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '1');
+  if (answer.status === 413 || answer.status === 408) ctx.set('Connection', 'close');
   ctx.status = answer.status;
   ctx.body = { errors: answer.errors };
+}
+
+function isAuthorizationRefusal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ((error as { status?: unknown }).status === 403 || (error as { expose?: unknown; status?: unknown }).status === 401);
 }
 
 /** Answers 204 with no body. */

@@ -1,25 +1,29 @@
 import type { ResolvedOptions } from '../../options.js';
+import { authorize, restrictTags } from '../access.js';
 import { requestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
-import { parse } from './query.js';
+import { withTimeout } from '../timeout.js';
+import { parseFor } from './query.js';
 import type { Routes } from './route.js';
 
 /** POST /datapoints/delete and DELETE /metric/{name} (matched by prefix in the middleware). */
 export function deleteRoutes(options: ResolvedOptions): Routes {
-  const limits = { wire: options.maxBodyBytes, decompressed: options.maxDecompressedBytes };
   return {
     '/datapoints/delete': {
-      POST: async (ctx) => {
-        const spec = parse(await requestBody(ctx, limits), options.clock());
+      POST: async (ctx, request) => {
+        const spec = await parseFor(options, ctx, request, await requestBody(ctx, request.reading), 'delete');
         for (const metric of spec.metrics) {
-          await options.store.delete({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags });
+          await withTimeout(options.store.delete({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags }), options.writeTimeoutMs);
         }
         respondNoContent(ctx);
       },
     },
     '/metric/': {
-      DELETE: async (ctx, metric) => {
-        await options.store.delete({ metric });
+      DELETE: async (ctx, request) => {
+        const metric = request.param;
+        await authorize(options, ctx, { action: 'delete', metrics: [metric] });
+        const query = request.tenant === undefined ? { metric } : { metric, tags: restrictTags({}, options.tenantTag, request.tenant) };
+        await withTimeout(options.store.delete(query), options.writeTimeoutMs);
         respondNoContent(ctx);
       },
     },

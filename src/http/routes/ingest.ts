@@ -1,20 +1,29 @@
 import { KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
+import { authorize, stampTenant } from '../access.js';
 import { requestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
+import { withTimeout } from '../timeout.js';
 import type { Routes } from './route.js';
 
 /** POST /datapoints. */
 export function ingestRoutes(options: ResolvedOptions): Routes {
   const ingest = createIngest(options);
-  const limits = { wire: options.maxBodyBytes, decompressed: options.maxDecompressedBytes };
   return {
     '/datapoints': {
-      POST: async (ctx) => {
-        const result = ingest(await requestBody(ctx, limits));
+      POST: async (ctx, request) => {
+        let body = await requestBody(ctx, request.reading);
+        if (request.tenant !== undefined) body = stampTenant(body, options.tenantTag, request.tenant);
+        const result = ingest(body);
         if (!result.ok) throw new KairosHttpError('INVALID_BODY', result.errors);
-        if (result.series.length > 0) await options.store.write(result.series);
+        await authorize(options, ctx, { action: 'write', series: result.series });
+        if (result.series.length > 0) {
+          const started = performance.now();
+          await withTimeout(options.store.write(result.series), options.writeTimeoutMs);
+          request.storeMs = performance.now() - started;
+          for (const s of result.series) request.datapoints += s.timestamps.length;
+        }
         respondNoContent(ctx);
       },
     },

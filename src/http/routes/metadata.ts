@@ -1,14 +1,29 @@
 import type { ResolvedOptions } from '../../options.js';
 import { VERSION } from '../../version.js';
+import { authorize } from '../access.js';
 import type { Routes } from './route.js';
 
 /** GET /metricnames and GET /version. */
 export function metadataRoutes(options: ResolvedOptions): Routes {
   return {
     '/metricnames': {
-      GET: async (ctx) => {
+      GET: async (ctx, request) => {
+        await authorize(options, ctx, { action: 'list' });
         const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
-        ctx.body = { results: await options.store.metricNames(prefix) };
+        const names = await options.store.metricNames(prefix);
+        const { tenant } = request;
+        if (tenant === undefined) {
+          ctx.body = { results: names };
+          return;
+        }
+        const own: string[] = [];
+        for (const metric of names) {
+          for await (const _ of options.store.read({ metric, tags: { [options.tenantTag]: [tenant] } })) {
+            own.push(metric);
+            break;
+          }
+        }
+        ctx.body = { results: own };
       },
     },
     '/version': {

@@ -1,30 +1,35 @@
 import type { Context } from 'koa';
 import { KairosHttpError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
-import { runQuery } from '../../query/execute.js';
+import { runQuery, tagsOf } from '../../query/execute.js';
 import { parseQuery } from '../../query/parse.js';
 import type { QuerySpec } from '../../query/spec.js';
-import { json, requestBody } from '../body.js';
-import type { Routes } from './route.js';
-import { tagsOf } from '../../query/execute.js';
 import type { SeriesRead } from '../../store/contract.js';
+import { authorize, restrictTags } from '../access.js';
+import { json, requestBody } from '../body.js';
+import { withTimeout } from '../timeout.js';
+import type { RequestState, Routes } from './route.js';
 
 /** POST and GET /datapoints/query, POST /datapoints/query/tags. */
 export function queryRoutes(options: ResolvedOptions): Routes {
-  const limits = { wire: options.maxBodyBytes, decompressed: options.maxDecompressedBytes };
-  const context = (now: number) => ({ store: options.store, types: options.types, maxPoints: options.maxQueryPoints, now });
-  const run = async (ctx: Context, body: unknown) => {
+  const run = async (ctx: Context, request: RequestState, body: unknown) => {
     const now = options.clock();
-    ctx.body = await runQuery(parse(body, now), context(now));
+    const spec = await parseFor(options, ctx, request, body, 'read');
+    const context = { store: options.store, types: options.types, maxPoints: options.maxQueryPoints, now };
+    const started = performance.now();
+    const answer = await withTimeout(runQuery(spec, context), options.writeTimeoutMs);
+    request.storeMs = performance.now() - started;
+    request.datapoints = answer.queries.reduce((n, q) => n + q.sample_size, 0);
+    ctx.body = answer;
   };
   return {
     '/datapoints/query': {
-      POST: async (ctx) => run(ctx, await requestBody(ctx, limits)),
-      GET: async (ctx) => run(ctx, json(typeof ctx.query.query === 'string' ? ctx.query.query : '')),
+      POST: async (ctx, request) => run(ctx, request, await requestBody(ctx, request.reading)),
+      GET: async (ctx, request) => run(ctx, request, json(typeof ctx.query.query === 'string' ? ctx.query.query : '')),
     },
     '/datapoints/query/tags': {
-      POST: async (ctx) => {
-        const spec = parse(await requestBody(ctx, limits), options.clock());
+      POST: async (ctx, request) => {
+        const spec = await parseFor(options, ctx, request, await requestBody(ctx, request.reading), 'read');
         const queries = [];
         for (const metric of spec.metrics) {
           const series: SeriesRead[] = [];
@@ -37,9 +42,12 @@ export function queryRoutes(options: ResolvedOptions): Routes {
   };
 }
 
-/** Parses a query body, answering 400 with the messages of an invalid one. */
-export function parse(body: unknown, now: number): QuerySpec {
-  const parsed = parseQuery(body, now);
+/** Parses a query body (400 with the messages of an invalid one), restricts it to the tenant and authorizes it. */
+export async function parseFor(options: ResolvedOptions, ctx: Context, request: RequestState, body: unknown, action: 'read' | 'delete'): Promise<QuerySpec> {
+  const parsed = parseQuery(body, options.clock());
   if (!parsed.ok) throw new KairosHttpError('INVALID_BODY', parsed.errors);
-  return parsed.spec;
+  const spec = parsed.spec;
+  for (const metric of spec.metrics) metric.tags = restrictTags(metric.tags, options.tenantTag, request.tenant);
+  await authorize(options, ctx, { action, metrics: spec.metrics.map((m) => m.name) });
+  return spec;
 }

@@ -1,7 +1,21 @@
 import type { Context } from 'koa';
+import type { BodyReading } from '../read-body.js';
+
+/** What the middleware knows of one request, and what handlers report back for `onRequest`. */
+export interface RequestState {
+  /** The path parameter of DELETE /metric/{name}, decoded. */
+  readonly param: string;
+  /** The caller's tenant, when the mount is tenant-bound. */
+  readonly tenant: string | undefined;
+  readonly reading: BodyReading;
+  /** Data points written (ingest) or read (queries). */
+  datapoints: number;
+  /** Time spent waiting for the store, ms. */
+  storeMs: number;
+}
 
 /** Handles one method of one route. */
-export type Handler = (ctx: Context, param: string) => Promise<void>;
+export type Handler = (ctx: Context, request: RequestState) => Promise<void>;
 
 /** Routes by path (below the prefix), then by method. */
 export type Routes = Record<string, Partial<Record<string, Handler>>>;

@@ -1,0 +1,47 @@
+import type { Context } from 'koa';
+import { httpError } from '../errors.js';
+import { isObject } from '../ingest/rules.js';
+import type { ResolvedOptions } from '../options.js';
+import type { SeriesWrite } from '../store/contract.js';
+
+/** What a request is about to do, as the `authorize` hook sees it. */
+export type AccessRequest =
+  | { action: 'write'; series: readonly SeriesWrite[] }
+  | { action: 'read'; metrics: string[] }
+  | { action: 'delete'; metrics: string[] }
+  | { action: 'list' };
+
+/** Runs the host's `authorize` hook; `false` (or a thrown 401/403) answers 403. */
+export async function authorize(options: ResolvedOptions, ctx: Context, request: AccessRequest): Promise<void> {
+  if (options.authorize && (await options.authorize(ctx, request)) === false) throw httpError('FORBIDDEN', 'Forbidden');
+}
+
+/** The tenant of a request on a tenant-bound mount; a request without one answers 403. */
+export function tenantOf(options: ResolvedOptions, ctx: Context): string | undefined {
+  if (!options.tenant) return undefined;
+  const tenant = options.tenant(ctx);
+  if (typeof tenant !== 'string' || tenant === '') throw httpError('FORBIDDEN', 'No tenant for this request');
+  return tenant;
+}
+
+/** A body whose every metric carries the tenant tag; a metric naming another tenant answers 403. */
+export function stampTenant(body: unknown, tag: string, tenant: string): unknown {
+  const stamp = (metric: unknown, i: number) => {
+    if (!isObject(metric) || !isObject(metric.tags)) return metric;
+    const own = Object.hasOwn(metric.tags, tag) ? metric.tags[tag] : undefined;
+    if (own != null && String(own) !== tenant) throw httpError('FORBIDDEN', `metric[${i}].tag[${tag}] may not name another tenant`);
+    return { ...metric, tags: { ...metric.tags, [tag]: tenant } };
+  };
+  return Array.isArray(body) ? body.map(stamp) : stamp(body, 0);
+}
+
+/** A tag filter restricted to the tenant; a filter naming only other tenants answers 403. */
+export function restrictTags(tags: Record<string, string[]>, tag: string, tenant: string | undefined): Record<string, string[]> {
+  if (tenant === undefined) return tags;
+  const asked = Object.hasOwn(tags, tag) ? tags[tag] : undefined;
+  if (asked && !asked.includes(tenant)) throw httpError('FORBIDDEN', `Tag ${tag} may only name your own tenant`);
+  const restricted: Record<string, string[]> = Object.create(null);
+  for (const name of Object.keys(tags)) restricted[name] = tags[name] as string[];
+  restricted[tag] = [tenant];
+  return restricted;
+}

@@ -1,0 +1,14 @@
+import { httpError } from '../errors.js';
+
+/** Waits for a store call at most `ms`; past that answers 503 (the call may still finish; writes are idempotent). */
+export async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(httpError('STORE_TIMEOUT', ms)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
