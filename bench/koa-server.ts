@@ -13,3 +13,4 @@ const store: Store =
 const app = new Koa();
 app.use(kairosdb({ store }));
 const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));
+process.on('SIGINT', () => process.exit(0));

@@ -48,7 +48,8 @@ type Parsed = StoredValue | typeof INVALID;
 /** One distinct tag set of a request, with the series of each metric name and type that use it. */
 interface TagSet {
   tags: Tags;
-  series: Map<string, Map<ValueType, SeriesBuilder>>;
+  /** Series by metric name; each name has one builder per value type (usually one or two). */
+  series: Map<string, SeriesBuilder[]>;
 }
 
 /** The state of normalising one request. */
@@ -60,13 +61,11 @@ class Batch {
 
   builderFor(name: string, tagSet: TagSet, type: ValueType, ttl: number): SeriesBuilder {
     let byType = tagSet.series.get(name);
-    if (!byType) tagSet.series.set(name, (byType = new Map()));
-    let builder = byType.get(type);
-    if (!builder) {
-      builder = new SeriesBuilder(name, tagSet.tags, type.name, type.storage, ttl);
-      byType.set(type, builder);
-      this.builders.push(builder);
-    }
+    if (!byType) tagSet.series.set(name, (byType = []));
+    for (const builder of byType) if (builder.type === type.name) return builder;
+    const builder = new SeriesBuilder(name, tagSet.tags, type.name, type.storage, ttl);
+    byType.push(builder);
+    this.builders.push(builder);
     return builder;
   }
 }
