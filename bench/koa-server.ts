@@ -8,8 +8,25 @@ import { SqliteStore } from '../src/sqlite.js';
 
 const kind = process.argv[2] ?? 'discard';
 const discard: Store = Object.assign(new MemoryStore(), { write: async () => {} });
+async function cassandra(): Promise<Store> {
+  const { CassandraStore } = await import('../src/cassandra.js');
+  const store = new CassandraStore({
+    clientOptions: { contactPoints: (process.env.CASSANDRA_CONTACT_POINTS ?? '').split(','), localDataCenter: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1' },
+    keyspace: 'koa_kairosdb_bench',
+    createSchema: true,
+  });
+  await store.init();
+  return store;
+}
+
 const store: Store =
-  kind === 'memory' ? new MemoryStore() : kind === 'sqlite' ? new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.db') }) : discard;
+  kind === 'memory'
+    ? new MemoryStore()
+    : kind === 'sqlite'
+      ? new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.db') })
+      : kind === 'cassandra'
+        ? await cassandra()
+        : discard;
 const app = new Koa();
 app.use(kairosdb({ store }));
 const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));

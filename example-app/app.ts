@@ -38,6 +38,8 @@ function landingPage(store: string, stats: { series: number; points: number }): 
 <p>KairosDB's REST API is mounted at <code>/api/v1</code>, stored in <strong>${store}</strong>.</p>
 <ul>
   <li><code>POST /api/v1/datapoints</code> — add data points (JSON or gzip)</li>
+  <li><code>POST /api/v1/datapoints/query</code>, <code>/datapoints/query/tags</code>, <code>GET /api/v1/metricnames</code> — read them back (KairosDB's query format; Grafana works)</li>
+  <li><code>POST /api/v1/datapoints/delete</code>, <code>DELETE /api/v1/metric/{name}</code>, <code>GET /api/v1/version</code>, <code>/api/v1/health/check</code></li>
   <li><code>GET /healthz</code> — this application's own health route</li>
 </ul>
 <p>Stored now: <strong>${stats.series}</strong> series, <strong>${stats.points}</strong> points (refreshes every 5 s).</p>

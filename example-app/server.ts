@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     process.stdout.write(
-      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: POST /api/v1/datapoints, GET /, GET /healthz\n`,
+      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: /api/v1 (datapoints, datapoints/query, datapoints/query/tags, datapoints/delete, metric/{name}, metricnames, version, health), GET /, GET /healthz\n`,
     );
   });
   let stopping = false;
