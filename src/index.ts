@@ -1,5 +1,6 @@
 export { kairosdb } from './http/middleware.js';
-export type { DefaultCassandraOptions, KairosdbOptions, Logger } from './options.js';
+export type { DefaultCassandraOptions, KairosdbOptions, Logger, RequestEvent, RouteGroup } from './options.js';
+export type { AccessRequest } from './http/access.js';
 export { ERRORS, KairosHttpError, type ErrorCode } from './errors.js';
 export { TypeRegistry } from './types/registry.js';
 export type { Complex } from './types/builtins.js';

@@ -24,8 +24,10 @@ export function respondWithError(ctx: Context, error: unknown, logger: Logger): 
   ctx.body = { errors: answer.errors };
 }
 
+/** A 401 or 403 thrown by the host's `authorize` hook (e.g. `ctx.throw(403)`). */
 function isAuthorizationRefusal(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && ((error as { status?: unknown }).status === 403 || (error as { expose?: unknown; status?: unknown }).status === 401);
+  const status = (error as { status?: unknown } | null)?.status;
+  return status === 401 || status === 403;
 }
 
 /** Answers 204 with no body. */
