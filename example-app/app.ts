@@ -19,7 +19,7 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
       await store.ping();
       ctx.body = { status: 'ok', store: storeName };
     } else if (ctx.path === '/') {
-      const stats = (await store.stats?.()) ?? { series: NaN, points: NaN };
+      const stats = await store.stats?.();
       ctx.type = 'html';
       ctx.body = landingPage(storeName, stats);
     } else {
@@ -29,7 +29,10 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
   return app;
 }
 
-function landingPage(store: string, stats: { series: number; points: number }): string {
+function landingPage(store: string, stats: { series: number; points: number } | undefined): string {
+  const counts = stats
+    ? `Stored now: <strong>${stats.series}</strong> series, <strong>${stats.points}</strong> points (refreshes every 5 s).`
+    : 'This store does not report counts.';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>koa-kairosdb example</title>
 <meta http-equiv="refresh" content="5"></head>
@@ -42,7 +45,7 @@ function landingPage(store: string, stats: { series: number; points: number }): 
   <li><code>POST /api/v1/datapoints/delete</code>, <code>DELETE /api/v1/metric/{name}</code>, <code>GET /api/v1/version</code>, <code>/api/v1/health/check</code></li>
   <li><code>GET /healthz</code> — this application's own health route</li>
 </ul>
-<p>Stored now: <strong>${stats.series}</strong> series, <strong>${stats.points}</strong> points (refreshes every 5 s).</p>
+<p>${counts}</p>
 <p>Custom value type registered by this app: <code>geo-point</code> <code>{"lat": -90…90, "lon": -180…180}</code>.</p>
 </body></html>
 `;

@@ -18,7 +18,6 @@ export function lazyStore(load: () => Promise<Store>, capabilities: StoreCapabil
     },
     metricNames: async (prefix?: string) => (await get()).metricNames(prefix),
     delete: async (query: SeriesQuery) => (await get()).delete(query),
-    stats: async () => (await get()).stats?.() ?? { series: NaN, points: NaN },
     ping: async () => (await get()).ping(),
     close: async () => {
       if (loading) await (await loading).close();

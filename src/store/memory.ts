@@ -1,5 +1,5 @@
 import type { StorageKind, StoredValue } from '../types/value-type.js';
-import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from './contract.js';
+import type { SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from './contract.js';
 import { matchesTags, seriesKey } from './series-key.js';
 import { StoreUnavailableError } from './unavailable.js';
 
@@ -16,6 +16,8 @@ interface MemorySeries {
   storage: StorageKind;
   points: Map<number, StoredPoint>;
 }
+
+const PAGE_SIZE = 10_000;
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -58,15 +60,18 @@ export class MemoryStore implements Store {
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
     this.#assertOpen();
     for (const entry of this.#select(query)) {
-      const page = this.#page(entry, query);
-      if (page.timestamps.length === 0) continue;
+      const timestamps = this.#live(entry, query);
+      if (timestamps.length === 0) continue;
       yield {
         metric: entry.metric,
         tags: entry.tags,
         type: entry.type,
         storage: entry.storage,
         points: async function* () {
-          yield page;
+          for (let i = 0; i < timestamps.length; i += PAGE_SIZE) {
+            const page = timestamps.slice(i, i + PAGE_SIZE);
+            yield { timestamps: page, values: page.map((ts) => (entry.points.get(ts) as StoredPoint).value) };
+          }
         },
       };
     }
@@ -120,20 +125,14 @@ export class MemoryStore implements Store {
     }
   }
 
-  #page(entry: MemorySeries, query: SeriesQuery): PointPage {
+  /** The series' unexpired timestamps in the query's range, ascending. */
+  #live(entry: MemorySeries, query: SeriesQuery): number[] {
     const start = query.start ?? -Infinity;
     const end = query.end ?? Infinity;
     const now = this.#clock();
-    const timestamps = [...entry.points.keys()].filter((ts) => ts >= start && ts <= end).sort((a, b) => a - b);
-    const kept: number[] = [];
-    const values: StoredValue[] = [];
-    for (const ts of timestamps) {
-      const p = entry.points.get(ts) as StoredPoint;
-      if (p.expires <= now) continue;
-      kept.push(ts);
-      values.push(p.value);
-    }
-    return { timestamps: kept, values };
+    const live: number[] = [];
+    for (const [ts, p] of entry.points) if (ts >= start && ts <= end && p.expires > now) live.push(ts);
+    return live.sort((a, b) => a - b);
   }
 
   #assertOpen(): void {
