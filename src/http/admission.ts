@@ -37,9 +37,4 @@ export class Admission {
     this.#bytes -= ticket.bytes;
     ticket.bytes = 0;
   }
-
-  /** Requests and bytes in flight now. */
-  get inFlight(): { requests: number; bytes: number } {
-    return { requests: this.#requests, bytes: this.#bytes };
-  }
 }

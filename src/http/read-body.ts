@@ -31,7 +31,7 @@ const pooled = { gzip: promisify(zlib.gunzip), inflate: promisify(zlib.inflate),
 type Inflaters = typeof pooled | typeof inline;
 
 /** Which decompression a request needs, from Content-Encoding, else Content-Type `application/gzip`. */
-export function compressionOf(contentEncoding: string | undefined, contentType: string | undefined): Compression {
+function compressionOf(contentEncoding: string | undefined, contentType: string | undefined): Compression {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   if (encoding === 'gzip' || encoding === 'x-gzip') return 'gzip';
   if (encoding === 'deflate') return 'deflate';

@@ -15,9 +15,4 @@ export class Limiter {
       this.#waiting.shift()?.();
     }
   }
-
-  /** Tasks running now. */
-  get running(): number {
-    return this.#running;
-  }
 }
