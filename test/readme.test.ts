@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { MemoryStore } from '../src/index.js';
+import { resolveOptions } from '../src/options.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('states the defaults the code applies, for every numeric or string option', () => {
+    const resolved = resolveOptions({ store: new MemoryStore() }) as unknown as Record<string, unknown>;
+    const rows = [...readme.matchAll(/^\| `(\w+)` \| `([^`]+)`/gm)].filter(([, name]) => name !== undefined && name in resolved && typeof resolved[name] !== 'function');
+    assert.ok(rows.length >= 10, `${rows.length} option rows found`);
+    for (const [, name, value] of rows) {
+      const expected = resolved[name as string];
+      const stated = typeof expected === 'number' ? Number(value) : value?.replace(/^'|'$/g, '');
+      assert.equal(stated, expected, `README says ${name} = ${value}, the code uses ${String(expected)}`);
+    }
+  });
+
+  it('gives the two commands that CI and newcomers use', () => {
+    assert.match(readme, /npm install && npm start/);
+    assert.match(readme, /npm test/);
+    assert.match(readFileSync(new URL('../.ci/run', import.meta.url), 'utf8'), /npm ci[\s\S]*npm test/);
+  });
+});
