@@ -6,19 +6,20 @@ import request from 'supertest';
 import { kairosdb, MemoryStore, type Store } from '../src/index.js';
 import { SqliteStore } from '../src/sqlite.js';
 import { VERSION } from '../src/version.js';
+import { KOAS, type KoaClass } from './helpers.js';
 
 const T = Date.UTC(2026, 0, 5, 10);
 const MIN = 60_000;
 const UNITS = 'MILLISECONDS,SECONDS,MINUTES,HOURS,DAYS,WEEKS,MONTHS,YEARS';
 
-function app(store: Store, options: object = {}) {
-  const koa = new Koa();
+function app(store: Store, options: object = {}, Host: KoaClass = Koa) {
+  const koa = new Host();
   koa.use(kairosdb({ store, clock: () => T + 60 * MIN, ...options }));
   return request(koa.callback());
 }
 
-async function seeded(store: Store) {
-  const api = app(store);
+async function seeded(store: Store, Host: KoaClass = Koa) {
+  const api = app(store, {}, Host);
   const body = [
     { name: 'cpu', tags: { host: 'a', dc: '1' }, datapoints: [[T, 1], [T + MIN, 2], [T + 5 * MIN, 3]] },
     { name: 'cpu', tags: { host: 'b', dc: '1' }, datapoints: [[T, 10], [T + 6 * MIN, 20]] },
@@ -35,10 +36,10 @@ const STORES: [string, () => Store][] = [
   ['SqliteStore', () => new SqliteStore()],
 ];
 
-for (const [label, make] of STORES) {
+for (const [label, make, Host] of STORES.flatMap(([s, m]) => KOAS.map(([k, K]) => [`${s}, ${k}`, m, K] as const))) {
   describe(`read API end to end (${label})`, () => {
     it('returns raw points of every series merged in time order, type groups apart', async () => {
-      const api = await seeded(make());
+      const api = await seeded(make(), Host);
       const res = await api.post('/api/v1/datapoints/query').send({ start_absolute: T, end_absolute: T + 10 * MIN, metrics: [{ name: 'cpu' }] });
       assert.equal(res.status, 200);
       const [query] = res.body.queries;
@@ -51,7 +52,7 @@ for (const [label, make] of STORES) {
     });
 
     it('filters tags (OR within a tag, AND across), aggregates, orders desc and limits', async () => {
-      const api = await seeded(make());
+      const api = await seeded(make(), Host);
       const res = await api.post('/api/v1/datapoints/query').send({
         start_absolute: T,
         metrics: [
@@ -67,7 +68,7 @@ for (const [label, make] of STORES) {
     });
 
     it('groups by tag, time and value', async () => {
-      const api = await seeded(make());
+      const api = await seeded(make(), Host);
       const res = await api.post('/api/v1/datapoints/query').send({
         start_absolute: T,
         metrics: [
@@ -97,7 +98,7 @@ for (const [label, make] of STORES) {
 
     it('decodes complex values and answers tags, metric names, delete and delete metric', async () => {
       const store = make();
-      const api = await seeded(store);
+      const api = await seeded(store, Host);
       const complex = await api.post('/api/v1/datapoints/query').send({ start_absolute: T, metrics: [{ name: 'z' }] });
       assert.deepEqual(complex.body.queries[0].results[0].values, [[T, { real: 1, imaginary: 2 }]]);
       assert.deepEqual(complex.body.queries[0].results[0].group_by, [{ name: 'type', type: 'complex' }]);
