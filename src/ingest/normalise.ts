@@ -48,20 +48,34 @@ type Parsed = StoredValue | typeof INVALID;
 /** One distinct tag set of a request, with the series of each metric name and type that use it. */
 interface TagSet {
   tags: Tags;
-  /** Series by metric name; each name has one builder per value type (usually one or two). */
-  series: Map<string, SeriesBuilder[]>;
+  /** How many tags. */
+  count: number;
+  /** Another tag set with the same hash, if any. */
+  next: TagSet | undefined;
+  /** The builders (one per value type) of the first metric name seen with these tags… */
+  firstName: string | undefined;
+  first: SeriesBuilder[];
+  /** …and of any further names. */
+  others: Map<string, SeriesBuilder[]> | undefined;
 }
 
 /** The state of normalising one request. */
 class Batch {
-  readonly tagSets = new Map<string, TagSet>();
+  readonly tagSets = new Map<number, TagSet>();
   readonly builders: SeriesBuilder[] = [];
 
   constructor(readonly context: NormaliseContext) {}
 
   builderFor(name: string, tagSet: TagSet, type: ValueType, ttl: number): SeriesBuilder {
-    let byType = tagSet.series.get(name);
-    if (!byType) tagSet.series.set(name, (byType = []));
+    let byType: SeriesBuilder[] | undefined;
+    if (tagSet.firstName === undefined) tagSet.firstName = name;
+    if (tagSet.firstName === name) {
+      byType = tagSet.first;
+    } else {
+      tagSet.others ??= new Map();
+      byType = tagSet.others.get(name);
+      if (!byType) tagSet.others.set(name, (byType = []));
+    }
     for (const builder of byType) if (builder.type === type.name) return builder;
     const builder = new SeriesBuilder(name, tagSet.tags, type.name, type.storage, ttl);
     byType.push(builder);
@@ -106,12 +120,10 @@ function addMetric(metric: unknown, batch: Batch): boolean {
   if (timestamp != null) {
     const ts = toTimestamp(timestamp);
     if (ts === undefined || value === undefined) return false;
-    const type = metricType ?? inferType(value);
-    if (!type) return false;
-    const stored = parseValue(value, type);
+    const stored = readValue(value, metricType);
     if (stored === INVALID) return false;
-    lastType = type;
-    lastBuilder = batch.builderFor(name, tagSet, type, effectiveTtl);
+    lastType = valueType;
+    lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl);
     lastBuilder.add(ts, stored, effectiveTtl);
   } else if (value != null) {
     return false;
@@ -128,29 +140,17 @@ function addMetric(metric: unknown, batch: Batch): boolean {
       ts = toTimestamp(ts);
       if (ts === undefined) return false;
     }
-    const v: unknown = point[1];
-    let type: ValueType | undefined;
-    let stored: Parsed;
-    if (typeof v === 'number' && metricType === undefined && point.length === 2) {
-      if (Number.isSafeInteger(v)) type = long;
-      else if (Number.isFinite(v) && !Number.isInteger(v)) type = double;
-      else return false;
-      stored = v;
-    } else {
-      type = metricType;
-      if (point.length > 2 && point[2] != null) {
-        if (typeof point[2] !== 'string') return false;
-        type = batch.context.types.get(point[2]);
-        if (!type) return false;
-      }
-      type ??= inferType(v);
+    let type = metricType;
+    if (point.length > 2 && point[2] != null) {
+      if (typeof point[2] !== 'string') return false;
+      type = batch.context.types.get(point[2]);
       if (!type) return false;
-      stored = parseValue(v, type);
-      if (stored === INVALID) return false;
     }
-    if (type !== lastType) {
-      lastType = type;
-      lastBuilder = batch.builderFor(name, tagSet, type, effectiveTtl);
+    const stored = readValue(point[1], type);
+    if (stored === INVALID) return false;
+    if (valueType !== lastType) {
+      lastType = valueType;
+      lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl);
     }
     (lastBuilder as SeriesBuilder).add(ts as number, stored, effectiveTtl);
   }
@@ -159,35 +159,91 @@ function addMetric(metric: unknown, batch: Batch): boolean {
 
 /**
  * Reads a tags object into a TagSet shared by every metric of the request with the same tags.
- * The cache key is built in the body's key order, so the common case needs no sorting.
+ * Tag sets are found by an order-independent hash of the pairs and confirmed pair by pair,
+ * so the common cases need neither sorting nor key strings.
  */
-function readTags(json: unknown, cache: Map<string, TagSet>): TagSet | undefined {
+function readTags(json: unknown, cache: Map<number, TagSet>): TagSet | undefined {
   if (!isObject(json)) return undefined;
-  let raw = '';
+  let hash = 0;
+  let count = 0;
   for (const name in json) {
-    const value = json[name];
-    const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+    const text = tagText(json[name]);
     if (text === undefined) return undefined;
-    raw += `${name.length}:${name}${text.length}:${text}`;
+    hash = (hash + pairHash(name, text)) | 0;
+    count++;
   }
-  if (raw === '') return undefined;
-  let tagSet = cache.get(raw);
-  if (!tagSet) {
-    const tags = sortedTags(json);
-    if (!tags) return undefined;
-    cache.set(raw, (tagSet = { tags, series: new Map() }));
+  if (count === 0) return undefined;
+  const first = cache.get(hash);
+  for (let set = first; set; set = set.next) if (sameTags(set, json, count)) return set;
+  const tags = sortedTags(json);
+  if (!tags) return undefined;
+  const set: TagSet = { tags, count, next: first, firstName: undefined, first: [], others: undefined };
+  cache.set(hash, set);
+  return set;
+}
+
+function tagText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+}
+
+/** FNV-1a over a name, a separator and a value. */
+function pairHash(name: string, text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ 0xffff, 0x01000193);
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function sameTags(set: TagSet, json: Record<string, unknown>, count: number): boolean {
+  if (set.count !== count) return false;
+  for (const name in json) {
+    if (!Object.hasOwn(set.tags, name) || set.tags[name] !== tagText(json[name])) return false;
   }
-  return tagSet;
+  return true;
+}
+
+/** Sorts names by UTF-16 code units, as `Array#sort` does; a few by insertion, without its per-call cost. */
+function sortNames(names: string[]): string[] {
+  if (names.length > 16) return names.sort();
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (names[j] as string) > name) {
+      names[j + 1] = names[j] as string;
+      j--;
+    }
+    names[j + 1] = name;
+  }
+  return names;
 }
 
 function sortedTags(json: Record<string, unknown>): Tags | undefined {
   const tags: Record<string, string> = Object.create(null);
-  for (const name of Object.keys(json).sort()) {
+  for (const name of sortNames(Object.keys(json))) {
     const value = toTagValue(json[name]);
     if (name === '' || value === undefined || !name.isWellFormed()) return undefined;
     tags[name] = value;
   }
   return tags;
+}
+
+/** The type of the value `readValue` parsed last (an out-parameter, to allocate nothing per point). */
+let valueType: ValueType = long;
+
+/** Parses one point's value with its explicit type, or inferring long, double or string; sets `valueType`. */
+function readValue(json: unknown, type: ValueType | undefined): Parsed {
+  if (type === undefined && typeof json === 'number') {
+    if (Number.isSafeInteger(json)) valueType = long;
+    else if (Number.isFinite(json) && !Number.isInteger(json)) valueType = double;
+    else return INVALID;
+    return json;
+  }
+  const resolved = type ?? inferType(json);
+  if (!resolved) return INVALID;
+  valueType = resolved;
+  return parseValue(json, resolved);
 }
 
 /** The type of a value without an explicit type: long, double or string; `undefined` if none fits (`""`, objects). */
