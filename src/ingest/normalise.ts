@@ -62,6 +62,8 @@ interface TagSet {
 /** The state of normalising one request. */
 class Batch {
   readonly tagSets = new Map<number, TagSet>();
+  /** Tag sets whose hash chain was full (colliding hashes), by their exact sorted key. */
+  readonly exactTagSets = new Map<string, TagSet>();
   readonly builders: SeriesBuilder[] = [];
 
   constructor(readonly context: NormaliseContext) {}
@@ -101,7 +103,7 @@ export function normalise(body: unknown, context: NormaliseContext): SeriesWrite
 function addMetric(metric: unknown, batch: Batch): boolean {
   if (!isObject(metric)) return false;
   const name = toMetricName(metric.name);
-  const tagSet = readTags(metric.tags, batch.tagSets);
+  const tagSet = readTags(metric.tags, batch);
   const ttl = metric.ttl == null ? 0 : toTtl(metric.ttl);
   if (name === undefined || tagSet === undefined || ttl === undefined) return false;
   const effectiveTtl = ttl === 0 ? batch.context.defaultTtl : ttl;
@@ -162,7 +164,7 @@ function addMetric(metric: unknown, batch: Batch): boolean {
  * Tag sets are found by an order-independent hash of the pairs and confirmed pair by pair,
  * so the common cases need neither sorting nor key strings.
  */
-function readTags(json: unknown, cache: Map<number, TagSet>): TagSet | undefined {
+function readTags(json: unknown, batch: Batch): TagSet | undefined {
   if (!isObject(json)) return undefined;
   let hash = 0;
   let count = 0;
@@ -173,14 +175,24 @@ function readTags(json: unknown, cache: Map<number, TagSet>): TagSet | undefined
     count++;
   }
   if (count === 0) return undefined;
-  const first = cache.get(hash);
-  for (let set = first; set; set = set.next) if (sameTags(set, json, count)) return set;
+  const first = batch.tagSets.get(hash);
+  let depth = 0;
+  for (let set = first; set; set = set.next, depth++) if (sameTags(set, json, count)) return set;
   const tags = sortedTags(json);
   if (!tags) return undefined;
-  const set: TagSet = { tags, count, next: first, firstName: undefined, first: [], others: undefined };
-  cache.set(hash, set);
+  if (depth < MAX_CHAIN) {
+    const set: TagSet = { tags, count, next: first, firstName: undefined, first: [], others: undefined };
+    batch.tagSets.set(hash, set);
+    return set;
+  }
+  const key = JSON.stringify(Object.entries(tags));
+  let set = batch.exactTagSets.get(key);
+  if (!set) batch.exactTagSets.set(key, (set = { tags, count, next: undefined, firstName: undefined, first: [], others: undefined }));
   return set;
 }
+
+/** Tag sets kept per hash before further ones (crafted collisions) go to an exact map: bounded work per metric. */
+const MAX_CHAIN = 8;
 
 function tagText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
