@@ -199,8 +199,8 @@ function tagText(value: unknown): string | undefined {
   return typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
 }
 
-/** FNV-1a over a name, a separator and a value. */
-function pairHash(name: string, text: string): number {
+/** FNV-1a over a tag name, a separator and its value; a tag set's hash is the sum over its pairs. */
+export function pairHash(name: string, text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ 0xffff, 0x01000193);
