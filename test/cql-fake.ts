@@ -1,0 +1,134 @@
+import type { CassandraClient, Row } from '../src/cassandra.js';
+import { resolveCassandraOptions } from '../src/stores/cassandra/options.js';
+import { queries } from '../src/stores/cassandra/queries.js';
+
+interface Cell<T> {
+  value: T;
+  expires: number;
+}
+
+const long = (n: number) => ({ toNumber: () => n });
+
+/**
+ * An in-memory stand-in for a Cassandra cluster that understands exactly the statements the
+ * store prepares (matched by text), with TTLs, clustering order, range deletes and paging, and
+ * answers the way cassandra-driver does (timestamps as Date, bigint as Long, blobs as Buffer).
+ */
+export class CqlFake implements CassandraClient {
+  now: number;
+  readonly #q;
+  readonly #points = new Map<string, Map<string, Cell<Row>>>();
+  readonly #series = new Map<string, Map<string, Cell<Row>>>();
+  readonly #buckets = new Map<string, Map<number, Cell<true>>>();
+  readonly #names = new Map<string, Map<string, Cell<true>>>();
+  readonly #meta = new Map<string, string>();
+
+  constructor(now: number, keyspace = 'kairosdb') {
+    this.now = now;
+    this.#q = queries(resolveCassandraOptions({ keyspace }));
+  }
+
+  async batch(statements: { query: string; params: unknown[] }[]): Promise<unknown> {
+    for (const s of statements) await this.execute(s.query, s.params);
+    return {};
+  }
+
+  async execute(query: string, params: unknown[] = [], options: { fetchSize?: number; pageState?: string } = {}): Promise<{ rows: Row[]; pageState?: string | null }> {
+    const q = this.#q;
+    const p = params;
+    const expires = (ttl: unknown) => ((ttl as number) > 0 ? this.now + (ttl as number) * 1000 : Infinity);
+    if (query.startsWith('CREATE')) return { rows: [] };
+    for (const [storage, text] of Object.entries(q.insertPoint)) {
+      if (query !== text) continue;
+      const [metric, id, bucket, ts, type, value, ttl] = p as [string, Buffer, number, number, string, unknown, number];
+      const row: Row = { ts: new Date(ts), type, long_value: null, double_value: null, string_value: null, blob_value: null };
+      row[`${storage === 'bytes' ? 'blob' : storage}_value`] = storage === 'long' ? long(value as number) : value;
+      this.#table(this.#points, key(metric, id, bucket)).set(`${pad(ts)}|${type}`, { value: row, expires: expires(ttl) });
+      return { rows: [] };
+    }
+    switch (query) {
+      case q.insertSeries: {
+        const [metric, bucket, id, type, tags, ttl] = p as [string, number, Buffer, string, Record<string, string>, number];
+        const json = JSON.stringify({ series_id: `0x${id.toString('hex')}`, type, tags: Object.fromEntries(Object.keys(tags).map((k) => [k, tags[k]])) });
+        this.#table(this.#series, key(metric, bucket)).set(`${id.toString('hex')}|${type}`, { value: { '[json]': json }, expires: expires(ttl) });
+        return { rows: [] };
+      }
+      case q.insertBucket:
+        this.#table(this.#buckets, p[0] as string).set(p[1] as number, { value: true, expires: expires(p[2]) });
+        return { rows: [] };
+      case q.insertName:
+        this.#table(this.#names, p[0] as string).set(p[1] as string, { value: true, expires: expires(p[2]) });
+        return { rows: [] };
+      case q.insertMeta:
+        if (!this.#meta.has(p[0] as string)) this.#meta.set(p[0] as string, p[1] as string);
+        return { rows: [] };
+      case q.selectMeta:
+      case q.ping:
+        return { rows: [...this.#meta].map(([name, value]) => ({ name, value })) };
+      case q.selectBuckets:
+        return this.#page(this.#live(this.#buckets.get(p[0] as string)).filter(([b]) => b >= (p[1] as number) && b <= (p[2] as number)).sort((x, y) => x[0] - y[0]).map(([b]) => ({ bucket: new Date(b) })), options);
+      case q.anyBucket:
+        return { rows: this.#live(this.#buckets.get(p[0] as string)).slice(0, 1).map(([b]) => ({ bucket: new Date(b) })) };
+      case q.selectSeries:
+        return this.#page(this.#live(this.#series.get(key(p[0], p[1]))).sort().map(([, cell]) => cell), options);
+      case q.anySeries:
+        return { rows: this.#live(this.#series.get(key(p[0], p[1]))).slice(0, 1).map(([, row]) => row) };
+      case q.selectPoints: {
+        const [start, end] = [p[3] as number, p[4] as number];
+        const rows = this.#live(this.#points.get(key(p[0], p[1], p[2])))
+          .sort((x, y) => (x[0] < y[0] ? -1 : 1))
+          .map(([, row]) => row)
+          .filter((row) => (row.ts as Date).getTime() >= start && (row.ts as Date).getTime() <= end);
+        return this.#page(rows, options);
+      }
+      case q.anyPoint:
+        return { rows: this.#live(this.#points.get(key(p[0], p[1], p[2]))).slice(0, 1).map(([, row]) => row) };
+      case q.selectNames:
+        return this.#page(this.#live(this.#names.get(p[0] as string)).sort().map(([metric]) => ({ metric })), options);
+      case q.deleteRange: {
+        const partition = this.#points.get(key(p[0], p[1], p[2]));
+        for (const [k, cell] of partition ?? []) {
+          const ts = (cell.value.ts as Date).getTime();
+          if (ts >= (p[3] as number) && ts <= (p[4] as number)) partition?.delete(k);
+        }
+        return { rows: [] };
+      }
+      case q.deletePartition:
+        this.#points.delete(key(p[0], p[1], p[2]));
+        return { rows: [] };
+      case q.deleteSeries:
+        this.#series.get(key(p[0], p[1]))?.delete(`${(p[2] as Buffer).toString('hex')}|${p[3]}`);
+        return { rows: [] };
+      case q.deleteBucket:
+        this.#buckets.get(p[0] as string)?.delete(p[1] as number);
+        return { rows: [] };
+      case q.deleteName:
+        this.#names.get(p[0] as string)?.delete(p[1] as string);
+        return { rows: [] };
+      default:
+        throw Object.assign(new Error(`CqlFake does not know: ${query}`), { name: 'ResponseError', code: 0x2000 });
+    }
+  }
+
+  #table<K, V>(tables: Map<string, Map<K, V>>, name: string): Map<K, V> {
+    let table = tables.get(name);
+    if (!table) tables.set(name, (table = new Map()));
+    return table;
+  }
+
+  #live<K, V>(table: Map<K, Cell<V>> | undefined): [K, V][] {
+    return [...(table ?? [])].filter(([, cell]) => cell.expires > this.now).map(([k, cell]) => [k, cell.value]);
+  }
+
+  #page(rows: Row[], options: { fetchSize?: number; pageState?: string }): { rows: Row[]; pageState: string | null } {
+    const size = options.fetchSize ?? 5000;
+    const from = options.pageState ? Number(options.pageState) : 0;
+    const next = from + size;
+    return { rows: rows.slice(from, next), pageState: next < rows.length ? String(next) : null };
+  }
+}
+
+const pad = (ts: number) => (ts + 2 ** 53).toString().padStart(20, '0');
+function key(...parts: unknown[]): string {
+  return parts.map((part) => (Buffer.isBuffer(part) ? part.toString('hex') : String(part))).join('|');
+}
