@@ -5,6 +5,8 @@ import Koa from 'koa';
 import request from 'supertest';
 import { kairosdb, MemoryStore, type Store } from '../src/index.js';
 import { SqliteStore } from '../src/sqlite.js';
+import { CassandraStore } from '../src/cassandra.js';
+import { CqlFake } from './cql-fake.js';
 import { VERSION } from '../src/version.js';
 import { KOAS, type KoaClass } from './helpers.js';
 
@@ -34,6 +36,7 @@ async function seeded(store: Store, Host: KoaClass = Koa) {
 const STORES: [string, () => Store][] = [
   ['MemoryStore', () => new MemoryStore()],
   ['SqliteStore', () => new SqliteStore()],
+  ['CassandraStore on the CQL fake', () => new CassandraStore({ client: new CqlFake(T), createSchema: true, pageSize: 2 })],
 ];
 
 for (const [label, make, Host] of STORES.flatMap(([s, m]) => KOAS.map(([k, K]) => [`${s}, ${k}`, m, K] as const))) {

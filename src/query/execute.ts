@@ -54,6 +54,7 @@ async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext
   const results: QueryResult[] = [];
   for (const key of [...buckets.keys()].sort()) {
     const bucket = buckets.get(key) as Bucket;
+    bucket.series.sort(bySeriesTags);
     const read = await runBucket(spec, metric, bucket, ctx, budget);
     sampleSize += read.points;
     results.push(...read.results);
@@ -116,6 +117,13 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
     results.push({ name: metric.name, group_by: groupBy, tags, values: group.values });
   }
   return { points, results };
+}
+
+/** Orders series by their tags, so points with equal timestamps merge in the same order whatever the store. */
+function bySeriesTags(a: SeriesRead, b: SeriesRead): number {
+  const x = JSON.stringify(Object.entries(a.tags));
+  const y = JSON.stringify(Object.entries(b.tags));
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function grouperEntry(g: GrouperSpec, groupNumber: number): Record<string, unknown> {
