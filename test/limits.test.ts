@@ -98,6 +98,27 @@ describe('flood protection and timeouts', () => {
     assert.ok(res.headers['retry-after']);
   });
 
+  it('keeps the in-flight slot of a timed-out write until the write settles, so hung writes cannot pile up', async () => {
+    const { store, release, waiting, inner } = gated();
+    const app = listen({ store, maxInFlightRequests: 2, writeTimeoutMs: 50 });
+    const api = request(app.callback());
+    assert.deepEqual(await Promise.all([api.post('/api/v1/datapoints').send(body), api.post('/api/v1/datapoints').send(body)].map((r) => r.then((x) => x.body.errors[0]))), [
+      'The store did not answer within 50 ms; retry later',
+      'The store did not answer within 50 ms; retry later',
+    ]);
+    assert.equal(waiting.length, 2);
+    const refused = await api.post('/api/v1/datapoints').send(body);
+    assert.deepEqual(refused.body.errors, ['Too many requests in flight; retry later']);
+    release();
+    await until(() => waiting.length === 0);
+    await new Promise((r) => setTimeout(r, 10));
+    const later = api.post('/api/v1/datapoints').send(body).then((r) => r.status);
+    await until(() => waiting.length === 1);
+    release();
+    assert.equal(await later, 204);
+    assert.equal(await countPoints(inner), 1);
+  });
+
   it('answers 503 to writes after the store was closed', async () => {
     const store = new MemoryStore();
     await store.close();

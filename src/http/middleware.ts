@@ -55,13 +55,17 @@ export function kairosdb(options: KairosdbOptions): Middleware {
       }
       admission.enter();
       admitted = true;
-      request = { param: decodeParam(param), tenant: tenantOf(resolved, ctx), reading, datapoints: 0, storeMs: 0 };
+      request = { param: decodeParam(param), tenant: tenantOf(resolved, ctx), reading, datapoints: 0, storeMs: 0, storeCalls: [] };
       await handler(ctx, request);
     } catch (error) {
       respondWithError(ctx, error, resolved.logger);
     } finally {
-      admission.release(reading.ticket);
-      if (admitted) admission.leave();
+      const free = () => {
+        admission.release(reading.ticket);
+        if (admitted) admission.leave();
+      };
+      if (request && request.storeCalls.length > 0) void Promise.allSettled(request.storeCalls).then(free);
+      else free();
       report(ctx, request, reading.received.bytes, started);
     }
   };

@@ -13,7 +13,7 @@ export function deleteRoutes(options: ResolvedOptions): Routes {
       POST: async (ctx, request) => {
         const spec = await parseFor(options, ctx, request, await requestBody(ctx, request.reading), 'delete');
         for (const metric of spec.metrics) {
-          await withTimeout(options.store.delete({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags }), options.writeTimeoutMs);
+          await withTimeout(options.store.delete({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags }), options.writeTimeoutMs, request.storeCalls);
         }
         respondNoContent(ctx);
       },
@@ -23,7 +23,7 @@ export function deleteRoutes(options: ResolvedOptions): Routes {
         const metric = request.param;
         await authorize(options, ctx, { action: 'delete', metrics: [metric] });
         const query = request.tenant === undefined ? { metric } : { metric, tags: restrictTags({}, options.tenantTag, request.tenant) };
-        await withTimeout(options.store.delete(query), options.writeTimeoutMs);
+        await withTimeout(options.store.delete(query), options.writeTimeoutMs, request.storeCalls);
         respondNoContent(ctx);
       },
     },

@@ -17,7 +17,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
     const spec = await parseFor(options, ctx, request, body, 'read');
     const context = { store: options.store, types: options.types, maxPoints: options.maxQueryPoints, now };
     const started = performance.now();
-    const answer = await withTimeout(runQuery(spec, context), options.writeTimeoutMs);
+    const answer = await withTimeout(runQuery(spec, context), options.writeTimeoutMs, request.storeCalls);
     request.storeMs = performance.now() - started;
     request.datapoints = answer.queries.reduce((n, q) => n + q.sample_size, 0);
     ctx.body = answer;

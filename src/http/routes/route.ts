@@ -12,6 +12,8 @@ export interface RequestState {
   datapoints: number;
   /** Time spent waiting for the store, ms. */
   storeMs: number;
+  /** Store calls of this request; its in-flight slot is held until they settle, even after a timeout answered. */
+  readonly storeCalls: Promise<unknown>[];
 }
 
 /** Handles one method of one route. */
