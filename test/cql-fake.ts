@@ -73,10 +73,12 @@ export class CqlFake implements CassandraClient {
         return this.#page(this.#live(this.#series.get(key(p[0], p[1]))).sort().map(([, cell]) => cell), options);
       case q.anySeries:
         return { rows: this.#live(this.#series.get(key(p[0], p[1]))).slice(0, 1).map(([, row]) => row) };
-      case q.selectPoints: {
+      case q.selectPoints:
+      case q.selectPointsDesc: {
         const [start, end] = [p[3] as number, p[4] as number];
+        const desc = query === q.selectPointsDesc ? -1 : 1;
         const rows = this.#live(this.#points.get(key(p[0], p[1], p[2])))
-          .sort((x, y) => (x[0] < y[0] ? -1 : 1))
+          .sort((x, y) => (x[0] < y[0] ? -desc : desc))
           .map(([, row]) => row)
           .filter((row) => (row.ts as Date).getTime() >= start && (row.ts as Date).getTime() <= end);
         return this.#page(rows, options);

@@ -57,6 +57,7 @@ describe('SqliteStore', () => {
     for await (const s of store.read({ metric: 'paged' })) for await (const _ of s.points()) pages++;
     assert.equal(pages, 11);
     assert.deepEqual((await readAll(store, { metric: 'paged' }))[0]?.points, points);
+    assert.deepEqual((await readAll(store, { metric: 'paged', order: 'desc' }))[0]?.points, [...points].reverse());
     await store.close();
   });
 

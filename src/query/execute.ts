@@ -42,7 +42,7 @@ interface Bucket {
 async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext, budget: { left: number }) {
   const buckets = new Map<string, Bucket>();
   const tagGrouper = metric.groupBy.find((g) => g.name === 'tag');
-  for await (const series of ctx.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags })) {
+  for await (const series of ctx.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags, order: metric.order })) {
     const typeGroup = ctx.types.get(series.type)?.group ?? series.type;
     const tagGroup = tagGrouper ? pick(series.tags, tagGrouper.tags) : undefined;
     const key = JSON.stringify([typeGroup, tagGroup ?? null]);
@@ -91,15 +91,9 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
     groupFor(ts, value).sink.push(ts, numeric ? (value as number) : (decode(value) as number));
   };
   const limit = metric.limit > 0 ? metric.limit : Infinity;
-  if (metric.order === 'desc') {
-    const held: [number, StoredValue][] = [];
-    for await (const p of mergeSeries(bucket.series)) held.push([p.ts, p.value]);
-    for (let i = held.length - 1; i >= 0 && points < limit; i--) take(...(held[i] as [number, StoredValue]));
-  } else {
-    for await (const p of mergeSeries(bucket.series)) {
-      if (points >= limit) break;
-      take(p.ts, p.value);
-    }
+  for await (const p of mergeSeries(bucket.series, metric.order)) {
+    if (points >= limit) break;
+    take(p.ts, p.value);
   }
 
   const tags = metric.excludeTags ? {} : tagsOf(bucket.series);

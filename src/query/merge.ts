@@ -15,8 +15,9 @@ interface Cursor {
   index: number;
 }
 
-/** Merges the points of several series into one ascending stream, reading each page by page. */
-export async function* mergeSeries(series: readonly SeriesRead[]): AsyncGenerator<MergedPoint> {
+/** Merges the points of several series (each read in the same order) into one stream in that order, page by page. */
+export async function* mergeSeries(series: readonly SeriesRead[], order: 'asc' | 'desc' = 'asc'): AsyncGenerator<MergedPoint> {
+  const sign = order === 'desc' ? -1 : 1;
   const cursors: Cursor[] = [];
   for (const s of series) {
     const cursor = await open(s);
@@ -27,7 +28,7 @@ export async function* mergeSeries(series: readonly SeriesRead[]): AsyncGenerato
     for (let i = 1; i < cursors.length; i++) {
       const c = cursors[i] as Cursor;
       const b = cursors[best] as Cursor;
-      if ((c.page.timestamps[c.index] as number) < (b.page.timestamps[b.index] as number)) best = i;
+      if (sign * ((c.page.timestamps[c.index] as number) - (b.page.timestamps[b.index] as number)) < 0) best = i;
     }
     const c = cursors[best] as Cursor;
     yield { ts: c.page.timestamps[c.index] as number, value: c.page.values[c.index] as StoredValue, series: c.series };

@@ -147,6 +147,14 @@ export function storeConformanceSuite(name: string, target: ConformanceTarget): 
       assert.deepEqual(await readAll(store, { metric: m, start: 11, end: 20 }), []);
     });
 
+    it('reads points in descending order when asked', async () => {
+      const m = metric();
+      await store.write([series(m, { h: 'a' }, [[-5, 1], [0, 2], [5, 3], [86_400_000 * 3, 4]])]);
+      const got = await readAll(store, { metric: m, order: 'desc' });
+      assert.deepEqual(got[0]?.points, [[86_400_000 * 3, 4], [5, 3], [0, 2], [-5, 1]]);
+      assert.deepEqual((await readAll(store, { metric: m, start: -5, end: 5, order: 'desc' }))[0]?.points, [[5, 3], [0, 2], [-5, 1]]);
+    });
+
     it('writes and reads 10,000 points of one series in one request', async () => {
       const m = metric();
       const points: [number, number][] = Array.from({ length: 10_000 }, (_, i) => [1_700_000_000_000 + i * 1000, i]);

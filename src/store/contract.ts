@@ -30,9 +30,11 @@ export interface SeriesQuery {
   /** Inclusive end, ms. @default Infinity */
   readonly end?: number;
   readonly tags?: TagFilter;
+  /** Order of the points a read yields. @default 'asc' */
+  readonly order?: 'asc' | 'desc';
 }
 
-/** A page of points of one series, in ascending time order. */
+/** A page of points of one series, in the read's time order. */
 export interface PointPage {
   readonly timestamps: readonly number[];
   readonly values: readonly StoredValue[];
@@ -44,7 +46,7 @@ export interface SeriesRead {
   readonly tags: Tags;
   readonly type: string;
   readonly storage: StorageKind;
-  /** The series' points in the query's time range, ascending, page by page. */
+  /** The series' points in the query's time range and order (ascending unless asked), page by page. */
   points(): AsyncIterable<PointPage>;
 }
 

@@ -125,14 +125,14 @@ export class MemoryStore implements Store {
     }
   }
 
-  /** The series' unexpired timestamps in the query's range, ascending. */
+  /** The series' unexpired timestamps in the query's range and order. */
   #live(entry: MemorySeries, query: SeriesQuery): number[] {
     const start = query.start ?? -Infinity;
     const end = query.end ?? Infinity;
     const now = this.#clock();
     const live: number[] = [];
     for (const [ts, p] of entry.points) if (ts >= start && ts <= end && p.expires > now) live.push(ts);
-    return live.sort((a, b) => a - b);
+    return query.order === 'desc' ? live.sort((a, b) => b - a) : live.sort((a, b) => a - b);
   }
 
   #assertOpen(): void {

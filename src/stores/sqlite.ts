@@ -78,6 +78,9 @@ export class SqliteStore implements Store {
       page: db.prepare<[number, number, number, number, number], { ts: number; value: unknown }>(
         'SELECT ts, value FROM points WHERE series_id = ? AND ts >= ? AND ts <= ? AND (expires IS NULL OR expires > ?) ORDER BY ts LIMIT ?',
       ),
+      pageDesc: db.prepare<[number, number, number, number, number], { ts: number; value: unknown }>(
+        'SELECT ts, value FROM points WHERE series_id = ? AND ts >= ? AND ts <= ? AND (expires IS NULL OR expires > ?) ORDER BY ts DESC LIMIT ?',
+      ),
       metricNames: db.prepare<[number], { metric: string }>(
         'SELECT DISTINCT metric FROM series s WHERE EXISTS (SELECT 1 FROM points p WHERE p.series_id = s.id AND (p.expires IS NULL OR p.expires > ?)) ORDER BY metric',
       ),
@@ -109,8 +112,9 @@ export class SqliteStore implements Store {
     this.#assertOpen();
     const start = query.start ?? Number.MIN_SAFE_INTEGER;
     const end = query.end ?? Number.MAX_SAFE_INTEGER;
+    const desc = query.order === 'desc';
     for (const row of this.#select(query)) {
-      const first = this.#page(row, start, end, this.#clock());
+      const first = this.#page(row, start, end, this.#clock(), desc);
       if (first.timestamps.length === 0) continue;
       const self = this;
       yield {
@@ -124,7 +128,8 @@ export class SqliteStore implements Store {
           while (page.timestamps.length > 0) {
             yield page;
             if (page.timestamps.length < self.#pageSize) return;
-            page = self.#page(row, (page.timestamps.at(-1) as number) + 1, end, now);
+            const last = page.timestamps.at(-1) as number;
+            page = desc ? self.#page(row, start, last - 1, now, true) : self.#page(row, last + 1, end, now, false);
           }
         },
       };
@@ -198,8 +203,8 @@ export class SqliteStore implements Store {
     }
   }
 
-  #page(row: SeriesRow, start: number, end: number, now: number): PointPage {
-    const rows = this.#sql.page.all(row.id, start, end, now, this.#pageSize);
+  #page(row: SeriesRow, start: number, end: number, now: number, desc: boolean): PointPage {
+    const rows = (desc ? this.#sql.pageDesc : this.#sql.page).all(row.id, start, end, now, this.#pageSize);
     const timestamps = new Array<number>(rows.length);
     const values = new Array<StoredValue>(rows.length);
     for (let i = 0; i < rows.length; i++) {

@@ -30,6 +30,7 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
     selectAllBuckets: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ?`,
     selectSeries: `SELECT JSON series_id, type, tags FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ?`,
     selectPoints: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`,
+    selectPointsDesc: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ? ORDER BY ts DESC`,
     anyPoint: `SELECT ts FROM ${ks}.${t.dataPoints} WHERE ${partition} LIMIT 1`,
     anySeries: `SELECT series_id FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ? LIMIT 1`,
     anyBucket: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ? LIMIT 1`,

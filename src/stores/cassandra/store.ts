@@ -87,7 +87,7 @@ export class CassandraStore implements Store {
     const start = query.start ?? Number.MIN_SAFE_INTEGER;
     const end = query.end ?? Number.MAX_SAFE_INTEGER;
     for (const found of await this.#findSeries(query, start, end)) {
-      const pages = this.#pages(query.metric, found, start, end);
+      const pages = this.#pages(query.metric, found, start, end, query.order === 'desc');
       const first = await pages.next();
       if (first.done) continue;
       yield {
@@ -256,16 +256,17 @@ export class CassandraStore implements Store {
     return [...found.values()];
   }
 
-  async *#pages(metric: string, series: FoundSeries, start: number, end: number): AsyncGenerator<PointPage> {
+  async *#pages(metric: string, series: FoundSeries, start: number, end: number, desc: boolean): AsyncGenerator<PointPage> {
     const client = await this.#client;
     const storage = storageOf(series.type);
     const column = VALUE_COLUMN[storage];
-    for (const bucket of series.buckets) {
+    const select = desc ? this.#q.selectPointsDesc : this.#q.selectPoints;
+    for (const bucket of desc ? [...series.buckets].reverse() : series.buckets) {
       let pageState: string | undefined;
       do {
         const page = await this.#limiter
           .run(() =>
-            client.execute(this.#q.selectPoints, [metric, series.id, bucket, start, end], {
+            client.execute(select, [metric, series.id, bucket, start, end], {
               ...this.#queryOptions(),
               fetchSize: this.options.pageSize,
               ...(pageState ? { pageState } : {}),
