@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { request as httpRequest } from 'node:http';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { koaBody } from 'koa-body';
 import request from 'supertest';
@@ -27,6 +28,26 @@ for (const [label, Koa] of KOAS) {
         assert.deepEqual((await read('m'))[0]?.points, [[1, 1], [2, 2]]);
       });
     }
+
+    it('decodes gzip sent chunked without Content-Length, as the Java client does', async () => {
+      const { app, read } = mount(Koa);
+      const server = app.listen(0);
+      const { port } = server.address() as { port: number };
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ port, method: 'POST', path: '/api/v1/datapoints', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Transfer-Encoding': 'chunked' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        const gz = gzipSync(body);
+        req.write(gz.subarray(0, 10));
+        setTimeout(() => req.end(gz.subarray(10)), 20);
+      });
+      server.close();
+      server.closeAllConnections();
+      assert.equal(status, 204);
+      assert.deepEqual((await read('m'))[0]?.points, [[1, 1], [2, 2]]);
+    });
 
     it('answers 400 to a body that claims gzip but is not', async () => {
       const { post } = mount(Koa);
