@@ -116,7 +116,10 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
     clock: Date.now,
     ...definedOnly(rest),
   } as ResolvedOptions;
-  if (resolved.store === undefined && cassandra !== undefined) resolved.store = defaultStore(cassandra, resolved.logger);
+  if (resolved.store !== undefined && cassandra !== undefined) {
+    throw new TypeError('kairosdb(options): give options.store or options.cassandra, not both');
+  }
+  if (cassandra !== undefined) resolved.store = defaultStore(cassandra, resolved.logger);
   const { store, types, prefix, logger } = resolved;
   if (store === undefined) {
     throw new TypeError('kairosdb(options): give options.store (MemoryStore, SqliteStore, CassandraStore, …) or options.cassandra (contactPoints, localDataCenter, keyspace) for the default Cassandra store');
@@ -128,12 +131,8 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (typeof prefix !== 'string' || (prefix !== '' && !/^\/.*[^/]$/.test(prefix))) {
     throw new TypeError(`kairosdb(options): options.prefix must be '' or start with '/' and not end with '/', got ${JSON.stringify(prefix)}`);
   }
-  positiveInteger(resolved, 'maxBodyBytes');
-  positiveInteger(resolved, 'maxDecompressedBytes');
-  positiveInteger(resolved, 'maxErrors');
-  for (const name of ['maxQueryPoints', 'maxInFlightRequests', 'maxInFlightBytes', 'bodyTimeoutMs', 'writeTimeoutMs'] as const) {
-    positiveInteger(resolved, name);
-  }
+  const integers = ['maxBodyBytes', 'maxDecompressedBytes', 'maxErrors', 'maxQueryPoints', 'maxInFlightRequests', 'maxInFlightBytes', 'bodyTimeoutMs', 'writeTimeoutMs'] as const;
+  for (const name of integers) positiveInteger(resolved, name);
   for (const name of ['onRequest', 'authorize', 'tenant'] as const) {
     if (resolved[name] !== undefined && typeof resolved[name] !== 'function') throw new TypeError(`kairosdb(options): options.${name} must be a function`);
   }

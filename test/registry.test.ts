@@ -61,6 +61,7 @@ describe('kairosdb(options) checks its options when called', () => {
   const bad: [string, unknown, RegExp][] = [
     ['no options', undefined, /options must be an object/],
     ['neither store nor cassandra', {}, /give options.store .* or options.cassandra/],
+    ['both store and cassandra', { store, cassandra: { contactPoints: ['h'] } }, /not both/],
     ['a prefix without a leading slash', { store, prefix: 'api' }, /options.prefix/],
     ['a prefix with a trailing slash', { store, prefix: '/api/' }, /options.prefix/],
     ['a zero body limit', { store, maxBodyBytes: 0 }, /options.maxBodyBytes must be a positive integer/],
