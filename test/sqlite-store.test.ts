@@ -37,6 +37,7 @@ describe('SqliteStore', () => {
     await store.write([series('ttl', { h: 'a' }, [[1, 1]], { ttl: 10 }), series('ttl', { h: 'b' }, [[1, 1]])]);
     t += 10_000;
     assert.deepEqual((await readAll(store, { metric: 'ttl' })).map((s) => s.tags.h), ['b']);
+    assert.deepEqual(await store.stats(), { series: 1, points: 1 });
     assert.equal(store.purgeExpired(), 1);
     assert.equal(store.purgeExpired(), 0);
     await store.close();

@@ -106,9 +106,15 @@ export class MemoryStore implements Store {
 
   async stats(): Promise<{ series: number; points: number }> {
     const now = this.#clock();
+    let series = 0;
     let points = 0;
-    for (const entry of this.#series.values()) for (const p of entry.points.values()) if (p.expires > now) points++;
-    return { series: this.#series.size, points };
+    for (const entry of this.#series.values()) {
+      let live = 0;
+      for (const p of entry.points.values()) if (p.expires > now) live++;
+      if (live > 0) series++;
+      points += live;
+    }
+    return { series, points };
   }
 
   async ping(): Promise<void> {

@@ -90,7 +90,7 @@ export class SqliteStore implements Store {
       purge: db.prepare('DELETE FROM points WHERE expires IS NOT NULL AND expires <= ?'),
       ping: db.prepare('SELECT 1'),
       stats: db.prepare<[number], { series: number; points: number }>(
-        'SELECT (SELECT count(*) FROM series) AS series, (SELECT count(*) FROM points WHERE expires IS NULL OR expires > ?) AS points',
+        'SELECT count(DISTINCT series_id) AS series, count(*) AS points FROM points WHERE expires IS NULL OR expires > ?',
       ),
     };
     this.#writeAll = db.transaction((series: readonly SeriesWrite[], now: number) => {
