@@ -5,6 +5,11 @@ export const ERRORS = {
   INVALID_GZIP: { status: 400, message: (detail: string) => `Invalid gzip body: ${detail}` },
   INVALID_JSON: { status: 400, message: (detail: string) => detail },
   INVALID_BODY: { status: 400, message: (detail: string) => detail },
+  INVALID_PATH: { status: 400, message: (segment: string) => `Invalid URL encoding in '${segment}'` },
+  QUERY_TOO_LARGE: {
+    status: 400,
+    message: (max: number) => `The query reads more than ${max} data points; narrow its time range or tags, or set a limit`,
+  },
   REQUEST_ABORTED: { status: 400, message: () => 'The request body was not received completely' },
   BODY_TIMEOUT: { status: 408, message: (ms: number) => `The request body was not received within ${ms} ms` },
   FORBIDDEN: { status: 403, message: (detail: string) => detail },

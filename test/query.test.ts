@@ -150,6 +150,25 @@ describe('read API details', () => {
     assert.equal((await app(closed).get('/api/v1/health/check')).status, 503);
   });
 
+  it('answers 503 to a health check when the store hangs past writeTimeoutMs', async () => {
+    const hanging = Object.assign(new MemoryStore(), { ping: () => new Promise<void>(() => {}) });
+    const res = await app(hanging, { writeTimeoutMs: 50 }).get('/api/v1/health/check');
+    assert.equal(res.status, 503);
+  });
+
+  it('sizes a yearly time grouper by the year, not by a month', async () => {
+    const api = app(new MemoryStore());
+    const jan = Date.UTC(2026, 0, 10);
+    const feb = Date.UTC(2026, 1, 10);
+    await api.post('/api/v1/datapoints').send([{ name: 'y', tags: { h: 'a' }, datapoints: [[jan, 1], [feb, 2]] }]);
+    const res = await api.post('/api/v1/datapoints/query').send({
+      start_absolute: Date.UTC(2026, 0, 1),
+      end_absolute: Date.UTC(2026, 5, 1),
+      metrics: [{ name: 'y', group_by: [{ name: 'time', range_size: { value: 1, unit: 'years' }, group_count: 2 }] }],
+    });
+    assert.deepEqual(res.body.queries[0].results.map((r: any) => [r.group_by[0].group.group_number, r.values]), [[0, [[jan, 1], [feb, 2]]]]);
+  });
+
   it('mounts only the route groups asked for', async () => {
     const koa = new Koa();
     koa.use(kairosdb({ store: new MemoryStore(), routes: { query: false, delete: false, metadata: false, health: false } }));

@@ -92,6 +92,6 @@ function decodeParam(param: string): string {
   try {
     return decodeURIComponent(param);
   } catch {
-    throw httpError('INVALID_BODY', `Invalid URL encoding in '${param}'`);
+    throw httpError('INVALID_PATH', param);
   }
 }

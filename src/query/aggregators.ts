@@ -1,5 +1,5 @@
 import type { AggregatorSpec } from './spec.js';
-import { addUnits, alignStart, fixedLength, type Duration } from './time.js';
+import { addUnits, alignStart, averageLength, fixedLength } from './time.js';
 
 /** A stage of an aggregator chain: takes points in order, passes its own on. */
 export interface Sink {
@@ -24,11 +24,6 @@ interface Reducer {
   emit(stamp: number, out: Sink): void;
 }
 
-const AVERAGE_MS: Record<string, number> = { MONTHS: 2_629_746_000, YEARS: 31_556_952_000, DAYS: 86_400_000, WEEKS: 604_800_000 };
-
-function unitMs(duration: Duration): number {
-  return (fixedLength(duration, 'UTC') ?? (AVERAGE_MS[duration.unit] as number) * duration.value) || 1;
-}
 
 /** Walks the sampling grid of a range aggregator and feeds one reducer per non-empty range. */
 class RangeStage implements Sink {
@@ -287,11 +282,11 @@ export const AGGREGATORS: Record<string, Factory> = {
   gaps: (spec, ctx, next) => new GapsStage(spec, ctx, next),
   diff: (_spec, _ctx, next) => pairwise(next, (_t1, v1, _t2, v2) => v2 - v1),
   rate: (spec, _ctx, next) => {
-    const per = unitMs(spec.unit);
+    const per = averageLength(spec.unit) || 1;
     return pairwise(next, (t1, v1, t2, v2) => (t2 === t1 ? undefined : ((v2 - v1) / (t2 - t1)) * per));
   },
   sampler: (spec, _ctx, next) => {
-    const per = unitMs(spec.unit);
+    const per = averageLength(spec.unit) || 1;
     return pairwise(next, (t1, _v1, t2, v2) => (t2 === t1 ? undefined : (v2 / (t2 - t1)) * per));
   },
   div: (spec, _ctx, next) => mapping(next, (v) => v / spec.divisor),

@@ -5,7 +5,7 @@ import type { StoredValue } from '../types/value-type.js';
 import { chain, type ChainContext, type Sink } from './aggregators.js';
 import { mergeSeries } from './merge.js';
 import type { GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
-import { fixedLength } from './time.js';
+import { averageLength } from './time.js';
 
 /** One result of a query metric, as KairosDB shapes it. */
 export interface QueryResult {
@@ -68,7 +68,7 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
   const chainCtx: ChainContext = { start: spec.start, end: spec.end, zone: spec.timeZone, now: ctx.now };
   const splitters = metric.groupBy.filter((g) => g.name === 'time' || (g.name === 'value' && numeric));
   const groups = new Map<string, { numbers: number[]; sink: Sink; values: [number, unknown][] }>();
-  const decode = decoder(bucket.series[0]?.type ?? '', ctx.types);
+  const decoders = new Map<string, (value: StoredValue) => unknown>();
   const groupFor = (ts: number, value: StoredValue) => {
     const numbers = splitters.map((g) => groupNumber(g, ts, value, spec));
     const key = numbers.join(',');
@@ -83,17 +83,23 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
   };
 
   let points = 0;
-  const take = (ts: number, value: StoredValue) => {
+  const take = (ts: number, value: StoredValue, type: string) => {
     if (--budget.left < 0) {
-      throw httpError('INVALID_BODY', `The query reads more than ${ctx.maxPoints} data points; narrow its time range or tags, or set a limit`);
+      throw httpError('QUERY_TOO_LARGE', ctx.maxPoints);
     }
     points++;
-    groupFor(ts, value).sink.push(ts, numeric ? (value as number) : (decode(value) as number));
+    let json: unknown = value;
+    if (!numeric) {
+      let decode = decoders.get(type);
+      if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
+      json = decode(value);
+    }
+    groupFor(ts, value).sink.push(ts, json as number);
   };
   const limit = metric.limit > 0 ? metric.limit : Infinity;
   for await (const p of mergeSeries(bucket.series, metric.order)) {
     if (points >= limit) break;
-    take(p.ts, p.value);
+    take(p.ts, p.value, p.series.type);
   }
 
   const tags = metric.excludeTags ? {} : tagsOf(bucket.series);
@@ -129,8 +135,7 @@ function grouperEntry(g: GrouperSpec, groupNumber: number): Record<string, unkno
 
 function groupNumber(g: GrouperSpec, ts: number, value: StoredValue, spec: QuerySpec): number {
   if (g.name === 'time') {
-    const size = fixedLength(g.rangeSize, 'UTC') ?? g.rangeSize.value * 2_629_746_000;
-    return Math.floor((ts - spec.start) / size) % g.groupCount;
+    return Math.floor((ts - spec.start) / averageLength(g.rangeSize)) % g.groupCount;
   }
   return Math.trunc((value as number) / (g as { rangeSize: number }).rangeSize);
 }

@@ -1,3 +1,4 @@
+import { isObject } from '../ingest/rules.js';
 import { toFiniteNumber } from '../types/numbers.js';
 import { AGGREGATORS } from './aggregators.js';
 import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
@@ -8,7 +9,6 @@ export type ParsedQuery = { ok: true; spec: QuerySpec } | { ok: false; errors: s
 
 const UNIT_LIST = UNITS.join(',');
 const badUnit = (prefix: string, unit: unknown) => `${prefix}${String(unit)} is not a valid time unit, must be one of ${UNIT_LIST}`;
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses a query body (KairosDB's Query Metrics format); `now` resolves relative times. */
 export function parseQuery(body: unknown, now: number): ParsedQuery {

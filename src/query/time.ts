@@ -114,6 +114,22 @@ export function fixedLength(duration: Duration, zone: string): number | undefine
   return undefined;
 }
 
+const AVERAGE_MS: Record<Unit, number> = {
+  MILLISECONDS: 1,
+  SECONDS: 1000,
+  MINUTES: 60_000,
+  HOURS: 3_600_000,
+  DAYS: 86_400_000,
+  WEEKS: 604_800_000,
+  MONTHS: 2_629_746_000,
+  YEARS: 31_556_952_000,
+};
+
+/** A duration's length in ms, months and years at their average (30.44 days, 365.2425 days). */
+export function averageLength(duration: Duration): number {
+  return AVERAGE_MS[duration.unit] * duration.value;
+}
+
 /** Where an aligned sampling grid starts: the query start rounded down as KairosDB does for the unit. */
 export function alignStart(ts: number, unit: Unit, zone: string): number {
   const p = partsOf(ts, zone);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 import type { SeriesQuery, SeriesWrite, Store } from './contract.js';
+import { tagsFrom } from './series-key.js';
 
 /** How the conformance suite gets a store to test. */
 export interface ConformanceTarget {
@@ -18,12 +19,10 @@ export function series(
   points: [number, StoredValue][],
   options: { type?: string; storage?: StorageKind; ttl?: number } = {},
 ): SeriesWrite {
-  const sorted: Record<string, string> = Object.create(null);
-  for (const name of Object.keys(tags).sort()) sorted[name] = tags[name] as string;
   const storage = options.storage ?? 'long';
   return {
     metric,
-    tags: sorted,
+    tags: tagsFrom(Object.entries(tags)),
     type: options.type ?? storage,
     storage,
     ttl: options.ttl ?? 0,

@@ -15,3 +15,11 @@ export function matchesTags(tags: Tags, filter: TagFilter | undefined): boolean 
   }
   return true;
 }
+
+/** Tags from name/value pairs: sorted by name, in an object without a prototype. */
+export function tagsFrom(pairs: Iterable<readonly [string, string]>): Tags {
+  const sorted = [...pairs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const tags: Record<string, string> = Object.create(null);
+  for (const [name, value] of sorted) tags[name] = value;
+  return tags;
+}

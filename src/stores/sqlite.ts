@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store/contract.js';
-import { matchesTags } from '../store/series-key.js';
+import { fromDriverBytes, toDriverValue } from '../store/bytes.js';
+import { matchesTags, tagsFrom } from '../store/series-key.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 
@@ -194,7 +195,7 @@ export class SqliteStore implements Store {
     const expires = s.ttl > 0 ? now + s.ttl * 1000 : null;
     const { timestamps, values } = s;
     const upsert = this.#sql.upsert;
-    for (let i = 0; i < timestamps.length; i++) upsert.run(id, timestamps[i], toSqlite(values[i] as StoredValue), expires);
+    for (let i = 0; i < timestamps.length; i++) upsert.run(id, timestamps[i], toDriverValue(values[i] as StoredValue), expires);
   }
 
   *#select(query: SeriesQuery): Iterable<SeriesRow> {
@@ -233,20 +234,11 @@ export class SqliteStore implements Store {
 }
 
 function parseTags(json: string): Tags {
-  const tags: Record<string, string> = Object.create(null);
-  for (const [name, value] of JSON.parse(json) as [string, string][]) tags[name] = value;
-  return tags;
-}
-
-function toSqlite(value: StoredValue): number | string | Buffer {
-  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
+  return tagsFrom(JSON.parse(json) as [string, string][]);
 }
 
 function fromSqlite(value: unknown, storage: StorageKind): StoredValue {
-  if (storage === 'bytes') {
-    const buffer = value as Buffer;
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  }
+  if (storage === 'bytes') return fromDriverBytes(value);
   if (storage === 'string') return value as string;
   return Number(value);
 }

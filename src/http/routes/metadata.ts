@@ -1,6 +1,7 @@
 import type { ResolvedOptions } from '../../options.js';
 import { VERSION } from '../../version.js';
 import { authorize } from '../access.js';
+import { withTimeout } from '../timeout.js';
 import type { Routes } from './route.js';
 
 /** GET /metricnames and GET /version. */
@@ -10,20 +11,20 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
       GET: async (ctx, request) => {
         await authorize(options, ctx, { action: 'list' });
         const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
-        const names = await options.store.metricNames(prefix);
-        const { tenant } = request;
-        if (tenant === undefined) {
-          ctx.body = { results: names };
-          return;
-        }
-        const own: string[] = [];
-        for (const metric of names) {
-          for await (const _ of options.store.read({ metric, tags: { [options.tenantTag]: [tenant] } })) {
-            own.push(metric);
-            break;
+        const list = async () => {
+          const names = await options.store.metricNames(prefix);
+          const { tenant } = request;
+          if (tenant === undefined) return names;
+          const own: string[] = [];
+          for (const metric of names) {
+            for await (const _ of options.store.read({ metric, tags: { [options.tenantTag]: [tenant] } })) {
+              own.push(metric);
+              break;
+            }
           }
-        }
-        ctx.body = { results: own };
+          return own;
+        };
+        ctx.body = { results: await withTimeout(list(), options.writeTimeoutMs, request.storeCalls) };
       },
     },
     '/version': {

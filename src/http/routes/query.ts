@@ -30,13 +30,16 @@ export function queryRoutes(options: ResolvedOptions): Routes {
     '/datapoints/query/tags': {
       POST: async (ctx, request) => {
         const spec = await parseFor(options, ctx, request, await requestBody(ctx, request.reading), 'read');
-        const queries = [];
-        for (const metric of spec.metrics) {
-          const series: SeriesRead[] = [];
-          for await (const s of options.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags })) series.push(s);
-          queries.push({ results: [{ name: metric.name, tags: tagsOf(series), values: [] }] });
-        }
-        ctx.body = { queries };
+        const tagsOfMetrics = async () => {
+          const queries = [];
+          for (const metric of spec.metrics) {
+            const series: SeriesRead[] = [];
+            for await (const s of options.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags })) series.push(s);
+            queries.push({ results: [{ name: metric.name, tags: tagsOf(series), values: [] }] });
+          }
+          return { queries };
+        };
+        ctx.body = await withTimeout(tagsOfMetrics(), options.writeTimeoutMs, request.storeCalls);
       },
     },
   };

@@ -1,4 +1,6 @@
+import { toDriverValue } from '../../store/bytes.js';
 import type { SeriesWrite, Tags } from '../../store/contract.js';
+import type { StoredValue } from '../../types/value-type.js';
 import { bucketOf, seriesId } from './keys.js';
 import { NAMES_PART, type Queries } from './queries.js';
 import { indexTtl, outlives, pointTtl, type TtlRules } from './ttl.js';
@@ -56,7 +58,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       const key = `${s.metric}\u0000${idHex}\u0000${bucket}`;
       let group = partitions.get(key);
       if (!group) partitions.set(key, (group = []));
-      group.push({ query: insert, params: [s.metric, id, bucket, ts, s.type, toDriver(s.values[i]), ttl] });
+      group.push({ query: insert, params: [s.metric, id, bucket, ts, s.type, toDriverValue(s.values[i] as StoredValue), ttl] });
       const known = bucketTtl.get(bucket);
       if (known === undefined || outlives(ttl, known)) bucketTtl.set(bucket, ttl);
     }
@@ -85,8 +87,4 @@ function driverMap(tags: Tags): Record<string, string> {
     Object.defineProperty(out, name, { value: tags[name], enumerable: true, writable: true, configurable: true });
   }
   return out;
-}
-
-function toDriver(value: unknown): unknown {
-  return value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value;
 }

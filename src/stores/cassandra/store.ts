@@ -1,5 +1,6 @@
 import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store/contract.js';
-import { matchesTags } from '../../store/series-key.js';
+import { fromDriverBytes } from '../../store/bytes.js';
+import { matchesTags, tagsFrom } from '../../store/series-key.js';
 import { StoreUnavailableError } from '../../store/unavailable.js';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
 import { isBatchTooLarge, mapDriverError } from './errors.js';
@@ -244,8 +245,7 @@ export class CassandraStore implements Store {
     for (const bucket of buckets) {
       for (const row of await this.#all(this.#q.selectSeries, [query.metric, bucket])) {
         const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
-        const tags: Record<string, string> = Object.create(null);
-        for (const name of Object.keys(json.tags).sort()) tags[name] = json.tags[name] as string;
+        const tags = tagsFrom(Object.entries(json.tags));
         if (!matchesTags(tags, query.tags)) continue;
         const key = `${json.series_id}\u0000${json.type}`;
         let entry = found.get(key);
@@ -302,10 +302,7 @@ function toMillis(value: unknown): number {
 }
 
 function fromDriver(value: unknown, storage: StorageKind): StoredValue {
-  if (storage === 'bytes') {
-    const buffer = value as Buffer;
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  }
+  if (storage === 'bytes') return fromDriverBytes(value);
   if (storage === 'string') return value as string;
   if (storage === 'long' && typeof value === 'object' && value !== null) return (value as { toNumber(): number }).toNumber();
   return Number(value);
