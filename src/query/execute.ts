@@ -76,7 +76,7 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
     if (!group) {
       const values: [number, unknown][] = [];
       const collect: Sink = { push: (t, v) => void values.push([t, v]), end() {} };
-      group = { numbers, values, sink: numeric ? chain(metric.aggregators, chainCtx, collect) : collect };
+      group = { numbers, values, sink: chain(numeric ? metric.aggregators : [], chainCtx, collect) };
       groups.set(key, group);
     }
     return group;
@@ -84,17 +84,13 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
 
   let points = 0;
   const take = (ts: number, value: StoredValue, type: string) => {
-    if (--budget.left < 0) {
-      throw httpError('QUERY_TOO_LARGE', ctx.maxPoints);
-    }
+    if (--budget.left < 0) throw httpError('QUERY_TOO_LARGE', ctx.maxPoints);
     points++;
-    let json: unknown = value;
-    if (!numeric) {
-      let decode = decoders.get(type);
-      if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
-      json = decode(value);
-    }
-    groupFor(ts, value).sink.push(ts, json as number);
+    const group = groupFor(ts, value);
+    if (numeric) return group.sink.push(ts, value as number);
+    let decode = decoders.get(type);
+    if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
+    group.values.push([ts, decode(value)]);
   };
   const limit = metric.limit > 0 ? metric.limit : Infinity;
   for await (const p of mergeSeries(bucket.series, metric.order)) {
