@@ -17,7 +17,9 @@ const datapoint = fc.oneof(
   { arbitrary: scalar, weight: 1 },
 );
 const tagName = fc.oneof({ arbitrary: fc.constantFrom('host', 'dc', '__proto__', 'constructor'), weight: 12 }, { arbitrary: fc.constantFrom('', 'x\udc00'), weight: 1 });
-const tags = mostly(fc.dictionary(tagName, mostly(fc.oneof(fc.string({ minLength: 1 }), fc.integer())), { minKeys: 1, maxKeys: 3 }));
+/** Tag values, with texts that equal other values' texts ("5" and 5; "Infinity", valid, and Infinity, not). */
+const tagValue = fc.oneof(fc.string({ minLength: 1 }), fc.integer({ min: -9, max: 9 }), fc.constantFrom<unknown>('5', 'Infinity', 'true', true, Infinity));
+const tags = mostly(fc.dictionary(tagName, mostly(tagValue), { minKeys: 1, maxKeys: 3 }));
 export const metric = fc.record(
   {
     name: mostly(fc.constantFrom('m', 'n', 'cpu load', '指標')),

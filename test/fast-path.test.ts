@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { is } from 'superstruct';
-import { normalise } from '../src/ingest/normalise.js';
+import { normalise, type SeriesBuilder } from '../src/ingest/normalise.js';
 import { bodySchema } from '../src/ingest/schema.js';
+import { TagSets } from '../src/ingest/tag-sets.js';
 import { TypeRegistry } from '../src/index.js';
 import { geoPoint } from '../example-app/geo-point.js';
 import { body } from './arbitraries.js';
@@ -11,7 +12,8 @@ import { body } from './arbitraries.js';
 const types = new TypeRegistry();
 types.register(geoPoint);
 const { Body } = bodySchema(types);
-const context = { types, defaultTtl: 0 };
+/** One tag-set cache across all bodies, as a middleware keeps it across requests. */
+const context = { types, defaultTtl: 0, tagSets: new TagSets<SeriesBuilder>() };
 
 describe('the fast path and the superstruct schema agree', () => {
   it('accept and reject exactly the same bodies (20,000 generated, both outcomes common)', () => {

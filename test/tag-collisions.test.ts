@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normalise, pairHash } from '../src/ingest/normalise.js';
+import { normalise } from '../src/ingest/normalise.js';
+import { pairHash } from '../src/ingest/tag-sets.js';
 import { TypeRegistry } from '../src/index.js';
 
 /** FNV-1a state after a name, the separator and a value prefix (as pairHash runs it). */

@@ -3,21 +3,29 @@ import { builtin } from '../types/builtins.js';
 import { isNumericString } from '../types/numbers.js';
 import type { TypeRegistry } from '../types/registry.js';
 import type { StorageKind, StoredValue, ValueType } from '../types/value-type.js';
-import { isObject, toMetricName, toTagValue, toTimestamp, toTtl } from './rules.js';
+import { isObject, toMetricName, toTimestamp, toTtl } from './rules.js';
+import { TagSets, type TagSet } from './tag-sets.js';
 
 /** What normalising a request needs besides the body. */
 export interface NormaliseContext {
   readonly types: TypeRegistry;
   /** TTL in seconds for metrics without one; 0 keeps points forever. */
   readonly defaultTtl: number;
+  /** Tag sets kept between the requests of one middleware; without it, each call starts empty. */
+  readonly tagSets?: TagSets<SeriesBuilder>;
 }
 
-class SeriesBuilder implements SeriesWrite {
+/** The points of one series as a request adds them. */
+export class SeriesBuilder implements SeriesWrite {
   readonly storage: StorageKind;
-  timestamps: number[] = [];
-  values: StoredValue[] = [];
-  /** Per-point TTLs, only once metrics with different TTLs fed this series. */
-  ttls: number[] | undefined;
+  timestamps: number[];
+  values: StoredValue[];
+  /** Points added; the arrays may be longer (allocated for the points a metric declares) until `trim`. */
+  size = 0;
+  /** Where the TTL changed, as (first point, TTL) pairs: only once metrics with different TTLs fed this series. */
+  ttlChanges: number[] | undefined;
+  /** The TTL of the points being added. */
+  currentTtl: number;
   last = -Infinity;
   unordered = false;
 
@@ -27,60 +35,91 @@ class SeriesBuilder implements SeriesWrite {
     readonly type: string,
     storage: StorageKind,
     public ttl: number,
+    capacity: number,
   ) {
     this.storage = storage;
+    this.currentTtl = ttl;
+    this.timestamps = capacity > SMALL ? new Array(capacity) : [];
+    this.values = capacity > SMALL ? new Array(capacity) : [];
   }
 
-  add(timestamp: number, value: StoredValue, ttl: number): void {
-    if (ttl !== this.ttl && this.ttls === undefined) this.ttls = this.timestamps.map(() => this.ttl);
+  /** Sets the TTL of the points added next (a metric's TTL, once per metric). */
+  useTtl(ttl: number): void {
+    if (ttl === this.currentTtl) return;
+    (this.ttlChanges ??= [0, this.ttl]).push(this.size, ttl);
+    this.currentTtl = ttl;
+  }
+
+  add(timestamp: number, value: StoredValue): void {
     if (timestamp <= this.last) this.unordered = true;
     else this.last = timestamp;
-    this.timestamps.push(timestamp);
-    this.values.push(value);
-    this.ttls?.push(ttl);
+    this.timestamps[this.size] = timestamp;
+    this.values[this.size] = value;
+    this.size++;
+  }
+
+  /** The TTL of every point, if they differ. */
+  pointTtls(): number[] | undefined {
+    const changes = this.ttlChanges;
+    if (!changes) return undefined;
+    const ttls = new Array<number>(this.size);
+    for (let c = 0; c < changes.length; c += 2) {
+      const end = c + 2 < changes.length ? (changes[c + 2] as number) : this.size;
+      ttls.fill(changes[c + 1] as number, changes[c] as number, end);
+    }
+    return ttls;
+  }
+
+  /** Drops the unused end of the arrays. */
+  trim(): void {
+    if (this.timestamps.length !== this.size) {
+      this.timestamps.length = this.size;
+      this.values.length = this.size;
+    }
   }
 }
+
+/** Below this many points, arrays grow as they fill; above, they are allocated once for a metric's points. */
+const SMALL = 16;
 
 const { long, double, string } = builtin;
 const INVALID = Symbol('invalid');
 type Parsed = StoredValue | typeof INVALID;
 
-/** One distinct tag set of a request, with the series of each metric name and type that use it. */
-interface TagSet {
-  tags: Tags;
-  /** How many tags. */
-  count: number;
-  /** Another tag set with the same hash, if any. */
-  next: TagSet | undefined;
-  /** The builders (one per value type) of the first metric name seen with these tags… */
-  firstName: string | undefined;
-  first: SeriesBuilder[];
-  /** …and of any further names. */
-  others: Map<string, SeriesBuilder[]> | undefined;
-}
-
 /** The state of normalising one request. */
 class Batch {
-  readonly tagSets = new Map<number, TagSet>();
-  /** Tag sets whose hash chain was full (colliding hashes), by their exact sorted key. */
-  readonly exactTagSets = new Map<string, TagSet>();
   readonly builders: SeriesBuilder[] = [];
 
-  constructor(readonly context: NormaliseContext) {}
+  constructor(
+    readonly context: NormaliseContext,
+    readonly tagSets: TagSets<SeriesBuilder>,
+  ) {}
 
-  builderFor(name: string, tagSet: TagSet, type: ValueType, ttl: number): SeriesBuilder {
-    let byType: SeriesBuilder[] | undefined;
-    if (tagSet.firstName === undefined) tagSet.firstName = name;
-    if (tagSet.firstName === name) {
-      byType = tagSet.first;
+  /** The series of a metric name, tag set and value type, taking points with the given TTL next. */
+  builderFor(name: string, tagSet: TagSet<SeriesBuilder>, type: ValueType, ttl: number, capacity: number): SeriesBuilder {
+    const builder = this.find(name, tagSet, type);
+    if (!builder) return this.create(name, tagSet, type, ttl, capacity);
+    builder.useTtl(ttl);
+    return builder;
+  }
+
+  private find(name: string, tagSet: TagSet<SeriesBuilder>, type: ValueType): SeriesBuilder | undefined {
+    const first = tagSet.first;
+    if (first === undefined || (first.metric === name && first.type === type.name)) return first;
+    const byType = tagSet.others?.get(name);
+    return byType?.find((builder) => builder.type === type.name);
+  }
+
+  private create(name: string, tagSet: TagSet<SeriesBuilder>, type: ValueType, ttl: number, capacity: number): SeriesBuilder {
+    const builder = new SeriesBuilder(name, tagSet.tags, type.name, type.storage, ttl, capacity);
+    if (tagSet.first === undefined) {
+      tagSet.first = builder;
     } else {
       tagSet.others ??= new Map();
-      byType = tagSet.others.get(name);
-      if (!byType) tagSet.others.set(name, (byType = []));
+      const byType = tagSet.others.get(name);
+      if (byType) byType.push(builder);
+      else tagSet.others.set(name, [builder]);
     }
-    for (const builder of byType) if (builder.type === type.name) return builder;
-    const builder = new SeriesBuilder(name, tagSet.tags, type.name, type.storage, ttl);
-    byType.push(builder);
     this.builders.push(builder);
     return builder;
   }
@@ -93,9 +132,14 @@ class Batch {
 export function normalise(body: unknown, context: NormaliseContext): SeriesWrite[] | undefined {
   const metrics = Array.isArray(body) ? body : isObject(body) ? [body] : undefined;
   if (!metrics) return undefined;
-  const batch = new Batch(context);
-  for (let i = 0; i < metrics.length; i++) {
-    if (!addMetric(metrics[i], batch)) return undefined;
+  const tagSets = context.tagSets ?? new TagSets<SeriesBuilder>();
+  const batch = new Batch(context, tagSets);
+  try {
+    for (let i = 0; i < metrics.length; i++) {
+      if (!addMetric(metrics[i], batch)) return undefined;
+    }
+  } finally {
+    tagSets.release();
   }
   return finish(batch.builders);
 }
@@ -103,7 +147,7 @@ export function normalise(body: unknown, context: NormaliseContext): SeriesWrite
 function addMetric(metric: unknown, batch: Batch): boolean {
   if (!isObject(metric)) return false;
   const name = toMetricName(metric.name);
-  const tagSet = readTags(metric.tags, batch);
+  const tagSet = batch.tagSets.find(metric.tags);
   const ttl = metric.ttl == null ? 0 : toTtl(metric.ttl);
   if (name === undefined || tagSet === undefined || ttl === undefined) return false;
   const effectiveTtl = ttl === 0 ? batch.context.defaultTtl : ttl;
@@ -125,8 +169,8 @@ function addMetric(metric: unknown, batch: Batch): boolean {
     const stored = readValue(value, metricType);
     if (stored === INVALID) return false;
     lastType = valueType;
-    lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl);
-    lastBuilder.add(ts, stored, effectiveTtl);
+    lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl, 1);
+    lastBuilder.add(ts, stored);
   } else if (value != null) {
     return false;
   }
@@ -152,93 +196,11 @@ function addMetric(metric: unknown, batch: Batch): boolean {
     if (stored === INVALID) return false;
     if (valueType !== lastType) {
       lastType = valueType;
-      lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl);
+      lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl, points.length - k);
     }
-    (lastBuilder as SeriesBuilder).add(ts as number, stored, effectiveTtl);
+    (lastBuilder as SeriesBuilder).add(ts as number, stored);
   }
   return true;
-}
-
-/**
- * Reads a tags object into a TagSet shared by every metric of the request with the same tags.
- * Tag sets are found by an order-independent hash of the pairs and confirmed pair by pair,
- * so the common cases need neither sorting nor key strings.
- */
-function readTags(json: unknown, batch: Batch): TagSet | undefined {
-  if (!isObject(json)) return undefined;
-  let hash = 0;
-  let count = 0;
-  for (const name in json) {
-    const text = tagText(json[name]);
-    if (text === undefined) return undefined;
-    hash = (hash + pairHash(name, text)) | 0;
-    count++;
-  }
-  if (count === 0) return undefined;
-  const first = batch.tagSets.get(hash);
-  let depth = 0;
-  for (let set = first; set; set = set.next, depth++) if (sameTags(set, json, count)) return set;
-  const tags = sortedTags(json);
-  if (!tags) return undefined;
-  if (depth < MAX_CHAIN) {
-    const set: TagSet = { tags, count, next: first, firstName: undefined, first: [], others: undefined };
-    batch.tagSets.set(hash, set);
-    return set;
-  }
-  const key = JSON.stringify(Object.entries(tags));
-  let set = batch.exactTagSets.get(key);
-  if (!set) batch.exactTagSets.set(key, (set = { tags, count, next: undefined, firstName: undefined, first: [], others: undefined }));
-  return set;
-}
-
-/** Tag sets kept per hash before further ones (crafted collisions) go to an exact map: bounded work per metric. */
-const MAX_CHAIN = 8;
-
-function tagText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
-}
-
-/** FNV-1a over a tag name, a separator and its value; a tag set's hash is the sum over its pairs. */
-export function pairHash(name: string, text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 0xffff, 0x01000193);
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h;
-}
-
-function sameTags(set: TagSet, json: Record<string, unknown>, count: number): boolean {
-  if (set.count !== count) return false;
-  for (const name in json) {
-    if (!Object.hasOwn(set.tags, name) || set.tags[name] !== tagText(json[name])) return false;
-  }
-  return true;
-}
-
-/** Sorts names by UTF-16 code units, as `Array#sort` does; a few by insertion, without its per-call cost. */
-function sortNames(names: string[]): string[] {
-  if (names.length > 16) return names.sort();
-  for (let i = 1; i < names.length; i++) {
-    const name = names[i] as string;
-    let j = i - 1;
-    while (j >= 0 && (names[j] as string) > name) {
-      names[j + 1] = names[j] as string;
-      j--;
-    }
-    names[j + 1] = name;
-  }
-  return names;
-}
-
-function sortedTags(json: Record<string, unknown>): Tags | undefined {
-  const tags: Record<string, string> = Object.create(null);
-  for (const name of sortNames(Object.keys(json))) {
-    const value = toTagValue(json[name]);
-    if (name === '' || value === undefined || !name.isWellFormed()) return undefined;
-    tags[name] = value;
-  }
-  return tags;
 }
 
 /** The type of the value `readValue` parsed last (an out-parameter, to allocate nothing per point). */
@@ -284,35 +246,36 @@ function parseValue(json: unknown, type: ValueType): Parsed {
 function finish(builders: SeriesBuilder[]): SeriesWrite[] {
   const out: SeriesWrite[] = [];
   for (const builder of builders) {
-    if (builder.unordered) dedupe(builder);
-    if (builder.ttls) out.push(...splitByTtl(builder));
+    builder.trim();
+    let ttls = builder.pointTtls();
+    if (builder.unordered) ttls = dedupe(builder, ttls);
+    if (ttls) out.push(...splitByTtl(builder, ttls));
     else out.push(builder);
   }
   return out;
 }
 
-/** Keeps the last occurrence of each timestamp and sorts the points by time. */
-function dedupe(builder: SeriesBuilder): void {
-  const { timestamps, values, ttls } = builder;
+/** Keeps the last occurrence of each timestamp and sorts the points by time; returns the kept points' TTLs. */
+function dedupe(builder: SeriesBuilder, ttls: number[] | undefined): number[] | undefined {
+  const { timestamps, values } = builder;
   const lastIndex = new Map<number, number>();
   for (let i = 0; i < timestamps.length; i++) lastIndex.set(timestamps[i] as number, i);
   const kept = [...lastIndex.values()].sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
   builder.timestamps = kept.map((i) => timestamps[i] as number);
   builder.values = kept.map((i) => values[i] as StoredValue);
-  if (ttls) builder.ttls = kept.map((i) => ttls[i] as number);
+  return ttls && kept.map((i) => ttls[i] as number);
 }
 
-function splitByTtl(builder: SeriesBuilder): SeriesBuilder[] {
+function splitByTtl(builder: SeriesBuilder, ttls: number[]): SeriesBuilder[] {
   const parts = new Map<number, SeriesBuilder>();
-  const ttls = builder.ttls as number[];
   for (let i = 0; i < ttls.length; i++) {
     const ttl = ttls[i] as number;
     let part = parts.get(ttl);
     if (!part) {
-      part = new SeriesBuilder(builder.metric, builder.tags, builder.type, builder.storage, ttl);
+      part = new SeriesBuilder(builder.metric, builder.tags, builder.type, builder.storage, ttl, 0);
       parts.set(ttl, part);
     }
-    part.add(builder.timestamps[i] as number, builder.values[i] as StoredValue, ttl);
+    part.add(builder.timestamps[i] as number, builder.values[i] as StoredValue);
   }
   return [...parts.values()];
 }

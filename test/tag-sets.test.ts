@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { normalise, type SeriesBuilder } from '../src/ingest/normalise.js';
+import { TagSets } from '../src/ingest/tag-sets.js';
+import { TypeRegistry } from '../src/index.js';
+import type { SeriesWrite } from '../src/store/contract.js';
+
+const types = new TypeRegistry();
+const contextWith = (tagSets: TagSets<SeriesBuilder>) => ({ types, defaultTtl: 0, tagSets });
+const points = (s: SeriesWrite) => s.timestamps.map((t, i) => [t, s.values[i]]);
+
+describe('tag sets kept across requests', () => {
+  it('are reused by the next request, sorted and frozen, with only that request’s points', () => {
+    const context = contextWith(new TagSets());
+    const [first] = normalise([{ name: 'm', tags: { host: 'a', dc: 'x' }, datapoints: [[1, 1]] }], context) ?? [];
+    const [second] = normalise([{ name: 'm', tags: { dc: 'x', host: 'a' }, datapoints: [[2, 2]] }], context) ?? [];
+    assert.ok(first && second);
+    assert.equal(second.tags, first.tags, 'the same interned tags object');
+    assert.deepEqual(Object.keys(second.tags), ['dc', 'host']);
+    assert.ok(Object.isFrozen(second.tags));
+    assert.equal(Object.getPrototypeOf(second.tags), null);
+    assert.deepEqual(points(first), [[1, 1]]);
+    assert.deepEqual(points(second), [[2, 2]]);
+  });
+
+  it('forget the series of a rejected request', () => {
+    const context = contextWith(new TagSets());
+    assert.equal(normalise([{ name: 'm', tags: { host: 'a' }, datapoints: [[1, 1]] }, { name: '', tags: { host: 'a' } }], context), undefined);
+    const series = normalise([{ name: 'm', tags: { host: 'a' }, datapoints: [[2, 2]] }], context);
+    assert.deepEqual(series?.map(points), [[[2, 2]]]);
+  });
+
+  it('start again empty after a request that outgrew the capacity, merging one series across the whole request', () => {
+    const tagSets = new TagSets<SeriesBuilder>(4);
+    const context = contextWith(tagSets);
+    const body = [
+      { name: 'm', tags: { host: 'h0' }, datapoints: [[1, 1]] },
+      ...Array.from({ length: 10 }, (_, i) => ({ name: 'm', tags: { host: `h${i + 1}` }, datapoints: [[1, i]] })),
+      { name: 'm', tags: { host: 'h0' }, datapoints: [[1, 99], [2, 2]] },
+    ];
+    const series = normalise(body, context);
+    assert.equal(series?.length, 11);
+    assert.deepEqual(series?.filter((s) => s.tags.host === 'h0').map(points), [[[1, 99], [2, 2]]]);
+    assert.equal(tagSets.size, 0);
+    normalise([{ name: 'm', tags: { host: 'h0' }, datapoints: [[1, 1]] }], context);
+    assert.equal(tagSets.size, 1);
+  });
+
+  it('match by value text, so a kept "Infinity" does not admit the number Infinity', () => {
+    const context = contextWith(new TagSets());
+    assert.ok(normalise([{ name: 'm', tags: { host: 'Infinity', n: '5' }, datapoints: [[1, 1]] }], context));
+    const [series] = normalise([{ name: 'm', tags: { host: 'Infinity', n: 5 }, datapoints: [[1, 1]] }], context) ?? [];
+    assert.deepEqual({ ...series?.tags }, { host: 'Infinity', n: '5' });
+    assert.equal(normalise([{ name: 'm', tags: { host: Infinity, n: '5' }, datapoints: [[1, 1]] }], context), undefined);
+  });
+
+  it('keep a tag named __proto__ or constructor apart from a set without it', () => {
+    const context = contextWith(new TagSets());
+    const withProto = JSON.parse('[{"name":"m","tags":{"__proto__":"p","constructor":"c"},"datapoints":[[1,1]]}]');
+    const [kept] = normalise(withProto, context) ?? [];
+    assert.deepEqual(Object.entries(kept?.tags ?? {}), [['__proto__', 'p'], ['constructor', 'c']]);
+    const [again] = normalise(JSON.parse(JSON.stringify(withProto)), context) ?? [];
+    assert.equal(again?.tags, kept?.tags);
+    const [other] = normalise([{ name: 'm', tags: { constructor: 'c', x: 'p' }, datapoints: [[1, 1]] }], context) ?? [];
+    assert.deepEqual(Object.entries(other?.tags ?? {}), [['constructor', 'c'], ['x', 'p']]);
+  });
+});
