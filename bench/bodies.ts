@@ -7,12 +7,12 @@ export function oneMetric(points = 10_000): string {
   return JSON.stringify([{ name: 'bench.cpu', tags: { host: 'h1', dc: 'dc1' }, datapoints }]);
 }
 
-/** (b) 1,000 metrics × 10 points, 3 tags each. */
-export function manyMetrics(metrics = 1_000, points = 10): string {
+/** (b) 1,000 metrics × 10 points, 3 tags each; host names start with `host`. */
+export function manyMetrics(metrics = 1_000, points = 10, host = 'h'): string {
   return JSON.stringify(
     Array.from({ length: metrics }, (_, m) => ({
       name: `bench.metric.${m % 50}`,
-      tags: { host: `h${m}`, dc: `dc${m % 3}`, rack: `r${m % 7}` },
+      tags: { host: `${host}${m}`, dc: `dc${m % 3}`, rack: `r${m % 7}` },
       datapoints: Array.from({ length: points }, (_, i) => [T0 + i * 1000, m + i]),
     })),
   );

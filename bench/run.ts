@@ -16,15 +16,23 @@ interface Shape {
   id: string;
   label: string;
   body: Buffer;
+  /** Bodies to send in turn instead of `body`. */
+  bodies?: Buffer[];
   points: number;
   headers: Record<string, string>;
+  /** Connection counts to measure. */
+  connections?: number[];
 }
+
+/** (b) with tag sets the middleware has not kept: 32 bodies of 1,000 distinct hosts each, in turn (past the 16,384 kept). */
+const unseenTags = Array.from({ length: 32 }, (_, i) => Buffer.from(manyMetrics(1_000, 10, `b${i}-h`)));
 
 const shapes: Shape[] = [
   { id: 'a', label: '1 metric × 10,000 points', body: Buffer.from(oneMetric()), points: 10_000, headers: {} },
   { id: 'b', label: '1,000 metrics × 10 points, 3 tags', body: Buffer.from(manyMetrics()), points: 10_000, headers: {} },
   { id: 'c', label: '10,000 single-point metrics', body: Buffer.from(singles()), points: 10_000, headers: {} },
   { id: 'd', label: '(a) gzipped', body: gzipSync(oneMetric()), points: 10_000, headers: { 'content-encoding': 'gzip' } },
+  { id: 'b-new', label: '(b), tag sets never seen before', body: unseenTags[0] as Buffer, bodies: unseenTags, points: 10_000, headers: {}, connections: [8] },
 ];
 
 interface Server {
@@ -46,7 +54,10 @@ function peakRss(pid: number): number {
 }
 
 async function load(port: number, shape: Shape, connections: number) {
+  let sent = 0;
+  const bodies = shape.bodies;
   const result = await autocannon({
+    ...(bodies && { requests: [{ setupRequest: (request: object) => ({ ...request, body: bodies[sent++ % bodies.length] }) }] }),
     url: `http://127.0.0.1:${port}/api/v1/datapoints`,
     method: 'POST',
     body: shape.body,
@@ -76,7 +87,7 @@ async function compare(shape: Shape, candidate: string, storeKind: string): Prom
   const bound = await start('bound-server.ts');
   const mw = await start('koa-server.ts', [storeKind]);
   try {
-    for (const connections of [1, 8]) {
+    for (const connections of shape.connections ?? [1, 8]) {
       const runs = { bound: [] as number[], mw: [] as number[], boundP99: [] as number[], mwP99: [] as number[] };
       for (let r = 0; r < rounds; r++) {
         const a = await load(bound.port, shape, connections);

@@ -1,48 +1,36 @@
 import type { Tags } from '../store/contract.js';
 import { isObject, toTagValue } from './rules.js';
+import { TagSetIndex, tagText, type TagSet } from './tag-set-index.js';
 
-/**
- * One distinct tag set, interned across requests: its sorted, frozen tags, and the series of the
- * request that is using it now (`S`, cleared again by `TagSets.release`).
- */
-export interface TagSet<S> {
-  readonly tags: Tags;
-  /** How many tags. */
-  readonly count: number;
-  /** Another tag set with the same hash, if any. */
-  next: TagSet<S> | undefined;
-  /** Whether the current request uses it. */
-  inUse: boolean;
-  /** The series of the first metric name and type seen with these tags in the current request… */
-  first: S | undefined;
-  /** …and of any further ones, by metric name (one per value type). */
-  others: Map<string, S[]> | undefined;
-}
-
-/** Tag sets kept per hash before further ones (crafted collisions) go to an exact map: bounded work per metric. */
-const MAX_CHAIN = 8;
+export type { TagSet } from './tag-set-index.js';
 
 /** Distinct tag sets kept between requests; past this, the cache starts again empty after the request. */
 export const TAG_SET_CAPACITY = 16_384;
 
+/** Bits of the filter that lets a tag set into the cache only when its hash was seen in an earlier request. */
+const SEEN_BITS = 1 << 16;
+
 /**
- * The tag sets a middleware has seen, so that a tag set sent again (as collectors do every interval)
- * is found by an order-independent hash of its pairs and confirmed pair by pair, without sorting,
- * copying or validating it again. Requests are normalised one at a time, synchronously.
+ * The tag sets of a middleware's requests. A tag set sent again (as collectors do every interval) is
+ * found by an order-independent hash of its pairs and confirmed pair by pair, without sorting, copying
+ * or validating it again. Tag sets are kept between requests only from their second request on, so
+ * tags that never repeat die young with their request. Requests are normalised one at a time.
  */
 export class TagSets<S> {
-  readonly #byHash = new Map<number, TagSet<S>>();
-  /** Tag sets whose hash chain was full (colliding hashes), by their exact sorted key. */
-  readonly #exact = new Map<string, TagSet<S>>();
+  #kept = new TagSetIndex<S>();
+  /** Tag sets of the current request that are not kept. */
+  #fresh = new TagSetIndex<S>();
+  /** Hashes seen in earlier requests, one bit each (cleared when a quarter is set). */
+  readonly #seen = new Uint8Array(SEEN_BITS);
+  #seenCount = 0;
   /** Tag sets holding series of the current request. */
   readonly #used: TagSet<S>[] = [];
-  #size = 0;
 
   constructor(readonly capacity = TAG_SET_CAPACITY) {}
 
-  /** How many tag sets are kept. */
+  /** How many tag sets are kept between requests. */
   get size(): number {
-    return this.#size;
+    return this.#kept.size;
   }
 
   /** The tag set of a JSON tags object, or `undefined` if it is not a valid one. */
@@ -57,23 +45,14 @@ export class TagSets<S> {
       count++;
     }
     if (count === 0) return undefined;
-    const first = this.#byHash.get(hash);
-    let depth = 0;
-    for (let set = first; set; set = set.next, depth++) if (sameTags(set, json, count)) return this.#use(set);
+    const found = this.#kept.find(hash, json, count) ?? this.#fresh.find(hash, json, count);
+    if (found) return this.#use(found);
     const tags = sortedTags(json);
     if (!tags) return undefined;
-    if (depth < MAX_CHAIN) {
-      const set = this.#add(tags, count, first);
-      this.#byHash.set(hash, set);
-      return this.#use(set);
-    }
-    const key = JSON.stringify(Object.entries(tags));
-    let set = this.#exact.get(key);
-    if (!set) this.#exact.set(key, (set = this.#add(tags, count, undefined)));
-    return this.#use(set);
+    return this.#use((this.#seenBefore(hash) ? this.#kept : this.#fresh).add(hash, tags, count));
   }
 
-  /** Ends a request: forgets its series, and empties the cache if it outgrew its capacity. */
+  /** Ends a request: forgets its series and its unkept tag sets, and empties the cache if it outgrew its capacity. */
   release(): void {
     for (const set of this.#used) {
       set.inUse = false;
@@ -81,16 +60,21 @@ export class TagSets<S> {
       set.others = undefined;
     }
     this.#used.length = 0;
-    if (this.#size > this.capacity) {
-      this.#byHash.clear();
-      this.#exact.clear();
-      this.#size = 0;
-    }
+    if (this.#fresh.size > 0) this.#fresh = new TagSetIndex();
+    if (this.#kept.size > this.capacity) this.#kept = new TagSetIndex();
   }
 
-  #add(tags: Tags, count: number, next: TagSet<S> | undefined): TagSet<S> {
-    this.#size++;
-    return { tags, count, next, inUse: false, first: undefined, others: undefined };
+  /** Whether a hash was seen in an earlier request; marks it seen for later ones. */
+  #seenBefore(hash: number): boolean {
+    const bit = (hash ^ (hash >>> 16)) & (SEEN_BITS - 1);
+    if (this.#seen[bit] === 1) return true;
+    if (this.#seenCount >= SEEN_BITS / 4) {
+      this.#seen.fill(0);
+      this.#seenCount = 0;
+    }
+    this.#seen[bit] = 1;
+    this.#seenCount++;
+    return false;
   }
 
   #use(set: TagSet<S>): TagSet<S> {
@@ -102,13 +86,6 @@ export class TagSets<S> {
   }
 }
 
-/** A tag value's text for hashing and comparing; strings are validated when a tag set is first stored. */
-function tagText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
-  return typeof value === 'boolean' ? String(value) : undefined;
-}
-
 /** FNV-1a over a tag name, a separator and its value; a tag set's hash is the sum over its pairs. */
 export function pairHash(name: string, text: string): number {
   let h = 0x811c9dc5;
@@ -116,15 +93,6 @@ export function pairHash(name: string, text: string): number {
   h = Math.imul(h ^ 0xffff, 0x01000193);
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h;
-}
-
-/** Whether a JSON tags object (already hashed, so every value has a text) holds exactly the tags of a set. */
-function sameTags(set: TagSet<unknown>, json: Record<string, unknown>, count: number): boolean {
-  if (set.count !== count) return false;
-  for (const name in json) {
-    if (set.tags[name] !== tagText(json[name])) return false;
-  }
-  return true;
 }
 
 /** Sorts names by UTF-16 code units, as `Array#sort` does; a few by insertion, without its per-call cost. */
@@ -142,8 +110,11 @@ function sortNames(names: string[]): string[] {
   return names;
 }
 
+/** The prototype of kept tags objects: it has no properties and inherits none (not even `__proto__`). */
+const INHERITS_NOTHING: object = Object.freeze(Object.create(null));
+
 function sortedTags(json: Record<string, unknown>): Tags | undefined {
-  const tags: Record<string, string> = Object.create(null);
+  const tags: Record<string, string> = Object.create(INHERITS_NOTHING);
   for (const name of sortNames(Object.keys(json))) {
     const value = toTagValue(json[name]);
     if (name === '' || value === undefined || !name.isWellFormed()) return undefined;
