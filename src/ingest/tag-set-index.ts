@@ -1,7 +1,7 @@
 import type { Tags } from '../store/contract.js';
 
 /**
- * One distinct tag set: its sorted, frozen tags, and the series of the request using it now
+ * One distinct tag set: its sorted tags (frozen once kept between requests), and the series of the request using it now
  * (`S`, cleared when the request ends).
  */
 export interface TagSet<S> {

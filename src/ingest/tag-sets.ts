@@ -49,7 +49,8 @@ export class TagSets<S> {
     if (found) return this.#use(found);
     const tags = sortedTags(json);
     if (!tags) return undefined;
-    return this.#use((this.#seenBefore(hash) ? this.#kept : this.#fresh).add(hash, tags, count));
+    if (!this.#seenBefore(hash)) return this.#use(this.#fresh.add(hash, tags, count));
+    return this.#use(this.#kept.add(hash, Object.freeze(tags), count));
   }
 
   /** Ends a request: forgets its series and its unkept tag sets, and empties the cache if it outgrew its capacity. */
@@ -120,5 +121,5 @@ function sortedTags(json: Record<string, unknown>): Tags | undefined {
     if (name === '' || value === undefined || !name.isWellFormed()) return undefined;
     tags[name] = value;
   }
-  return Object.freeze(tags);
+  return tags;
 }
