@@ -58,6 +58,34 @@ export class SeriesBuilder implements SeriesWrite {
     this.size++;
   }
 
+  /**
+   * Adds `points[from…]` while each is a plain `[safe-integer timestamp, number]` whose inferred type is this
+   * series' (long or double); returns the index of the first point it did not take (the general path takes it).
+   */
+  addNumbers(points: unknown[], from: number): number {
+    const long = this.type === 'long';
+    const { timestamps, values } = this;
+    let { size, last, unordered } = this;
+    let k = from;
+    for (; k < points.length; k++) {
+      const point = points[k];
+      if (!Array.isArray(point) || point.length !== 2) break;
+      const timestamp: unknown = point[0];
+      const value: unknown = point[1];
+      if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || typeof value !== 'number') break;
+      if (long ? !Number.isSafeInteger(value) : Number.isInteger(value) || !Number.isFinite(value)) break;
+      if (timestamp <= last) unordered = true;
+      else last = timestamp;
+      timestamps[size] = timestamp;
+      values[size] = value;
+      size++;
+    }
+    this.size = size;
+    this.last = last;
+    this.unordered = unordered;
+    return k;
+  }
+
   /** The TTL of every point, if they differ. */
   pointTtls(): number[] | undefined {
     const changes = this.ttlChanges;
@@ -199,6 +227,9 @@ function addMetric(metric: unknown, batch: Batch): boolean {
       lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl, points.length - k);
     }
     (lastBuilder as SeriesBuilder).add(ts as number, stored);
+    if (metricType === undefined && (valueType === long || valueType === double)) {
+      k = (lastBuilder as SeriesBuilder).addNumbers(points, k + 1) - 1;
+    }
   }
   return true;
 }
