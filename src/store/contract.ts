@@ -1,6 +1,6 @@
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 
-/** Tags of a series: sorted by name, in an object without a prototype. */
+/** Tags of a series: sorted by name, in an object that inherits nothing; read-only (one object may serve many requests). */
 export type Tags = Readonly<Record<string, string>>;
 
 /** The points of one series in one request, resolved and ready to store. */
