@@ -6,6 +6,8 @@ import type { Tags } from '../store/contract.js';
  */
 export interface TagSet<S> {
   readonly tags: Tags;
+  /** The order-independent hash of its pairs. */
+  readonly hash: number;
   /** How many tags. */
   readonly count: number;
   /** Another tag set with the same hash, if any. */
@@ -41,19 +43,19 @@ export class TagSetIndex<S> {
     let depth = 0;
     for (let set = first; set; set = set.next) depth++;
     if (depth < MAX_CHAIN) {
-      const set = this.#create(tags, count, first);
+      const set = this.#create(tags, hash, count, first);
       this.#byHash.set(hash, set);
       return set;
     }
     const key = JSON.stringify(Object.entries(tags));
     let set = this.#exact.get(key);
-    if (!set) this.#exact.set(key, (set = this.#create(tags, count, undefined)));
+    if (!set) this.#exact.set(key, (set = this.#create(tags, hash, count, undefined)));
     return set;
   }
 
-  #create(tags: Tags, count: number, next: TagSet<S> | undefined): TagSet<S> {
+  #create(tags: Tags, hash: number, count: number, next: TagSet<S> | undefined): TagSet<S> {
     this.size++;
-    return { tags, count, next, inUse: false, first: undefined, others: undefined };
+    return { tags, hash, count, next, inUse: false, first: undefined, others: undefined };
   }
 }
 

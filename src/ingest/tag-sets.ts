@@ -20,7 +20,10 @@ export class TagSets<S> {
   #kept = new TagSetIndex<S>();
   /** Tag sets of the current request that are not kept. */
   #fresh = new TagSetIndex<S>();
-  /** Hashes seen in earlier requests, one bit each (cleared when a quarter is set). */
+  /**
+   * Hashes seen in earlier requests, one bit each (cleared when a quarter is set). Marked when a request ends,
+   * so every tag set with one hash goes to the same index for the whole request.
+   */
   readonly #seen = new Uint8Array(SEEN_BITS);
   #seenCount = 0;
   /** Tag sets holding series of the current request. */
@@ -56,6 +59,7 @@ export class TagSets<S> {
   /** Ends a request: forgets its series and its unkept tag sets, and empties the cache if it outgrew its capacity. */
   release(): void {
     for (const set of this.#used) {
+      this.#markSeen(set.hash);
       set.inUse = false;
       set.first = undefined;
       set.others = undefined;
@@ -65,17 +69,20 @@ export class TagSets<S> {
     if (this.#kept.size > this.capacity) this.#kept = new TagSetIndex();
   }
 
-  /** Whether a hash was seen in an earlier request; marks it seen for later ones. */
+  /** Whether a hash was seen in an earlier request. */
   #seenBefore(hash: number): boolean {
-    const bit = (hash ^ (hash >>> 16)) & (SEEN_BITS - 1);
-    if (this.#seen[bit] === 1) return true;
+    return this.#seen[seenBit(hash)] === 1;
+  }
+
+  #markSeen(hash: number): void {
+    const bit = seenBit(hash);
+    if (this.#seen[bit] === 1) return;
     if (this.#seenCount >= SEEN_BITS / 4) {
       this.#seen.fill(0);
       this.#seenCount = 0;
     }
     this.#seen[bit] = 1;
     this.#seenCount++;
-    return false;
   }
 
   #use(set: TagSet<S>): TagSet<S> {
@@ -85,6 +92,10 @@ export class TagSets<S> {
     }
     return set;
   }
+}
+
+function seenBit(hash: number): number {
+  return (hash ^ (hash >>> 16)) & (SEEN_BITS - 1);
 }
 
 /** FNV-1a over a tag name, a separator and its value; a tag set's hash is the sum over its pairs. */
