@@ -82,4 +82,65 @@ describe('tag sets kept across requests', () => {
     const [other] = normalise([{ name: 'm', tags: { constructor: 'c', x: 'p' }, datapoints: [[1, 1]] }], context) ?? [];
     assert.deepEqual(Object.entries(other?.tags ?? {}), [['constructor', 'c'], ['x', 'p']]);
   });
+
+  it('find a kept set in any order of its pairs and keep sets that share a prefix apart', () => {
+    const context = contextWith(new TagSets());
+    const body = () => [
+      { name: 'm', tags: { a: '1' }, datapoints: [[1, 1]] },
+      { name: 'm', tags: { a: '1', b: '2' }, datapoints: [[2, 2]] },
+      { name: 'm', tags: { b: 2, a: '1' }, datapoints: [[3, 3]] },
+      { name: 'm', tags: { a: 1, b: '3' }, datapoints: [[4, 4]] },
+    ];
+    const requests = [0, 1, 2].map(() => normalise(body(), context) ?? []);
+    for (const series of requests) {
+      assert.deepEqual(
+        series.map((s) => [{ ...s.tags }, points(s)]),
+        [
+          [{ a: '1' }, [[1, 1]]],
+          [{ a: '1', b: '2' }, [[2, 2], [3, 3]]],
+          [{ a: '1', b: '3' }, [[4, 4]]],
+        ],
+      );
+    }
+    const [, second, third] = requests;
+    assert.deepEqual(third?.map((s) => s.tags), second?.map((s) => s.tags), 'the kept tags objects');
+  });
+
+  it('start again empty after a request that sent its kept sets in more orders than twice the capacity', () => {
+    const tagSets = new TagSets<SeriesBuilder>(2);
+    const context = contextWith(tagSets);
+    const orders = permutations(['a', 'b', 'c', 'd']).map((names) => Object.fromEntries(names.map((n) => [n, n])));
+    normalise([{ name: 'm', tags: orders[0], datapoints: [[0, 0]] }], context);
+    normalise([{ name: 'm', tags: orders[0], datapoints: [[0, 0]] }], context);
+    assert.equal(tagSets.size, 1);
+    const series = normalise(orders.map((tags, i) => ({ name: 'm', tags, datapoints: [[i, i]] })), context);
+    assert.equal(series?.length, 1, 'one series for all 24 orders');
+    assert.equal(series?.[0]?.timestamps.length, 24);
+    assert.equal(tagSets.size, 0, '24 paths > 2 × 2: emptied');
+  });
+
+  it('forget the orders of their pairs when the cache starts again, so no order leads to a forgotten set', () => {
+    const tagSets = new TagSets<SeriesBuilder>(1);
+    const context = contextWith(tagSets);
+    const body = [
+      { name: 'm', tags: { a: '1', b: '2' }, datapoints: [[1, 1]] },
+      { name: 'm', tags: { c: '1' }, datapoints: [[1, 1]] },
+    ];
+    normalise(body, context);
+    normalise(body, context);
+    assert.equal(tagSets.size, 0, 'two kept sets > 1: emptied');
+    const series = normalise(
+      [
+        { name: 'm', tags: { a: '1', b: '2' }, datapoints: [[1, 1]] },
+        { name: 'm', tags: { b: '2', a: '1' }, datapoints: [[2, 2]] },
+      ],
+      context,
+    );
+    assert.deepEqual(series?.map(points), [[[1, 1], [2, 2]]]);
+  });
 });
+
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}

@@ -1,10 +1,14 @@
 import type { Tags } from '../store/contract.js';
 import { isObject, toTagValue } from './rules.js';
 import { TagSetIndex, tagText, type TagSet } from './tag-set-index.js';
+import { TagPaths } from './tag-paths.js';
 
 export type { TagSet } from './tag-set-index.js';
 
-/** Distinct tag sets kept between requests; past this, the cache starts again empty after the request. */
+/**
+ * Distinct tag sets kept between requests (and twice as many orders of their pairs); past this, the cache starts again
+ * empty after the request.
+ */
 export const TAG_SET_CAPACITY = 16_384;
 
 /** Bits of the filter that lets a tag set into the cache only when its hash was seen in an earlier request. */
@@ -12,12 +16,15 @@ const SEEN_BITS = 1 << 16;
 
 /**
  * The tag sets of a middleware's requests. A tag set sent again (as collectors do every interval) is
- * found by an order-independent hash of its pairs and confirmed pair by pair, without sorting, copying
- * or validating it again. Tag sets are kept between requests only from their second request on, so
+ * found without sorting, copying or validating it again: first by the path of its pairs in the order they
+ * came in (string comparisons and V8's own string hashes), else by an order-independent hash of its pairs,
+ * confirmed pair by pair. Tag sets are kept between requests only from their second request on, so
  * tags that never repeat die young with their request. Requests are normalised one at a time.
  */
 export class TagSets<S> {
   #kept = new TagSetIndex<S>();
+  /** The kept tag sets by the sequences of pairs they came in (a set sent in two orders has two paths). */
+  readonly #paths = new TagPaths<S>();
   /** Tag sets of the current request that are not kept. */
   #fresh = new TagSetIndex<S>();
   /**
@@ -39,6 +46,8 @@ export class TagSets<S> {
   /** The tag set of a JSON tags object, or `undefined` if it is not a valid one. */
   find(json: unknown): TagSet<S> | undefined {
     if (!isObject(json)) return undefined;
+    const onPath = this.#paths.find(json);
+    if (onPath) return this.#use(onPath);
     let hash = 0;
     let count = 0;
     for (const name in json) {
@@ -48,12 +57,19 @@ export class TagSets<S> {
       count++;
     }
     if (count === 0) return undefined;
-    const found = this.#kept.find(hash, json, count) ?? this.#fresh.find(hash, json, count);
+    const kept = this.#kept.find(hash, json, count);
+    if (kept) {
+      this.#paths.add(json, kept);
+      return this.#use(kept);
+    }
+    const found = this.#fresh.find(hash, json, count);
     if (found) return this.#use(found);
     const tags = sortedTags(json);
     if (!tags) return undefined;
     if (!this.#seenBefore(hash)) return this.#use(this.#fresh.add(hash, tags, count));
-    return this.#use(this.#kept.add(hash, Object.freeze(tags), count));
+    const set = this.#kept.add(hash, Object.freeze(tags), count);
+    this.#paths.add(json, set);
+    return this.#use(set);
   }
 
   /** Ends a request: forgets its series and its unkept tag sets, and empties the cache if it outgrew its capacity. */
@@ -66,7 +82,10 @@ export class TagSets<S> {
     }
     this.#used.length = 0;
     if (this.#fresh.size > 0) this.#fresh = new TagSetIndex();
-    if (this.#kept.size > this.capacity) this.#kept = new TagSetIndex();
+    if (this.#kept.size > this.capacity || this.#paths.size > 2 * this.capacity) {
+      this.#kept = new TagSetIndex();
+      this.#paths.clear();
+    }
   }
 
   /** Whether a hash was seen in an earlier request. */
