@@ -39,8 +39,9 @@ export class SeriesBuilder implements SeriesWrite {
   ) {
     this.storage = storage;
     this.currentTtl = ttl;
-    this.timestamps = capacity > SMALL ? new Array(capacity) : [];
-    this.values = capacity > SMALL ? new Array(capacity) : [];
+    // Allocated once for the points the first metric declares (growing them by stores is slower, even for ten).
+    this.timestamps = new Array(capacity);
+    this.values = new Array(capacity);
   }
 
   /** Sets the TTL of the points added next (a metric's TTL, once per metric). */
@@ -106,9 +107,6 @@ export class SeriesBuilder implements SeriesWrite {
     }
   }
 }
-
-/** Below this many points, arrays grow as they fill; above, they are allocated once for a metric's points. */
-const SMALL = 16;
 
 const { long, double, string } = builtin;
 const INVALID = Symbol('invalid');
