@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { normalise, type SeriesBuilder } from '../src/ingest/normalise.js';
 import { TagSets } from '../src/ingest/tag-sets.js';
 import { TypeRegistry } from '../src/index.js';
@@ -91,7 +92,8 @@ describe('tag sets kept across requests', () => {
       { name: 'm', tags: { b: 2, a: '1' }, datapoints: [[3, 3]] },
       { name: 'm', tags: { a: 1, b: '3' }, datapoints: [[4, 4]] },
     ];
-    const requests = [0, 1, 2].map(() => normalise(body(), context) ?? []);
+    // Kept from the second request, found by hash in the third (paths are used from the fourth on).
+    const requests = [0, 1, 2, 3, 4].map(() => normalise(body(), context) ?? []);
     for (const series of requests) {
       assert.deepEqual(
         series.map((s) => [{ ...s.tags }, points(s)]),
@@ -102,16 +104,14 @@ describe('tag sets kept across requests', () => {
         ],
       );
     }
-    const [, second, third] = requests;
-    assert.deepEqual(third?.map((s) => s.tags), second?.map((s) => s.tags), 'the kept tags objects');
+    for (const later of requests.slice(2)) assert.deepEqual(later.map((s) => s.tags), requests[1]?.map((s) => s.tags), 'the kept tags objects');
   });
 
   it('start again empty after a request that sent its kept sets in more orders than twice the capacity', () => {
     const tagSets = new TagSets<SeriesBuilder>(2);
     const context = contextWith(tagSets);
     const orders = permutations(['a', 'b', 'c', 'd']).map((names) => Object.fromEntries(names.map((n) => [n, n])));
-    normalise([{ name: 'm', tags: orders[0], datapoints: [[0, 0]] }], context);
-    normalise([{ name: 'm', tags: orders[0], datapoints: [[0, 0]] }], context);
+    for (let request = 0; request < 3; request++) normalise([{ name: 'm', tags: orders[0], datapoints: [[0, 0]] }], context);
     assert.equal(tagSets.size, 1);
     const series = normalise(orders.map((tags, i) => ({ name: 'm', tags, datapoints: [[i, i]] })), context);
     assert.equal(series?.length, 1, 'one series for all 24 orders');
@@ -120,23 +120,41 @@ describe('tag sets kept across requests', () => {
   });
 
   it('forget the orders of their pairs when the cache starts again, so no order leads to a forgotten set', () => {
-    const tagSets = new TagSets<SeriesBuilder>(1);
+    const tagSets = new TagSets<SeriesBuilder>(2);
     const context = contextWith(tagSets);
-    const body = [
-      { name: 'm', tags: { a: '1', b: '2' }, datapoints: [[1, 1]] },
-      { name: 'm', tags: { c: '1' }, datapoints: [[1, 1]] },
-    ];
-    normalise(body, context);
-    normalise(body, context);
-    assert.equal(tagSets.size, 0, 'two kept sets > 1: emptied');
-    const series = normalise(
-      [
-        { name: 'm', tags: { a: '1', b: '2' }, datapoints: [[1, 1]] },
-        { name: 'm', tags: { b: '2', a: '1' }, datapoints: [[2, 2]] },
-      ],
-      context,
+    const orders = permutations(['a', 'b', 'c']).map((names) => Object.fromEntries(names.map((n) => [n, n])));
+    const send = (...tags: Record<string, string>[]) => normalise(tags.map((t, i) => ({ name: 'm', tags: t, datapoints: [[i, i]] })), context);
+    for (let request = 0; request < 3; request++) send(orders[0] as Record<string, string>);
+    send(...orders.slice(0, 5));
+    assert.equal(tagSets.size, 0, '5 paths > 2 × 2: emptied');
+    assert.deepEqual(send(orders[0] as Record<string, string>, orders[5] as Record<string, string>)?.map(points), [[[0, 0], [1, 1]]]);
+  });
+
+  it('never change what a request normalises to: any tags, orders and repeats give the series a fresh cache gives', () => {
+    const pair = fc.tuple(fc.constantFrom('a', 'b', 'c', '__proto__'), fc.constantFrom('1', 1, 'x', true, 'true'));
+    const tagSet = fc.uniqueArray(pair, { selector: ([name]) => name, minLength: 1, maxLength: 4 });
+    const json = (pairs: [string, unknown][]) => {
+      const tags: Record<string, unknown> = {};
+      for (const [name, value] of pairs) Object.defineProperty(tags, name, { value, enumerable: true, writable: true, configurable: true });
+      return tags;
+    };
+    // A few tag sets, each sent in any order of its pairs, in bodies that repeat, so sets are kept and found by path.
+    const requests = fc.uniqueArray(tagSet, { minLength: 1, maxLength: 6 }).chain((sets) => {
+      const tags = fc.nat(sets.length - 1).chain((k) => fc.shuffledSubarray(sets[k] as [string, unknown][], { minLength: (sets[k] as unknown[]).length }));
+      const metric = fc.record({ name: fc.constantFrom('m', 'n'), tags: tags.map(json), datapoints: fc.constant([[1, 1]]) });
+      return fc.array(fc.array(metric, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 3 });
+    }).chain((bodies) => fc.array(fc.nat(bodies.length - 1), { minLength: 4, maxLength: 16 }).map((order) => order.map((k) => bodies[k])));
+    const view = (series: SeriesWrite[] | undefined) => series?.map((s) => [s.metric, Object.entries(s.tags), points(s)]);
+    fc.assert(
+      fc.property(requests, fc.integer({ min: 1, max: 6 }), (bodies, capacity) => {
+        const shared = contextWith(new TagSets(capacity));
+        for (const body of bodies) {
+          const copy = () => JSON.parse(JSON.stringify(body));
+          assert.deepEqual(view(normalise(copy(), shared)), view(normalise(copy(), contextWith(new TagSets()))));
+        }
+      }),
+      { numRuns: 500 },
     );
-    assert.deepEqual(series?.map(points), [[[1, 1], [2, 2]]]);
   });
 });
 

@@ -23,7 +23,10 @@ const SEEN_BITS = 1 << 16;
  */
 export class TagSets<S> {
   #kept = new TagSetIndex<S>();
-  /** The kept tag sets by the sequences of pairs they came in (a set sent in two orders has two paths). */
+  /**
+   * Kept tag sets by the sequences of pairs they came in (a set sent in two orders has two paths); a path is added
+   * when a kept set is found by its hash while paths are in use, so from a set's third request on at the earliest.
+   */
   readonly #paths = new TagPaths<S>();
   /** Tag sets of the current request that are not kept. */
   #fresh = new TagSetIndex<S>();
@@ -35,6 +38,13 @@ export class TagSets<S> {
   #seenCount = 0;
   /** Tag sets holding series of the current request. */
   readonly #used: TagSet<S>[] = [];
+  /**
+   * Whether to look tag sets up by path first: while at least half the lookups of the previous request found a kept
+   * set. When most tag sets are new (or the cache is too small for them), a path would mostly miss and cost a lookup.
+   */
+  #byPath = false;
+  #lookups = 0;
+  #keptFound = 0;
 
   constructor(readonly capacity = TAG_SET_CAPACITY) {}
 
@@ -46,8 +56,14 @@ export class TagSets<S> {
   /** The tag set of a JSON tags object, or `undefined` if it is not a valid one. */
   find(json: unknown): TagSet<S> | undefined {
     if (!isObject(json)) return undefined;
-    const onPath = this.#paths.find(json);
-    if (onPath) return this.#use(onPath);
+    this.#lookups++;
+    if (this.#byPath) {
+      const onPath = this.#paths.find(json);
+      if (onPath) {
+        this.#keptFound++;
+        return this.#use(onPath);
+      }
+    }
     let hash = 0;
     let count = 0;
     for (const name in json) {
@@ -59,7 +75,8 @@ export class TagSets<S> {
     if (count === 0) return undefined;
     const kept = this.#kept.find(hash, json, count);
     if (kept) {
-      this.#paths.add(json, kept);
+      this.#keptFound++;
+      if (this.#byPath) this.#paths.add(json, kept);
       return this.#use(kept);
     }
     const found = this.#fresh.find(hash, json, count);
@@ -67,9 +84,7 @@ export class TagSets<S> {
     const tags = sortedTags(json);
     if (!tags) return undefined;
     if (!this.#seenBefore(hash)) return this.#use(this.#fresh.add(hash, tags, count));
-    const set = this.#kept.add(hash, Object.freeze(tags), count);
-    this.#paths.add(json, set);
-    return this.#use(set);
+    return this.#use(this.#kept.add(hash, Object.freeze(tags), count));
   }
 
   /** Ends a request: forgets its series and its unkept tag sets, and empties the cache if it outgrew its capacity. */
@@ -81,6 +96,9 @@ export class TagSets<S> {
       set.others = undefined;
     }
     this.#used.length = 0;
+    this.#byPath = this.#keptFound > 0 && this.#keptFound * 2 >= this.#lookups;
+    this.#lookups = 0;
+    this.#keptFound = 0;
     if (this.#fresh.size > 0) this.#fresh = new TagSetIndex();
     if (this.#kept.size > this.capacity || this.#paths.size > 2 * this.capacity) {
       this.#kept = new TagSetIndex();
