@@ -204,7 +204,15 @@ function addMetric(metric: unknown, batch: Batch): boolean {
   const points = metric.datapoints;
   if (points == null) return true;
   if (!Array.isArray(points)) return false;
-  for (let k = 0; k < points.length; k++) {
+  let k = 0;
+  const leading = metricType === undefined ? numericType(points[0]) : undefined;
+  if (leading) {
+    // The common body: plain numeric points from the first on, straight into their series.
+    lastType = leading;
+    lastBuilder = batch.builderFor(name, tagSet, leading, effectiveTtl, points.length);
+    k = lastBuilder.addNumbers(points, 0);
+  }
+  for (; k < points.length; k++) {
     const point: unknown = points[k];
     if (!Array.isArray(point) || point.length < 2) return false;
     let ts: unknown = point[0];
@@ -230,6 +238,14 @@ function addMetric(metric: unknown, batch: Batch): boolean {
     }
   }
   return true;
+}
+
+/** long or double for a `[timestamp, number]` point whose number is one, as `readValue` infers it; else `undefined`. */
+function numericType(point: unknown): ValueType | undefined {
+  if (!Array.isArray(point) || point.length !== 2 || typeof point[1] !== 'number') return undefined;
+  const value: number = point[1];
+  if (Number.isSafeInteger(value)) return long;
+  return Number.isFinite(value) && !Number.isInteger(value) ? double : undefined;
 }
 
 /** The type of the value `readValue` parsed last (an out-parameter, to allocate nothing per point). */
@@ -273,15 +289,16 @@ function parseValue(json: unknown, type: ValueType): Parsed {
 }
 
 function finish(builders: SeriesBuilder[]): SeriesWrite[] {
-  const out: SeriesWrite[] = [];
-  for (const builder of builders) {
+  let out: SeriesWrite[] | undefined;
+  for (let i = 0; i < builders.length; i++) {
+    const builder = builders[i] as SeriesBuilder;
     builder.trim();
     let ttls = builder.pointTtls();
     if (builder.unordered) ttls = dedupe(builder, ttls);
-    if (ttls) out.push(...splitByTtl(builder, ttls));
-    else out.push(builder);
+    if (ttls) (out ??= builders.slice(0, i)).push(...splitByTtl(builder, ttls));
+    else out?.push(builder);
   }
-  return out;
+  return out ?? builders;
 }
 
 /** Keeps the last occurrence of each timestamp and sorts the points by time; returns the kept points' TTLs. */
