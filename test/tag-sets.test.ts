@@ -107,27 +107,56 @@ describe('tag sets kept across requests', () => {
     for (const later of requests.slice(2)) assert.deepEqual(later.map((s) => s.tags), requests[1]?.map((s) => s.tags), 'the kept tags objects');
   });
 
-  it('start again empty after a request that sent its kept sets in more orders than twice the capacity', () => {
+  it('merge and keep a set sent in more orders than its paths have room for', () => {
     const tagSets = new TagSets<SeriesBuilder>(2);
     const context = contextWith(tagSets);
     const orders = permutations(['a', 'b', 'c', 'd']).map((names) => Object.fromEntries(names.map((n) => [n, n])));
     for (let request = 0; request < 3; request++) normalise([{ name: 'm', tags: orders[0], datapoints: [[0, 0]] }], context);
-    assert.equal(tagSets.size, 1);
-    const series = normalise(orders.map((tags, i) => ({ name: 'm', tags, datapoints: [[i, i]] })), context);
-    assert.equal(series?.length, 1, 'one series for all 24 orders');
-    assert.equal(series?.[0]?.timestamps.length, 24);
-    assert.equal(tagSets.size, 0, '24 paths > 2 × 2: emptied');
+    for (let request = 0; request < 2; request++) {
+      const series = normalise(orders.map((tags, i) => ({ name: 'm', tags, datapoints: [[i, i]] })), context);
+      assert.equal(series?.length, 1, 'one series for all 24 orders');
+      assert.equal(series?.[0]?.timestamps.length, 24);
+      assert.equal(tagSets.size, 1, '64 path nodes > 8 × 2: the paths start again, the kept set stays');
+    }
   });
 
   it('forget the orders of their pairs when the cache starts again, so no order leads to a forgotten set', () => {
-    const tagSets = new TagSets<SeriesBuilder>(2);
+    const tagSets = new TagSets<SeriesBuilder>(1);
     const context = contextWith(tagSets);
-    const orders = permutations(['a', 'b', 'c']).map((names) => Object.fromEntries(names.map((n) => [n, n])));
     const send = (...tags: Record<string, string>[]) => normalise(tags.map((t, i) => ({ name: 'm', tags: t, datapoints: [[i, i]] })), context);
-    for (let request = 0; request < 3; request++) send(orders[0] as Record<string, string>);
-    send(...orders.slice(0, 5));
-    assert.equal(tagSets.size, 0, '5 paths > 2 × 2: emptied');
-    assert.deepEqual(send(orders[0] as Record<string, string>, orders[5] as Record<string, string>)?.map(points), [[[0, 0], [1, 1]]]);
+    const x = { a: '1', b: '2' };
+    send(x);
+    send(x); // x kept
+    send(x, x, x, { z: '1' }, { z: '2' }); // x found by hash (paths in use from the next request); the z sets seen
+    send(x, x, x, { z: '1' }, { z: '2' }); // x gets a path; the z sets kept: 3 > 1, the cache starts again
+    assert.equal(tagSets.size, 0);
+    assert.deepEqual(send(x, { b: '2', a: '1' })?.map(points), [[[0, 0], [1, 1]]]);
+  });
+
+  it('keep only small tag sets (at most 32 tags and 512 characters), and still merge large ones within a request', () => {
+    const tagSets = new TagSets<SeriesBuilder>();
+    const context = contextWith(tagSets);
+    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`t${i}`, 'v']));
+    const long = { host: 'h'.repeat(509) }; // 4 + 509 = 513 characters
+    const atLimit = { ...Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`t${i}`, 'v'])), host: 'h'.repeat(394) };
+    const body = () => [many, long, atLimit, many, long].map((tags, i) => ({ name: 'm', tags, datapoints: [[i, i]] }));
+    for (let request = 0; request < 3; request++) {
+      const series = normalise(body(), context);
+      assert.deepEqual(series?.map((s) => s.timestamps), [[0, 3], [1, 4], [2]]);
+    }
+    assert.equal(tagSets.size, 1, 'only the set of 32 tags and 512 characters is kept');
+  });
+
+  it('start again empty after a request that took the kept sets past 1 Mi characters', () => {
+    const tagSets = new TagSets<SeriesBuilder>();
+    const context = contextWith(tagSets);
+    const body = (sets: number) => Array.from({ length: sets }, (_, i) => ({ name: 'm', tags: { host: String(i).padStart(508, '0') }, datapoints: [[1, 1]] }));
+    for (let request = 0; request < 2; request++) normalise(body(2_048), context);
+    assert.equal(tagSets.size, 2_048, '2,048 × 512 characters = 1 Mi: kept');
+    normalise(body(2_049), context);
+    assert.equal(tagSets.size, 2_048, 'one more set, seen for the first time');
+    normalise(body(2_049), context);
+    assert.equal(tagSets.size, 0, 'one more set kept: emptied');
   });
 
   it('never change what a request normalises to: any tags, orders and repeats give the series a fresh cache gives', () => {

@@ -23,8 +23,8 @@ function node<S>(): PathNode<S> {
  */
 export class TagPaths<S> {
   #root = node<S>();
-  /** How many paths lead to a set. */
-  size = 0;
+  /** How many nodes the paths have (one per pair; shared prefixes once). */
+  nodes = 0;
 
   /** The set a JSON tags object's pairs lead to, in their order, if one was added. */
   find(json: Record<string, unknown>): TagSet<S> | undefined {
@@ -38,33 +38,35 @@ export class TagPaths<S> {
     return at.set;
   }
 
-  /** Makes a JSON tags object's pairs (all valid), in their order, lead to a set. */
+  /** Makes a JSON tags object's pairs, in their order, lead to a set with those tags (its strings are kept, not the JSON's). */
   add(json: Record<string, unknown>, set: TagSet<S>): void {
     let at = this.#root;
-    for (const name in json) at = step(at, name, tagText(json[name]) as string);
-    if (at.set === undefined) this.size++;
+    for (const name in json) at = this.#step(at, name, set.tags[name] as string);
     at.set = set;
   }
 
   clear(): void {
     this.#root = node();
-    this.size = 0;
+    this.nodes = 0;
   }
-}
 
-function step<S>(at: PathNode<S>, name: string, text: string): PathNode<S> {
-  if (at.name === undefined && at.byName === undefined) {
-    at.name = name;
-    at.text = text;
-    return (at.next = node());
+  #step(at: PathNode<S>, name: string, text: string): PathNode<S> {
+    if (at.name === undefined) {
+      at.name = name;
+      at.text = text;
+      return (at.next = this.#node());
+    }
+    if (at.name === name && at.text === text) return at.next as PathNode<S>;
+    at.byName ??= new Map([[at.name, new Map([[at.text as string, at.next as PathNode<S>]])]]);
+    let byText = at.byName.get(name);
+    if (!byText) at.byName.set(name, (byText = new Map()));
+    let next = byText.get(text);
+    if (!next) byText.set(text, (next = this.#node()));
+    return next;
   }
-  if (at.name === name && at.text === text) return at.next as PathNode<S>;
-  if (at.byName === undefined) {
-    at.byName = new Map([[at.name as string, new Map([[at.text as string, at.next as PathNode<S>]])]]);
+
+  #node(): PathNode<S> {
+    this.nodes++;
+    return node();
   }
-  let byText = at.byName.get(name);
-  if (!byText) at.byName.set(name, (byText = new Map()));
-  let next = byText.get(text);
-  if (!next) byText.set(text, (next = node()));
-  return next;
 }

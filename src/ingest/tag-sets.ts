@@ -5,11 +5,18 @@ import { TagPaths } from './tag-paths.js';
 
 export type { TagSet } from './tag-set-index.js';
 
-/**
- * Distinct tag sets kept between requests (and twice as many orders of their pairs); past this, the cache starts again
- * empty after the request.
- */
+/** Distinct tag sets kept between requests; past this, the cache starts again empty after the request. */
 export const TAG_SET_CAPACITY = 16_384;
+
+/** Characters (tag names and values) of all kept sets; past this, too, the cache starts again empty after the request. */
+export const KEPT_CHARS_CAPACITY = 1 << 20;
+
+/** Only tag sets this small are kept. */
+export const MAX_KEPT_TAGS = 32;
+export const MAX_KEPT_CHARS = 512;
+
+/** Only kept sets of at most this many tags get paths; the paths have at most this many nodes per set of the capacity. */
+const PATH_TAGS = 8;
 
 /** Bits of the filter that lets a tag set into the cache only when its hash was seen in an earlier request. */
 const SEEN_BITS = 1 << 16;
@@ -19,10 +26,13 @@ const SEEN_BITS = 1 << 16;
  * found without sorting, copying or validating it again: first by the path of its pairs in the order they
  * came in (string comparisons and V8's own string hashes), else by an order-independent hash of its pairs,
  * confirmed pair by pair. Tag sets are kept between requests only from their second request on, so
- * tags that never repeat die young with their request. Requests are normalised one at a time.
+ * tags that never repeat die young with their request, and only when they are small (`MAX_KEPT_TAGS`,
+ * `MAX_KEPT_CHARS`). Requests are normalised one at a time.
  */
 export class TagSets<S> {
   #kept = new TagSetIndex<S>();
+  /** Characters of the kept sets. */
+  #keptChars = 0;
   /**
    * Kept tag sets by the sequences of pairs they came in (a set sent in two orders has two paths); a path is added
    * when a kept set is found by its hash while paths are in use, so from a set's third request on at the earliest.
@@ -66,24 +76,28 @@ export class TagSets<S> {
     }
     let hash = 0;
     let count = 0;
+    let chars = 0;
     for (const name in json) {
       const text = tagText(json[name]);
       if (text === undefined) return undefined;
       hash = (hash + pairHash(name, text)) | 0;
       count++;
+      chars += name.length + text.length;
     }
     if (count === 0) return undefined;
     const kept = this.#kept.find(hash, json, count);
     if (kept) {
       this.#keptFound++;
-      if (this.#byPath) this.#paths.add(json, kept);
+      if (this.#byPath && count <= PATH_TAGS) this.#paths.add(json, kept);
       return this.#use(kept);
     }
     const found = this.#fresh.find(hash, json, count);
     if (found) return this.#use(found);
     const tags = sortedTags(json);
     if (!tags) return undefined;
-    if (!this.#seenBefore(hash)) return this.#use(this.#fresh.add(hash, tags, count));
+    const keep = this.#seenBefore(hash) && count <= MAX_KEPT_TAGS && chars <= MAX_KEPT_CHARS;
+    if (!keep) return this.#use(this.#fresh.add(hash, tags, count));
+    this.#keptChars += chars;
     return this.#use(this.#kept.add(hash, Object.freeze(tags), count));
   }
 
@@ -100,9 +114,12 @@ export class TagSets<S> {
     this.#lookups = 0;
     this.#keptFound = 0;
     if (this.#fresh.size > 0) this.#fresh = new TagSetIndex();
-    if (this.#kept.size > this.capacity || this.#paths.size > 2 * this.capacity) {
+    if (this.#kept.size > this.capacity || this.#keptChars > KEPT_CHARS_CAPACITY) {
       this.#kept = new TagSetIndex();
+      this.#keptChars = 0;
       this.#paths.clear();
+    } else if (this.#paths.nodes > PATH_TAGS * this.capacity) {
+      this.#paths.clear(); // only when sets come in many orders
     }
   }
 
