@@ -116,7 +116,7 @@ describe('tag sets kept across requests', () => {
       const series = normalise(orders.map((tags, i) => ({ name: 'm', tags, datapoints: [[i, i]] })), context);
       assert.equal(series?.length, 1, 'one series for all 24 orders');
       assert.equal(series?.[0]?.timestamps.length, 24);
-      assert.equal(tagSets.size, 1, '64 path nodes > 8 × 2: the paths start again, the kept set stays');
+      assert.equal(tagSets.size, 1, 'the paths have no more room (4 nodes × a capacity of 2), the kept set stays');
     }
   });
 
@@ -133,18 +133,18 @@ describe('tag sets kept across requests', () => {
     assert.deepEqual(send(x, { b: '2', a: '1' })?.map(points), [[[0, 0], [1, 1]]]);
   });
 
-  it('keep only small tag sets (at most 32 tags and 512 characters), and still merge large ones within a request', () => {
+  it('keep only small tag sets (at most 16 tags and 512 characters), and still merge large ones within a request', () => {
     const tagSets = new TagSets<SeriesBuilder>();
     const context = contextWith(tagSets);
-    const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`t${i}`, 'v']));
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`t${i}`, 'v']));
     const long = { host: 'h'.repeat(509) }; // 4 + 509 = 513 characters
-    const atLimit = { ...Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`t${i}`, 'v'])), host: 'h'.repeat(394) };
+    const atLimit = { ...Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`t${i}`, 'v'])), host: 'h'.repeat(458) };
     const body = () => [many, long, atLimit, many, long].map((tags, i) => ({ name: 'm', tags, datapoints: [[i, i]] }));
     for (let request = 0; request < 3; request++) {
       const series = normalise(body(), context);
       assert.deepEqual(series?.map((s) => s.timestamps), [[0, 3], [1, 4], [2]]);
     }
-    assert.equal(tagSets.size, 1, 'only the set of 32 tags and 512 characters is kept');
+    assert.equal(tagSets.size, 1, 'only the set of 16 tags and 512 characters is kept');
   });
 
   it('start again empty after a request that took the kept sets past 1 Mi characters', () => {

@@ -11,12 +11,18 @@ export const TAG_SET_CAPACITY = 16_384;
 /** Characters (tag names and values) of all kept sets; past this, too, the cache starts again empty after the request. */
 export const KEPT_CHARS_CAPACITY = 1 << 20;
 
-/** Only tag sets this small are kept. */
-export const MAX_KEPT_TAGS = 32;
+/**
+ * Only tag sets this small are kept (from about 18 tags, V8 keeps a tags object built key by key as a larger,
+ * slower dictionary).
+ */
+export const MAX_KEPT_TAGS = 16;
 export const MAX_KEPT_CHARS = 512;
 
-/** Only kept sets of at most this many tags get paths; the paths have at most this many nodes per set of the capacity. */
+/** Only kept sets of at most this many tags get paths. */
 const PATH_TAGS = 8;
+
+/** Path nodes (one per pair) per tag set of the capacity: paths are added while there is room, until the cache starts again. */
+const PATH_NODES_PER_SET = 4;
 
 /** Bits of the filter that lets a tag set into the cache only when its hash was seen in an earlier request. */
 const SEEN_BITS = 1 << 16;
@@ -56,7 +62,11 @@ export class TagSets<S> {
   #lookups = 0;
   #keptFound = 0;
 
-  constructor(readonly capacity = TAG_SET_CAPACITY) {}
+  readonly #pathNodes: number;
+
+  constructor(readonly capacity = TAG_SET_CAPACITY) {
+    this.#pathNodes = PATH_NODES_PER_SET * capacity;
+  }
 
   /** How many tag sets are kept between requests. */
   get size(): number {
@@ -88,7 +98,7 @@ export class TagSets<S> {
     const kept = this.#kept.find(hash, json, count);
     if (kept) {
       this.#keptFound++;
-      if (this.#byPath && count <= PATH_TAGS) this.#paths.add(json, kept);
+      if (this.#byPath && count <= PATH_TAGS && this.#paths.nodes < this.#pathNodes) this.#paths.add(json, kept);
       return this.#use(kept);
     }
     const found = this.#fresh.find(hash, json, count);
@@ -118,8 +128,6 @@ export class TagSets<S> {
       this.#kept = new TagSetIndex();
       this.#keptChars = 0;
       this.#paths.clear();
-    } else if (this.#paths.nodes > PATH_TAGS * this.capacity) {
-      this.#paths.clear(); // only when sets come in many orders
     }
   }
 
