@@ -2,17 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chain, percentileOf, type Sink } from '../src/query/aggregators.js';
 import { parseQuery } from '../src/query/parse.js';
+import { addUnits } from '../src/query/time.js';
 
 const T = Date.UTC(2026, 0, 5, 10, 0, 0); // a Monday, 10:00 UTC
 const MIN = 60_000;
 
 /** Runs points through the aggregators of a query whose window is [start, end]. */
-function aggregate(points: [number, number][], aggregators: object[], window = { start: T, end: T + 60 * MIN }) {
+function aggregate(points: [number, number][], aggregators: object[], window = { start: T, end: T + 60 * MIN }, zone = 'UTC') {
   const parsed = parseQuery({ start_absolute: window.start, end_absolute: window.end, metrics: [{ name: 'm', aggregators }] }, window.end);
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
   const out: [number, number | null][] = [];
   const last: Sink = { push: (t, v) => void out.push([t, v]), end() {} };
-  const sink = chain(parsed.spec.metrics[0]!.aggregators, { start: window.start, end: window.end, zone: 'UTC', now: window.end }, last);
+  const sink = chain(parsed.spec.metrics[0]!.aggregators, { start: window.start, end: window.end, zone, now: window.end }, last);
   for (const [t, v] of points) sink.push(t, v);
   sink.end();
   return out;
@@ -74,6 +75,35 @@ describe('aggregators (fixture table)', () => {
     const start = Date.UTC(2026, 0, 17);
     const got = aggregate([[Date.UTC(2026, 1, 20), 5], [Date.UTC(2026, 2, 2), 7]], [{ name: 'sum', sampling: { value: 1, unit: 'months' }, align_start_time: true }], { start, end: Date.UTC(2026, 5, 1) });
     assert.deepEqual(got, [[Date.UTC(2026, 1, 1), 5], [Date.UTC(2026, 2, 1), 7]]);
+  });
+
+  it('counts months from the range start and takes the last day of a shorter month, as KairosDB (Joda-Time) does', () => {
+    const start = Date.UTC(2026, 0, 31); // unaligned: ranges start on the 31st, or the month's last day
+    const points: [number, number][] = [[Date.UTC(2026, 1, 27), 1], [Date.UTC(2026, 1, 28), 2], [Date.UTC(2026, 2, 30), 3], [Date.UTC(2026, 2, 31), 4]];
+    const got = aggregate(points, [{ name: 'sum', sampling: { value: 1, unit: 'months' }, align_sampling: false, align_start_time: true }], { start, end: Date.UTC(2026, 5, 1) });
+    assert.deepEqual(got, [[Date.UTC(2026, 0, 31), 1], [Date.UTC(2026, 1, 28), 5], [Date.UTC(2026, 2, 31), 4]]);
+    assert.equal(addUnits(Date.UTC(2024, 0, 31), 1, 'MONTHS', 'UTC'), Date.UTC(2024, 1, 29));
+    assert.equal(addUnits(Date.UTC(2024, 1, 29), 1, 'YEARS', 'UTC'), Date.UTC(2025, 1, 28));
+    assert.equal(addUnits(Date.UTC(2026, 2, 31), -1, 'MONTHS', 'UTC'), Date.UTC(2026, 1, 28));
+    assert.equal(addUnits(Date.UTC(2026, 0, 31), 14, 'MONTHS', 'UTC'), Date.UTC(2027, 2, 31));
+  });
+
+  it('marks empty month ranges counted from the start without drifting', () => {
+    const start = Date.UTC(2026, 0, 31);
+    const got = aggregate([[Date.UTC(2026, 3, 30), 1]], [{ name: 'gaps', sampling: { value: 1, unit: 'months' }, align_sampling: false }], { start, end: Date.UTC(2026, 4, 15) });
+    assert.deepEqual(got, [[Date.UTC(2026, 0, 31), null], [Date.UTC(2026, 1, 28), null], [Date.UTC(2026, 2, 31), null], [Date.UTC(2026, 3, 30), 1]]);
+  });
+
+  it('gives rate and sampler per calendar unit from the earlier point: per month, and per day across a DST change', () => {
+    const feb1 = Date.UTC(2026, 1, 1);
+    const perMonth = aggregate([[feb1, 0], [feb1 + 86_400_000, 1]], [{ name: 'rate', unit: 'months' }], { start: feb1, end: feb1 + 2 * 86_400_000 });
+    assert.deepEqual(perMonth, [[feb1 + 86_400_000, 28]], 'one a day in a 28-day February');
+    const berlinMidnight = Date.UTC(2026, 2, 28, 23); // 2026-03-29 00:00 in Berlin, a 23-hour day
+    const window = { start: berlinMidnight, end: berlinMidnight + 7_200_000 };
+    const perDay = aggregate([[berlinMidnight, 0], [berlinMidnight + 3_600_000, 1]], [{ name: 'rate', unit: 'days' }], window, 'Europe/Berlin');
+    assert.deepEqual(perDay, [[berlinMidnight + 3_600_000, 23]]);
+    const sampler = aggregate([[berlinMidnight, 0], [berlinMidnight + 3_600_000, 1]], [{ name: 'sampler', unit: 'days' }], window, 'Europe/Berlin');
+    assert.deepEqual(sampler, [[berlinMidnight + 3_600_000, 23]]);
   });
 
   it('percentile handles the ends of the distribution', () => {

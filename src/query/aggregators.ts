@@ -1,5 +1,5 @@
 import type { AggregatorSpec } from './spec.js';
-import { addUnits, alignStart, averageLength, fixedLength } from './time.js';
+import { alignStart, lengthFrom, SamplingGrid } from './time.js';
 
 /** A stage of an aggregator chain: takes points in order, passes its own on. */
 export interface Sink {
@@ -31,8 +31,7 @@ class RangeStage implements Sink {
   #rangeEnd = 0;
   #first = 0;
   #reducer: Reducer | undefined;
-  readonly #anchor: number;
-  readonly #fixed: number | undefined;
+  readonly #grid: SamplingGrid;
 
   constructor(
     readonly spec: AggregatorSpec,
@@ -40,8 +39,7 @@ class RangeStage implements Sink {
     readonly makeReducer: () => Reducer,
     readonly next: Sink,
   ) {
-    this.#anchor = spec.alignSampling ? alignStart(ctx.start, spec.sampling.unit, ctx.zone) : ctx.start;
-    this.#fixed = fixedLength(spec.sampling, ctx.zone);
+    this.#grid = samplingGrid(spec, ctx);
   }
 
   push(ts: number, value: number | null): void {
@@ -61,22 +59,9 @@ class RangeStage implements Sink {
   }
 
   #enter(ts: number): void {
-    const { value, unit } = this.spec.sampling;
-    if (this.#fixed !== undefined) {
-      const start = this.#anchor + Math.floor((ts - this.#anchor) / this.#fixed) * this.#fixed;
-      this.#rangeStart = start;
-      this.#rangeEnd = start + this.#fixed;
-      return;
-    }
-    let start = this.#rangeStart !== undefined && ts >= this.#rangeStart ? this.#rangeStart : this.#anchor;
-    while (start > ts) start = addUnits(start, -value, unit, this.ctx.zone);
-    let end = addUnits(start, value, unit, this.ctx.zone);
-    while (end <= ts) {
-      start = end;
-      end = addUnits(start, value, unit, this.ctx.zone);
-    }
-    this.#rangeStart = start;
-    this.#rangeEnd = end;
+    const k = this.#grid.indexOf(ts);
+    this.#rangeStart = this.#grid.start(k);
+    this.#rangeEnd = this.#grid.start(k + 1);
   }
 
   #flush(): void {
@@ -87,10 +72,19 @@ class RangeStage implements Sink {
   }
 }
 
+/** The sampling grid of a range aggregator or gaps: anchored at the query start, rounded down when `align_sampling`. */
+function samplingGrid(spec: AggregatorSpec, ctx: ChainContext): SamplingGrid {
+  const anchor = spec.alignSampling ? alignStart(ctx.start, spec.sampling.unit, ctx.zone) : ctx.start;
+  return new SamplingGrid(anchor, spec.sampling, ctx.zone);
+}
+
 /** Passes points on and marks each empty sampling range between the query start and end with a null. */
 class GapsStage implements Sink {
+  readonly #grid: SamplingGrid;
+  /** The current range and where it starts and ends. */
+  #range = 0;
   #cursor: number;
-  readonly #fixed: number | undefined;
+  #end: number;
   #seenInRange = false;
 
   constructor(
@@ -98,21 +92,18 @@ class GapsStage implements Sink {
     readonly ctx: ChainContext,
     readonly next: Sink,
   ) {
-    this.#cursor = spec.alignSampling ? alignStart(ctx.start, spec.sampling.unit, ctx.zone) : ctx.start;
-    this.#fixed = fixedLength(spec.sampling, ctx.zone);
-  }
-
-  #step(from: number): number {
-    return this.#fixed !== undefined ? from + this.#fixed : addUnits(from, this.spec.sampling.value, this.spec.sampling.unit, this.ctx.zone);
+    this.#grid = samplingGrid(spec, ctx);
+    this.#cursor = this.#grid.start(0);
+    this.#end = this.#grid.start(1);
   }
 
   #advanceTo(limit: number): void {
-    let end = this.#step(this.#cursor);
-    while (end <= limit) {
+    while (this.#end <= limit) {
       if (!this.#seenInRange && this.#cursor >= this.ctx.start) this.next.push(this.#cursor, null);
-      this.#cursor = end;
+      this.#range++;
+      this.#cursor = this.#end;
+      this.#end = this.#grid.start(this.#range + 1);
       this.#seenInRange = false;
-      end = this.#step(this.#cursor);
     }
   }
 
@@ -281,14 +272,11 @@ export const AGGREGATORS: Record<string, Factory> = {
   sum: range('sum'),
   gaps: (spec, ctx, next) => new GapsStage(spec, ctx, next),
   diff: (_spec, _ctx, next) => pairwise(next, (_t1, v1, _t2, v2) => v2 - v1),
-  rate: (spec, _ctx, next) => {
-    const per = averageLength(spec.unit) || 1;
-    return pairwise(next, (t1, v1, t2, v2) => (t2 === t1 ? undefined : ((v2 - v1) / (t2 - t1)) * per));
-  },
-  sampler: (spec, _ctx, next) => {
-    const per = averageLength(spec.unit) || 1;
-    return pairwise(next, (t1, _v1, t2, v2) => (t2 === t1 ? undefined : (v2 / (t2 - t1)) * per));
-  },
+  // Per unit as KairosDB counts it: the unit's length from the earlier point on, in the query's calendar.
+  rate: (spec, ctx, next) =>
+    pairwise(next, (t1, v1, t2, v2) => (t2 === t1 ? undefined : ((v2 - v1) / (t2 - t1)) * lengthFrom(t1, spec.unit, ctx.zone))),
+  sampler: (spec, ctx, next) =>
+    pairwise(next, (t1, _v1, t2, v2) => (t2 === t1 ? undefined : (v2 / (t2 - t1)) * lengthFrom(t1, spec.unit, ctx.zone))),
   div: (spec, _ctx, next) => mapping(next, (v) => v / spec.divisor),
   scale: (spec, _ctx, next) => mapping(next, (v) => v * spec.factor),
   filter: (spec, _ctx, next) => mapping(next, (v) => (TESTS[spec.filterOp](v, spec.threshold) ? undefined : v)),

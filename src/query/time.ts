@@ -92,16 +92,72 @@ function fromParts(p: Parts, zone: string): number {
   return ts;
 }
 
-/** Adds `amount` units to a timestamp; days and longer follow the calendar of the zone. */
+/**
+ * Adds `amount` units to a timestamp; days and longer follow the calendar of the zone. Months and years keep the
+ * day of the month where it exists and else take the month's last day, as KairosDB (Joda-Time) does: Jan 31 + 1 month
+ * is Feb 28 or 29.
+ */
 export function addUnits(ts: number, amount: number, unit: Unit, zone: string): number {
   const fixed = FIXED_MS[unit];
   if (fixed !== undefined) return ts + amount * fixed;
   const p = partsOf(ts, zone);
   if (unit === 'DAYS') p.day += amount;
   else if (unit === 'WEEKS') p.day += amount * 7;
-  else if (unit === 'MONTHS') p.month += amount;
-  else p.year += amount;
+  else {
+    const months = p.year * 12 + p.month - 1 + (unit === 'MONTHS' ? amount : amount * 12);
+    p.year = Math.floor(months / 12);
+    p.month = months - p.year * 12 + 1;
+    p.day = Math.min(p.day, daysInMonth(p.year, p.month));
+  }
   return fromParts(p, zone);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** A duration's length in ms from a timestamp on, in the calendar of the zone (KairosDB's sampling duration). */
+export function lengthFrom(ts: number, duration: Duration, zone: string): number {
+  return fixedLength(duration, zone) ?? addUnits(ts, duration.value, duration.unit, zone) - ts;
+}
+
+/**
+ * The sampling ranges of an aggregator: range k runs from `anchor` + k·sampling to `anchor` + (k+1)·sampling, each
+ * counted from the anchor (so month ranges started on the 31st do not drift).
+ */
+export class SamplingGrid {
+  readonly #fixed: number | undefined;
+  /** Calendar range starts computed lately (each costs a time-zone conversion or two). */
+  readonly #starts = new Map<number, number>();
+
+  constructor(
+    readonly anchor: number,
+    readonly sampling: Duration,
+    readonly zone: string,
+  ) {
+    this.#fixed = fixedLength(sampling, zone);
+  }
+
+  /** Where range k starts. */
+  start(k: number): number {
+    if (this.#fixed !== undefined) return this.anchor + k * this.#fixed;
+    let start = this.#starts.get(k);
+    if (start === undefined) {
+      if (this.#starts.size >= 16) this.#starts.clear();
+      start = addUnits(this.anchor, k * this.sampling.value, this.sampling.unit, this.zone);
+      this.#starts.set(k, start);
+    }
+    return start;
+  }
+
+  /** The range a timestamp falls in. */
+  indexOf(ts: number): number {
+    let k = Math.floor((ts - this.anchor) / (this.#fixed ?? averageLength(this.sampling)));
+    if (this.#fixed !== undefined) return k;
+    while (this.start(k) > ts) k--;
+    while (this.start(k + 1) <= ts) k++;
+    return k;
+  }
 }
 
 /** A fixed length in ms for units up to hours (and days/weeks in UTC); `undefined` for calendar lengths. */
