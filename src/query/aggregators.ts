@@ -1,5 +1,5 @@
 import type { AggregatorSpec } from './spec.js';
-import { alignStart, lengthFrom, SamplingGrid } from './time.js';
+import { addUnits, alignStart, fixedLength, SamplingGrid, type Duration } from './time.js';
 
 /** A stage of an aggregator chain: takes points in order, passes its own on. */
 export interface Sink {
@@ -70,6 +70,12 @@ class RangeStage implements Sink {
     this.#reducer.emit(stamp, this.next);
     this.#reducer = undefined;
   }
+}
+
+/** The length of rate's or sampler's unit from a point on, as KairosDB counts it: in the query's calendar. */
+function unitLength(unit: Duration, zone: string): (from: number) => number {
+  const fixed = fixedLength(unit, zone);
+  return fixed !== undefined ? () => fixed : (from) => addUnits(from, unit.value, unit.unit, zone) - from;
 }
 
 /** The sampling grid of a range aggregator or gaps: anchored at the query start, rounded down when `align_sampling`. */
@@ -272,11 +278,14 @@ export const AGGREGATORS: Record<string, Factory> = {
   sum: range('sum'),
   gaps: (spec, ctx, next) => new GapsStage(spec, ctx, next),
   diff: (_spec, _ctx, next) => pairwise(next, (_t1, v1, _t2, v2) => v2 - v1),
-  // Per unit as KairosDB counts it: the unit's length from the earlier point on, in the query's calendar.
-  rate: (spec, ctx, next) =>
-    pairwise(next, (t1, v1, t2, v2) => (t2 === t1 ? undefined : ((v2 - v1) / (t2 - t1)) * lengthFrom(t1, spec.unit, ctx.zone))),
-  sampler: (spec, ctx, next) =>
-    pairwise(next, (t1, _v1, t2, v2) => (t2 === t1 ? undefined : (v2 / (t2 - t1)) * lengthFrom(t1, spec.unit, ctx.zone))),
+  rate: (spec, ctx, next) => {
+    const per = unitLength(spec.unit, ctx.zone);
+    return pairwise(next, (t1, v1, t2, v2) => (t2 === t1 ? undefined : ((v2 - v1) / (t2 - t1)) * per(t1)));
+  },
+  sampler: (spec, ctx, next) => {
+    const per = unitLength(spec.unit, ctx.zone);
+    return pairwise(next, (t1, _v1, t2, v2) => (t2 === t1 ? undefined : (v2 / (t2 - t1)) * per(t1)));
+  },
   div: (spec, _ctx, next) => mapping(next, (v) => v / spec.divisor),
   scale: (spec, _ctx, next) => mapping(next, (v) => v * spec.factor),
   filter: (spec, _ctx, next) => mapping(next, (v) => (TESTS[spec.filterOp](v, spec.threshold) ? undefined : v)),

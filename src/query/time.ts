@@ -116,11 +116,6 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
-/** A duration's length in ms from a timestamp on, in the calendar of the zone (KairosDB's sampling duration). */
-export function lengthFrom(ts: number, duration: Duration, zone: string): number {
-  return fixedLength(duration, zone) ?? addUnits(ts, duration.value, duration.unit, zone) - ts;
-}
-
 /**
  * The sampling ranges of an aggregator: range k runs from `anchor` + k·sampling to `anchor` + (k+1)·sampling, each
  * counted from the anchor (so month ranges started on the 31st do not drift).
