@@ -169,6 +169,19 @@ describe('read API details', () => {
     assert.deepEqual(res.body.queries[0].results.map((r: any) => [r.group_by[0].group.group_number, r.values]), [[0, [[jan, 1], [feb, 2]]]]);
   });
 
+  it('counts a monthly time grouper in calendar months', async () => {
+    const api = app(new MemoryStore());
+    const [jan31, mar1, mar31] = [Date.UTC(2026, 0, 31), Date.UTC(2026, 2, 1), Date.UTC(2026, 2, 31)];
+    await api.post('/api/v1/datapoints').send([{ name: 'mo', tags: { h: 'a' }, datapoints: [[jan31, 1], [mar1, 2], [mar31, 3]] }]);
+    const res = await api.post('/api/v1/datapoints/query').send({
+      start_absolute: Date.UTC(2026, 0, 1),
+      end_absolute: Date.UTC(2026, 5, 1),
+      metrics: [{ name: 'mo', group_by: [{ name: 'time', range_size: { value: 1, unit: 'months' }, group_count: 12 }] }],
+    });
+    const groups = res.body.queries[0].results.map((r: any) => [r.group_by[0].group.group_number, r.values]);
+    assert.deepEqual(groups, [[0, [[jan31, 1]]], [2, [[mar1, 2], [mar31, 3]]]]);
+  });
+
   it('mounts only the route groups asked for', async () => {
     const koa = new Koa();
     koa.use(kairosdb({ store: new MemoryStore(), routes: { query: false, delete: false, metadata: false, health: false } }));

@@ -5,7 +5,7 @@ import type { StoredValue } from '../types/value-type.js';
 import { chain, type ChainContext, type Sink } from './aggregators.js';
 import { mergeSeries } from './merge.js';
 import type { GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
-import { averageLength } from './time.js';
+import { SamplingGrid } from './time.js';
 
 /** One result of a query metric, as KairosDB shapes it. */
 export interface QueryResult {
@@ -67,10 +67,11 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
   const numeric = bucket.typeGroup === 'number';
   const chainCtx: ChainContext = { start: spec.start, end: spec.end, zone: spec.timeZone, now: ctx.now };
   const splitters = metric.groupBy.filter((g) => g.name === 'time' || (g.name === 'value' && numeric));
+  const grids = splitters.map((g) => (g.name === 'time' ? new SamplingGrid(spec.start, g.rangeSize, spec.timeZone) : undefined));
   const groups = new Map<string, { numbers: number[]; sink: Sink; values: [number, unknown][] }>();
   const decoders = new Map<string, (value: StoredValue) => unknown>();
   const groupFor = (ts: number, value: StoredValue) => {
-    const numbers = splitters.map((g) => groupNumber(g, ts, value, spec));
+    const numbers = splitters.map((g, i) => groupNumber(g, ts, value, grids[i]));
     const key = numbers.join(',');
     let group = groups.get(key);
     if (!group) {
@@ -129,10 +130,9 @@ function grouperEntry(g: GrouperSpec, groupNumber: number): Record<string, unkno
   return { name: 'value', range_size: (g as { rangeSize: number }).rangeSize, group: { group_number: groupNumber } };
 }
 
-function groupNumber(g: GrouperSpec, ts: number, value: StoredValue, spec: QuerySpec): number {
-  if (g.name === 'time') {
-    return Math.floor((ts - spec.start) / averageLength(g.rangeSize)) % g.groupCount;
-  }
+/** A point's group: a time grouper's range (calendar months and years in the query's zone) modulo its count, or a value bucket. */
+function groupNumber(g: GrouperSpec, ts: number, value: StoredValue, grid: SamplingGrid | undefined): number {
+  if (g.name === 'time') return (grid as SamplingGrid).indexOf(ts) % g.groupCount;
   return Math.trunc((value as number) / (g as { rangeSize: number }).rangeSize);
 }
 
