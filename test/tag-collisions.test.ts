@@ -59,4 +59,16 @@ describe('tag sets with colliding hashes', () => {
       assert.equal(tagSets.size, request === 0 ? 0 : 20, `kept after request ${request + 1}`);
     }
   });
+
+  it('count the characters of a kept set beyond the chain cap once, however often it is sent', () => {
+    const { sets, body } = collidingBody();
+    const tagSets = new TagSets<SeriesBuilder>();
+    const context = { types: new TypeRegistry(), defaultTtl: 0, tagSets };
+    for (let request = 0; request < 2; request++) normalise(structuredClone(body), context);
+    assert.equal(tagSets.size, 20);
+    // Set 15 sits in the exact map (past the chain cap of 8); 100,000 × its characters is far past the 1 Mi bound.
+    const repeated = Array.from({ length: 100_000 }, (_, i) => ({ name: 'm', tags: { ...sets[15] }, datapoints: [[i, i]] }));
+    assert.equal(normalise(repeated, context)?.[0]?.timestamps.length, 100_000);
+    assert.equal(tagSets.size, 20, 'still kept');
+  });
 });

@@ -30,6 +30,8 @@ export class TagSetIndex<S> {
   readonly #exact = new Map<string, TagSet<S>>();
   /** How many tag sets it holds. */
   size = 0;
+  /** Characters (tag names and values) of the tag sets it holds. */
+  chars = 0;
 
   /** The tag set with a JSON tags object's hash and pairs (`count` of them), if held in a hash chain. */
   find(hash: number, json: Record<string, unknown>, count: number): TagSet<S> | undefined {
@@ -37,24 +39,28 @@ export class TagSetIndex<S> {
     return undefined;
   }
 
-  /** Adds a tag set that `find` did not find; past a full chain, the one already held with the same tags, if any. */
-  add(hash: number, tags: Tags, count: number): TagSet<S> {
+  /**
+   * Adds a tag set (of `count` tags and `chars` characters) that `find` did not find; past a full chain, the one
+   * already held with the same tags, if any.
+   */
+  add(hash: number, tags: Tags, count: number, chars: number): TagSet<S> {
     const first = this.#byHash.get(hash);
     let depth = 0;
     for (let set = first; set; set = set.next) depth++;
     if (depth < MAX_CHAIN) {
-      const set = this.#create(tags, hash, count, first);
+      const set = this.#create(tags, hash, count, chars, first);
       this.#byHash.set(hash, set);
       return set;
     }
     const key = JSON.stringify(Object.entries(tags));
     let set = this.#exact.get(key);
-    if (!set) this.#exact.set(key, (set = this.#create(tags, hash, count, undefined)));
+    if (!set) this.#exact.set(key, (set = this.#create(tags, hash, count, chars, undefined)));
     return set;
   }
 
-  #create(tags: Tags, hash: number, count: number, next: TagSet<S> | undefined): TagSet<S> {
+  #create(tags: Tags, hash: number, count: number, chars: number, next: TagSet<S> | undefined): TagSet<S> {
     this.size++;
+    this.chars += chars;
     return { tags, hash, count, next, inUse: false, first: undefined, others: undefined };
   }
 }

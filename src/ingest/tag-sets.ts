@@ -37,8 +37,6 @@ const SEEN_BITS = 1 << 16;
  */
 export class TagSets<S> {
   #kept = new TagSetIndex<S>();
-  /** Characters of the kept sets. */
-  #keptChars = 0;
   /**
    * Kept tag sets by the sequences of pairs they came in (a set sent in two orders has two paths); a path is added
    * when a kept set is found by its hash while paths are in use, so from a set's third request on at the earliest.
@@ -106,9 +104,8 @@ export class TagSets<S> {
     const tags = sortedTags(json);
     if (!tags) return undefined;
     const keep = this.#seenBefore(hash) && count <= MAX_KEPT_TAGS && chars <= MAX_KEPT_CHARS;
-    if (!keep) return this.#use(this.#fresh.add(hash, tags, count));
-    this.#keptChars += chars;
-    return this.#use(this.#kept.add(hash, Object.freeze(tags), count));
+    if (!keep) return this.#use(this.#fresh.add(hash, tags, count, chars));
+    return this.#use(this.#kept.add(hash, Object.freeze(tags), count, chars));
   }
 
   /** Ends a request: forgets its series and its unkept tag sets, and empties the cache if it outgrew its capacity. */
@@ -124,9 +121,8 @@ export class TagSets<S> {
     this.#lookups = 0;
     this.#keptFound = 0;
     if (this.#fresh.size > 0) this.#fresh = new TagSetIndex();
-    if (this.#kept.size > this.capacity || this.#keptChars > KEPT_CHARS_CAPACITY) {
+    if (this.#kept.size > this.capacity || this.#kept.chars > KEPT_CHARS_CAPACITY) {
       this.#kept = new TagSetIndex();
-      this.#keptChars = 0;
       this.#paths.clear();
     }
   }

@@ -176,8 +176,8 @@ const AVERAGE_MS: Record<Unit, number> = {
   YEARS: 31_556_952_000,
 };
 
-/** A duration's length in ms, months and years at their average (30.44 days, 365.2425 days). */
-export function averageLength(duration: Duration): number {
+/** A duration's length in ms, months and years at their average (30.44 days, 365.2425 days): the grid's first guess. */
+function averageLength(duration: Duration): number {
   return AVERAGE_MS[duration.unit] * duration.value;
 }
 
