@@ -135,7 +135,7 @@ async function cassandraSection(): Promise<Record<string, number>> {
   const { createIngest } = await import('../src/ingest/ingest.js');
   const { TypeRegistry } = await import('../src/index.js');
   const text = manyMetrics(1000, 100);
-  const ingest = createIngest({ types: new TypeRegistry(), defaultTtl: 0, maxErrors: 100 });
+  const ingest = createIngest({ types: new TypeRegistry(), defaultTtl: 0, maxErrors: 100, maxJsonDepth: 64 });
   const result = ingest(JSON.parse(text));
   if (!result.ok) throw new Error('invalid cassandra bench body');
   const options = resolveCassandraOptions({ keyspace: 'koa_kairosdb_bench' });

@@ -3,7 +3,7 @@ import { createIngest } from '../src/ingest/ingest.js';
 import { TypeRegistry } from '../src/index.js';
 import { manyMetrics, oneMetric, singles } from './bodies.js';
 
-const ingest = createIngest({ types: new TypeRegistry(), defaultTtl: 0, maxErrors: 100 });
+const ingest = createIngest({ types: new TypeRegistry(), defaultTtl: 0, maxErrors: 100, maxJsonDepth: 64 });
 const shapes = { '1 metric × 10,000 points': oneMetric(), '1,000 metrics × 10 points': manyMetrics(), '10,000 single points': singles() };
 for (const [label, text] of Object.entries(shapes)) {
   const runs: number[] = [];

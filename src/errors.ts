@@ -10,6 +10,23 @@ export const ERRORS = {
     status: 400,
     message: (max: number) => `The query reads more than ${max} data points; narrow its time range or tags, or set a limit`,
   },
+  QUERY_LIMIT: { status: 400, message: (detail: string) => detail },
+  QUERY_OUTPUT_TOO_LARGE: {
+    status: 400,
+    message: (max: number) => `The query answers more than ${max} values (maxQueryOutputPoints); narrow its time range, use a larger sampling or set a limit`,
+  },
+  QUERY_TOO_MANY_GROUPS: {
+    status: 400,
+    message: (max: number) => `The query answers more than ${max} groups (maxQueryGroups); group by fewer tags or use a larger range_size`,
+  },
+  QUERY_RESPONSE_TOO_LARGE: {
+    status: 400,
+    message: (max: number) => `The query's answer exceeds ${max} bytes (maxQueryResponseBytes); narrow its time range or tags, or set a limit`,
+  },
+  QUERY_TIMEOUT: { status: 503, message: (ms: number) => `The query did not finish within ${ms} ms (queryTimeoutMs); narrow it or retry later` },
+  TOO_DEEP: { status: 400, message: (max: number) => `Invalid json. The body nests arrays and objects deeper than ${max} levels (maxJsonDepth).` },
+  CLIENT_OVERLOADED: { status: 503, message: (max: number) => `Too many requests in flight from this client (at most ${max}); retry later` },
+  BODY_TOO_SLOW: { status: 408, message: (rate: number) => `The request body arrived slower than ${rate} bytes/s` },
   REQUEST_ABORTED: { status: 400, message: () => 'The request body was not received completely' },
   BODY_TIMEOUT: { status: 408, message: (ms: number) => `The request body was not received within ${ms} ms` },
   FORBIDDEN: { status: 403, message: (detail: string) => detail },

@@ -38,9 +38,33 @@ export interface KairosdbOptions {
   routes?: Partial<Record<RouteGroup, boolean>>;
   /** Most raw data points one query may read; more answers 400. @default 10000000 */
   maxQueryPoints?: number;
+  /** Largest query, delete or tags body after decompression, in bytes; more answers 413. @default 1048576 (1 MiB) */
+  maxQueryBodyBytes?: number;
+  /** Deepest nesting of arrays and objects in a query body (and in a rejected or custom-typed ingest body); deeper answers 400. @default 64 */
+  maxJsonDepth?: number;
+  /** Most metrics in one query. @default 1000 */
+  maxQueryMetrics?: number;
+  /** Most tag names in one tag grouper, and most tag values in one metric's tag filter. @default 1000 */
+  maxQueryTags?: number;
+  /** Most values one query answers, `gaps` nulls included; known too many up front or past it while running answers 400. @default 1000000 */
+  maxQueryOutputPoints?: number;
+  /** Most results (groups) one query answers. @default 10000 */
+  maxQueryGroups?: number;
+  /** Largest query answer in bytes. @default 67108864 (64 MiB) */
+  maxQueryResponseBytes?: number;
+  /** Time one query may run (reading, aggregating, writing the answer); past it 503 with Retry-After. @default 30000 */
+  queryTimeoutMs?: number;
+  /** Queries (query, tags) this mount runs at once; more answer 503 with Retry-After. Health routes are never limited. @default 8 */
+  maxInFlightQueries?: number;
+  /** Requests one client address (`ctx.ip`) may have in flight, body upload included; 0 is no limit. @default 0 */
+  maxRequestsPerClient?: number;
+  /** Slowest body upload accepted after `bodyRateGraceMs`, in bytes per second; slower gets 408. 0 is no minimum. @default 1024 */
+  minBodyBytesPerSecond?: number;
+  /** Time a body upload may take before `minBodyBytesPerSecond` applies. @default 5000 */
+  bodyRateGraceMs?: number;
   /** Current time in ms, for relative query times. @default Date.now */
   clock?: () => number;
-  /** Requests this mount handles at once; more answer 503 with Retry-After. @default 64 */
+  /** Writes and deletes this mount handles at once (counted once the body has arrived); more answer 503 with Retry-After. @default 64 */
   maxInFlightRequests?: number;
   /** Body bytes (received and decompressed) held by requests in flight; more answer 503. @default 268435456 (256 MiB) */
   maxInFlightBytes?: number;
@@ -103,6 +127,18 @@ const DEFAULTS = {
   bodyTimeoutMs: 30_000,
   writeTimeoutMs: 30_000,
   tenantTag: 'tenant',
+  maxQueryBodyBytes: 1024 * 1024,
+  maxJsonDepth: 64,
+  maxQueryMetrics: 1000,
+  maxQueryTags: 1000,
+  maxQueryOutputPoints: 1_000_000,
+  maxQueryGroups: 10_000,
+  maxQueryResponseBytes: 64 * 1024 * 1024,
+  queryTimeoutMs: 30_000,
+  maxInFlightQueries: 8,
+  maxRequestsPerClient: 0,
+  minBodyBytesPerSecond: 1024,
+  bodyRateGraceMs: 5000,
 };
 
 /** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
@@ -131,8 +167,11 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (typeof prefix !== 'string' || (prefix !== '' && !/^\/.*[^/]$/.test(prefix))) {
     throw new TypeError(`kairosdb(options): options.prefix must be '' or start with '/' and not end with '/', got ${JSON.stringify(prefix)}`);
   }
-  const integers = ['maxBodyBytes', 'maxDecompressedBytes', 'maxErrors', 'maxQueryPoints', 'maxInFlightRequests', 'maxInFlightBytes', 'bodyTimeoutMs', 'writeTimeoutMs'] as const;
-  for (const name of integers) positiveInteger(resolved, name);
+  for (const name of POSITIVE) positiveInteger(resolved, name);
+  for (const name of ['maxRequestsPerClient', 'minBodyBytesPerSecond'] as const) {
+    const value = resolved[name];
+    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`kairosdb(options): options.${name} must be an integer ≥ 0, got ${String(value)}`);
+  }
   for (const name of ['onRequest', 'authorize', 'tenant'] as const) {
     if (resolved[name] !== undefined && typeof resolved[name] !== 'function') throw new TypeError(`kairosdb(options): options.${name} must be a function`);
   }
@@ -163,9 +202,13 @@ function defaultStore(options: DefaultCassandraOptions, logger: Logger): Store {
   );
 }
 
-type IntegerOption = 'maxBodyBytes' | 'maxDecompressedBytes' | 'maxErrors' | 'maxQueryPoints' | 'maxInFlightRequests' | 'maxInFlightBytes' | 'bodyTimeoutMs' | 'writeTimeoutMs';
+const POSITIVE = [
+  'maxBodyBytes', 'maxDecompressedBytes', 'maxErrors', 'maxQueryPoints', 'maxInFlightRequests', 'maxInFlightBytes', 'bodyTimeoutMs',
+  'writeTimeoutMs', 'maxQueryBodyBytes', 'maxJsonDepth', 'maxQueryMetrics', 'maxQueryTags', 'maxQueryOutputPoints', 'maxQueryGroups',
+  'maxQueryResponseBytes', 'queryTimeoutMs', 'maxInFlightQueries', 'bodyRateGraceMs',
+] as const;
 
-function positiveInteger(options: ResolvedOptions, name: IntegerOption): void {
+function positiveInteger(options: ResolvedOptions, name: (typeof POSITIVE)[number]): void {
   const value = options[name];
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new TypeError(`kairosdb(options): options.${name} must be a positive integer, got ${String(value)}`);

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QueryBudget } from '../src/query/budget.js';
 import { runQuery } from '../src/query/execute.js';
 import { parseQuery } from '../src/query/parse.js';
 import { series } from '../src/store/conformance.js';
@@ -22,7 +23,7 @@ globalThis.gc?.();
 const baseline = process.memoryUsage().heapUsed;
 let peak = baseline;
 const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 2);
-const result = await runQuery(parsed.spec, { store, types: new TypeRegistry(), maxPoints: 10_000_000, now: T + total * 1000 });
+const result = await runQuery(parsed.spec, { store, types: new TypeRegistry(), now: T + total * 1000, budget: new QueryBudget({ maxPoints: 10_000_000, maxOutputPoints: 1_000_000, maxGroups: 10_000, maxResponseBytes: 2 ** 26, timeoutMs: 60_000 }) });
 clearInterval(timer);
 peak = Math.max(peak, process.memoryUsage().heapUsed);
 const first = result.queries[0]!;

@@ -1,6 +1,8 @@
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
 import { parseJson } from '../ingest/parse-json.js';
+import { exceedsDepth } from '../json-depth.js';
+import type { ResolvedOptions } from '../options.js';
 import { readBody, type BodyReading } from './read-body.js';
 
 /** The parsed JSON body: the host's, if it already parsed it, else read from the request. */
@@ -13,9 +15,19 @@ export async function requestBody(ctx: Context, reading: BodyReading): Promise<u
   return json(await readBody(ctx.req, reading));
 }
 
-/** Parses JSON text, answering 400 with KairosDB's message when it is not JSON. */
-export function json(body: Buffer | string): unknown {
+/** A query, tags or delete body: at most `maxQueryBodyBytes` after decompression, nested at most `maxJsonDepth` deep. */
+export async function queryBody(ctx: Context, reading: BodyReading, options: ResolvedOptions): Promise<unknown> {
+  const max = options.maxQueryBodyBytes;
+  const limits = { wire: Math.min(reading.limits.wire, max), decompressed: Math.min(reading.limits.decompressed, max) };
+  const body = await requestBody(ctx, { ...reading, limits });
+  if (exceedsDepth(body, options.maxJsonDepth)) throw httpError('TOO_DEEP', options.maxJsonDepth);
+  return body;
+}
+
+/** Parses JSON text, answering 400 with KairosDB's message when it is not JSON (or nests deeper than `maxDepth`). */
+export function json(body: Buffer | string, maxDepth = Infinity): unknown {
   const parsed = parseJson(body);
   if (!parsed.ok) throw httpError('INVALID_JSON', parsed.message);
+  if (maxDepth !== Infinity && exceedsDepth(parsed.value, maxDepth)) throw httpError('TOO_DEEP', maxDepth);
   return parsed.value;
 }

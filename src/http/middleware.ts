@@ -2,7 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { httpError } from '../errors.js';
 import { resolveOptions, type KairosdbOptions } from '../options.js';
 import { tenantOf } from './access.js';
-import { Admission } from './admission.js';
+import { Admission, type WorkKind } from './admission.js';
 import { respondWithError } from './respond.js';
 import { deleteRoutes } from './routes/delete.js';
 import { healthRoutes } from './routes/health.js';
@@ -32,8 +32,15 @@ export function kairosdb(options: KairosdbOptions): Middleware {
   const metricPrefix = `${resolved.prefix}/metric/`;
   const metricRoute = byPath.get(metricPrefix);
   byPath.delete(metricPrefix);
-  const admission = new Admission(resolved.maxInFlightRequests, resolved.maxInFlightBytes);
+  const admission = new Admission({
+    writes: resolved.maxInFlightRequests,
+    queries: resolved.maxInFlightQueries,
+    bytes: resolved.maxInFlightBytes,
+    perClient: resolved.maxRequestsPerClient,
+  });
   const limits = { wire: resolved.maxBodyBytes, decompressed: resolved.maxDecompressedBytes };
+  const rate = { minBytesPerSecond: resolved.minBodyBytesPerSecond, graceMs: resolved.bodyRateGraceMs };
+  const healthPaths = new Set(Object.keys(healthRoutes(resolved)).map((path) => resolved.prefix + path));
 
   return async function kairosdbMiddleware(ctx: Context, next: Next) {
     let route = byPath.get(ctx.path);
@@ -44,25 +51,35 @@ export function kairosdb(options: KairosdbOptions): Middleware {
     }
     if (!route) return next();
     const started = performance.now();
-    const reading = { limits, timeoutMs: resolved.bodyTimeoutMs, admission, ticket: { bytes: 0 }, received: { bytes: 0 } };
+    const reading = { limits, rate, timeoutMs: resolved.bodyTimeoutMs, admission, ticket: { bytes: 0 }, received: { bytes: 0 } };
     let request: RequestState | undefined;
-    let admitted = false;
+    let admitted: WorkKind | undefined;
+    const client = healthPaths.has(ctx.path) ? undefined : ctx.ip;
+    let counted = false;
     try {
       const handler: Handler | undefined = route[ctx.method];
       if (!handler) {
         ctx.set('Allow', Object.keys(route).join(', '));
         throw httpError('METHOD_NOT_ALLOWED', ctx.method, ctx.path);
       }
-      admission.enter();
-      admitted = true;
-      request = { param: decodeParam(param), tenant: tenantOf(resolved, ctx), reading, datapoints: 0, storeMs: 0, storeCalls: [] };
+      if (client !== undefined) {
+        admission.enterClient(client);
+        counted = true;
+      }
+      const admit = (kind: WorkKind) => {
+        if (admitted) return;
+        admission.enter(kind);
+        admitted = kind;
+      };
+      request = { param: decodeParam(param), tenant: tenantOf(resolved, ctx), reading, admit, datapoints: 0, storeMs: 0, storeCalls: [] };
       await handler(ctx, request);
     } catch (error) {
       respondWithError(ctx, error, resolved.logger);
     } finally {
       const free = () => {
         admission.release(reading.ticket);
-        if (admitted) admission.leave();
+        if (admitted) admission.leave(admitted);
+        if (counted) admission.leaveClient(client as string);
       };
       if (request && request.storeCalls.length > 0) void Promise.allSettled(request.storeCalls).then(free);
       else free();

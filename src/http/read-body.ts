@@ -14,6 +14,8 @@ export interface BodyLimits {
 export interface BodyReading {
   readonly limits: BodyLimits;
   readonly timeoutMs: number;
+  /** The slowest upload accepted once `graceMs` have passed (0: no minimum). */
+  readonly rate: { readonly minBytesPerSecond: number; readonly graceMs: number };
   readonly admission: Admission;
   /** Bytes this request holds in the budget. */
   readonly ticket: { bytes: number };
@@ -58,12 +60,14 @@ export async function readBody(req: IncomingMessage, reading: BodyReading): Prom
 }
 
 function readStream(req: IncomingMessage, reading: BodyReading): Promise<Buffer> {
-  const { limits, admission, ticket, timeoutMs } = reading;
+  const { limits, admission, ticket, timeoutMs, rate } = reading;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const started = performance.now();
     const finish = (error: Error | undefined) => {
       clearTimeout(timer);
+      clearInterval(pace);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
       if (error) {
         req.pause();
@@ -87,11 +91,17 @@ function readStream(req: IncomingMessage, reading: BodyReading): Promise<Buffer>
     const onError = () => finish(httpError('REQUEST_ABORTED'));
     const onClose = () => finish(req.complete ? undefined : httpError('REQUEST_ABORTED'));
     const timer = setTimeout(() => finish(httpError('BODY_TIMEOUT', timeoutMs)), timeoutMs);
+    const pace = rate.minBytesPerSecond > 0 ? setInterval(checkRate, 1000) : undefined;
+    function checkRate(): void {
+      const seconds = (performance.now() - started) / 1000;
+      if (seconds * 1000 >= rate.graceMs && size / seconds < rate.minBytesPerSecond) finish(httpError('BODY_TOO_SLOW', rate.minBytesPerSecond));
+    }
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
 }
 
 async function decompress(raw: Buffer, compression: 'gzip' | 'deflate', limit: number, available: number): Promise<Buffer> {
+  if (raw.length === 0) throw httpError('INVALID_GZIP', 'the body is empty');
   const max = Math.max(1, Math.min(limit, available));
   try {
     if (raw.length <= INLINE_INFLATE_BYTES) {

@@ -1,3 +1,5 @@
+import { ERRORS } from '../errors.js';
+import { exceedsDepth } from '../json-depth.js';
 import type { SeriesWrite } from '../store/contract.js';
 import type { TypeRegistry } from '../types/registry.js';
 import { explain } from './explain.js';
@@ -13,15 +15,24 @@ export interface IngestSettings {
   readonly types: TypeRegistry;
   readonly defaultTtl: number;
   readonly maxErrors: number;
+  /** Deepest nesting a rejected body may have to be explained; deeper gets one message saying so. */
+  readonly maxJsonDepth: number;
 }
 
 /** Builds the function that turns a parsed body into series (fast path) or messages (schema path). */
 export function createIngest(settings: IngestSettings): (body: unknown) => IngestResult {
   const schema = bodySchema(settings.types);
   const context = { types: settings.types, defaultTtl: settings.defaultTtl, tagSets: new TagSets<SeriesBuilder>() };
+  const tooDeep = ERRORS.TOO_DEEP.message(settings.maxJsonDepth);
   return (body) => {
-    const series = normalise(body, context);
+    let series: SeriesWrite[] | undefined;
+    try {
+      series = normalise(body, context);
+    } catch (error) {
+      if (!exceedsDepth(body, settings.maxJsonDepth)) throw error;
+    }
     if (series) return { ok: true, series };
+    if (exceedsDepth(body, settings.maxJsonDepth)) return { ok: false, errors: [tooDeep] };
     const errors = explain(body, schema, settings.maxErrors);
     if (errors.length === 0) throw new Error('The ingest fast path rejected a body that the schema accepts');
     return { ok: false, errors };

@@ -295,7 +295,10 @@ function finish(builders: SeriesBuilder[]): SeriesWrite[] {
     builder.trim();
     let ttls = builder.pointTtls();
     if (builder.unordered) ttls = dedupe(builder, ttls);
-    if (ttls) (out ??= builders.slice(0, i)).push(...splitByTtl(builder, ttls));
+    if (ttls) {
+      out ??= builders.slice(0, i);
+      for (const part of splitByTtl(builder, ttls)) out.push(part);
+    }
     else out?.push(builder);
   }
   return out ?? builders;

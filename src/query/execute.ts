@@ -1,8 +1,8 @@
-import { httpError } from '../errors.js';
 import type { SeriesRead, Store } from '../store/contract.js';
 import type { TypeRegistry } from '../types/registry.js';
 import type { StoredValue } from '../types/value-type.js';
 import { chain, type ChainContext, type Sink } from './aggregators.js';
+import type { QueryBudget } from './budget.js';
 import { mergeSeries } from './merge.js';
 import type { GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
 import { SamplingGrid } from './time.js';
@@ -10,7 +10,7 @@ import { SamplingGrid } from './time.js';
 /** One result of a query metric, as KairosDB shapes it. */
 export interface QueryResult {
   name: string;
-  group_by: Record<string, unknown>[];
+  group_by?: Record<string, unknown>[];
   tags: Record<string, string[]>;
   values: [number, unknown][];
 }
@@ -19,17 +19,32 @@ export interface QueryResult {
 export interface QueryContext {
   store: Store;
   types: TypeRegistry;
-  /** Most raw points one query may read. */
-  maxPoints: number;
   now: number;
+  /** The query's caps, deadline and event-loop turns. */
+  budget: QueryBudget;
+}
+
+/** One entry of `queries`: what a query metric read and answers. */
+export interface MetricAnswer {
+  sample_size: number;
+  results: QueryResult[];
 }
 
 /** Runs a parsed query: `{queries: [{sample_size, results}]}`. */
-export async function runQuery(spec: QuerySpec, ctx: QueryContext) {
-  const budget = { left: ctx.maxPoints };
+export async function runQuery(spec: QuerySpec, ctx: QueryContext): Promise<{ queries: MetricAnswer[] }> {
   const queries = [];
-  for (const metric of spec.metrics) queries.push(await runMetric(spec, metric, ctx, budget));
+  for (const metric of spec.metrics) queries.push(await runMetric(spec, metric, ctx));
   return { queries };
+}
+
+/** Every series of a query metric, read with the query's pace. */
+export async function seriesOf(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext): Promise<SeriesRead[]> {
+  const found: SeriesRead[] = [];
+  for await (const series of ctx.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags, order: metric.order })) {
+    found.push(series);
+    if ((found.length & 255) === 0) await ctx.budget.pace();
+  }
+  return found;
 }
 
 /** A tag group's series of one type group; time and value groupers split it further per point. */
@@ -39,10 +54,10 @@ interface Bucket {
   series: SeriesRead[];
 }
 
-async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext, budget: { left: number }) {
+async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext): Promise<MetricAnswer> {
   const buckets = new Map<string, Bucket>();
   const tagGrouper = metric.groupBy.find((g) => g.name === 'tag');
-  for await (const series of ctx.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags, order: metric.order })) {
+  for (const series of await seriesOf(spec, metric, ctx)) {
     const typeGroup = ctx.types.get(series.type)?.group ?? series.type;
     const tagGroup = tagGrouper ? pick(series.tags, tagGrouper.tags) : undefined;
     const key = JSON.stringify([typeGroup, tagGroup ?? null]);
@@ -55,15 +70,16 @@ async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext
   for (const key of [...buckets.keys()].sort()) {
     const bucket = buckets.get(key) as Bucket;
     bucket.series.sort(bySeriesTags);
-    const read = await runBucket(spec, metric, bucket, ctx, budget);
+    const read = await runBucket(spec, metric, bucket, ctx);
     sampleSize += read.points;
-    results.push(...read.results);
+    for (const result of read.results) results.push(result);
   }
   if (results.length === 0) results.push({ name: metric.name, group_by: [], tags: {}, values: [] });
   return { sample_size: sampleSize, results };
 }
 
-async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, ctx: QueryContext, budget: { left: number }) {
+async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, ctx: QueryContext) {
+  const { budget } = ctx;
   const numeric = bucket.typeGroup === 'number';
   const chainCtx: ChainContext = { start: spec.start, end: spec.end, zone: spec.timeZone, now: ctx.now };
   const splitters = metric.groupBy.filter((g) => g.name === 'time' || (g.name === 'value' && numeric));
@@ -75,8 +91,15 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
     const key = numbers.join(',');
     let group = groups.get(key);
     if (!group) {
+      budget.group();
       const values: [number, unknown][] = [];
-      const collect: Sink = { push: (t, v) => void values.push([t, v]), end() {} };
+      const collect: Sink = {
+        push: (t, v) => {
+          budget.output();
+          values.push([t, v]);
+        },
+        end() {},
+      };
       group = { numbers, values, sink: chain(numeric ? metric.aggregators : [], chainCtx, collect) };
       groups.set(key, group);
     }
@@ -85,18 +108,21 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
 
   let points = 0;
   const take = (ts: number, value: StoredValue, type: string) => {
-    if (--budget.left < 0) throw httpError('QUERY_TOO_LARGE', ctx.maxPoints);
     points++;
     const group = groupFor(ts, value);
     if (numeric) return group.sink.push(ts, value as number);
     let decode = decoders.get(type);
     if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
-    group.values.push([ts, decode(value)]);
+    const decoded = decode(value);
+    budget.output();
+    budget.bytes(typeof decoded === 'string' ? decoded.length + 24 : 64);
+    group.values.push([ts, decoded]);
   };
   const limit = metric.limit > 0 ? metric.limit : Infinity;
-  for await (const p of mergeSeries(bucket.series, metric.order)) {
+  for await (const p of mergeSeries(bucket.series, metric.order, (n) => budget.read(n))) {
     if (points >= limit) break;
     take(p.ts, p.value, p.series.type);
+    if ((points & 1023) === 0 && budget.due) await budget.pace();
   }
 
   const tags = metric.excludeTags ? {} : tagsOf(bucket.series);
@@ -104,6 +130,7 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
   for (const key of [...groups.keys()].sort(byNumbers)) {
     const group = groups.get(key) as { numbers: number[]; sink: Sink; values: [number, unknown][] };
     group.sink.end();
+    await budget.pace();
     const groupBy: Record<string, unknown>[] = [];
     let s = 0;
     for (const g of metric.groupBy) {

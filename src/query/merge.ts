@@ -9,48 +9,84 @@ export interface MergedPoint {
 }
 
 interface Cursor {
+  /** Position among the series: breaks ties between equal timestamps, so the merge order does not depend on the store. */
+  rank: number;
   series: SeriesRead;
   pages: AsyncIterator<PointPage>;
   page: PointPage;
   index: number;
 }
 
-/** Merges the points of several series (each read in the same order) into one stream in that order, page by page. */
-export async function* mergeSeries(series: readonly SeriesRead[], order: 'asc' | 'desc' = 'asc'): AsyncGenerator<MergedPoint> {
+/**
+ * Merges the points of several series (each read in the same order) into one stream in that order, page by page.
+ * A heap of cursors keeps the cost per point logarithmic in the number of series; `onPage` hears every page's size.
+ */
+export async function* mergeSeries(
+  series: readonly SeriesRead[],
+  order: 'asc' | 'desc' = 'asc',
+  onPage: (points: number) => void = () => {},
+): AsyncGenerator<MergedPoint> {
   const sign = order === 'desc' ? -1 : 1;
-  const cursors: Cursor[] = [];
-  for (const s of series) {
-    const cursor = await open(s);
-    if (cursor) cursors.push(cursor);
+  const before = (a: Cursor, b: Cursor) => {
+    const d = sign * ((a.page.timestamps[a.index] as number) - (b.page.timestamps[b.index] as number));
+    return d < 0 || (d === 0 && a.rank < b.rank);
+  };
+  const heap: Cursor[] = [];
+  for (let rank = 0; rank < series.length; rank++) {
+    const s = series[rank] as SeriesRead;
+    const cursor: Cursor = { rank, series: s, pages: s.points()[Symbol.asyncIterator](), page: { timestamps: [], values: [] }, index: 0 };
+    if (await refill(cursor, onPage)) push(heap, cursor, before);
   }
-  while (cursors.length > 0) {
-    let best = 0;
-    for (let i = 1; i < cursors.length; i++) {
-      const c = cursors[i] as Cursor;
-      const b = cursors[best] as Cursor;
-      if (sign * ((c.page.timestamps[c.index] as number) - (b.page.timestamps[b.index] as number)) < 0) best = i;
-    }
-    const c = cursors[best] as Cursor;
+  while (heap.length > 0) {
+    const c = heap[0] as Cursor;
     yield { ts: c.page.timestamps[c.index] as number, value: c.page.values[c.index] as StoredValue, series: c.series };
     c.index++;
-    if (c.index >= c.page.timestamps.length && !(await refill(c))) cursors.splice(best, 1);
+    if (c.index < c.page.timestamps.length || (await refill(c, onPage))) siftDown(heap, 0, before);
+    else {
+      const last = heap.pop() as Cursor;
+      if (heap.length > 0) {
+        heap[0] = last;
+        siftDown(heap, 0, before);
+      }
+    }
   }
 }
 
-async function open(series: SeriesRead): Promise<Cursor | undefined> {
-  const pages = series.points()[Symbol.asyncIterator]();
-  const cursor: Cursor = { series, pages, page: { timestamps: [], values: [] }, index: 0 };
-  return (await refill(cursor)) ? cursor : undefined;
-}
-
-async function refill(cursor: Cursor): Promise<boolean> {
+async function refill(cursor: Cursor, onPage: (points: number) => void): Promise<boolean> {
   for (;;) {
     const next = await cursor.pages.next();
     if (next.done) return false;
     if (next.value.timestamps.length > 0) {
+      onPage(next.value.timestamps.length);
       cursor.page = next.value;
       cursor.index = 0;
       return true;
     }
+  }
+}
+
+type Before = (a: Cursor, b: Cursor) => boolean;
+
+function push(heap: Cursor[], cursor: Cursor, before: Before): void {
+  heap.push(cursor);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(heap[i] as Cursor, heap[parent] as Cursor)) break;
+    [heap[i], heap[parent]] = [heap[parent] as Cursor, heap[i] as Cursor];
+    i = parent;
+  }
+}
+
+function siftDown(heap: Cursor[], i: number, before: Before): void {
+  for (;;) {
+    const left = 2 * i + 1;
+    const right = left + 1;
+    let best = i;
+    if (left < heap.length && before(heap[left] as Cursor, heap[best] as Cursor)) best = left;
+    if (right < heap.length && before(heap[right] as Cursor, heap[best] as Cursor)) best = right;
+    if (best === i) return;
+    [heap[i], heap[best]] = [heap[best] as Cursor, heap[i] as Cursor];
+    i = best;
   }
 }

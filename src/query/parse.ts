@@ -2,16 +2,25 @@ import { isObject } from '../ingest/rules.js';
 import { toFiniteNumber } from '../types/numbers.js';
 import { AGGREGATORS } from './aggregators.js';
 import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
-import { addUnits, isTimeZone, toUnit, UNITS, type Duration, type Unit } from './time.js';
+import { addUnits, alignStart, fitsTimeRange, isTimeZone, MAX_TIME, rangesBetween, toUnit, UNITS, type Duration, type Unit } from './time.js';
 
 /** A query, or the messages that say why it is not one. */
 export type ParsedQuery = { ok: true; spec: QuerySpec } | { ok: false; errors: string[] };
+
+/** The limits a query must keep to be run at all (each named after its option in the messages). */
+export interface QueryLimits {
+  readonly maxQueryMetrics: number;
+  readonly maxQueryTags: number;
+  readonly maxQueryOutputPoints: number;
+}
+
+const UNLIMITED: QueryLimits = { maxQueryMetrics: Infinity, maxQueryTags: Infinity, maxQueryOutputPoints: Infinity };
 
 const UNIT_LIST = UNITS.join(',');
 const badUnit = (prefix: string, unit: unknown) => `${prefix}${String(unit)} is not a valid time unit, must be one of ${UNIT_LIST}`;
 
 /** Parses a query body (KairosDB's Query Metrics format); `now` resolves relative times. */
-export function parseQuery(body: unknown, now: number): ParsedQuery {
+export function parseQuery(body: unknown, now: number, limits: QueryLimits = UNLIMITED): ParsedQuery {
   const errors: string[] = [];
   if (!isObject(body)) return { ok: false, errors: ['Invalid json. A query must be a JSON object.'] };
   const timeZone = typeof body.time_zone === 'string' && body.time_zone !== '' ? body.time_zone : 'UTC';
@@ -22,6 +31,9 @@ export function parseQuery(body: unknown, now: number): ParsedQuery {
 
   const metrics = Array.isArray(body.metrics) ? body.metrics : [];
   if (metrics.length === 0) errors.push('query.metric[] must have a size of at least 1');
+  if (metrics.length > limits.maxQueryMetrics) {
+    return { ok: false, errors: [`query.metric[] has ${metrics.length} metrics; at most ${limits.maxQueryMetrics} are allowed (maxQueryMetrics)`] };
+  }
 
   const start = instant(body.start_absolute, body.start_relative, 'start_relative', now, zone, errors);
   const end = instant(body.end_absolute, body.end_relative, 'end_relative', now, zone, errors) ?? now;
@@ -31,20 +43,42 @@ export function parseQuery(body: unknown, now: number): ParsedQuery {
     errors.push('query.metric[0].end_time must be greater than the start time');
   }
 
-  const parsed = metrics.map((m, i) => metric(m, `query.metric[${i}]`, errors));
+  const parsed = metrics.map((m, i) => metric(m, `query.metric[${i}]`, limits, errors));
   if (errors.length > 0 || start === undefined) return { ok: false, errors };
-  return { ok: true, spec: { start, end, timeZone: zone, metrics: parsed as MetricQuery[] } };
+  const spec = { start, end, timeZone: zone, metrics: parsed as MetricQuery[] };
+  checkGaps(spec, limits, errors);
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, spec };
+}
+
+/** `gaps` answers a value for every sampling range of the window, data or not: refuse a window with too many. */
+function checkGaps(spec: QuerySpec, limits: QueryLimits, errors: string[]): void {
+  spec.metrics.forEach((m, i) =>
+    m.aggregators.forEach((a, j) => {
+      if (a.name !== 'gaps') return;
+      const anchor = a.alignSampling ? alignStart(spec.start, a.sampling.unit, spec.timeZone) : spec.start;
+      const ranges = rangesBetween(anchor, spec.end, a.sampling);
+      if (ranges > limits.maxQueryOutputPoints) {
+        errors.push(`query.metric[${i}].aggregators[${j}] gaps would answer about ${ranges} values; at most ${limits.maxQueryOutputPoints} are allowed (maxQueryOutputPoints): use a larger sampling or a shorter time range`);
+      }
+    }),
+  );
 }
 
 function instant(absolute: unknown, relative: unknown, name: string, now: number, zone: string, errors: string[]): number | undefined {
   if (absolute != null) {
     const ms = toFiniteNumber(absolute);
-    if (ms === undefined) errors.push(`query.${name.replace('relative', 'absolute')} must be a number of milliseconds`);
-    return ms === undefined ? undefined : Math.trunc(ms);
+    const field = `query.${name.replace('relative', 'absolute')}`;
+    if (ms === undefined) errors.push(`${field} must be a number of milliseconds`);
+    else if (Math.abs(ms) > MAX_TIME) errors.push(`${field} must be between -${MAX_TIME} and ${MAX_TIME} ms`);
+    return ms === undefined || Math.abs(ms) > MAX_TIME ? undefined : Math.trunc(ms);
   }
   if (relative == null) return undefined;
   const duration = durationOf(relative, `${name}.value must be greater than or equal to 0`, 'query.', errors);
-  return duration ? addUnits(now, -duration.value, duration.unit, zone) : undefined;
+  if (!duration) return undefined;
+  const ts = fitsTimeRange(duration) ? addUnits(now, -duration.value, duration.unit, zone) : NaN;
+  if (Number.isFinite(ts) && Math.abs(ts) <= MAX_TIME) return ts;
+  errors.push(`query.${name} reaches outside the supported time range (±${MAX_TIME} ms from 1970)`);
+  return undefined;
 }
 
 /** A `{value, unit}` object; pushes the given messages when the value is negative or the unit unknown. */
@@ -54,19 +88,23 @@ function durationOf(json: unknown, negative: string, unitPrefix: string, errors:
   const u = toUnit(unit);
   if (n === undefined || n < 0) errors.push(negative);
   if (!u) errors.push(badUnit(unitPrefix, unit));
-  return n !== undefined && n >= 0 && u ? { value: Math.trunc(n), unit: u } : undefined;
+  if (n === undefined || n < 0 || !u) return undefined;
+  const duration = { value: Math.trunc(n), unit: u };
+  if (fitsTimeRange(duration)) return duration;
+  errors.push(negative.replace(/greater than or equal to 0$/, `at most the supported time range (${MAX_TIME} ms)`));
+  return undefined;
 }
 
-function metric(json: unknown, at: string, errors: string[]): MetricQuery | undefined {
+function metric(json: unknown, at: string, limits: QueryLimits, errors: string[]): MetricQuery | undefined {
   const m = isObject(json) ? json : {};
   const name = typeof m.name === 'string' ? m.name : '';
   if (name === '') errors.push(`${at}.name may not be empty`);
-  const tags = tagFilter(m.tags, at, errors);
+  const tags = tagFilter(m.tags, at, limits, errors);
   const limit = m.limit == null ? 0 : toFiniteNumber(m.limit);
   if (limit === undefined || limit < 0) errors.push(`${at}.limit must be greater than or equal to 0`);
   const order = typeof m.order === 'string' ? m.order.toLowerCase() : 'asc';
   if (order !== 'asc' && order !== 'desc') errors.push(`${at}.order must be asc or desc`);
-  const groupBy = (Array.isArray(m.group_by) ? m.group_by : []).map((g, j) => grouper(g, `${at}.group_by[${j}]`, errors));
+  const groupBy = (Array.isArray(m.group_by) ? m.group_by : []).map((g, j) => grouper(g, `${at}.group_by[${j}]`, limits, errors));
   const aggregators = (Array.isArray(m.aggregators) ? m.aggregators : []).map((a, j) => aggregator(a, `${at}.aggregators[${j}]`, errors));
   return {
     name,
@@ -79,9 +117,18 @@ function metric(json: unknown, at: string, errors: string[]): MetricQuery | unde
   };
 }
 
-function tagFilter(json: unknown, at: string, errors: string[]): Record<string, string[]> {
+function tagFilter(json: unknown, at: string, limits: QueryLimits, errors: string[]): Record<string, string[]> {
   const filter: Record<string, string[]> = Object.create(null);
   if (!isObject(json)) return filter;
+  let count = 0;
+  for (const name of Object.keys(json)) {
+    const raw = json[name];
+    count += Array.isArray(raw) ? Math.max(1, raw.length) : 1;
+  }
+  if (count > limits.maxQueryTags) {
+    errors.push(`${at}.tags has ${count} tag values; at most ${limits.maxQueryTags} are allowed (maxQueryTags)`);
+    return filter;
+  }
   for (const name of Object.keys(json)) {
     if (name === '') {
       errors.push(`${at}.tags[0] name must not be empty`);
@@ -98,13 +145,15 @@ function tagFilter(json: unknown, at: string, errors: string[]): Record<string, 
   return filter;
 }
 
-function grouper(json: unknown, at: string, errors: string[]): GrouperSpec | undefined {
+function grouper(json: unknown, at: string, limits: QueryLimits, errors: string[]): GrouperSpec | undefined {
   const g = isObject(json) ? json : {};
   const name = typeof g.name === 'string' ? g.name.toLowerCase() : '';
   if (name === '') return void errors.push(`${at} must have a name`);
   if (name === 'tag') {
     if (g.tags == null) return void errors.push(`${at}.tags may not be null`);
-    const tags = Array.isArray(g.tags) ? g.tags.map(String) : [];
+    const names = Array.isArray(g.tags) ? g.tags : [];
+    if (names.length > limits.maxQueryTags) return void errors.push(`${at}.tags has ${names.length} tag names; at most ${limits.maxQueryTags} are allowed (maxQueryTags)`);
+    const tags = names.map(String);
     if (tags.length === 0) return void errors.push(`${at}.tags may not be empty`);
     return { name, tags };
   }

@@ -17,6 +17,19 @@ const FIXED_MS: Partial<Record<Unit, number>> = {
   HOURS: 3_600_000,
 };
 
+/** The largest distance from 1970 a time may have, in ms: JavaScript's date range (±100,000,000 days). */
+export const MAX_TIME = 8_640_000_000_000_000;
+
+/** Whether a duration is no longer than the whole date range, so adding it to a time can be computed. */
+export function fitsTimeRange(duration: Duration): boolean {
+  return averageLength(duration) <= 2 * MAX_TIME;
+}
+
+/** About how many sampling ranges start between `anchor` and `end` (both inclusive); calendar units at their average length. */
+export function rangesBetween(anchor: number, end: number, sampling: Duration): number {
+  return Math.floor((end - anchor) / averageLength(sampling)) + 1;
+}
+
 /** A unit name in any case as a Unit, else `undefined`. */
 export function toUnit(json: unknown): Unit | undefined {
   if (typeof json !== 'string') return undefined;

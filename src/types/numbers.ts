@@ -1,4 +1,5 @@
-const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** No two quantifiers compete for the same digits, so a failing match costs linear time (issue #12). */
+const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Whether a string is a decimal number literal such as `"12"`, `"-5"`, `"+5"`, `"12.5"` or `".5"`. */
 export function isNumericString(text: string): boolean {

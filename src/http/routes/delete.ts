@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from '../../options.js';
 import { authorize, restrictTags } from '../access.js';
-import { requestBody } from '../body.js';
+import { queryBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
 import { parseFor } from './query.js';
@@ -11,7 +11,8 @@ export function deleteRoutes(options: ResolvedOptions): Routes {
   return {
     '/datapoints/delete': {
       POST: async (ctx, request) => {
-        const spec = await parseFor(options, ctx, request, await requestBody(ctx, request.reading), 'delete');
+        const spec = await parseFor(options, ctx, request, await queryBody(ctx, request.reading, options), 'delete');
+        request.admit('write');
         for (const metric of spec.metrics) {
           await withTimeout(options.store.delete({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags }), options.writeTimeoutMs, request.storeCalls);
         }
@@ -21,6 +22,7 @@ export function deleteRoutes(options: ResolvedOptions): Routes {
     '/metric/': {
       DELETE: async (ctx, request) => {
         const metric = request.param;
+        request.admit('write');
         await authorize(options, ctx, { action: 'delete', metrics: [metric] });
         const query = request.tenant === undefined ? { metric } : { metric, tags: restrictTags({}, options.tenantTag, request.tenant) };
         await withTimeout(options.store.delete(query), options.writeTimeoutMs, request.storeCalls);

@@ -14,6 +14,7 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
     '/datapoints': {
       POST: async (ctx, request) => {
         let body = await requestBody(ctx, request.reading);
+        request.admit('write');
         if (request.tenant !== undefined) body = stampTenant(body, options.tenantTag, request.tenant);
         const result = ingest(body);
         if (!result.ok) throw new KairosHttpError('INVALID_BODY', result.errors);

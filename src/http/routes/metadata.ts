@@ -10,6 +10,7 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
     '/metricnames': {
       GET: async (ctx, request) => {
         await authorize(options, ctx, { action: 'list' });
+        request.admit('query');
         const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
         const list = async () => {
           const names = await options.store.metricNames(prefix);

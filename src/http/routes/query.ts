@@ -1,53 +1,74 @@
+import { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import { KairosHttpError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
-import { runQuery, tagsOf } from '../../query/execute.js';
+import { QueryBudget } from '../../query/budget.js';
+import { runQuery, seriesOf, tagsOf } from '../../query/execute.js';
 import { parseQuery } from '../../query/parse.js';
 import type { QuerySpec } from '../../query/spec.js';
-import type { SeriesRead } from '../../store/contract.js';
 import { authorize, restrictTags } from '../access.js';
-import { json, requestBody } from '../body.js';
+import { json, queryBody } from '../body.js';
+import { answerJson } from '../json-answer.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';
 
 /** POST and GET /datapoints/query, POST /datapoints/query/tags. */
 export function queryRoutes(options: ResolvedOptions): Routes {
+  const budgetOf = () =>
+    new QueryBudget({
+      maxPoints: options.maxQueryPoints,
+      maxOutputPoints: options.maxQueryOutputPoints,
+      maxGroups: options.maxQueryGroups,
+      maxResponseBytes: options.maxQueryResponseBytes,
+      timeoutMs: options.queryTimeoutMs,
+    });
   const run = async (ctx: Context, request: RequestState, body: unknown) => {
     const now = options.clock();
     const spec = await parseFor(options, ctx, request, body, 'read');
-    const context = { store: options.store, types: options.types, maxPoints: options.maxQueryPoints, now };
+    request.admit('query');
+    const budget = budgetOf();
+    const context = { store: options.store, types: options.types, now, budget };
     const started = performance.now();
     const answer = await withTimeout(runQuery(spec, context), options.writeTimeoutMs, request.storeCalls);
     request.storeMs = performance.now() - started;
     request.datapoints = answer.queries.reduce((n, q) => n + q.sample_size, 0);
-    ctx.body = answer;
+    respondJson(ctx, await answerJson(answer, budget));
   };
   return {
     '/datapoints/query': {
-      POST: async (ctx, request) => run(ctx, request, await requestBody(ctx, request.reading)),
-      GET: async (ctx, request) => run(ctx, request, json(typeof ctx.query.query === 'string' ? ctx.query.query : '')),
+      POST: async (ctx, request) => run(ctx, request, await queryBody(ctx, request.reading, options)),
+      GET: async (ctx, request) => run(ctx, request, json(typeof ctx.query.query === 'string' ? ctx.query.query : '', options.maxJsonDepth)),
     },
     '/datapoints/query/tags': {
       POST: async (ctx, request) => {
-        const spec = await parseFor(options, ctx, request, await requestBody(ctx, request.reading), 'read');
+        const spec = await parseFor(options, ctx, request, await queryBody(ctx, request.reading, options), 'read');
+        request.admit('query');
+        const budget = budgetOf();
         const tagsOfMetrics = async () => {
           const queries = [];
           for (const metric of spec.metrics) {
-            const series: SeriesRead[] = [];
-            for await (const s of options.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags })) series.push(s);
+            const series = await seriesOf(spec, metric, { store: options.store, types: options.types, now: 0, budget });
             queries.push({ results: [{ name: metric.name, tags: tagsOf(series), values: [] }] });
+            await budget.pace();
           }
           return { queries };
         };
-        ctx.body = await withTimeout(tagsOfMetrics(), options.writeTimeoutMs, request.storeCalls);
+        const answer = await withTimeout(tagsOfMetrics(), options.writeTimeoutMs, request.storeCalls);
+        respondJson(ctx, await answerJson(answer, budget));
       },
     },
   };
 }
 
+function respondJson(ctx: Context, pieces: Buffer[]): void {
+  ctx.type = 'application/json';
+  ctx.length = pieces.reduce((n, p) => n + p.length, 0);
+  ctx.body = Readable.from(pieces);
+}
+
 /** Parses a query body (400 with the messages of an invalid one), restricts it to the tenant and authorizes it. */
 export async function parseFor(options: ResolvedOptions, ctx: Context, request: RequestState, body: unknown, action: 'read' | 'delete'): Promise<QuerySpec> {
-  const parsed = parseQuery(body, options.clock());
+  const parsed = parseQuery(body, options.clock(), options);
   if (!parsed.ok) throw new KairosHttpError('INVALID_BODY', parsed.errors);
   const spec = parsed.spec;
   for (const metric of spec.metrics) metric.tags = restrictTags(metric.tags, options.tenantTag, request.tenant);

@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import type { WorkKind } from '../admission.js';
 import type { BodyReading } from '../read-body.js';
 
 /** What the middleware knows of one request, and what handlers report back for `onRequest`. */
@@ -12,6 +13,8 @@ export interface RequestState {
   datapoints: number;
   /** Time spent waiting for the store, ms. */
   storeMs: number;
+  /** Takes a slot for work of a kind once the body has arrived (503 when none is free); a second call does nothing. */
+  admit(kind: WorkKind): void;
   /** Store calls of this request; its in-flight slot is held until they settle, even after a timeout answered. */
   readonly storeCalls: Promise<unknown>[];
 }

@@ -227,7 +227,7 @@ export class CassandraStore implements Store {
       const page = await this.#limiter
         .run(() => client.execute(query, params, { ...this.#queryOptions(), fetchSize: this.options.pageSize, ...(pageState ? { pageState } : {}) }))
         .catch(rethrowMapped);
-      rows.push(...page.rows);
+      for (const row of page.rows) rows.push(row);
       pageState = page.pageState ?? undefined;
     } while (pageState);
     return rows;

@@ -1,0 +1,73 @@
+import { httpError } from '../errors.js';
+
+/** The caps of one query while it runs, as {@link QueryBudget} enforces them. */
+export interface QueryCaps {
+  /** Raw points read. */
+  readonly maxPoints: number;
+  /** Values answered. */
+  readonly maxOutputPoints: number;
+  /** Results answered. */
+  readonly maxGroups: number;
+  /** Bytes of the answer. */
+  readonly maxResponseBytes: number;
+  /** ms the query may run. */
+  readonly timeoutMs: number;
+}
+
+/** How long the query's code runs before it gives the event loop a turn, ms. */
+const SLICE_MS = 10;
+
+/** Running counts of one query against its caps, its deadline, and the turns it gives the event loop. */
+export class QueryBudget {
+  points = 0;
+  outputPoints = 0;
+  groups = 0;
+  /** Bytes of the answer known so far (text values while running, then every byte as it is written). */
+  responseBytes = 0;
+  readonly #deadline: number;
+  #sliceEnd: number;
+
+  constructor(readonly caps: QueryCaps) {
+    const now = performance.now();
+    this.#deadline = now + caps.timeoutMs;
+    this.#sliceEnd = now + SLICE_MS;
+  }
+
+  /** Counts `n` raw points read. */
+  read(n: number): void {
+    this.points += n;
+    if (this.points > this.caps.maxPoints) throw httpError('QUERY_TOO_LARGE', this.caps.maxPoints);
+  }
+
+  /** Counts one value answered. */
+  output(): void {
+    if (++this.outputPoints > this.caps.maxOutputPoints) throw httpError('QUERY_OUTPUT_TOO_LARGE', this.caps.maxOutputPoints);
+  }
+
+  /** Counts one result answered. */
+  group(): void {
+    if (++this.groups > this.caps.maxGroups) throw httpError('QUERY_TOO_MANY_GROUPS', this.caps.maxGroups);
+  }
+
+  /** Counts `n` bytes of the answer. */
+  bytes(n: number): void {
+    this.responseBytes += n;
+    if (this.responseBytes > this.caps.maxResponseBytes) throw httpError('QUERY_RESPONSE_TOO_LARGE', this.caps.maxResponseBytes);
+  }
+
+  /** Whether the current slice of work is used up (cheap enough to call every few hundred points). */
+  get due(): boolean {
+    return performance.now() >= this.#sliceEnd;
+  }
+
+  /** Gives the event loop a turn when the slice is used up, and stops the query (503) past its deadline. */
+  async pace(): Promise<void> {
+    const now = performance.now();
+    if (now < this.#sliceEnd) return;
+    if (now > this.#deadline) throw httpError('QUERY_TIMEOUT', this.caps.timeoutMs);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const after = performance.now();
+    if (after > this.#deadline) throw httpError('QUERY_TIMEOUT', this.caps.timeoutMs);
+    this.#sliceEnd = after + SLICE_MS;
+  }
+}
