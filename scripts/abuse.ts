@@ -116,8 +116,8 @@ const attacks: Attack[] = [
   },
   {
     name: 'group-by-20000-tags',
-    seed: (url) => post(url, Array.from({ length: 100 }, (_, i) => point('m', { h: String(i) }, now - 1000, i))),
-    run: (url) => send(url, 'POST', '/api/v1/datapoints/query', query([{ name: 'm', group_by: [{ name: 'tag', tags: Array.from({ length: 20_000 }, (_, i) => `t${i}`) }] }]), json),
+    seed: (url) => post(url, Array.from({ length: 1000 }, (_, i) => point('m', { h: String(i) }, now - 1000, i))),
+    run: (url) => send(url, 'POST', '/api/v1/datapoints/query', query([{ name: 'm', group_by: [{ name: 'tag', tags: ['h', ...Array.from({ length: 20_000 }, (_, i) => `t${i}`)] }] }]), json),
   },
   {
     name: 'value-grouper-130000',
