@@ -59,6 +59,7 @@ const point = (name: string, tags: Record<string, string>, ts: number, value: un
 const query = (metrics: unknown[], extra: object = {}) => JSON.stringify({ start_absolute: now - day, end_absolute: now, metrics, ...extra });
 const nested = (depth: number, leaf = '"a"') => `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;
 const digits = '1'.repeat(250_000) + 'x';
+let gzipped: Buffer | undefined;
 
 interface Attack {
   name: string;
@@ -110,9 +111,39 @@ const attacks: Attack[] = [
     run: (url) => send(url, 'POST', '/api/v1/datapoints/query', query(Array.from({ length: 2000 }, () => ({ name: 'm' }))), json),
   },
   {
+    name: 'metrics-1000x2000',
+    seed: (url) => post(url, Array.from({ length: 2000 }, (_, i) => point('m', { h: String(i) }, now - 1000, i))),
+    run: (url) => send(url, 'POST', '/api/v1/datapoints/query', query(Array.from({ length: 1000 }, () => ({ name: 'm' }))), json),
+  },
+  {
     name: 'gzip-2.5M-metrics',
-    seed: (url) => post(url, [point('m', { h: 'a' }, now - 1000, 1)]),
-    run: (url) => send(url, 'POST', '/api/v1/datapoints/query', gzipSync(query(Array.from({ length: 2_500_000 }, () => ({ name: 'm' })))), { ...json, 'Content-Encoding': 'gzip' }),
+    seed: async (url) => {
+      await post(url, [point('m', { h: 'a' }, now - 1000, 1)]);
+      gzipped ??= gzipSync(query(Array.from({ length: 2_500_000 }, () => ({ name: 'm' }))));
+    },
+    run: (url) => send(url, 'POST', '/api/v1/datapoints/query', gzipped as Buffer, { ...json, 'Content-Encoding': 'gzip' }),
+  },
+  {
+    name: 'raw-1M-points',
+    seed: async (url) => {
+      for (let k = 0; k < 100; k++) await post(url, [{ name: 'm', tags: { h: 'a' }, datapoints: Array.from({ length: 10_000 }, (_, i) => [now - day + 1 + k * 10_000 + i, i]) }]);
+    },
+    run: (url) => send(url, 'POST', '/api/v1/datapoints/query', query([{ name: 'm' }]), json),
+  },
+  {
+    name: 'raw-1M+1-points',
+    seed: async (url) => {
+      for (let k = 0; k < 100; k++) await post(url, [{ name: 'm', tags: { h: 'a' }, datapoints: Array.from({ length: 10_000 }, (_, i) => [now - day + 1 + k * 10_000 + i, i]) }]);
+      await post(url, [point('m', { h: 'b' }, now - 1000, 1)]);
+    },
+    run: (url) => send(url, 'POST', '/api/v1/datapoints/query', query([{ name: 'm' }]), json),
+  },
+  {
+    name: 'sum-1ms-1M-points',
+    seed: async (url) => {
+      for (let k = 0; k < 100; k++) await post(url, [{ name: 'm', tags: { h: 'a' }, datapoints: Array.from({ length: 10_000 }, (_, i) => [now - day + 1 + k * 10_000 + i, i]) }]);
+    },
+    run: (url) => send(url, 'POST', '/api/v1/datapoints/query', query([{ name: 'm', aggregators: [{ name: 'percentile', percentile: 0.5, sampling: { value: 1, unit: 'days' } }, { name: 'sma', size: 1000000 }] }]), json),
   },
   {
     name: 'group-by-20000-tags',

@@ -36,7 +36,7 @@ const TABLE: [string, [number, number][], object[], [number, number | null][]][]
   ['percentile 0.5 interpolates at p(n+1)', every([0, 1, 2, 3], [1, 2, 3, 4]), [{ name: 'percentile', percentile: '0.5', ...five }], [[T, 2.5]]],
   ['least_squares gives two points on the fitted line', every([0, 1, 2], [1, 3, 5]), [{ name: 'least_squares', ...five }], [[T, 1], [T + 2 * MIN, 5]]],
   ['sampling defaults to 1 ms: sum per distinct timestamp', [[T, 1], [T, 2], [T + 1, 3]], [{ name: 'sum' }], [[T, 3], [T + 1, 3]]],
-  ['gaps marks empty ranges with null', every([0, 11], [1, 2]), [{ name: 'gaps', ...five }], [[T, 1], [T + 5 * MIN, null], [T + 11 * MIN, 2], ...Array.from({ length: 9 }, (_, i): [number, null] => [T + (15 + 5 * i) * MIN, null])]],
+  ['gaps marks empty ranges with null, up to the range holding the window end', every([0, 11], [1, 2]), [{ name: 'gaps', ...five }], [[T, 1], [T + 5 * MIN, null], [T + 11 * MIN, 2], ...Array.from({ length: 10 }, (_, i): [number, null] => [T + (15 + 5 * i) * MIN, null])]],
   ['diff: n−1 points stamped with the later one', every([0, 1, 3], [5, 8, 4]), [{ name: 'diff' }], [[T + MIN, 3], [T + 3 * MIN, -4]]],
   ['rate per minute', every([0, 2], [10, 30]), [{ name: 'rate', unit: 'minutes' }], [[T + 2 * MIN, 10]]],
   ['rate per second via sampling', every([0, 2], [10, 130]), [{ name: 'rate', sampling: { value: 1, unit: 'seconds' } }], [[T + 2 * MIN, 1]]],

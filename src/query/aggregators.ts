@@ -119,8 +119,10 @@ class GapsStage implements Sink {
     this.next.push(ts, value);
   }
 
+  /** Marks the empty ranges up to the one holding the query's end (clamped to now): the window is inclusive at both ends. */
   end(): void {
-    this.#advanceTo(Math.min(this.ctx.end, this.ctx.now) + 1);
+    const last = Math.min(this.ctx.end, this.ctx.now);
+    if (this.#cursor <= last) this.#advanceTo(this.#grid.start(this.#grid.indexOf(last) + 1));
     this.next.end();
   }
 }
@@ -213,16 +215,45 @@ const reducers: Record<string, (spec: AggregatorSpec) => Reducer> = {
   },
 };
 
-/** The p-th percentile of values: position p·(n+1) over the sorted values, linearly interpolated. */
-export function percentileOf(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
+/**
+ * The p-th percentile of values: position p·(n+1) over the sorted values, linearly interpolated. Found by selection
+ * with random pivots (expected linear time whatever order the values come in), not by sorting.
+ */
+export function percentileOf(values: readonly number[], p: number): number {
+  const n = values.length;
+  const a = Float64Array.from(values);
   const position = p * (n + 1);
-  if (position < 1) return sorted[0] as number;
-  if (position >= n) return sorted[n - 1] as number;
+  if (position < 1) return select(a, 0);
+  if (position >= n) return select(a, n - 1);
   const lower = Math.floor(position);
-  const below = sorted[lower - 1] as number;
-  return below + (position - lower) * ((sorted[lower] as number) - below);
+  const below = select(a, lower - 1);
+  let above = Infinity;
+  for (let i = lower; i < n; i++) if ((a[i] as number) < above) above = a[i] as number;
+  return below + (position - lower) * (above - below);
+}
+
+/** The k-th smallest value (0-based); leaves `a` partitioned around it (smaller before k, larger or equal after). */
+function select(a: Float64Array, k: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (left < right) {
+    const pivot = a[left + Math.floor(Math.random() * (right - left + 1))] as number;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i++] = a[j] as number;
+        a[j--] = t;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k] as number;
+  }
+  return a[k] as number;
 }
 
 /** A stage that maps each point to zero or one point, holding the previous one. */
@@ -307,13 +338,18 @@ export const AGGREGATORS: Record<string, Factory> = {
   },
   sma: (spec, _ctx, next) => {
     const window: number[] = [];
+    let oldest = 0;
     let sum = 0;
     return {
       push(ts, value) {
         if (value === null) return;
-        window.push(value);
         sum += value;
-        if (window.length > spec.size) sum -= window.shift() as number;
+        if (window.length < spec.size) window.push(value);
+        else {
+          sum -= window[oldest] as number;
+          window[oldest] = value;
+          oldest = (oldest + 1) % spec.size;
+        }
         if (window.length === spec.size) next.push(ts, sum / spec.size);
       },
       end: () => next.end(),

@@ -69,7 +69,7 @@ async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext
   const results: QueryResult[] = [];
   for (const key of [...buckets.keys()].sort()) {
     const bucket = buckets.get(key) as Bucket;
-    bucket.series.sort(bySeriesTags);
+    bucket.series = sortByTags(bucket.series);
     const read = await runBucket(spec, metric, bucket, ctx);
     sampleSize += read.points;
     for (const result of read.results) results.push(result);
@@ -127,8 +127,7 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
 
   const tags = metric.excludeTags ? {} : tagsOf(bucket.series);
   const results: QueryResult[] = [];
-  for (const key of [...groups.keys()].sort(byNumbers)) {
-    const group = groups.get(key) as { numbers: number[]; sink: Sink; values: [number, unknown][] };
+  for (const group of [...groups.values()].sort(byNumbers)) {
     group.sink.end();
     await budget.pace();
     const groupBy: Record<string, unknown>[] = [];
@@ -144,10 +143,10 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
 }
 
 /** Orders series by their tags, so points with equal timestamps merge in the same order whatever the store. */
-function bySeriesTags(a: SeriesRead, b: SeriesRead): number {
-  const x = JSON.stringify(Object.entries(a.tags));
-  const y = JSON.stringify(Object.entries(b.tags));
-  return x < y ? -1 : x > y ? 1 : 0;
+function sortByTags(series: SeriesRead[]): SeriesRead[] {
+  const keyed = series.map((s) => ({ s, key: JSON.stringify(Object.entries(s.tags)) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.s);
 }
 
 function grouperEntry(g: GrouperSpec, groupNumber: number): Record<string, unknown> {
@@ -163,9 +162,7 @@ function groupNumber(g: GrouperSpec, ts: number, value: StoredValue, grid: Sampl
   return Math.trunc((value as number) / (g as { rangeSize: number }).rangeSize);
 }
 
-const byNumbers = (a: string, b: string) => {
-  const x = a.split(',').map(Number);
-  const y = b.split(',').map(Number);
+const byNumbers = ({ numbers: x }: { numbers: number[] }, { numbers: y }: { numbers: number[] }) => {
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
   return 0;
 };
