@@ -1,4 +1,4 @@
-// The middleware under test: Koa + kairosdb() on a store named by argv[2] (discard, memory, sqlite).
+// The middleware under test: Koa + kairosdb() on a store named by argv[2] (discard, memory, sqlite, sqlite-normal, cassandra).
 import Koa from 'koa';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,8 +22,8 @@ async function cassandra(): Promise<Store> {
 const store: Store =
   kind === 'memory'
     ? new MemoryStore()
-    : kind === 'sqlite'
-      ? new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.db') })
+    : kind === 'sqlite' || kind === 'sqlite-normal'
+      ? new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.db'), synchronous: kind === 'sqlite' ? 'FULL' : 'NORMAL' })
       : kind === 'cassandra'
         ? await cassandra()
         : discard;

@@ -122,7 +122,7 @@ async function compare(shape: Shape, candidate: string, storeKind: string): Prom
 const rows: Row[] = [];
 for (const shape of shapes) rows.push(...(await compare(shape, 'middleware', 'discard')));
 const storeShape = shapes[0] as Shape;
-for (const store of ['memory', 'sqlite']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
+for (const store of ['memory', 'sqlite', 'sqlite-normal']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
 
 let cassandra: Record<string, number> | undefined;
 if (process.env.CASSANDRA_CONTACT_POINTS) cassandra = await cassandraSection();

@@ -18,6 +18,13 @@ describe('README', () => {
     }
   });
 
+  it('has a row for every numeric option', () => {
+    const resolved = resolveOptions({ store: new MemoryStore() }) as unknown as Record<string, unknown>;
+    const documented = new Set([...readme.matchAll(/^\| `(\w+)` \|/gm)].map(([, name]) => name));
+    const missing = Object.keys(resolved).filter((name) => typeof resolved[name] === 'number' && !documented.has(name));
+    assert.deepEqual(missing, []);
+  });
+
   it('gives the two commands that CI and newcomers use', () => {
     assert.match(readme, /npm install && npm start/);
     assert.match(readme, /npm test/);
