@@ -124,42 +124,8 @@ for (const shape of shapes) rows.push(...(await compare(shape, 'middleware', 'di
 const storeShape = shapes[0] as Shape;
 for (const store of ['memory', 'sqlite', 'sqlite-normal']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
 
-let cassandra: Record<string, number> | undefined;
-if (process.env.CASSANDRA_CONTACT_POINTS) cassandra = await cassandraSection();
-
-/** Sustained datapoints/s into Cassandra: 1,000 series × 100 points per request, 8 connections. */
-async function cassandraSection(): Promise<Record<string, number>> {
-  const { planWrite, chunk } = await import('../src/stores/cassandra/plan.js');
-  const { queries } = await import('../src/stores/cassandra/queries.js');
-  const { resolveCassandraOptions } = await import('../src/stores/cassandra/options.js');
-  const { createIngest } = await import('../src/ingest/ingest.js');
-  const { TypeRegistry } = await import('../src/index.js');
-  const text = manyMetrics(1000, 100);
-  const ingest = createIngest({ types: new TypeRegistry(), defaultTtl: 0, maxErrors: 100, maxJsonDepth: 64 });
-  const result = ingest(JSON.parse(text));
-  if (!result.ok) throw new Error('invalid cassandra bench body');
-  const options = resolveCassandraOptions({ keyspace: 'koa_kairosdb_bench' });
-  const plan = planWrite(result.series, { ...options, queries: queries(options), now: Date.now() });
-  const batches = plan.partitions.flatMap((p) => chunk(p, options.batchSize));
-  const shape: Shape = { id: 'cassandra', label: '1,000 series × 100 points', body: Buffer.from(text), points: 100_000, headers: {} };
-  const mw = await start('koa-server.ts', ['cassandra']);
-  try {
-    const run = await load(mw.port, shape, 8);
-    return {
-      reqPerSec: run.reqPerSec,
-      datapointsPerSec: run.reqPerSec * shape.points,
-      p99Ms: run.p99,
-      statementsPerRequest: batches.reduce((n, b) => n + b.length, 0) + plan.index.length,
-      batchesPerRequest: batches.filter((b) => b.length > 1).length,
-      indexStatementsFirstRequest: plan.index.length,
-    };
-  } finally {
-    mw.child.kill();
-  }
-}
-
 if (asJson) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, date: new Date().toISOString(), quick, rounds, seconds, rows, cassandra }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, date: new Date().toISOString(), quick, rounds, seconds, rows }, null, 2)}\n`);
 } else {
   const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   console.log(`node ${process.version}, ${rounds} round(s) × ${seconds}s per run, median\n`);
@@ -171,7 +137,6 @@ if (asJson) {
     );
   }
   const at8 = rows.filter((r) => r.connections === 8 && r.server === 'middleware');
-  if (cassandra) console.log(`\ncassandra: ${fmt(cassandra.datapointsPerSec as number)} datapoints/s, p99 ${fmt(cassandra.p99Ms as number)} ms, ${cassandra.statementsPerRequest} statements in ${cassandra.batchesPerRequest} batches per request`);
-  else console.log('\ncassandra: skipped (set CASSANDRA_CONTACT_POINTS to measure the Cassandra store)');
+  console.log('\ncassandra: measured by npm run bench:cassandra (new points in every request, 1 node or the 3-node cluster)');
   console.log(`\nsummary: middleware/bound at 8 connections — ${at8.map((r) => `${r.shape} ${fmt(r.ratio, 2)}`).join(', ')}`);
 }

@@ -40,7 +40,6 @@ function configFor(node: NodeSpec): string {
   return `# Written by scripts/cassandra/nodes.ts for a test node; not for production.
 cluster_name: koa-kairosdb-test
 num_tokens: 16
-allocate_tokens_for_local_replication_factor: 3
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
 auto_bootstrap: false
 data_file_directories: [${d}/data]
