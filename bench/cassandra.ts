@@ -3,13 +3,12 @@
 // every request (the store grows as in production). Reports the CPU share of the Node server and of Cassandra, and
 // bytes on disk per point after a flush.
 import autocannon from 'autocannon';
-import { spawnSync } from 'node:child_process';
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CLUSTER, runningPid, SINGLE, type NodeSpec } from '../scripts/cassandra/nodes.js';
+import { CLUSTER, nodetool, runningPid, SINGLE, type NodeSpec } from '../scripts/cassandra/nodes.js';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1' }, seconds: { type: 'string', default: '20' } } });
 const nodes: readonly NodeSpec[] = values.nodes === '3' ? CLUSTER : [SINGLE];
@@ -19,7 +18,6 @@ if (!nodes.every((n) => runningPid(n) !== undefined)) {
   process.exit(2);
 }
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-const lib = resolve(here('.'), '../.cassandra/lib');
 const TICK = 1000;
 
 /** CPU seconds (user + system) a process has used so far. */
@@ -79,9 +77,7 @@ async function measure(label: string, series: number, points: number) {
   server.kill();
   const ok = result['2xx'];
   const datapoints = ok * series * points;
-  for (const node of nodes) {
-    spawnSync('java', ['-cp', `${lib}/*`, 'org.apache.cassandra.tools.NodeTool', '-h', '127.0.0.1', '-p', String(node.jmxPort), 'flush', keyspace], { stdio: 'ignore' });
-  }
+  for (const node of nodes) if (nodetool(node, ['flush', keyspace]) !== 0) throw new Error(`nodetool flush failed on ${node.name}`);
   const onDisk = nodes.reduce((sum, node) => {
     const dir = join(node.dir, 'data', keyspace);
     try {

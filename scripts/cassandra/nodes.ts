@@ -82,6 +82,16 @@ const LOGBACK = (dir: string) => `<configuration>
 </configuration>
 `;
 
+const EXPORTS = ['java.base/jdk.internal.misc', 'java.management.rmi/com.sun.jmx.remote.internal.rmi', 'java.rmi/sun.rmi.registry', 'java.rmi/sun.rmi.server', 'java.sql/java.sql', 'java.base/java.lang.ref', 'jdk.unsupported/sun.misc', 'jdk.compiler/com.sun.tools.javac.file', 'jdk.attach/sun.tools.attach'];
+const OPENS = ['java.base/java.lang.module', 'java.base/jdk.internal.loader', 'java.base/jdk.internal.ref', 'java.base/jdk.internal.reflect', 'java.base/jdk.internal.math', 'java.base/jdk.internal.module', 'java.base/jdk.internal.util.jar', 'jdk.management/com.sun.management.internal', 'java.base/sun.nio.ch', 'java.base/java.io', 'java.base/java.lang.reflect', 'jdk.compiler/com.sun.tools.javac', 'java.base/java.lang', 'java.base/java.util'];
+const MODULES = [...EXPORTS.flatMap((p) => ['--add-exports', `${p}=ALL-UNNAMED`]), ...OPENS.flatMap((p) => ['--add-opens', `${p}=ALL-UNNAMED`])];
+
+/** Runs Cassandra's nodetool against a node over its local JMX port (e.g. `flush <keyspace>`); returns its exit code. */
+export function nodetool(node: NodeSpec, args: string[]): number | null {
+  const java = [...MODULES, `-Dcassandra.logdir=${node.dir}/logs`, `-Duser.home=${node.dir}`, '-cp', `${lib}/*`, 'org.apache.cassandra.tools.NodeTool', '-h', '127.0.0.1', '-p', String(node.jmxPort), ...args];
+  return spawnSync('java', java, { stdio: 'ignore' }).status;
+}
+
 /** The JVM flags of Cassandra's own conf/jvm17-server.options, plus a small heap and test-speed settings. */
 function jvmArgs(node: NodeSpec): string[] {
   return [
@@ -100,8 +110,7 @@ function jvmArgs(node: NodeSpec): string[] {
     '-XX:+PerfDisableSharedMem',
     '-Djava.net.preferIPv4Stack=true',
     '-Djdk.attach.allowAttachSelf=true',
-    ...['java.base/jdk.internal.misc', 'java.management.rmi/com.sun.jmx.remote.internal.rmi', 'java.rmi/sun.rmi.registry', 'java.rmi/sun.rmi.server', 'java.sql/java.sql', 'java.base/java.lang.ref', 'jdk.unsupported/sun.misc', 'jdk.compiler/com.sun.tools.javac.file', 'jdk.attach/sun.tools.attach'].flatMap((p) => ['--add-exports', `${p}=ALL-UNNAMED`]),
-    ...['java.base/java.lang.module', 'java.base/jdk.internal.loader', 'java.base/jdk.internal.ref', 'java.base/jdk.internal.reflect', 'java.base/jdk.internal.math', 'java.base/jdk.internal.module', 'java.base/jdk.internal.util.jar', 'jdk.management/com.sun.management.internal', 'java.base/sun.nio.ch', 'java.base/java.io', 'java.base/java.lang.reflect', 'jdk.compiler/com.sun.tools.javac', 'java.base/java.lang', 'java.base/java.util'].flatMap((p) => ['--add-opens', `${p}=ALL-UNNAMED`]),
+    ...MODULES,
     '-Dio.netty.tryReflectionSetAccessible=true',
     '-Dio.netty.allocator.useCacheForAllThreads=true',
     '-Dio.netty.allocator.maxOrder=11',
