@@ -99,6 +99,26 @@ if (!up) {
   }
 
   describe('Cassandra cluster faults (RF 3, LOCAL_QUORUM, through the middleware)', () => {
+    it('two app instances starting at once against a fresh keyspace both come up, through different nodes', async () => {
+      const fresh = `koa_kairosdb_race_${Date.now() % 1_000_000}`;
+      const instances = [node1, node3].map(
+        (node) =>
+          new CassandraStore({
+            clientOptions: { contactPoints: [node.ip], localDataCenter: 'datacenter1' },
+            keyspace: fresh,
+            createSchema: true,
+            replication: { class: 'SimpleStrategy', replication_factor: 3 },
+          }),
+      );
+      try {
+        await Promise.all(instances.map((i) => i.init()));
+        await instances[0]!.write([{ metric: 'race', tags: { h: 'a' }, type: 'long', storage: 'long', ttl: 0, timestamps: [1], values: [1] }]);
+        assert.deepEqual((await readAll(instances[1]!, { metric: 'race' }))[0]?.points, [[1, 1]]);
+      } finally {
+        await Promise.all(instances.map((i) => i.close()));
+      }
+    });
+
     it('one node killed while 8 clients ingest: every request 204, and nothing acknowledged is lost', async () => {
       const killing = (async () => {
         await new Promise((r) => setTimeout(r, 1500));
