@@ -19,6 +19,9 @@ const ACCEPTED: [string, unknown, { tags: Record<string, string>; type: string; 
     { tags, type: 'double', points: [[2, 2.5]] },
     { tags, type: 'long', points: [[1, 2]] },
   ]],
+  ['timestamps given as integer literal strings, as Long.parseLong reads them', [{ name: 'm', tags, datapoints: [['1234', 1], ['-5', 2], ['+7', 3]] }], [
+    { tags, type: 'long', points: [[-5, 2], [7, 3], [1234, 1]] },
+  ]],
   ['numeric strings are long or double', [{ name: 'm', tags, datapoints: [[1, '123'], [2, '-5'], [3, '+5'], [4, '12.5'], [5, '.5']] }], [
     { tags, type: 'double', points: [[4, 12.5], [5, 0.5]] },
     { tags, type: 'long', points: [[1, 123], [2, -5], [3, 5]] },

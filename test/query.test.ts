@@ -87,6 +87,7 @@ for (const [label, make, Host] of STORES.flatMap(([s, m]) => KOAS.map(([k, K]) =
         [{ name: 'tag', tags: ['dc'], group: { dc: '1' } }, 5],
         [{ name: 'tag', tags: ['dc'], group: { dc: '2' } }, 1],
       ]);
+      assert.deepEqual(numbers(byTime)[0]?.group_by[0], { name: 'time', range_size: { value: 5, unit: 'MINUTES' }, group_count: 2, group: { group_number: 0 } });
       assert.deepEqual(numbers(byTime).map((r: any) => [r.group_by[0].group, r.group_by[0].group_count, r.values]), [
         [{ group_number: 0 }, 2, [[T, 1], [T + MIN, 2]]],
         [{ group_number: 1 }, 2, [[T + 5 * MIN, 3]]],
@@ -124,11 +125,11 @@ for (const [label, make, Host] of STORES.flatMap(([s, m]) => KOAS.map(([k, K]) =
 }
 
 describe('read API details', () => {
-  it('answers an empty result for a metric without data, with a JSON content type', async () => {
+  it('answers an empty result without group_by for a metric without data, with a JSON content type', async () => {
     const res = await app(new MemoryStore()).get(`/api/v1/datapoints/query?query=${encodeURIComponent(JSON.stringify({ start_relative: { value: 1, unit: 'hours' }, metrics: [{ name: 'x' }] }))}`);
     assert.equal(res.status, 200);
     assert.match(res.headers['content-type'] ?? '', /^application\/json/);
-    assert.deepEqual(res.body, { queries: [{ sample_size: 0, results: [{ name: 'x', group_by: [], tags: {}, values: [] }] }] });
+    assert.deepEqual(res.body, { queries: [{ sample_size: 0, results: [{ name: 'x', tags: {}, values: [] }] }] });
   });
 
   it('deletes a metric whose name is URL-encoded', async () => {
@@ -233,6 +234,7 @@ describe('read API details', () => {
 /** SPEC §2.4: query → the exact error list. */
 const INVALID: [string, object, string[]][] = [
   ['no metrics', { start_absolute: 1, metrics: [] }, ['query.metric[] must have a size of at least 1']],
+  ['no metrics and no time range: only the metrics message, as KairosDB', { metrics: [] }, ['query.metric[] must have a size of at least 1']],
   ['no name', { start_absolute: 1, metrics: [{ name: '' }] }, ['query.metric[0].name may not be empty']],
   ['no start', { metrics: [{ name: 'm' }] }, ['query.metric[0].start_time relative or absolute time must be set']],
   ['end before start', { start_absolute: 10, end_absolute: 5, metrics: [{ name: 'm' }] }, ['query.metric[0].end_time must be greater than the start time']],

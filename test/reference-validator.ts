@@ -15,6 +15,7 @@ const asNumber = (v: unknown): number | undefined => {
 const safeInteger = (n: number) => Number.isInteger(n) && Math.abs(n) <= MAX;
 
 function timestampOk(v: unknown): boolean {
+  if (typeof v === 'string') return /^[+-]?[0-9]+$/.test(v) && Math.abs(Number(v)) <= MAX;
   const n = asNumber(v);
   return n !== undefined && Math.abs(Math.trunc(n)) <= MAX;
 }

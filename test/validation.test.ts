@@ -43,6 +43,11 @@ const REJECTED: [string, string | unknown, string[]][] = [
   ['datapoint not an array', [{ name: 'm', tags, datapoints: [5] }], ['metric[0](name=m).datapoints[0] must be an array of [timestamp, value] or [timestamp, value, type].']],
   ['datapoints not an array', [{ name: 'm', tags, datapoints: {} }], ['metric[0](name=m).datapoints must be an array.']],
   ['timestamp not a number', [{ name: 'm', tags, timestamp: 'soon', value: 1 }], [`metric[0](name=m).timestamp must be an integer number of milliseconds between -${MAX} and ${MAX}.`]],
+  ['timestamp a string in exponent notation (Long.parseLong refuses it)', [{ name: 'm', tags, timestamp: '1e3', value: 1 }], [`metric[0](name=m).timestamp must be an integer number of milliseconds between -${MAX} and ${MAX}.`]],
+  ['datapoint timestamps "12.5" and "0x10" as strings', [{ name: 'm', tags, datapoints: [['12.5', 1], ['0x10', 2]] }], [
+    `metric[0](name=m).datapoints[0].timestamp must be an integer number of milliseconds between -${MAX} and ${MAX}.`,
+    `metric[0](name=m).datapoints[1].timestamp must be an integer number of milliseconds between -${MAX} and ${MAX}.`,
+  ]],
   ['timestamp beyond 2^53-1', [{ name: 'm', tags, timestamp: 2 ** 60, value: 1 }], [`metric[0](name=m).timestamp must be an integer number of milliseconds between -${MAX} and ${MAX}.`]],
   ['datapoint timestamp a boolean', [{ name: 'm', tags, datapoints: [[true, 1]] }], [`metric[0](name=m).datapoints[0].timestamp must be an integer number of milliseconds between -${MAX} and ${MAX}.`]],
   ['ttl negative', [{ name: 'm', tags, ttl: -1, timestamp: 1, value: 1 }], ['metric[0](name=m).ttl must be an integer between 0 and 630720000.']],

@@ -3,10 +3,16 @@ import { toFiniteNumber } from '../types/numbers.js';
 /** Cassandra's maximum TTL (20 years), the largest `ttl` a request may carry. */
 export const MAX_TTL = 630_720_000;
 
-/** A JSON timestamp (number or numeric string, fraction truncated) as safe-integer ms, else `undefined`. */
+const INTEGER_TEXT = /^[+-]?[0-9]+$/;
+
+/**
+ * A JSON timestamp as safe-integer ms, else `undefined`: a number (fraction truncated) or, as KairosDB's
+ * `Long.parseLong` reads it, a string holding an integer literal (`"1234"`, `"-5"`; not `"1e3"` or `"12.5"`).
+ */
 export function toTimestamp(json: unknown): number | undefined {
-  const n = typeof json === 'number' ? json : toFiniteNumber(json);
-  if (n === undefined) return undefined;
+  if (typeof json === 'string') return INTEGER_TEXT.test(json) && Number.isSafeInteger(Number(json)) ? Number(json) : undefined;
+  const n = typeof json === 'number' ? json : undefined;
+  if (n === undefined || !Number.isFinite(n)) return undefined;
   if (Number.isSafeInteger(n)) return n;
   const truncated = Math.trunc(n) + 0;
   return Number.isSafeInteger(truncated) ? truncated : undefined;

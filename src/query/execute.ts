@@ -10,6 +10,7 @@ import { SamplingGrid } from './time.js';
 /** One result of a query metric, as KairosDB shapes it. */
 export interface QueryResult {
   name: string;
+  /** Absent on the empty result of a metric without data (KairosDB 1.3; the Java client throws on one without a type). */
   group_by?: Record<string, unknown>[];
   tags: Record<string, string[]>;
   values: [number, unknown][];
@@ -74,7 +75,7 @@ async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext
     sampleSize += read.points;
     for (const result of read.results) results.push(result);
   }
-  if (results.length === 0) results.push({ name: metric.name, group_by: [], tags: {}, values: [] });
+  if (results.length === 0) results.push({ name: metric.name, tags: {}, values: [] });
   return { sample_size: sampleSize, results };
 }
 
@@ -151,7 +152,7 @@ function sortByTags(series: SeriesRead[]): SeriesRead[] {
 
 function grouperEntry(g: GrouperSpec, groupNumber: number): Record<string, unknown> {
   if (g.name === 'time') {
-    return { name: 'time', range_size: { value: g.rangeSize.value, unit: g.rangeSize.unit.toLowerCase() }, group_count: g.groupCount, group: { group_number: groupNumber } };
+    return { name: 'time', range_size: { value: g.rangeSize.value, unit: g.rangeSize.unit }, group_count: g.groupCount, group: { group_number: groupNumber } };
   }
   return { name: 'value', range_size: (g as { rangeSize: number }).rangeSize, group: { group_number: groupNumber } };
 }

@@ -30,7 +30,7 @@ export function parseQuery(body: unknown, now: number, limits: QueryLimits = UNL
   if (cacheTime === undefined || cacheTime < 0) errors.push('cache_time must be greater than or equal to 0');
 
   const metrics = Array.isArray(body.metrics) ? body.metrics : [];
-  if (metrics.length === 0) errors.push('query.metric[] must have a size of at least 1');
+  if (metrics.length === 0) return { ok: false, errors: ['query.metric[] must have a size of at least 1'] };
   if (metrics.length > limits.maxQueryMetrics) {
     return { ok: false, errors: [`query.metric[] has ${metrics.length} metrics; at most ${limits.maxQueryMetrics} are allowed (maxQueryMetrics)`] };
   }
