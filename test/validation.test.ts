@@ -39,7 +39,7 @@ const REJECTED: [string, string | unknown, string[]][] = [
   ['datapoint [ts, null]', [{ name: 'm', tags, datapoints: [[1, null]] }], ['metric[0](name=m).datapoints[0].value may not be empty.']],
   ['datapoint [ts, ""]', [{ name: 'm', tags, datapoints: [[1, '']] }], ['metric[0](name=m).datapoints[0].value may not be empty.']],
   ['datapoint [ts, []]', [{ name: 'm', tags, datapoints: [[1, []]] }], ['metric[0](name=m).datapoints[0].value may not be an empty array.']],
-  ['datapoint object value without type', [{ name: 'm', tags, datapoints: [[1, {}]] }], ['metric[0](name=m).datapoints[0] value is an invalid type']],
+  ['datapoint object value without type: no datapoint index, as KairosDB', [{ name: 'm', tags, datapoints: [[1, {}]] }], ['metric[0](name=m) value is an invalid type']],
   ['datapoint not an array', [{ name: 'm', tags, datapoints: [5] }], ['metric[0](name=m).datapoints[0] must be an array of [timestamp, value] or [timestamp, value, type].']],
   ['datapoints not an array', [{ name: 'm', tags, datapoints: {} }], ['metric[0](name=m).datapoints must be an array.']],
   ['timestamp not a number', [{ name: 'm', tags, timestamp: 'soon', value: 1 }], [`metric[0](name=m).timestamp must be an integer number of milliseconds between -${MAX} and ${MAX}.`]],
@@ -73,7 +73,7 @@ const REJECTED: [string, string | unknown, string[]][] = [
       'metric[0].name may not be empty.',
       'metric[0].tag[a].value may not be empty.',
       'metric[0].tag[1].name may not be empty.',
-      'metric[0].datapoints[0] value is an invalid type',
+      'metric[0] value is an invalid type',
       'metric[0].datapoints[1].timestamp cannot be null or empty.',
       'metric[2](name=m).timestamp may not be null.',
       'metric[2](name=m).tags count must be greater than or equal to 1.',
@@ -108,7 +108,7 @@ for (const [label, Koa] of KOAS) {
       const points = Array.from({ length: 1000 }, (_, i) => [i, i]);
       const res = await post([{ name: 'good', tags, datapoints: points }, { name: 'bad', tags, datapoints: [[1, 1], [2, {}]] }]);
       assert.equal(res.status, 400);
-      assert.deepEqual(res.body.errors, ['metric[1](name=bad).datapoints[1] value is an invalid type']);
+      assert.deepEqual(res.body.errors, ['metric[1](name=bad) value is an invalid type']);
       assert.equal(await countPoints(store), 0);
     });
 

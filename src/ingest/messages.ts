@@ -58,7 +58,7 @@ export function render(failure: Failure): string {
   const name = metric && typeof metric === 'object' ? toMetricName(metric.name) : undefined;
   if (name !== undefined && rest[0] !== 'name') subject += `(name=${name})`;
   const field = fieldPath(rest, metric);
-  if (code === 'invalid-type') return `${subject}${field.replace(/\.value$/, '')} ${WHAT[code]}`;
+  if (code === 'invalid-type') return `${subject} ${WHAT[code]}`;
   if (code === 'not-type') return `${subject}${field} ${WHAT[code]} '${failure.refinement}'.`;
   return field === '' ? `${subject} ${WHAT[code]}` : `${subject}${field} ${WHAT[code]}`;
 }
