@@ -40,7 +40,7 @@ export interface KairosdbOptions {
   maxQueryPoints?: number;
   /** Largest query, delete or tags body after decompression, in bytes; more answers 413. @default 1048576 (1 MiB) */
   maxQueryBodyBytes?: number;
-  /** Deepest nesting of arrays and objects in a query body (and in a rejected or custom-typed ingest body); deeper answers 400. @default 64 */
+  /** Deepest nesting of arrays and objects in a query body, and in an ingest body that is rejected or makes a type's parser throw; deeper answers 400. @default 64 */
   maxJsonDepth?: number;
   /** Most metrics in one query. @default 1000 */
   maxQueryMetrics?: number;

@@ -30,7 +30,7 @@ export function ensureJars(): void {
   if (spawnSync('mvn', ['-v'], { stdio: 'ignore' }).status !== 0) throw new Error('Maven (mvn) and a JDK 17 are needed to fetch Cassandra');
   console.log(`fetching Cassandra ${CASSANDRA_VERSION} and its dependencies from Maven Central …`);
   rmSync(lib, { recursive: true, force: true });
-  const args = ['-q', '-B', '-f', join(here, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'];
+  const args = ['-q', '-B', '-f', join(here, 'pom.xml'), 'dependency:copy-dependencies', `-Dcassandra.version=${CASSANDRA_VERSION}`, `-DoutputDirectory=${lib}`, '-DincludeScope=runtime'];
   const result = spawnSync('mvn', args, { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`mvn dependency:copy-dependencies failed (exit ${result.status})`);
 }

@@ -16,10 +16,9 @@ const SLICE = 4096;
  */
 export async function answerJson(answer: { queries: readonly AnswerEntry[] }, budget: QueryBudget): Promise<Buffer[]> {
   const pieces: Buffer[] = [];
-  budget.responseBytes = 0;
   const write = (text: string) => {
     const piece = Buffer.from(text);
-    budget.bytes(piece.length);
+    budget.written(piece.length);
     pieces.push(piece);
   };
   write('{"queries":[');

@@ -54,7 +54,7 @@ export function kairosdb(options: KairosdbOptions): Middleware {
     const reading = { limits, rate, timeoutMs: resolved.bodyTimeoutMs, admission, ticket: { bytes: 0 }, received: { bytes: 0 } };
     let request: RequestState | undefined;
     let admitted: WorkKind | undefined;
-    const client = healthPaths.has(ctx.path) ? undefined : ctx.ip;
+    const client = resolved.maxRequestsPerClient > 0 && !healthPaths.has(ctx.path) ? ctx.ip : undefined;
     let counted = false;
     try {
       const handler: Handler | undefined = route[ctx.method];

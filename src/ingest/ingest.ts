@@ -26,13 +26,15 @@ export function createIngest(settings: IngestSettings): (body: unknown) => Inges
   const tooDeep = ERRORS.TOO_DEEP.message(settings.maxJsonDepth);
   return (body) => {
     let series: SeriesWrite[] | undefined;
+    let thrown: unknown;
     try {
       series = normalise(body, context);
     } catch (error) {
-      if (!exceedsDepth(body, settings.maxJsonDepth)) throw error;
+      thrown = error;
     }
     if (series) return { ok: true, series };
     if (exceedsDepth(body, settings.maxJsonDepth)) return { ok: false, errors: [tooDeep] };
+    if (thrown !== undefined) throw thrown;
     const errors = explain(body, schema, settings.maxErrors);
     if (errors.length === 0) throw new Error('The ingest fast path rejected a body that the schema accepts');
     return { ok: false, errors };

@@ -11,10 +11,9 @@ const INTEGER_TEXT = /^[+-]?[0-9]+$/;
  */
 export function toTimestamp(json: unknown): number | undefined {
   if (typeof json === 'string') return INTEGER_TEXT.test(json) && Number.isSafeInteger(Number(json)) ? Number(json) : undefined;
-  const n = typeof json === 'number' ? json : undefined;
-  if (n === undefined || !Number.isFinite(n)) return undefined;
-  if (Number.isSafeInteger(n)) return n;
-  const truncated = Math.trunc(n) + 0;
+  if (typeof json !== 'number') return undefined;
+  if (Number.isSafeInteger(json)) return json;
+  const truncated = Math.trunc(json) + 0;
   return Number.isSafeInteger(truncated) ? truncated : undefined;
 }
 

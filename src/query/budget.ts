@@ -22,8 +22,10 @@ export class QueryBudget {
   points = 0;
   outputPoints = 0;
   groups = 0;
-  /** Bytes of the answer known so far (text values while running, then every byte as it is written). */
-  responseBytes = 0;
+  /** About how many bytes the text values answered so far will take (while running). */
+  estimatedBytes = 0;
+  /** Bytes of the answer written so far. */
+  writtenBytes = 0;
   readonly #deadline: number;
   #sliceEnd: number;
 
@@ -49,10 +51,16 @@ export class QueryBudget {
     if (++this.groups > this.caps.maxGroups) throw httpError('QUERY_TOO_MANY_GROUPS', this.caps.maxGroups);
   }
 
-  /** Counts `n` bytes of the answer. */
-  bytes(n: number): void {
-    this.responseBytes += n;
-    if (this.responseBytes > this.caps.maxResponseBytes) throw httpError('QUERY_RESPONSE_TOO_LARGE', this.caps.maxResponseBytes);
+  /** Counts about `n` bytes a value will take in the answer, so large text values stop the query before it is written. */
+  estimate(n: number): void {
+    this.estimatedBytes += n;
+    if (this.estimatedBytes > this.caps.maxResponseBytes) throw httpError('QUERY_RESPONSE_TOO_LARGE', this.caps.maxResponseBytes);
+  }
+
+  /** Counts `n` bytes of the answer as it is written. */
+  written(n: number): void {
+    this.writtenBytes += n;
+    if (this.writtenBytes > this.caps.maxResponseBytes) throw httpError('QUERY_RESPONSE_TOO_LARGE', this.caps.maxResponseBytes);
   }
 
   /** Whether the current slice of work is used up (cheap enough to call every few hundred points). */

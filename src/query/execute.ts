@@ -116,7 +116,7 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
     if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
     const decoded = decode(value);
     budget.output();
-    budget.bytes(typeof decoded === 'string' ? decoded.length + 24 : 64);
+    budget.estimate(typeof decoded === 'string' ? decoded.length + 24 : 64);
     group.values.push([ts, decoded]);
   };
   const limit = metric.limit > 0 ? metric.limit : Infinity;

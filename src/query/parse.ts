@@ -73,7 +73,7 @@ function instant(absolute: unknown, relative: unknown, name: string, now: number
     return ms === undefined || Math.abs(ms) > MAX_TIME ? undefined : Math.trunc(ms);
   }
   if (relative == null) return undefined;
-  const duration = durationOf(relative, `${name}.value must be greater than or equal to 0`, 'query.', errors);
+  const duration = durationOf(relative, `${name}.value`, 'query.', errors);
   if (!duration) return undefined;
   const ts = fitsTimeRange(duration) ? addUnits(now, -duration.value, duration.unit, zone) : NaN;
   if (Number.isFinite(ts) && Math.abs(ts) <= MAX_TIME) return ts;
@@ -81,17 +81,17 @@ function instant(absolute: unknown, relative: unknown, name: string, now: number
   return undefined;
 }
 
-/** A `{value, unit}` object; pushes the given messages when the value is negative or the unit unknown. */
-function durationOf(json: unknown, negative: string, unitPrefix: string, errors: string[]): Duration | undefined {
+/** A `{value, unit}` object; pushes a message naming `valueField` when the value is negative or too large, or the unit unknown. */
+function durationOf(json: unknown, valueField: string, unitPrefix: string, errors: string[]): Duration | undefined {
   const { value, unit } = (isObject(json) ? json : {}) as { value?: unknown; unit?: unknown };
   const n = toFiniteNumber(value);
   const u = toUnit(unit);
-  if (n === undefined || n < 0) errors.push(negative);
+  if (n === undefined || n < 0) errors.push(`${valueField} must be greater than or equal to 0`);
   if (!u) errors.push(badUnit(unitPrefix, unit));
   if (n === undefined || n < 0 || !u) return undefined;
   const duration = { value: Math.trunc(n), unit: u };
   if (fitsTimeRange(duration)) return duration;
-  errors.push(negative.replace(/greater than or equal to 0$/, `at most the supported time range (${MAX_TIME} ms)`));
+  errors.push(`${valueField} must be at most the supported time range (${MAX_TIME} ms)`);
   return undefined;
 }
 
@@ -159,7 +159,7 @@ function grouper(json: unknown, at: string, limits: QueryLimits, errors: string[
   }
   if (name === 'time') {
     if (g.range_size == null) return void errors.push(`${at}.range_size may not be null`);
-    const rangeSize = durationOf(g.range_size, `${at}.range_size.value must be greater than or equal to 0`, `${at}.`, errors);
+    const rangeSize = durationOf(g.range_size, `${at}.range_size.value`, `${at}.`, errors);
     const groupCount = toFiniteNumber(g.group_count);
     if (groupCount === undefined || groupCount < 1) errors.push(`${at}.group_count must be greater than or equal to 1`);
     if (rangeSize?.value === 0) errors.push(`${at}.range_size.value must be greater than 0`);
@@ -184,7 +184,7 @@ function aggregator(json: unknown, at: string, errors: string[]): AggregatorSpec
   if (name === '') return void errors.push(`${at} must have a name`);
   if (!Object.hasOwn(AGGREGATORS, name)) return void errors.push(`${at}.${String(a.name)} invalid aggregators name`);
   const before = errors.length;
-  const sampling = a.sampling == null ? { value: 1, unit: 'MILLISECONDS' as Unit } : durationOf(a.sampling, `${at}.sampling.value must be greater than or equal to 0`, `${at}.`, errors);
+  const sampling = a.sampling == null ? { value: 1, unit: 'MILLISECONDS' as Unit } : durationOf(a.sampling, `${at}.sampling.value`, `${at}.`, errors);
   if (sampling?.value === 0) errors.push(`${at}.sampling.value must be greater than 0`);
   let unit: Duration = sampling ?? { value: 1, unit: 'MILLISECONDS' };
   if (a.unit != null) {

@@ -22,8 +22,8 @@ export function deleteRoutes(options: ResolvedOptions): Routes {
     '/metric/': {
       DELETE: async (ctx, request) => {
         const metric = request.param;
-        request.admit('write');
         await authorize(options, ctx, { action: 'delete', metrics: [metric] });
+        request.admit('write');
         const query = request.tenant === undefined ? { metric } : { metric, tags: restrictTags({}, options.tenantTag, request.tenant) };
         await withTimeout(options.store.delete(query), options.writeTimeoutMs, request.storeCalls);
         respondNoContent(ctx);
