@@ -33,8 +33,14 @@ export const ERRORS = {
   OVERLOADED: { status: 503, message: () => 'Too many requests in flight; retry later' },
   STORE_TIMEOUT: { status: 503, message: (ms: number) => `The store did not answer within ${ms} ms; retry later` },
   METHOD_NOT_ALLOWED: { status: 405, message: (method: string, path: string) => `Method ${method} is not allowed on ${path}` },
+  STORE_NOT_ANSWERING: { status: 503, message: () => 'The store does not answer' },
   STORE_UNAVAILABLE: { status: 503, message: () => 'The store is unavailable; retry later' },
-  INTERNAL: { status: 500, message: () => 'Internal server error; the request was not stored' },
+  INTERNAL: { status: 500, message: (writing: boolean) => (writing ? 'Internal server error; the request was not stored' : 'Internal server error') },
+  FORM_BODY: {
+    status: 400,
+    message: () =>
+      'The body was parsed as a form by a body parser mounted before koa-kairosdb; send it with Content-Type: application/json, or mount kairosdb() before the body parser',
+  },
 } as const;
 
 /** The code of an error the HTTP edge can answer with. */

@@ -1,4 +1,4 @@
-export { kairosdb } from './http/middleware.js';
+export { kairosdb, type KairosdbMiddleware } from './http/middleware.js';
 export type { DefaultCassandraOptions, KairosdbOptions, Logger, RequestEvent, RouteGroup } from './options.js';
 export type { AccessRequest } from './http/access.js';
 export { ERRORS, KairosHttpError, type ErrorCode } from './errors.js';

@@ -2,17 +2,13 @@ import type { Context } from 'koa';
 import type { AccessRequest } from './http/access.js';
 import { MAX_TTL } from './ingest/rules.js';
 import type { Store } from './store/contract.js';
-import { lazyStore } from './store/lazy.js';
+import { defaultCassandraStore } from './default-store.js';
+import { rejectUnknownKeys } from './option-keys.js';
 import type { CassandraStoreOptions } from './stores/cassandra/options.js';
 import { TypeRegistry } from './types/registry.js';
 
-/** A pino-compatible logger. */
-export interface Logger {
-  error(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  info(obj: unknown, msg?: string): void;
-  debug(obj: unknown, msg?: string): void;
-}
+import { silentLogger, type Logger } from './logger.js';
+export type { Logger } from './logger.js';
 
 /** Options of {@link kairosdb}. */
 export interface KairosdbOptions {
@@ -101,18 +97,12 @@ export interface RequestEvent {
  * delete (/datapoints/delete, DELETE /metric/{name}), metadata (/metricnames, /version), health (/health/*). */
 export type RouteGroup = 'ingest' | 'query' | 'delete' | 'metadata' | 'health';
 
-/** Options of the default Cassandra store: the store's own, plus the usual client settings at top level. */
-export type DefaultCassandraOptions = CassandraStoreOptions & {
-  contactPoints?: string[];
-  localDataCenter?: string;
-  credentials?: { username: string; password: string };
-};
+/** Options of the default Cassandra store: those of `new CassandraStore()`, with `createSchema` on unless set to `false`. */
+export type DefaultCassandraOptions = CassandraStoreOptions;
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'onRequest' | 'authorize' | 'tenant'>> &
   Pick<KairosdbOptions, 'onRequest' | 'authorize' | 'tenant'>;
-
-const silent: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
 const DEFAULTS = {
   prefix: '/api/v1',
@@ -144,18 +134,19 @@ const DEFAULTS = {
 /** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
 export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('kairosdb(options): options must be an object');
+  rejectUnknownKeys('kairosdb(options)', options, KNOWN, { maxBodySize: 'maxBodyBytes', limit: 'maxBodyBytes', path: 'prefix' });
   const { cassandra, ...rest } = options;
   const resolved: ResolvedOptions = {
     ...DEFAULTS,
     types: new TypeRegistry(),
-    logger: silent,
+    logger: silentLogger,
     clock: Date.now,
     ...definedOnly(rest),
   } as ResolvedOptions;
   if (resolved.store !== undefined && cassandra !== undefined) {
     throw new TypeError('kairosdb(options): give options.store or options.cassandra, not both');
   }
-  if (cassandra !== undefined) resolved.store = defaultStore(cassandra, resolved.logger);
+  if (cassandra !== undefined) resolved.store = defaultCassandraStore(cassandra, resolved.logger);
   const { store, types, prefix, logger } = resolved;
   if (store === undefined) {
     throw new TypeError('kairosdb(options): give options.store (MemoryStore, SqliteStore, CassandraStore, …) or options.cassandra (contactPoints, localDataCenter, keyspace) for the default Cassandra store');
@@ -192,15 +183,10 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   return resolved;
 }
 
-/** The default store: Cassandra, created on the first request. `contactPoints`/`localDataCenter` go to the client. */
-function defaultStore(options: DefaultCassandraOptions, logger: Logger): Store {
-  const { contactPoints, localDataCenter, credentials, ...storeOptions } = options;
-  const clientOptions = storeOptions.clientOptions ?? { contactPoints, localDataCenter, ...(credentials ? { credentials } : {}) };
-  return lazyStore(
-    async () => new (await import('./cassandra.js')).CassandraStore({ logger, ...storeOptions, clientOptions }),
-    { ttl: true, persistent: true },
-  );
-}
+const KNOWN: readonly (keyof KairosdbOptions)[] = [
+  ...(Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]),
+  'store', 'cassandra', 'types', 'logger', 'clock', 'onRequest', 'authorize', 'tenant',
+];
 
 const POSITIVE = [
   'maxBodyBytes', 'maxDecompressedBytes', 'maxErrors', 'maxQueryPoints', 'maxInFlightRequests', 'maxInFlightBytes', 'bodyTimeoutMs',

@@ -25,7 +25,7 @@ interface Answer {
 
 /** A listening server with the middleware, the worst latency of a probe request and the event loop's worst delay while `attack` runs. */
 async function underAttack(options: Partial<KairosdbOptions>, attack: (url: string) => Promise<Answer>, host?: (app: Koa) => void) {
-  const store = options.store ?? new SqliteStore({ purgeIntervalMs: 0 });
+  const store = options.store ?? new SqliteStore({ path: ':memory:', purgeIntervalMs: 0 });
   const app = new Koa();
   host?.(app);
   app.use(kairosdb({ clock, ...options, store }));
@@ -75,7 +75,7 @@ function assertHeld(run: { worstProbe: number; loopDelayMs: number; heapGrowthMb
   console.log(`${title}: worst probe ${run.worstProbe.toFixed(0)} ms, event-loop delay ${run.loopDelayMs.toFixed(0)} ms, heap +${run.heapGrowthMb.toFixed(0)} MB`);
 }
 
-async function seeded(points: [number, number][], tags = { h: 'a' }, store: Store = new SqliteStore({ purgeIntervalMs: 0 })): Promise<Store> {
+async function seeded(points: [number, number][], tags = { h: 'a' }, store: Store = new SqliteStore({ path: ':memory:', purgeIntervalMs: 0 })): Promise<Store> {
   for (let i = 0; i < points.length; i += 10_000) await store.write([series('m', tags, points.slice(i, i + 10_000))]);
   return store;
 }
@@ -122,7 +122,7 @@ describe('abuse: queries with a bounded cost', () => {
   });
 
   it('many metrics: over maxQueryMetrics is refused up front; at it, the running output cap stops it and the service stays responsive', async () => {
-    const store = new SqliteStore({ purgeIntervalMs: 0 });
+    const store = new SqliteStore({ path: ':memory:', purgeIntervalMs: 0 });
     await store.write(Array.from({ length: 300 }, (_, i) => series('m', { h: String(i) }, [[T + 1000, i]])));
     const metrics = (n: number) => Array.from({ length: n }, () => ({ name: 'm' }));
     const over = await underAttack({ store, maxQueryMetrics: 50 }, (url) => query(url, { ...window, metrics: metrics(51) }));
@@ -204,7 +204,7 @@ describe('abuse: queries with a bounded cost', () => {
   });
 
   it('percentile and sma over 400,000 points in one range keep the event loop turning', async () => {
-    const store = await seeded(Array.from({ length: 400_000 }, (_, i) => [T + i, i % 997]), { h: 'a' }, new SqliteStore({ purgeIntervalMs: 0 }));
+    const store = await seeded(Array.from({ length: 400_000 }, (_, i) => [T + i, i % 997]), { h: 'a' }, new SqliteStore({ path: ':memory:', purgeIntervalMs: 0 }));
     const run = await underAttack({ store }, (url) =>
       query(url, { ...window, metrics: [{ name: 'm', aggregators: [{ name: 'percentile', percentile: 0.5, sampling: { value: 1, unit: 'hours' } }, { name: 'sma', size: 1_000_000 }] }] }),
     );

@@ -14,7 +14,7 @@ const NOW = Date.UTC(2026, 10, 26);
 
 function setup(options: Partial<ConstructorParameters<typeof CassandraStore>[0]> = {}) {
   const client = new FakeClient();
-  const store = new CassandraStore({ client, clock: () => NOW, ...options });
+  const store = new CassandraStore({ client, clock: () => NOW, createSchema: false, ...options });
   return { client, store };
 }
 
@@ -129,7 +129,8 @@ describe('CassandraStore write planning (fake client)', () => {
     await assert.rejects(store.init(), /uses buckets of 86400000 ms, not 3600000 ms/);
   });
 
-  it('runs the DDL, idempotently, only with createSchema', async () => {
+  it('runs the DDL, idempotently, by default and never with createSchema: false', async () => {
+    assert.equal(new CassandraStore({ client: new FakeClient() }).options.createSchema, true);
     const plain = setup();
     await plain.store.init();
     assert.ok(!plain.client.received.some((r) => r.query.startsWith('CREATE')));

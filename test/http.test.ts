@@ -151,16 +151,51 @@ for (const [label, Koa] of KOAS) {
       assert.deepEqual(await b.metricNames(), []);
     });
 
-    it('answers 500 with a safe message when the store throws, and logs the detail', async () => {
+    it('answers 500 with a safe message when the store throws, logs the detail and emits it on the app', async () => {
       const logged: unknown[] = [];
       const logger = { error: (o: unknown) => logged.push(o), warn() {}, info() {}, debug() {} };
-      const store = failing(new Error('connection string postgres://secret@db'));
-      const { post } = mount(Koa, { store, logger });
+      const thrown = new Error('connection string postgres://secret@db');
+      const { post, app } = mount(Koa, { store: failing(thrown), logger });
+      const emitted: unknown[][] = [];
+      app.on('error', (...args: unknown[]) => emitted.push(args));
       const res = await post(body);
       assert.equal(res.status, 500);
       assert.deepEqual(res.body.errors, ['Internal server error; the request was not stored']);
       assert.ok(!res.text.includes('secret'));
       assert.equal(logged.length, 1);
+      assert.equal(emitted.length, 1);
+      assert.equal(emitted[0]?.[0], thrown);
+      assert.equal((emitted[0]?.[1] as { path?: string }).path, '/api/v1/datapoints');
+    });
+
+    it('answers a failed read with 500 "Internal server error" (nothing about storing), emitted on the app', async () => {
+      const store = new MemoryStore();
+      store.metricNames = async () => {
+        throw 'not an Error object';
+      };
+      const app = new Koa();
+      app.use(kairosdb({ store }));
+      const emitted: unknown[] = [];
+      app.on('error', (err: unknown) => emitted.push(err));
+      const res = await request(app.callback()).get('/api/v1/metricnames');
+      assert.equal(res.status, 500);
+      assert.deepEqual(res.body.errors, ['Internal server error']);
+      assert.ok(emitted[0] instanceof Error);
+      assert.match((emitted[0] as Error).message, /not an Error object/);
+    });
+
+    it('lets Koa print a 500 on stderr when the host does not listen for errors', async () => {
+      const app = new Koa();
+      app.use(kairosdb({ store: failing(new Error('disk on fire')) }));
+      const printed: string[] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void printed.push(args.join(' '));
+      try {
+        await request(app.callback()).post('/api/v1/datapoints').send(body);
+      } finally {
+        console.error = original;
+      }
+      assert.ok(printed.some((line) => line.includes('disk on fire')), printed.join('\n'));
     });
 
     it('answers 503 with Retry-After when the store is unavailable', async () => {

@@ -35,7 +35,7 @@ async function seeded(store: Store, Host: KoaClass = Koa) {
 
 const STORES: [string, () => Store][] = [
   ['MemoryStore', () => new MemoryStore()],
-  ['SqliteStore', () => new SqliteStore()],
+  ['SqliteStore', () => new SqliteStore({ path: ':memory:' })],
   ['CassandraStore on the CQL fake', () => new CassandraStore({ client: new CqlFake(T), createSchema: true, pageSize: 2 })],
 ];
 

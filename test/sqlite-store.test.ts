@@ -18,7 +18,7 @@ const advance = (ms: number) => {
 };
 let files = 0;
 storeConformanceSuite('SqliteStore (file)', { create: async () => new SqliteStore({ path: join(dir, `c${++files}.db`), clock }), advance });
-storeConformanceSuite('SqliteStore (:memory:)', { create: async () => new SqliteStore({ clock }), advance });
+storeConformanceSuite('SqliteStore (:memory:)', { create: async () => new SqliteStore({ path: ':memory:', clock }), advance });
 
 describe('SqliteStore', () => {
   it('keeps the data when the same file is opened again', async () => {
@@ -33,7 +33,7 @@ describe('SqliteStore', () => {
 
   it('hides expired points at once and purges them from the file', async () => {
     let t = 1_000_000;
-    const store = new SqliteStore({ clock: () => t, purgeIntervalMs: 0 });
+    const store = new SqliteStore({ path: ':memory:', clock: () => t, purgeIntervalMs: 0 });
     await store.write([series('ttl', { h: 'a' }, [[1, 1]], { ttl: 10 }), series('ttl', { h: 'b' }, [[1, 1]])]);
     t += 10_000;
     assert.deepEqual((await readAll(store, { metric: 'ttl' })).map((s) => s.tags.h), ['b']);
@@ -44,14 +44,14 @@ describe('SqliteStore', () => {
   });
 
   it('keeps numeric-looking strings as strings', async () => {
-    const store = new SqliteStore();
+    const store = new SqliteStore({ path: ':memory:' });
     await store.write([series('s', { h: 'a' }, [[1, '12'], [2, '1.50']], { storage: 'string' })]);
     assert.deepEqual((await readAll(store, { metric: 's' }))[0]?.points, [[1, '12'], [2, '1.50']]);
     await store.close();
   });
 
   it('reads large series page by page', async () => {
-    const store = new SqliteStore({ pageSize: 100 });
+    const store = new SqliteStore({ path: ':memory:', pageSize: 100 });
     const points: [number, number][] = Array.from({ length: 1050 }, (_, i) => [i, i * 2]);
     await store.write([series('paged', { h: 'a' }, points)]);
     let pages = 0;
@@ -63,7 +63,7 @@ describe('SqliteStore', () => {
   });
 
   it('answers 503-type errors after close', async () => {
-    const store = new SqliteStore();
+    const store = new SqliteStore({ path: ':memory:' });
     await store.close();
     await assert.rejects(store.write([]), (e: { unavailable?: boolean }) => e.unavailable === true);
   });

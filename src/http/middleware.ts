@@ -11,6 +11,9 @@ import { metadataRoutes } from './routes/metadata.js';
 import { queryRoutes } from './routes/query.js';
 import type { Handler, RequestState, Routes } from './routes/route.js';
 
+/** The middleware, and `ready()`: resolves once the store answers (Cassandra: connected, schema checked), else rejects with the reason. */
+export type KairosdbMiddleware = Middleware & { ready(): Promise<void> };
+
 const GROUPS = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, health: healthRoutes };
 
 /**
@@ -22,7 +25,7 @@ const GROUPS = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes,
  * app.use(kairosdb({ store: new MemoryStore() }));
  * app.listen(8080);
  */
-export function kairosdb(options: KairosdbOptions): Middleware {
+export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   const resolved = resolveOptions(options);
   const routes: Routes = {};
   for (const [group, build] of Object.entries(GROUPS)) {
@@ -40,9 +43,10 @@ export function kairosdb(options: KairosdbOptions): Middleware {
   });
   const limits = { wire: resolved.maxBodyBytes, decompressed: resolved.maxDecompressedBytes };
   const rate = { minBytesPerSecond: resolved.minBodyBytesPerSecond, graceMs: resolved.bodyRateGraceMs };
+  const ingestPath = `${resolved.prefix}/datapoints`;
   const healthPaths = new Set(Object.keys(healthRoutes(resolved)).map((path) => resolved.prefix + path));
 
-  return async function kairosdbMiddleware(ctx: Context, next: Next) {
+  const middleware = async function kairosdbMiddleware(ctx: Context, next: Next) {
     let route = byPath.get(ctx.path);
     let param = '';
     if (!route && metricRoute && ctx.path.startsWith(metricPrefix) && ctx.path.length > metricPrefix.length) {
@@ -74,7 +78,7 @@ export function kairosdb(options: KairosdbOptions): Middleware {
       request = { param: decodeParam(param), tenant: tenantOf(resolved, ctx), reading, admit, datapoints: 0, storeMs: 0, storeCalls: [] };
       await handler(ctx, request);
     } catch (error) {
-      respondWithError(ctx, error, resolved.logger);
+      respondWithError(ctx, error, resolved.logger, ctx.method === 'POST' && ctx.path === ingestPath);
     } finally {
       const free = () => {
         admission.release(reading.ticket);
@@ -86,6 +90,12 @@ export function kairosdb(options: KairosdbOptions): Middleware {
       report(ctx, request, reading.received.bytes, started);
     }
   };
+
+  const ready = async () => {
+    const { store } = resolved;
+    await (store.init ? store.init() : store.ping());
+  };
+  return Object.assign(middleware, { ready });
 
   function report(ctx: Context, request: RequestState | undefined, bytesIn: number, started: number): void {
     if (!resolved.onRequest) return;

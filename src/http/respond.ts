@@ -1,10 +1,13 @@
 import type { Context } from 'koa';
 import { httpError, KairosHttpError } from '../errors.js';
-import type { Logger } from '../options.js';
+import type { Logger } from '../logger.js';
 import { isUnavailable } from '../store/unavailable.js';
 
-/** Answers a failed request: its own status for HTTP errors, 503 for an unavailable store, else 500. */
-export function respondWithError(ctx: Context, error: unknown, logger: Logger): void {
+/**
+ * Answers a failed request: its own status for HTTP errors, 503 for an unavailable store, else 500. A 500 is also
+ * emitted on the app (`ctx.app.emit('error', err, ctx)`, as Koa does with its own), so Koa prints it unless the host listens.
+ */
+export function respondWithError(ctx: Context, error: unknown, logger: Logger, writing: boolean): void {
   let answer: KairosHttpError;
   if (error instanceof KairosHttpError) {
     answer = error;
@@ -16,7 +19,8 @@ export function respondWithError(ctx: Context, error: unknown, logger: Logger): 
     answer = httpError('FORBIDDEN', 'Forbidden');
   } else {
     logger.error({ err: error, path: ctx.path }, 'koa-kairosdb: request failed');
-    answer = httpError('INTERNAL');
+    ctx.app.emit('error', error instanceof Error ? error : new Error(`koa-kairosdb: non-error thrown: ${String(error)}`), ctx);
+    answer = httpError('INTERNAL', writing);
   }
   if (answer.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '1');
   if (answer.status === 413 || answer.status === 408) ctx.set('Connection', 'close');

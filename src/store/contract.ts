@@ -73,6 +73,11 @@ export interface Store {
   stats?(): Promise<{ series: number; points: number }>;
   /** Resolves when the store answers (health checks). */
   ping(): Promise<void>;
+  /**
+   * Optional: connects and checks settings and schema, rejecting with the reason (host, keyspace, …); what a host awaits
+   * at start (`await middleware.ready()`). Stores without it are ready once constructed.
+   */
+  init?(): Promise<void>;
   /** Releases resources; waits for writes in flight. */
   close(): Promise<void>;
 }

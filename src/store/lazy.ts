@@ -19,6 +19,10 @@ export function lazyStore(load: () => Promise<Store>, capabilities: StoreCapabil
     metricNames: async (prefix?: string) => (await get()).metricNames(prefix),
     delete: async (query: SeriesQuery) => (await get()).delete(query),
     ping: async () => (await get()).ping(),
+    init: async () => {
+      const store = await get();
+      await (store.init ? store.init() : store.ping());
+    },
     close: async () => {
       if (loading) await (await loading).close();
     },

@@ -1,4 +1,8 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { rejectUnknownKeys } from '../option-keys.js';
+import { requirePeer } from '../optional-peer.js';
 import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store/contract.js';
 import { fromDriverBytes, toDriverValue } from '../store/bytes.js';
 import { matchesTags, tagsFrom } from '../store/series-key.js';
@@ -7,8 +11,8 @@ import type { StorageKind, StoredValue } from '../types/value-type.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
-  /** Database file, created if missing; `:memory:` keeps everything in memory. @default ':memory:' */
-  path?: string;
+  /** Database file, created with its directory if missing; `':memory:'` keeps everything in memory (lost on exit). */
+  path: string;
   /** How often expired points are deleted, in ms; 0 never. @default 60000 */
   purgeIntervalMs?: number;
   /** Points read per page. @default 10000 */
@@ -68,8 +72,9 @@ export class SqliteStore implements Store {
   readonly #sql;
   readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
 
-  constructor(options: SqliteStoreOptions = {}) {
-    const path = options.path ?? ':memory:';
+  constructor(options: SqliteStoreOptions) {
+    checkOptions(options);
+    const { path } = options;
     this.#clock = options.clock ?? Date.now;
     this.#pageSize = options.pageSize ?? 10_000;
     this.capabilities = { ttl: true, persistent: path !== ':memory:' && path !== '' };
@@ -77,7 +82,7 @@ export class SqliteStore implements Store {
     if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
       throw new TypeError(`SqliteStore(options): options.synchronous must be 'FULL' or 'NORMAL', got ${JSON.stringify(synchronous)}`);
     }
-    this.#db = new Database(path);
+    this.#db = open(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma(`synchronous = ${synchronous}`);
     this.#db.pragma('busy_timeout = 5000');
@@ -256,4 +261,35 @@ function fromSqlite(value: unknown, storage: StorageKind): StoredValue {
   if (storage === 'bytes') return fromDriverBytes(value);
   if (storage === 'string') return value as string;
   return Number(value);
+}
+
+const KNOWN: readonly (keyof SqliteStoreOptions)[] = ['path', 'purgeIntervalMs', 'pageSize', 'clock', 'synchronous'];
+
+function checkOptions(options: SqliteStoreOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError("SqliteStore(options): give { path: './data/metrics.db' } (or { path: ':memory:' } for a database that is lost on exit)");
+  }
+  rejectUnknownKeys('SqliteStore(options)', options, KNOWN, { file: 'path', filename: 'path', database: 'path', db: 'path' });
+  if (typeof options.path !== 'string' || options.path === '') {
+    throw new TypeError("SqliteStore(options): options.path must name the database file, e.g. './data/metrics.db' (':memory:' keeps it in memory, lost on exit)");
+  }
+  for (const name of ['purgeIntervalMs', 'pageSize'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < (name === 'pageSize' ? 1 : 0))) {
+      throw new TypeError(`SqliteStore(options): options.${name} must be an integer ≥ ${name === 'pageSize' ? 1 : 0}, got ${String(value)}`);
+    }
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('SqliteStore(options): options.clock must be a function');
+}
+
+/** Opens (and creates) the database file, creating its directory; a failure names the path. */
+function open(path: string): Database.Database {
+  const Driver = requirePeer<typeof Database>('better-sqlite3');
+  const inMemory = path === ':memory:' || path.startsWith('file::memory:');
+  try {
+    if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    return new Driver(path);
+  } catch (error) {
+    throw new Error(`SqliteStore: cannot open the database '${path}': ${(error as Error).message}`, { cause: error });
+  }
 }

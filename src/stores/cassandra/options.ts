@@ -1,4 +1,5 @@
-import type { Logger } from '../../options.js';
+import { silentLogger, type Logger } from '../../logger.js';
+import { rejectUnknownKeys } from '../../option-keys.js';
 
 /** The part of a cassandra-driver `Client` the store uses (a real Client, or a fake in tests). */
 export interface CassandraClient {
@@ -21,9 +22,15 @@ export interface TableNames {
 
 /** Options of {@link CassandraStore}. */
 export interface CassandraStoreOptions {
-  /** An existing driver client (the store never shuts it down). Give this or `clientOptions`. */
+  /** An existing driver client (the store never shuts it down). Give this or `contactPoints`. */
   client?: CassandraClient;
-  /** Options for a client the store creates and shuts down (`contactPoints`, `localDataCenter`, credentials, …). */
+  /** Hosts of a client the store creates and shuts down, e.g. `['10.0.0.1', '10.0.0.2:9042']`. */
+  contactPoints?: string[];
+  /** The driver's local data center, needed with `contactPoints` (`datacenter1` on a Cassandra left at its defaults). */
+  localDataCenter?: string;
+  /** User name and password for the client it creates. */
+  credentials?: { username: string; password: string };
+  /** Further cassandra-driver `ClientOptions` for the client it creates (`sslOptions`, `socketOptions`, …). */
   clientOptions?: Record<string, unknown>;
   /** Keyspace of every table. @default 'kairosdb' */
   keyspace?: string;
@@ -31,7 +38,7 @@ export interface CassandraStoreOptions {
   tables?: Partial<TableNames>;
   /** Limits of a managed service: `astra` and `keyspaces` create no keyspace and use smaller batches. @default 'cassandra' */
   preset?: 'cassandra' | 'astra' | 'keyspaces';
-  /** Run the DDL (IF NOT EXISTS) when the store starts. @default false */
+  /** Run the DDL (IF NOT EXISTS) when the store starts; `false` for operators who run `koa-kairosdb-schema`'s CQL themselves. @default true */
   createSchema?: boolean;
   /** Also create the keyspace when creating the schema. @default true, false with a managed-service preset */
   createKeyspace?: boolean;
@@ -88,10 +95,11 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const LOCAL_QUORUM = 6;
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
-const silent: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+const DATA_CENTER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
 
 /** Applies defaults and presets and checks every option, throwing a `TypeError` that names the bad one. */
 export function resolveCassandraOptions(options: CassandraStoreOptions): ResolvedCassandraOptions {
+  checkShapes(options);
   const managed = options.preset === 'astra' || options.preset === 'keyspaces';
   const bucketWidthMs = options.bucketWidthMs ?? DAY;
   const resolved: ResolvedCassandraOptions = {
@@ -104,7 +112,7 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
       metricNames: 'metric_names',
       ...options.tables,
     },
-    createSchema: options.createSchema ?? false,
+    createSchema: options.createSchema ?? true,
     createKeyspace: options.createKeyspace ?? !managed,
     replication: options.replication ?? { class: 'SimpleStrategy', replication_factor: 1 },
     compaction: options.compaction ?? {
@@ -121,7 +129,7 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
     forceTtl: options.forceTtl,
     alignTtlWithTimestamp: options.alignTtlWithTimestamp ?? false,
     allowExpiryAfter2038: options.allowExpiryAfter2038 ?? false,
-    logger: options.logger ?? silent,
+    logger: options.logger ?? silentLogger,
     clock: options.clock ?? Date.now,
   };
   for (const name of [resolved.keyspace, ...Object.values(resolved.tables)]) {
@@ -139,3 +147,70 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
   }
   return resolved;
 }
+
+const KNOWN: readonly (keyof CassandraStoreOptions)[] = [
+  'client', 'contactPoints', 'localDataCenter', 'credentials', 'clientOptions', 'keyspace', 'tables', 'preset', 'createSchema',
+  'createKeyspace', 'replication', 'compaction', 'bucketWidthMs', 'batchSize', 'concurrency', 'consistency', 'indexCacheSize',
+  'pageSize', 'forceTtl', 'alignTtlWithTimestamp', 'allowExpiryAfter2038', 'logger', 'clock',
+];
+const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames'];
+const PRESETS = ['cassandra', 'astra', 'keyspaces'];
+
+/** Checks the keys and the kinds of values, so that a slip fails at start with the option's name. */
+function checkShapes(options: CassandraStoreOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('CassandraStore: options must be an object');
+  rejectUnknownKeys('CassandraStore(options)', options, KNOWN, { hosts: 'contactPoints', host: 'contactPoints', dataCenter: 'localDataCenter' });
+  const fail = (name: string, expected: string, value: unknown) => {
+    throw new TypeError(`CassandraStore: ${name} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+  };
+  const { contactPoints, localDataCenter, credentials, tables, preset, replication } = options;
+  if (contactPoints !== undefined && (!Array.isArray(contactPoints) || contactPoints.length === 0 || !contactPoints.every((p) => typeof p === 'string' && p !== ''))) {
+    fail('contactPoints', "a non-empty array of host names, e.g. ['10.0.0.1', '10.0.0.2:9042']", contactPoints);
+  }
+  if (localDataCenter !== undefined && (typeof localDataCenter !== 'string' || localDataCenter === '')) fail('localDataCenter', 'a data center name', localDataCenter);
+  if (credentials !== undefined && (typeof credentials?.username !== 'string' || typeof credentials?.password !== 'string')) {
+    fail('credentials', '{ username, password } (strings)', '…');
+  }
+  for (const name of ['createSchema', 'createKeyspace', 'alignTtlWithTimestamp', 'allowExpiryAfter2038'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') fail(name, 'true or false', options[name]);
+  }
+  if (preset !== undefined && !PRESETS.includes(preset)) fail('preset', `one of ${PRESETS.join(', ')}`, preset);
+  if (tables !== undefined) rejectUnknownKeys('CassandraStore(options.tables)', tables, TABLES);
+  if (replication !== undefined) checkReplication(replication, fail);
+  for (const name of ['clock'] as const) if (options[name] !== undefined && typeof options[name] !== 'function') fail(name, 'a function', '…');
+  for (const level of ['error', 'warn', 'info', 'debug'] as const) {
+    if (options.logger !== undefined && typeof options.logger?.[level] !== 'function') fail(`logger.${level}`, 'a function', '…');
+  }
+}
+
+/** SimpleStrategy with a replication factor, or NetworkTopologyStrategy with one per data center: whole numbers ≥ 1. */
+function checkReplication(replication: Record<string, string | number>, fail: (name: string, expected: string, value: unknown) => never): void {
+  const { class: strategy, ...factors } = replication;
+  const known = ['SimpleStrategy', 'NetworkTopologyStrategy'];
+  if (typeof strategy !== 'string' || !known.includes(strategy)) fail('replication.class', known.join(' or '), strategy);
+  if (strategy === 'SimpleStrategy' && Object.keys(factors).join() !== 'replication_factor') {
+    fail('replication', "{ class: 'SimpleStrategy', replication_factor: N }", replication);
+  }
+  if (Object.keys(factors).length === 0) fail('replication', "a factor per data center, e.g. { class: 'NetworkTopologyStrategy', dc1: 3 }", replication);
+  for (const [name, factor] of Object.entries(factors)) {
+    if (!DATA_CENTER.test(name)) fail(`replication.${name}`, 'named after a data center (letters, digits, _ . -)', name);
+    if (!Number.isSafeInteger(Number(factor)) || Number(factor) < 1 || String(factor).trim() === '') fail(`replication.${name}`, 'a whole number ≥ 1', factor);
+  }
+}
+
+/** The settings of the client the store creates: `clientOptions` with the top-level host settings over it. */
+export function driverOptions(options: CassandraStoreOptions): Record<string, unknown> {
+  const { contactPoints, localDataCenter, credentials } = options;
+  const merged: Record<string, unknown> = { ...options.clientOptions };
+  if (contactPoints !== undefined) merged.contactPoints = contactPoints;
+  if (localDataCenter !== undefined) merged.localDataCenter = localDataCenter;
+  if (credentials !== undefined) merged.credentials = credentials;
+  if (!Array.isArray(merged.contactPoints) || merged.contactPoints.length === 0) {
+    throw new TypeError("CassandraStore: give contactPoints (e.g. ['10.0.0.1']) and localDataCenter, or client (an existing cassandra-driver Client)");
+  }
+  if (typeof merged.localDataCenter !== 'string') {
+    throw new TypeError("CassandraStore: localDataCenter is needed with contactPoints (a Cassandra left at its defaults calls it 'datacenter1'; see nodetool status)");
+  }
+  return merged;
+}
+

@@ -1,13 +1,14 @@
 import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store/contract.js';
+import { importPeer } from '../../optional-peer.js';
 import { fromDriverBytes } from '../../store/bytes.js';
 import { matchesTags, tagsFrom } from '../../store/series-key.js';
 import { StoreUnavailableError } from '../../store/unavailable.js';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
-import { isBatchTooLarge, mapDriverError } from './errors.js';
+import { isBatchTooLarge, isNoHostAvailable, mapDriverError } from './errors.js';
 import { bucketOf } from './keys.js';
 import { Limiter } from './limiter.js';
 import { Lru } from './lru.js';
-import { resolveCassandraOptions, type CassandraClient, type CassandraStoreOptions, type ResolvedCassandraOptions, type Row } from './options.js';
+import { driverOptions, resolveCassandraOptions, type CassandraClient, type CassandraStoreOptions, type ResolvedCassandraOptions, type Row } from './options.js';
 import { chunk, planWrite, type IndexWrite, type Statement } from './plan.js';
 import { NAMES_PART, queries, VALUE_COLUMN, type Queries } from './queries.js';
 import { LAYOUT_VERSION, schemaStatements } from './schema.js';
@@ -21,6 +22,9 @@ interface FoundSeries {
 }
 
 const BUILT_IN_STORAGE = new Set<string>(['long', 'double', 'string']);
+/** First and longest wait between probes while no host answers. */
+const PROBE_FIRST_MS = 500;
+const PROBE_MAX_MS = 5000;
 
 /**
  * The Cassandra store: bucketed partitions, single-partition UNLOGGED batches, idempotent prepared writes.
@@ -41,19 +45,24 @@ export class CassandraStore implements Store {
   #ready: Promise<void> | undefined;
   #closed = false;
   readonly #inFlight = new Set<Promise<unknown>>();
+  /** Where the store points, for messages: contact points and keyspace. */
+  readonly #where: string;
+  /** Set while no host answers: calls fail at once with this error, and a background probe looks for the cluster. */
+  #outage: { error: StoreUnavailableError; nextProbe: number } | undefined;
 
   constructor(options: CassandraStoreOptions) {
     this.options = resolveCassandraOptions(options);
     if (options.client) {
       this.#client = Promise.resolve(options.client);
       this.#ownsClient = false;
-    } else if (options.clientOptions) {
-      this.#client = import('cassandra-driver').then(({ default: driver }) => new driver.Client(options.clientOptions as never) as never);
-      this.#ownsClient = true;
     } else {
-      throw new TypeError('CassandraStore: give either client (an existing cassandra-driver Client) or clientOptions');
+      const clientOptions = driverOptions(options);
+      this.#client = loadDriver().then((driver) => new driver.Client(clientOptions as never) as never);
+      this.#ownsClient = true;
     }
     this.#client.catch(() => {});
+    const points = options.client ? 'a given client' : `contact points ${(driverOptions(options).contactPoints as string[]).join(', ')}`;
+    this.#where = `${points}, keyspace '${this.options.keyspace}'`;
     this.#q = queries(this.options);
     this.#limiter = new Limiter(this.options.concurrency);
     this.#written = new Lru(this.options.indexCacheSize);
@@ -63,7 +72,7 @@ export class CassandraStore implements Store {
   init(): Promise<void> {
     this.#ready ??= this.#init().catch((error: unknown) => {
       this.#ready = undefined;
-      throw mapDriverError(error);
+      throw this.#failed(error);
     });
     return this.#ready;
   }
@@ -167,7 +176,7 @@ export class CassandraStore implements Store {
       meta = new Map(rows.map((r) => [r.name as string, r.value as string]));
     } catch (error) {
       if (mapDriverError(error) !== error) throw error;
-      throw new Error(`CassandraStore: the schema of keyspace '${this.options.keyspace}' is missing; start with createSchema: true or run the DDL from printSchema()`, { cause: error });
+      throw new Error(`CassandraStore: the schema is missing (${this.#where}); start with createSchema: true or run the CQL that koa-kairosdb-schema prints`, { cause: error });
     }
     const width = meta.get('bucket_width_ms');
     if (width === undefined) throw new Error(`CassandraStore: ${this.options.keyspace}.${this.options.tables.schemaMeta} has no bucket_width_ms; start with createSchema: true`);
@@ -180,7 +189,38 @@ export class CassandraStore implements Store {
 
   async #ready0(): Promise<void> {
     if (this.#closed) throw new StoreUnavailableError('CassandraStore is closed');
+    if (this.#outage) throw this.#outage.error;
     await this.init();
+  }
+
+  /** Maps a driver error; when no host answered, opens the breaker (fail fast) until a background probe reaches one. */
+  #failed(error: unknown): unknown {
+    const mapped = mapDriverError(error, this.#where);
+    if (isNoHostAvailable(error) && mapped instanceof StoreUnavailableError && !this.#closed && !this.#outage) {
+      this.options.logger.error({ err: mapped }, `koa-kairosdb: ${mapped.message}; answering 503 until a host answers`);
+      this.#probe(mapped, PROBE_FIRST_MS);
+    }
+    return mapped;
+  }
+
+  #probe(error: StoreUnavailableError, delayMs: number): void {
+    const nextProbe = Date.now() + delayMs;
+    const retryAfter = Math.max(1, Math.ceil(delayMs / 1000));
+    this.#outage = { error: new StoreUnavailableError(error.message, { cause: error.cause, retryAfter }), nextProbe };
+    const timer = setTimeout(async () => {
+      if (this.#closed) return;
+      try {
+        await this.init();
+        const client = await this.#client;
+        await client.execute(this.#q.ping, [], this.#queryOptions());
+        this.#outage = undefined;
+        this.options.logger.info({}, `koa-kairosdb: Cassandra answers again (${this.#where})`);
+      } catch (failure) {
+        const mapped = mapDriverError(failure, this.#where);
+        this.#probe(mapped instanceof StoreUnavailableError ? mapped : error, Math.min(delayMs * 2, PROBE_MAX_MS));
+      }
+    }, delayMs);
+    timer.unref();
   }
 
   async #track(work: () => Promise<void>): Promise<void> {
@@ -190,7 +230,7 @@ export class CassandraStore implements Store {
     try {
       await running;
     } catch (error) {
-      throw mapDriverError(error);
+      throw this.#failed(error);
     } finally {
       this.#inFlight.delete(running);
     }
@@ -216,7 +256,9 @@ export class CassandraStore implements Store {
 
   async #run(query: string, params: unknown[]): Promise<void> {
     const client = await this.#client;
-    await this.#limiter.run(() => client.execute(query, params, this.#queryOptions())).catch(rethrowMapped);
+    await this.#limiter.run(() => client.execute(query, params, this.#queryOptions())).catch((error: unknown) => {
+        throw this.#failed(error);
+      });
   }
 
   async #all(query: string, params: unknown[]): Promise<Row[]> {
@@ -226,7 +268,9 @@ export class CassandraStore implements Store {
     do {
       const page = await this.#limiter
         .run(() => client.execute(query, params, { ...this.#queryOptions(), fetchSize: this.options.pageSize, ...(pageState ? { pageState } : {}) }))
-        .catch(rethrowMapped);
+        .catch((error: unknown) => {
+        throw this.#failed(error);
+      });
       for (const row of page.rows) rows.push(row);
       pageState = page.pageState ?? undefined;
     } while (pageState);
@@ -272,7 +316,9 @@ export class CassandraStore implements Store {
               ...(pageState ? { pageState } : {}),
             }),
           )
-          .catch(rethrowMapped);
+          .catch((error: unknown) => {
+        throw this.#failed(error);
+      });
         pageState = page.pageState ?? undefined;
         const timestamps: number[] = [];
         const values: StoredValue[] = [];
@@ -285,10 +331,6 @@ export class CassandraStore implements Store {
       } while (pageState);
     }
   }
-}
-
-function rethrowMapped(error: unknown): never {
-  throw mapDriverError(error);
 }
 
 /** How a type's values are kept: the built-ins in their own column, every other type as bytes. */
@@ -306,4 +348,8 @@ function fromDriver(value: unknown, storage: StorageKind): StoredValue {
   if (storage === 'string') return value as string;
   if (storage === 'long' && typeof value === 'object' && value !== null) return (value as { toNumber(): number }).toNumber();
   return Number(value);
+}
+
+async function loadDriver(): Promise<typeof import('cassandra-driver')> {
+  return (await importPeer('cassandra-driver', () => import('cassandra-driver'))).default as never;
 }
