@@ -18,6 +18,18 @@ describe('TypeRegistry', () => {
     assert.throws(() => types.register({ ...geoPoint, name: 'long' }), /Value type 'long' is already registered/);
   });
 
+  it('reserves the built-in result groups and refuses names that are not lower-case words', () => {
+    const types = new TypeRegistry();
+    assert.throws(() => types.register({ ...geoPoint, name: 'number' }), /cannot use the result group 'number'/);
+    assert.throws(() => types.register({ ...geoPoint, name: 'histogram', group: 'text' }), /cannot use the result group 'text'/);
+    assert.throws(() => types.register({ ...geoPoint, name: 'histogram', group: 'complex' }), /cannot use the result group 'complex'/);
+    for (const name of ['LONG', 'has space', '', '1st', 'x'.repeat(65)]) {
+      assert.throws(() => types.register({ ...geoPoint, name }), /must be lower case letters, digits/, name);
+    }
+    assert.equal(types.register({ ...geoPoint, name: 'kairos_histogram.v2-b' }).group, 'kairos_histogram.v2-b');
+    assert.deepEqual(types.names().sort(), ['complex', 'complex-number', 'double', 'kairos_histogram.v2-b', 'long', 'string']);
+  });
+
   it('keeps registrations per instance (no global state)', () => {
     new TypeRegistry().register(geoPoint);
     assert.equal(new TypeRegistry().get('geo-point'), undefined);
@@ -45,7 +57,9 @@ for (const [label, Koa] of KOAS) {
       assert.deepEqual(geo.decode(stored?.points[0]?.[1] as Uint8Array), { lat: 48.1, lon: 11.6 });
       const bad = await post([{ name: 'pos', tags: { car: '1' }, type: 'geo-point', datapoints: [[1, { lat: 95, lon: 0 }]] }]);
       assert.equal(bad.status, 400);
-      assert.deepEqual(bad.body.errors, ["metric[0](name=pos).datapoints[0].value is not a valid value of type 'geo-point'."]);
+      assert.deepEqual(bad.body.errors, ["metric[0](name=pos).datapoints[0].value is not a valid value of type 'geo-point' (lat fails the 'latitude' check)."]);
+      const wrongKind = await post([{ name: 'pos', tags: { car: '1' }, type: 'geo-point', datapoints: [[1, { lat: 'north', lon: 0 }]] }]);
+      assert.deepEqual(wrongKind.body.errors, ["metric[0](name=pos).datapoints[0].value is not a valid value of type 'geo-point' (lat fails the number check)."]);
     });
 
     it('does not know a type registered on another mount', async () => {
@@ -69,6 +83,10 @@ describe('kairosdb(options) checks its options when called', () => {
     ['a negative default TTL', { store, defaultTtl: -1 }, /options.defaultTtl/],
     ['types that are not a registry', { store, types: {} }, /options.types must be a TypeRegistry/],
     ['a logger without warn', { store, logger: { error() {}, info() {}, debug() {} } }, /options.logger.warn must be a function/],
+    ['a misspelt prefix', { store, prefx: '/x' }, /kairosdb\(options\): unknown option 'prefx'; did you mean 'prefix'\?/],
+    ['maxBodySize', { store, maxBodySize: 1 }, /unknown option 'maxBodySize'; did you mean 'maxBodyBytes'\?/],
+    ['a key nothing resembles', { store, zzzzzzzz: 1 }, /unknown option 'zzzzzzzz'; known options: .*prefix/],
+    ['a misspelt Cassandra option', { cassandra: { contactPoints: ['h'], localDataCenter: 'dc1', keyspce: 'k' } }, /CassandraStore\(options\): unknown option 'keyspce'; did you mean 'keyspace'\?/],
   ];
   for (const [title, options, message] of bad) {
     it(`throws a TypeError for ${title}`, () => {

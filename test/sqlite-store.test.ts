@@ -21,6 +21,24 @@ storeConformanceSuite('SqliteStore (file)', { create: async () => new SqliteStor
 storeConformanceSuite('SqliteStore (:memory:)', { create: async () => new SqliteStore({ path: ':memory:', clock }), advance });
 
 describe('SqliteStore', () => {
+  it('creates the directory of its file, and names the path when it cannot open it', async () => {
+    const path = join(dir, 'new', 'deeper', 'metrics.db');
+    const store = new SqliteStore({ path });
+    await store.write([series('m', { h: 'a' }, [[1, 1]])]);
+    await store.close();
+    assert.equal((await readAll(new SqliteStore({ path }), { metric: 'm' }))[0]?.points.length, 1);
+    const blocked = join(dir, 'a-file');
+    new SqliteStore({ path: blocked }).close();
+    assert.throws(() => new SqliteStore({ path: join(blocked, 'x.db') }), (e: Error) => e.message.startsWith(`SqliteStore: cannot open the database '${join(blocked, 'x.db')}'`));
+  });
+
+  it('needs a path and refuses unknown options, so nothing is kept in memory by mistake', () => {
+    assert.throws(() => new SqliteStore({ file: './x.db' } as never), /SqliteStore\(options\): unknown option 'file'; did you mean 'path'\?/);
+    assert.throws(() => new SqliteStore({} as never), /options.path must name the database file/);
+    assert.throws(() => new (SqliteStore as unknown as new () => unknown)(), /give \{ path: '.\/data\/metrics.db' \}/);
+    assert.throws(() => new SqliteStore({ path: ':memory:', pageSize: 0 }), /options.pageSize must be an integer ≥ 1/);
+  });
+
   it('keeps the data when the same file is opened again', async () => {
     const path = join(dir, 'reopen.db');
     const first = new SqliteStore({ path });

@@ -9,8 +9,9 @@ import { readBody, type BodyReading } from './read-body.js';
 export async function requestBody(ctx: Context, reading: BodyReading): Promise<unknown> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
   if (hostParsed !== undefined && ctx.req.readableEnded) {
-    if (typeof hostParsed !== 'string' && !Buffer.isBuffer(hostParsed)) return hostParsed;
-    return json(hostParsed);
+    if (typeof hostParsed === 'string' || Buffer.isBuffer(hostParsed)) return json(hostParsed);
+    if (ctx.request.is('urlencoded', 'multipart')) return json(unparsedText(ctx, hostParsed));
+    return hostParsed;
   }
   return json(await readBody(ctx.req, reading));
 }
@@ -30,4 +31,16 @@ export function json(body: Buffer | string, maxDepth = Infinity): unknown {
   if (!parsed.ok) throw httpError('INVALID_JSON', parsed.message);
   if (maxDepth !== Infinity && exceedsDepth(parsed.value, maxDepth)) throw httpError('TOO_DEEP', maxDepth);
   return parsed.value;
+}
+
+/**
+ * The text of a body a host's parser took for a form (`curl -d` sends form-urlencoded): kept by @koa/bodyparser and
+ * koa-bodyparser as `ctx.request.rawBody`, by koa-body with `includeUnparsed`; else the JSON is lost, a 400 says why.
+ */
+function unparsedText(ctx: Context, parsed: unknown): string {
+  const raw = (ctx.request as { rawBody?: unknown }).rawBody;
+  if (typeof raw === 'string') return raw;
+  const unparsed = (parsed as Record<symbol, unknown> | null)?.[Symbol.for('unparsedBody')];
+  if (typeof unparsed === 'string') return unparsed;
+  throw httpError('FORM_BODY');
 }

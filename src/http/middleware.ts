@@ -3,6 +3,7 @@ import { httpError } from '../errors.js';
 import { resolveOptions, type KairosdbOptions } from '../options.js';
 import { tenantOf } from './access.js';
 import { Admission, type WorkKind } from './admission.js';
+import { claimPaths } from './mount-claims.js';
 import { respondWithError } from './respond.js';
 import { deleteRoutes } from './routes/delete.js';
 import { healthRoutes } from './routes/health.js';
@@ -46,7 +47,13 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   const ingestPath = `${resolved.prefix}/datapoints`;
   const healthPaths = new Set(Object.keys(healthRoutes(resolved)).map((path) => resolved.prefix + path));
 
+  const mount = Symbol('kairosdb mount');
+  const apps = new WeakSet<object>();
   const middleware = async function kairosdbMiddleware(ctx: Context, next: Next) {
+    if (!apps.has(ctx.app)) {
+      apps.add(ctx.app);
+      warnIfShadowed(ctx);
+    }
     let route = byPath.get(ctx.path);
     let param = '';
     if (!route && metricRoute && ctx.path.startsWith(metricPrefix) && ctx.path.length > metricPrefix.length) {
@@ -96,6 +103,15 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     await (store.init ? store.init() : store.ping());
   };
   return Object.assign(middleware, { ready });
+
+  function warnIfShadowed(ctx: Context): void {
+    const paths = [...byPath.keys(), ...(metricRoute ? [metricPrefix + '{name}'] : [])];
+    const shadowed = claimPaths(ctx, mount, paths);
+    if (shadowed.length === 0) return;
+    const message = `koa-kairosdb: another kairosdb() mount of this app already answers ${shadowed.join(', ')}; this one is never reached there — give the mounts different prefixes (options.prefix)`;
+    resolved.logger.warn({ paths: shadowed }, message);
+    process.emitWarning(message, 'KairosdbMountWarning');
+  }
 
   function report(ctx: Context, request: RequestState | undefined, bytesIn: number, started: number): void {
     if (!resolved.onRequest) return;

@@ -59,7 +59,10 @@ export function render(failure: Failure): string {
   if (name !== undefined && rest[0] !== 'name') subject += `(name=${name})`;
   const field = fieldPath(rest, metric);
   if (code === 'invalid-type') return `${subject} ${WHAT[code]}`;
-  if (code === 'not-type') return `${subject}${field} ${WHAT[code]} '${failure.refinement}'.`;
+  if (code === 'not-type') {
+    const { detail } = failure as Failure & { detail?: string };
+    return `${subject}${field} ${WHAT[code]} '${failure.refinement}'${detail ? ` (${detail})` : ''}.`;
+  }
   return field === '' ? `${subject} ${WHAT[code]}` : `${subject}${field} ${WHAT[code]}`;
 }
 

@@ -64,8 +64,20 @@ function valueOf(type: ValueType | undefined, unregistered: boolean): Struct<unk
     if (present !== true) return present;
     if (!type) return inferred(v);
     const [error] = validate(v, type.struct, { coerce: true });
-    return error ? { message: 'not-type', refinement: type.name } : true;
+    if (!error) return true;
+    return BUILT_IN_NAMES.has(type.name) ? { message: 'not-type', refinement: type.name } : { message: 'not-type', refinement: type.name, detail: whyNot(error.failures()[0]) };
   });
+}
+
+/** The built-in types keep KairosDB's message; custom types also say which of their checks failed. */
+const BUILT_IN_NAMES = new Set(Object.values(builtin).map((t) => t.name));
+
+/** Where a custom type's struct refused the value and which check: the failing key and the refinement's name or expected type. */
+function whyNot(failure: { path: unknown[]; refinement?: string | undefined; type: string } | undefined): string {
+  if (!failure) return '';
+  const at = failure.path.map((key) => String(key).slice(0, 64)).join('.');
+  const check = failure.refinement !== undefined ? `the '${failure.refinement}' check` : `the ${failure.type} check`;
+  return at === '' ? `fails ${check}` : `${at} fails ${check}`;
 }
 
 function inferred(v: unknown): true | FailureCode {

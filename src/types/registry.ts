@@ -2,6 +2,10 @@ import { validate } from 'superstruct';
 import { builtin } from './builtins.js';
 import type { CustomTypeDefinition, ValueType } from './value-type.js';
 
+const TYPE_NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
+/** Result groups of the built-in types: a custom type in one of them would be aggregated and printed as a built-in. */
+const BUILT_IN_GROUPS = new Set(Object.values(builtin).map((t) => t.group));
+
 /** The value types one middleware instance accepts: the built-ins plus those the host registers. */
 export class TypeRegistry {
   readonly #types = new Map<string, ValueType>();
@@ -14,14 +18,21 @@ export class TypeRegistry {
   /** Adds a custom type; a name that is already registered throws a `TypeError`. */
   register<T>(definition: CustomTypeDefinition<T>): ValueType<T> {
     const { name, struct, encode, decode } = definition;
-    if (typeof name !== 'string' || name === '') throw new TypeError('A value type needs a non-empty name');
+    if (typeof name !== 'string' || !TYPE_NAME.test(name)) {
+      throw new TypeError(`Value type name ${JSON.stringify(name)} must be lower case letters, digits, '-', '_' or '.', starting with a letter (at most 64)`);
+    }
     if (this.#types.has(name)) throw new TypeError(`Value type '${name}' is already registered`);
+    const group = definition.group ?? name;
+    if (BUILT_IN_GROUPS.has(group)) {
+      throw new TypeError(`Value type '${name}' cannot use the result group '${group}': number, text and complex belong to the built-in types`);
+    }
+    if (typeof group !== 'string' || !TYPE_NAME.test(group)) throw new TypeError(`Value type '${name}': group ${JSON.stringify(group)} must be a name like a type's`);
     if (typeof encode !== 'function' || typeof decode !== 'function') {
       throw new TypeError(`Value type '${name}' needs encode and decode functions`);
     }
     const valueType: ValueType<T> = {
       name,
-      group: definition.group ?? name,
+      group,
       storage: 'bytes',
       struct,
       parse: (json) => {
