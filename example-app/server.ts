@@ -1,21 +1,21 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { pino } from 'pino';
 import { MemoryStore, type Store } from '../src/index.js';
 import { createApp } from './app.js';
 
 const env = process.env;
 const port = Number(env.PORT ?? 8080);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`koa-kairosdb example: PORT must be a port number (0–65535), got '${env.PORT}'\n`);
+  process.exit(1);
+}
 const storeName = env.STORE ?? 'sqlite';
 const logger = pino({ level: env.LOG_LEVEL ?? 'info' });
 
 async function openStore(): Promise<Store> {
   if (storeName === 'memory') return new MemoryStore();
   if (storeName === 'sqlite') {
-    const path = env.SQLITE_PATH ?? './data/metrics.db';
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const { SqliteStore } = await import('../src/sqlite.js');
-    return new SqliteStore({ path });
+    return new SqliteStore({ path: env.SQLITE_PATH ?? './data/metrics.db' });
   }
   if (storeName === 'cassandra') {
     if (!env.CASSANDRA_CONTACT_POINTS) throw new Error('STORE=cassandra needs CASSANDRA_CONTACT_POINTS (e.g. 127.0.0.1)');
@@ -23,12 +23,9 @@ async function openStore(): Promise<Store> {
     const keyspace = env.CASSANDRA_KEYSPACE ?? 'kairosdb';
     const replicationFactor = Number(env.CASSANDRA_REPLICATION_FACTOR ?? 1);
     const store = new CassandraStore({
-      clientOptions: {
-        contactPoints: env.CASSANDRA_CONTACT_POINTS.split(',').map((p) => p.trim()),
-        localDataCenter: env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
-      },
+      contactPoints: env.CASSANDRA_CONTACT_POINTS.split(',').map((p) => p.trim()),
+      localDataCenter: env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
       keyspace,
-      createSchema: true,
       replication: { class: 'SimpleStrategy', replication_factor: replicationFactor },
       logger,
     });
@@ -55,6 +52,11 @@ async function main(): Promise<void> {
       `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: /api/v1 (datapoints, datapoints/query, datapoints/query/tags, datapoints/delete, metric/{name}, metricnames, version, health), GET /, GET /healthz\n`,
     );
   });
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    const reason = error.code === 'EADDRINUSE' ? `port ${port} is in use; set PORT to a free one (PORT=8081 npm start)` : error.message;
+    process.stderr.write(`koa-kairosdb example: cannot listen: ${reason}\n`);
+    void store.close().finally(() => process.exit(1));
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -72,6 +74,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  logger.fatal({ err: error }, (error as Error).message);
+  process.stderr.write(`koa-kairosdb example: cannot start: ${(error as Error).message}\n`);
   process.exit(1);
 });

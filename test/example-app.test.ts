@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,5 +80,43 @@ describe('example server (end to end, SQLite)', () => {
     assert.deepEqual((await readAll(store, { metric: 'archive_file_search' }))[0]?.points, [[1359786400000, 321]]);
     assert.deepEqual(await store.metricNames(), ['archive_file_search', 'archive_file_tracked', 'gz.archive_file_search', 'gz.archive_file_tracked', 'gz.impedance', 'impedance']);
     await store.close();
+  });
+
+  it("runs the README's quick start verbatim (push plain and gzipped, then query) and gets the seed's points back", async (t) => {
+    if (spawnSync('curl', ['--version']).status !== 0) return t.skip('curl is not installed');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Mount it in your app'));
+    const blocks = [...quickStart.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const commands = blocks.find((b) => b.includes('/datapoints/query'));
+    assert.ok(commands, 'the quick start has a block that pushes and queries');
+    const server = await start();
+    try {
+      const run = spawnSync('sh', ['-e', '-c', commands.replaceAll('http://localhost:8080', server.url)], { cwd: root, encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout.match(/HTTP\/1\.1 204 No Content/g)?.length, 2, run.stdout);
+      const answer = JSON.parse(run.stdout.slice(run.stdout.lastIndexOf('{"queries"'))) as { queries: { results: { name: string; values: number[][] }[] }[] };
+      const values = answer.queries.map((q) => q.results[0]?.values.map(([, v]) => v));
+      assert.deepEqual(values, [[13.2, 146.1], [321]]);
+    } finally {
+      await stop(server.child);
+    }
+  });
+
+  it('says in one line that the port is in use, and exits 1', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'example-app/server.ts'], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), STORE: 'sqlite', SQLITE_PATH: ':memory:' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(run.status, 1);
+      assert.equal(run.stderr.trim(), `koa-kairosdb example: cannot listen: port ${port} is in use; set PORT to a free one (PORT=8081 npm start)`);
+    } finally {
+      blocker.close();
+    }
   });
 });
