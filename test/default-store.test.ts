@@ -33,6 +33,7 @@ describe('Cassandra as the default store (options.cassandra)', () => {
         assert.match(error.message, /Cassandra is unavailable \(contact points 127\.0\.0\.1:1, keyspace 'nowhere'\): NoHostAvailableError: 127\.0\.0\.1:1 .*ECONNREFUSED/);
         return true;
       });
+      await middleware.close();
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(warnings.some((w) => w.name === 'KairosdbStoreWarning' && /127\.0\.0\.1:1/.test(w.message)), warnings.map(String).join('\n'));
     } finally {
@@ -74,6 +75,7 @@ describe('Cassandra as the default store (options.cassandra)', () => {
         assert.ok(res.headers['retry-after']);
         assert.ok(Date.now() - t < 400, `answered in ${Date.now() - t} ms, the driver timeout is 800 ms`);
       }
+      await middleware.close();
     });
   });
 });

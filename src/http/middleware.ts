@@ -12,8 +12,13 @@ import { metadataRoutes } from './routes/metadata.js';
 import { queryRoutes } from './routes/query.js';
 import type { Handler, RequestState, Routes } from './routes/route.js';
 
-/** The middleware, and `ready()`: resolves once the store answers (Cassandra: connected, schema checked), else rejects with the reason. */
-export type KairosdbMiddleware = Middleware & { ready(): Promise<void> };
+/** The middleware, with its store's start and end. */
+export type KairosdbMiddleware = Middleware & {
+  /** Resolves once the store answers (Cassandra: connected, schema checked), else rejects with the reason. */
+  ready(): Promise<void>;
+  /** Closes the store (after writes in flight), for a graceful shutdown; the store of the `cassandra` option has no other handle. */
+  close(): Promise<void>;
+};
 
 const GROUPS = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, health: healthRoutes };
 
@@ -102,7 +107,8 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     const { store } = resolved;
     await (store.init ? store.init() : store.ping());
   };
-  return Object.assign(middleware, { ready });
+  const close = () => resolved.store.close();
+  return Object.assign(middleware, { ready, close });
 
   function warnIfShadowed(ctx: Context): void {
     const paths = [...byPath.keys(), ...(metricRoute ? [metricPrefix + '{name}'] : [])];

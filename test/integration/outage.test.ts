@@ -77,6 +77,7 @@ if (!contactPoints) {
       await middleware.ready();
       const read = await request(app.callback()).post('/api/v1/datapoints/query').send({ start_absolute: 0, metrics: [{ name: 'outage' }] });
       assert.deepEqual(read.body.queries[0].results[0].values, [[100, 100]], 'only the acknowledged point is stored');
+      await middleware.close();
       const { default: driver } = await import('cassandra-driver');
       const admin = new driver.Client({ contactPoints: [contactPoints.split(',')[0]?.trim() as string], localDataCenter: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1' });
       await admin.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
