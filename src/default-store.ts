@@ -3,6 +3,9 @@ import type { Store } from './store/contract.js';
 import { lazyStore } from './store/lazy.js';
 import { driverOptions, resolveCassandraOptions, type CassandraStoreOptions } from './stores/cassandra/options.js';
 
+/** Options of the `cassandra` option: those of `new CassandraStore()`. */
+export type DefaultCassandraOptions = CassandraStoreOptions;
+
 /**
  * The store of `kairosdb({ cassandra })`: a CassandraStore whose options are checked now and whose driver loads and
  * connects right away, so an unreachable or misconfigured cluster is told at start (to the logger, or as a process

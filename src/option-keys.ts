@@ -9,7 +9,7 @@ export function rejectUnknownKeys(where: string, given: object, known: readonly 
     if (known.includes(key)) continue;
     const guess = hints[key] ?? closest(key, known);
     const suggestion = guess === undefined ? `; known options: ${known.join(', ')}` : `; did you mean '${guess}'?`;
-    throw new TypeError(`${where}: unknown option '${key}'${suggestion}`);
+    throw optionError(`${where}: unknown option '${key}'${suggestion}`);
   }
 }
 
@@ -35,4 +35,9 @@ function distance(a: string, b: string): number {
     previous = row;
   }
   return previous[b.length] as number;
+}
+
+/** A bad option: a `TypeError` with the code `ERR_KAIROSDB_OPTION`, so a host can tell configuration errors apart. */
+export function optionError(message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: 'ERR_KAIROSDB_OPTION' as const });
 }

@@ -1,14 +1,19 @@
 import type { Context } from 'koa';
-import type { AccessRequest } from './http/access.js';
-import { MAX_TTL } from './ingest/rules.js';
-import type { Store } from './store/contract.js';
-import { defaultCassandraStore } from './default-store.js';
-import { rejectUnknownKeys } from './option-keys.js';
-import type { CassandraStoreOptions } from './stores/cassandra/options.js';
+import { defaultCassandraStore, type DefaultCassandraOptions } from './default-store.js';
+import { silentLogger, type Logger } from './logger.js';
+import { optionError, rejectUnknownKeys } from './option-keys.js';
+import { MAX_TTL, type SeriesWrite, type Store } from './store/contract.js';
 import { TypeRegistry } from './types/registry.js';
 
-import { silentLogger, type Logger } from './logger.js';
+export type { DefaultCassandraOptions } from './default-store.js';
 export type { Logger } from './logger.js';
+
+/** What a request is about to do, as the `authorize` hook sees it. */
+export type AccessRequest =
+  | { action: 'write'; series: readonly SeriesWrite[] }
+  | { action: 'read'; metrics: string[] }
+  | { action: 'delete'; metrics: string[] }
+  | { action: 'list' };
 
 /** Options of {@link kairosdb}. */
 export interface KairosdbOptions {
@@ -66,7 +71,9 @@ export interface KairosdbOptions {
   maxInFlightBytes?: number;
   /** Time to receive a whole request body; a slower client gets 408 and a closed connection. @default 30000 */
   bodyTimeoutMs?: number;
-  /** Time a store call may take; past it the request answers 503 (writes are idempotent, retry is safe). @default 30000 */
+  /** Time a store call (write, read, delete, ping) may take; past it the request answers 503 (writes are idempotent, retry is safe). @default 30000 */
+  storeTimeoutMs?: number;
+  /** @deprecated the old name of `storeTimeoutMs`, which it also bounded reads with. */
   writeTimeoutMs?: number;
   /** Called once per handled request with what it did, for the host's metrics (prom-client, OpenTelemetry, …). */
   onRequest?: (event: RequestEvent) => void;
@@ -95,13 +102,13 @@ export interface RequestEvent {
 
 /** The route groups: ingest (POST /datapoints), query (/datapoints/query, /datapoints/query/tags),
  * delete (/datapoints/delete, DELETE /metric/{name}), metadata (/metricnames, /version), health (/health/*). */
-export type RouteGroup = 'ingest' | 'query' | 'delete' | 'metadata' | 'health';
+export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
-/** Options of the default Cassandra store: those of `new CassandraStore()`, with `createSchema` on unless set to `false`. */
-export type DefaultCassandraOptions = CassandraStoreOptions;
+/** The route groups, in the order they are mounted. */
+export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'health'] as const;
 
 /** Options with every default applied. */
-export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'onRequest' | 'authorize' | 'tenant'>> &
+export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant'>> &
   Pick<KairosdbOptions, 'onRequest' | 'authorize' | 'tenant'>;
 
 const DEFAULTS = {
@@ -115,7 +122,7 @@ const DEFAULTS = {
   maxInFlightRequests: 64,
   maxInFlightBytes: 256 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
-  writeTimeoutMs: 30_000,
+  storeTimeoutMs: 30_000,
   tenantTag: 'tenant',
   maxQueryBodyBytes: 1024 * 1024,
   maxJsonDepth: 64,
@@ -133,9 +140,13 @@ const DEFAULTS = {
 
 /** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
 export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('kairosdb(options): options must be an object');
+  if (typeof options !== 'object' || options === null) throw optionError('kairosdb(options): options must be an object');
   rejectUnknownKeys('kairosdb(options)', options, KNOWN, { maxBodySize: 'maxBodyBytes', limit: 'maxBodyBytes', path: 'prefix' });
-  const { cassandra, ...rest } = options;
+  const { cassandra, writeTimeoutMs, ...rest } = options;
+  if (writeTimeoutMs !== undefined && rest.storeTimeoutMs !== undefined) {
+    throw optionError('kairosdb(options): give options.storeTimeoutMs, not also its old name writeTimeoutMs');
+  }
+  if (writeTimeoutMs !== undefined) rest.storeTimeoutMs = writeTimeoutMs;
   const resolved: ResolvedOptions = {
     ...DEFAULTS,
     types: new TypeRegistry(),
@@ -144,62 +155,56 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
     ...definedOnly(rest),
   } as ResolvedOptions;
   if (resolved.store !== undefined && cassandra !== undefined) {
-    throw new TypeError('kairosdb(options): give options.store or options.cassandra, not both');
+    throw optionError('kairosdb(options): give options.store or options.cassandra, not both');
   }
   if (cassandra !== undefined) resolved.store = defaultCassandraStore(cassandra, resolved.logger);
   const { store, types, prefix, logger } = resolved;
   if (store === undefined) {
-    throw new TypeError('kairosdb(options): give options.store (MemoryStore, SqliteStore, CassandraStore, …) or options.cassandra (contactPoints, localDataCenter, keyspace) for the default Cassandra store');
+    throw optionError('kairosdb(options): give options.store (MemoryStore, SqliteStore, CassandraStore, …) or options.cassandra (contactPoints, localDataCenter, keyspace) for the default Cassandra store');
   }
   if (typeof store !== 'object' || store === null || typeof store.write !== 'function') {
-    throw new TypeError('kairosdb(options): options.store must be a store (an object with write(), read(), ...)');
+    throw optionError('kairosdb(options): options.store must be a store (an object with write(), read(), ...)');
   }
-  if (!(types instanceof TypeRegistry)) throw new TypeError('kairosdb(options): options.types must be a TypeRegistry');
+  if (!(types instanceof TypeRegistry)) throw optionError('kairosdb(options): options.types must be a TypeRegistry');
   if (typeof prefix !== 'string' || (prefix !== '' && !/^\/.*[^/]$/.test(prefix))) {
-    throw new TypeError(`kairosdb(options): options.prefix must be '' or start with '/' and not end with '/', got ${JSON.stringify(prefix)}`);
+    throw optionError(`kairosdb(options): options.prefix must be '' or start with '/' and not end with '/', got ${JSON.stringify(prefix)}`);
   }
-  for (const name of POSITIVE) positiveInteger(resolved, name);
-  for (const name of ['maxRequestsPerClient', 'minBodyBytesPerSecond'] as const) {
+  for (const name of INTEGER_OPTIONS) {
     const value = resolved[name];
-    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`kairosdb(options): options.${name} must be an integer ≥ 0, got ${String(value)}`);
+    const min = MINIMUM[name] ?? 1;
+    if (!Number.isSafeInteger(value) || value < min) {
+      throw optionError(`kairosdb(options): options.${name} must be ${min === 1 ? 'a positive integer' : `an integer ≥ ${min}`}, got ${String(value)}`);
+    }
   }
   for (const name of ['onRequest', 'authorize', 'tenant'] as const) {
-    if (resolved[name] !== undefined && typeof resolved[name] !== 'function') throw new TypeError(`kairosdb(options): options.${name} must be a function`);
+    if (resolved[name] !== undefined && typeof resolved[name] !== 'function') throw optionError(`kairosdb(options): options.${name} must be a function`);
   }
-  if (typeof resolved.tenantTag !== 'string' || resolved.tenantTag === '') throw new TypeError('kairosdb(options): options.tenantTag must be a non-empty string');
-  if (typeof resolved.clock !== 'function') throw new TypeError('kairosdb(options): options.clock must be a function');
+  if (typeof resolved.tenantTag !== 'string' || resolved.tenantTag === '') throw optionError('kairosdb(options): options.tenantTag must be a non-empty string');
+  if (typeof resolved.clock !== 'function') throw optionError('kairosdb(options): options.clock must be a function');
   for (const group of Object.keys(resolved.routes)) {
-    if (!['ingest', 'query', 'delete', 'metadata', 'health'].includes(group)) {
-      throw new TypeError(`kairosdb(options): options.routes.${group} is not a route group (ingest, query, delete, metadata, health)`);
+    if (!(ROUTE_GROUPS as readonly string[]).includes(group)) {
+      throw optionError(`kairosdb(options): options.routes.${group} is not a route group (${ROUTE_GROUPS.join(', ')})`);
     }
   }
   const { defaultTtl } = resolved;
-  if (!Number.isInteger(defaultTtl) || defaultTtl < 0 || defaultTtl > MAX_TTL) {
-    throw new TypeError(`kairosdb(options): options.defaultTtl must be an integer between 0 and ${MAX_TTL}`);
+  if (defaultTtl > MAX_TTL) {
+    throw optionError(`kairosdb(options): options.defaultTtl must be an integer between 0 and ${MAX_TTL}`);
   }
   for (const level of ['error', 'warn', 'info', 'debug'] as const) {
-    if (typeof logger?.[level] !== 'function') throw new TypeError(`kairosdb(options): options.logger.${level} must be a function`);
+    if (typeof logger?.[level] !== 'function') throw optionError(`kairosdb(options): options.logger.${level} must be a function`);
   }
   return resolved;
 }
 
 const KNOWN: readonly (keyof KairosdbOptions)[] = [
   ...(Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]),
-  'store', 'cassandra', 'types', 'logger', 'clock', 'onRequest', 'authorize', 'tenant',
+  'store', 'cassandra', 'types', 'logger', 'clock', 'onRequest', 'authorize', 'tenant', 'writeTimeoutMs',
 ];
 
-const POSITIVE = [
-  'maxBodyBytes', 'maxDecompressedBytes', 'maxErrors', 'maxQueryPoints', 'maxInFlightRequests', 'maxInFlightBytes', 'bodyTimeoutMs',
-  'writeTimeoutMs', 'maxQueryBodyBytes', 'maxJsonDepth', 'maxQueryMetrics', 'maxQueryTags', 'maxQueryOutputPoints', 'maxQueryGroups',
-  'maxQueryResponseBytes', 'queryTimeoutMs', 'maxInFlightQueries', 'bodyRateGraceMs',
-] as const;
-
-function positiveInteger(options: ResolvedOptions, name: (typeof POSITIVE)[number]): void {
-  const value = options[name];
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(`kairosdb(options): options.${name} must be a positive integer, got ${String(value)}`);
-  }
-}
+/** Every numeric option is a whole number, ≥ 1 unless it says otherwise here. */
+const INTEGER_OPTIONS = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).filter((name) => typeof DEFAULTS[name] === 'number') as NumericOption[];
+const MINIMUM: Partial<Record<NumericOption, number>> = { maxRequestsPerClient: 0, minBodyBytesPerSecond: 0, defaultTtl: 0 };
+type NumericOption = { [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never }[keyof typeof DEFAULTS];
 
 function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;

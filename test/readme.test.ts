@@ -18,6 +18,18 @@ describe('README', () => {
     }
   });
 
+  it("matches the TSDoc @default of every option in src/options.ts (the code's defaults are the one source)", () => {
+    const source = readFileSync(new URL('../src/options.ts', import.meta.url), 'utf8');
+    const resolved = resolveOptions({ store: new MemoryStore() }) as unknown as Record<string, unknown>;
+    const documented = [...source.matchAll(/@default ([^*\n]+?)\s*\*\/\s*\n\s*(\w+)\?:/g)].map((m) => [m[2] as string, (m[1] as string).trim()] as const);
+    assert.ok(documented.length >= 20, `${documented.length} @default tags found`);
+    for (const [name, text] of documented) {
+      const expected = resolved[name];
+      if (typeof expected === 'number') assert.equal(Number(text.split(' ')[0]), expected, `@default of ${name}`);
+      else if (typeof expected === 'string') assert.equal(text.replace(/^'|'$/g, ''), expected, `@default of ${name}`);
+    }
+  });
+
   it('has a row for every numeric option', () => {
     const resolved = resolveOptions({ store: new MemoryStore() }) as unknown as Record<string, unknown>;
     const documented = new Set([...readme.matchAll(/^\| `(\w+)` \|/gm)].map(([, name]) => name));

@@ -1,15 +1,8 @@
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
-import { isObject } from '../ingest/rules.js';
-import type { ResolvedOptions } from '../options.js';
-import type { SeriesWrite } from '../store/contract.js';
+import { isObject } from '../json.js';
+import type { AccessRequest, ResolvedOptions } from '../options.js';
 
-/** What a request is about to do, as the `authorize` hook sees it. */
-export type AccessRequest =
-  | { action: 'write'; series: readonly SeriesWrite[] }
-  | { action: 'read'; metrics: string[] }
-  | { action: 'delete'; metrics: string[] }
-  | { action: 'list' };
 
 /** Runs the host's `authorize` hook; `false` (or a thrown 401/403) answers 403. */
 export async function authorize(options: ResolvedOptions, ctx: Context, request: AccessRequest): Promise<void> {

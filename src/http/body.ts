@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
-import { parseJson } from '../ingest/parse-json.js';
+import { parseJson } from '../json.js';
 import { exceedsDepth } from '../json-depth.js';
 import type { ResolvedOptions } from '../options.js';
 import { readBody, type BodyReading } from './read-body.js';

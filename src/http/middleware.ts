@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import { httpError } from '../errors.js';
-import { resolveOptions, type KairosdbOptions } from '../options.js';
+import { resolveOptions, ROUTE_GROUPS, type KairosdbOptions, type ResolvedOptions, type RouteGroup } from '../options.js';
 import { tenantOf } from './access.js';
 import { Admission, type WorkKind } from './admission.js';
 import { claimPaths } from './mount-claims.js';
@@ -20,7 +20,7 @@ export type KairosdbMiddleware = Middleware & {
   close(): Promise<void>;
 };
 
-const GROUPS = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, health: healthRoutes };
+const GROUPS: Record<RouteGroup, (options: ResolvedOptions) => Routes> = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, health: healthRoutes };
 
 /**
  * Mounts KairosDB's REST API on a Koa application.
@@ -34,8 +34,8 @@ const GROUPS = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes,
 export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   const resolved = resolveOptions(options);
   const routes: Routes = {};
-  for (const [group, build] of Object.entries(GROUPS)) {
-    if (resolved.routes[group as keyof typeof GROUPS] !== false) Object.assign(routes, build(resolved));
+  for (const group of ROUTE_GROUPS) {
+    if (resolved.routes[group] !== false) Object.assign(routes, GROUPS[group](resolved));
   }
   const byPath = new Map(Object.entries(routes).map(([path, methods]) => [resolved.prefix + path, methods]));
   const metricPrefix = `${resolved.prefix}/metric/`;

@@ -1,10 +1,27 @@
-import type { SeriesWrite, Tags } from '../store/contract.js';
+/**
+ * The ingest fast path: validates and normalises a parsed body in one pass, without building messages.
+ *
+ * Rules of the hot path (decode → validate → write), for whoever changes it:
+ * - It stays synchronous: one request is normalised at a time, which is what lets `TagSets` reuse its state.
+ * - It accepts exactly what the schema (`schema.ts`) accepts: when anything is off it returns `undefined` and the
+ *   schema explains; `test/fast-path.test.ts` checks both agree on random bodies (break the fast path and it fails).
+ * - Nothing is allocated per point: values go straight into the series' arrays; `Batch.valueType` is an
+ *   out-parameter rather than a returned pair. Numbers infer their type with `numberType`, the one rule.
+ * - Tag objects of kept tag sets are frozen and shared between requests (tag-sets.ts); never mutate `tags`.
+ * Measure before and after a change: `npm run bench -- --quick` (ratios to the bare JSON.parse server), and for
+ * the normaliser alone the in-process comparison described in bench/RESULTS.md (session 3).
+ */
+import { isObject } from '../json.js';
+import type { SeriesWrite } from '../store/contract.js';
 import { builtin } from '../types/builtins.js';
-import { isNumericString } from '../types/numbers.js';
+import { isNumericString, numberType } from '../types/numbers.js';
 import type { TypeRegistry } from '../types/registry.js';
-import type { StorageKind, StoredValue, ValueType } from '../types/value-type.js';
-import { isObject, toMetricName, toTimestamp, toTtl } from './rules.js';
+import type { StoredValue, ValueType } from '../types/value-type.js';
+import { toMetricName, toTimestamp, toTtl } from './rules.js';
+import { finish, SeriesBuilder } from './series-builder.js';
 import { TagSets, type TagSet } from './tag-sets.js';
+
+export { SeriesBuilder } from './series-builder.js';
 
 /** What normalising a request needs besides the body. */
 export interface NormaliseContext {
@@ -15,99 +32,6 @@ export interface NormaliseContext {
   readonly tagSets?: TagSets<SeriesBuilder>;
 }
 
-/** The points of one series as a request adds them. */
-export class SeriesBuilder implements SeriesWrite {
-  readonly storage: StorageKind;
-  timestamps: number[];
-  values: StoredValue[];
-  /** Points added; the arrays may be longer (allocated for the points a metric declares) until `trim`. */
-  size = 0;
-  /** Where the TTL changed, as (first point, TTL) pairs: only once metrics with different TTLs fed this series. */
-  ttlChanges: number[] | undefined;
-  /** The TTL of the points being added. */
-  currentTtl: number;
-  last = -Infinity;
-  unordered = false;
-
-  constructor(
-    readonly metric: string,
-    readonly tags: Tags,
-    readonly type: string,
-    storage: StorageKind,
-    public ttl: number,
-    capacity: number,
-  ) {
-    this.storage = storage;
-    this.currentTtl = ttl;
-    // Allocated once for the points the first metric declares (growing them by stores is slower, even for ten).
-    this.timestamps = new Array(capacity);
-    this.values = new Array(capacity);
-  }
-
-  /** Sets the TTL of the points added next (a metric's TTL, once per metric). */
-  useTtl(ttl: number): void {
-    if (ttl === this.currentTtl) return;
-    (this.ttlChanges ??= [0, this.ttl]).push(this.size, ttl);
-    this.currentTtl = ttl;
-  }
-
-  add(timestamp: number, value: StoredValue): void {
-    if (timestamp <= this.last) this.unordered = true;
-    else this.last = timestamp;
-    this.timestamps[this.size] = timestamp;
-    this.values[this.size] = value;
-    this.size++;
-  }
-
-  /**
-   * Adds `points[from…]` while each is a plain `[safe-integer timestamp, number]` whose inferred type is this
-   * series' (long or double); returns the index of the first point it did not take (the general path takes it).
-   */
-  addNumbers(points: unknown[], from: number): number {
-    const long = this.type === 'long';
-    const { timestamps, values } = this;
-    let { size, last, unordered } = this;
-    let k = from;
-    for (; k < points.length; k++) {
-      const point = points[k];
-      if (!Array.isArray(point) || point.length !== 2) break;
-      const timestamp: unknown = point[0];
-      const value: unknown = point[1];
-      if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || typeof value !== 'number') break;
-      if (long ? !Number.isSafeInteger(value) : Number.isInteger(value) || !Number.isFinite(value)) break;
-      if (timestamp <= last) unordered = true;
-      else last = timestamp;
-      timestamps[size] = timestamp;
-      values[size] = value;
-      size++;
-    }
-    this.size = size;
-    this.last = last;
-    this.unordered = unordered;
-    return k;
-  }
-
-  /** The TTL of every point, if they differ. */
-  pointTtls(): number[] | undefined {
-    const changes = this.ttlChanges;
-    if (!changes) return undefined;
-    const ttls = new Array<number>(this.size);
-    for (let c = 0; c < changes.length; c += 2) {
-      const end = c + 2 < changes.length ? (changes[c + 2] as number) : this.size;
-      ttls.fill(changes[c + 1] as number, changes[c] as number, end);
-    }
-    return ttls;
-  }
-
-  /** Drops the unused end of the arrays. */
-  trim(): void {
-    if (this.timestamps.length !== this.size) {
-      this.timestamps.length = this.size;
-      this.values.length = this.size;
-    }
-  }
-}
-
 const { long, double, string } = builtin;
 const INVALID = Symbol('invalid');
 type Parsed = StoredValue | typeof INVALID;
@@ -115,6 +39,8 @@ type Parsed = StoredValue | typeof INVALID;
 /** The state of normalising one request. */
 class Batch {
   readonly builders: SeriesBuilder[] = [];
+  /** The type of the value `readValue` parsed last (an out-parameter, so that nothing is allocated per point). */
+  valueType: ValueType = long;
 
   constructor(
     readonly context: NormaliseContext,
@@ -151,10 +77,7 @@ class Batch {
   }
 }
 
-/**
- * The fast path: validates and normalises a parsed body in one pass without building messages.
- * Returns the series to write, or `undefined` when anything is invalid (then `explain` says what).
- */
+/** Returns the series to write, or `undefined` when anything is invalid (then `explain` says what). */
 export function normalise(body: unknown, context: NormaliseContext): SeriesWrite[] | undefined {
   const metrics = Array.isArray(body) ? body : isObject(body) ? [body] : undefined;
   if (!metrics) return undefined;
@@ -192,10 +115,10 @@ function addMetric(metric: unknown, batch: Batch): boolean {
   if (timestamp != null) {
     const ts = toTimestamp(timestamp);
     if (ts === undefined || value === undefined) return false;
-    const stored = readValue(value, metricType);
+    const stored = readValue(value, metricType, batch);
     if (stored === INVALID) return false;
-    lastType = valueType;
-    lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl, 1);
+    lastType = batch.valueType;
+    lastBuilder = batch.builderFor(name, tagSet, batch.valueType, effectiveTtl, 1);
     lastBuilder.add(ts, stored);
   } else if (value != null) {
     return false;
@@ -226,8 +149,9 @@ function addMetric(metric: unknown, batch: Batch): boolean {
       type = batch.context.types.get(point[2]);
       if (!type) return false;
     }
-    const stored = readValue(point[1], type);
+    const stored = readValue(point[1], type, batch);
     if (stored === INVALID) return false;
+    const valueType = batch.valueType;
     if (valueType !== lastType) {
       lastType = valueType;
       lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl, points.length - k);
@@ -243,33 +167,28 @@ function addMetric(metric: unknown, batch: Batch): boolean {
 /** long or double for a `[timestamp, number]` point whose number is one, as `readValue` infers it; else `undefined`. */
 function numericType(point: unknown): ValueType | undefined {
   if (!Array.isArray(point) || point.length !== 2 || typeof point[1] !== 'number') return undefined;
-  const value: number = point[1];
-  if (Number.isSafeInteger(value)) return long;
-  return Number.isFinite(value) && !Number.isInteger(value) ? double : undefined;
+  const inferred = numberType(point[1]);
+  return inferred === 'long' ? long : inferred === 'double' ? double : undefined;
 }
 
-/** The type of the value `readValue` parsed last (an out-parameter, to allocate nothing per point). */
-let valueType: ValueType = long;
-
-/** Parses one point's value with its explicit type, or inferring long, double or string; sets `valueType`. */
-function readValue(json: unknown, type: ValueType | undefined): Parsed {
+/** Parses one point's value with its explicit type, or inferring long, double or string; sets `batch.valueType`. */
+function readValue(json: unknown, type: ValueType | undefined, batch: Batch): Parsed {
   if (type === undefined && typeof json === 'number') {
-    if (Number.isSafeInteger(json)) valueType = long;
-    else if (Number.isFinite(json) && !Number.isInteger(json)) valueType = double;
+    const inferred = numberType(json);
+    if (inferred === 'long') batch.valueType = long;
+    else if (inferred === 'double') batch.valueType = double;
     else return INVALID;
     return json;
   }
   const resolved = type ?? inferType(json);
   if (!resolved) return INVALID;
-  valueType = resolved;
+  batch.valueType = resolved;
   return parseValue(json, resolved);
 }
 
-/** The type of a value without an explicit type: long, double or string; `undefined` if none fits (`""`, objects). */
+/** The type of a value that is not a number, without an explicit type: long, double or string; `undefined` if none fits (`""`, objects). */
 function inferType(value: unknown): ValueType | undefined {
   switch (typeof value) {
-    case 'number':
-      return Number.isInteger(value) ? long : double;
     case 'string':
       if (value === '') return undefined;
       if (!isNumericString(value)) return string;
@@ -286,45 +205,4 @@ function parseValue(json: unknown, type: ValueType): Parsed {
   if (Array.isArray(json) && json.length === 0) return INVALID;
   const parsed = type.parse(json);
   return parsed === undefined ? INVALID : type.encode(parsed);
-}
-
-function finish(builders: SeriesBuilder[]): SeriesWrite[] {
-  let out: SeriesWrite[] | undefined;
-  for (let i = 0; i < builders.length; i++) {
-    const builder = builders[i] as SeriesBuilder;
-    builder.trim();
-    let ttls = builder.pointTtls();
-    if (builder.unordered) ttls = dedupe(builder, ttls);
-    if (ttls) {
-      out ??= builders.slice(0, i);
-      for (const part of splitByTtl(builder, ttls)) out.push(part);
-    }
-    else out?.push(builder);
-  }
-  return out ?? builders;
-}
-
-/** Keeps the last occurrence of each timestamp and sorts the points by time; returns the kept points' TTLs. */
-function dedupe(builder: SeriesBuilder, ttls: number[] | undefined): number[] | undefined {
-  const { timestamps, values } = builder;
-  const lastIndex = new Map<number, number>();
-  for (let i = 0; i < timestamps.length; i++) lastIndex.set(timestamps[i] as number, i);
-  const kept = [...lastIndex.values()].sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
-  builder.timestamps = kept.map((i) => timestamps[i] as number);
-  builder.values = kept.map((i) => values[i] as StoredValue);
-  return ttls && kept.map((i) => ttls[i] as number);
-}
-
-function splitByTtl(builder: SeriesBuilder, ttls: number[]): SeriesBuilder[] {
-  const parts = new Map<number, SeriesBuilder>();
-  for (let i = 0; i < ttls.length; i++) {
-    const ttl = ttls[i] as number;
-    let part = parts.get(ttl);
-    if (!part) {
-      part = new SeriesBuilder(builder.metric, builder.tags, builder.type, builder.storage, ttl, 0);
-      parts.set(ttl, part);
-    }
-    part.add(builder.timestamps[i] as number, builder.values[i] as StoredValue);
-  }
-  return [...parts.values()];
 }

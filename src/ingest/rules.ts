@@ -1,7 +1,6 @@
 import { toFiniteNumber } from '../types/numbers.js';
 
-/** Cassandra's maximum TTL (20 years), the largest `ttl` a request may carry. */
-export const MAX_TTL = 630_720_000;
+import { MAX_TTL } from '../store/contract.js';
 
 const INTEGER_TEXT = /^[+-]?[0-9]+$/;
 
@@ -34,9 +33,4 @@ export function toTagValue(json: unknown): string | undefined {
   if (typeof json === 'string') return json !== '' && json.isWellFormed() ? json : undefined;
   if (typeof json === 'number') return Number.isFinite(json) ? String(json) : undefined;
   return typeof json === 'boolean' ? String(json) : undefined;
-}
-
-/** Whether a value is a JSON object (not null, not an array). */
-export function isObject(json: unknown): json is Record<string, unknown> {
-  return typeof json === 'object' && json !== null && !Array.isArray(json);
 }

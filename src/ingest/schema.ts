@@ -1,9 +1,10 @@
 import { define, Struct, validate } from 'superstruct';
 import { builtin } from '../types/builtins.js';
-import { isNumericString } from '../types/numbers.js';
+import { isNumericString, numberType } from '../types/numbers.js';
 import type { TypeRegistry } from '../types/registry.js';
 import type { ValueType } from '../types/value-type.js';
-import { isObject, toMetricName, toTagValue, toTimestamp, toTtl } from './rules.js';
+import { isObject } from '../json.js';
+import { toMetricName, toTagValue, toTimestamp, toTtl } from './rules.js';
 import type { FailureCode } from './messages.js';
 
 /*
@@ -82,8 +83,8 @@ function whyNot(failure: { path: unknown[]; refinement?: string | undefined; typ
 
 function inferred(v: unknown): true | FailureCode {
   if (typeof v === 'number') {
-    if (Number.isSafeInteger(v)) return true;
-    return Number.isInteger(v) ? 'unsafe-integer' : Number.isFinite(v) || 'not-finite';
+    const type = numberType(v);
+    return type === 'long' || type === 'double' || type;
   }
   if (typeof v === 'string') {
     if (!isNumericString(v)) return v.isWellFormed() || 'not-unicode';

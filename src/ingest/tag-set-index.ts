@@ -1,4 +1,5 @@
 import type { Tags } from '../store/contract.js';
+import { tagsKey } from '../store/series-key.js';
 
 /**
  * One distinct tag set: its sorted tags (frozen once kept between requests), and the series of the request using it now
@@ -52,7 +53,7 @@ export class TagSetIndex<S> {
       this.#byHash.set(hash, set);
       return set;
     }
-    const key = JSON.stringify(Object.entries(tags));
+    const key = tagsKey(tags);
     let set = this.#exact.get(key);
     if (!set) this.#exact.set(key, (set = this.#create(tags, hash, count, chars, undefined)));
     return set;

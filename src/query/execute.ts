@@ -1,4 +1,5 @@
 import type { SeriesRead, Store } from '../store/contract.js';
+import { tagsKey } from '../store/series-key.js';
 import type { TypeRegistry } from '../types/registry.js';
 import type { StoredValue } from '../types/value-type.js';
 import { chain, type ChainContext, type Sink } from './aggregators.js';
@@ -145,7 +146,7 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
 
 /** Orders series by their tags, so points with equal timestamps merge in the same order whatever the store. */
 function sortByTags(series: SeriesRead[]): SeriesRead[] {
-  const keyed = series.map((s) => ({ s, key: JSON.stringify(Object.entries(s.tags)) }));
+  const keyed = series.map((s) => ({ s, key: tagsKey(s.tags) }));
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return keyed.map((k) => k.s);
 }

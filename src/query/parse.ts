@@ -1,4 +1,4 @@
-import { isObject } from '../ingest/rules.js';
+import { isObject } from '../json.js';
 import { toFiniteNumber } from '../types/numbers.js';
 import { AGGREGATORS } from './aggregators.js';
 import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec } from './spec.js';

@@ -1,3 +1,6 @@
+/** Cassandra's maximum TTL (20 years) in seconds: the largest `ttl` a request may carry and a store must keep. */
+export const MAX_TTL = 630_720_000;
+
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 
 /** Tags of a series: sorted by name, in an object that inherits nothing; read-only (one object may serve many requests). */

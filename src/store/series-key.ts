@@ -5,6 +5,16 @@ export function seriesKey(metric: string, type: string, tags: Tags): string {
   return JSON.stringify([metric, type, Object.entries(tags)]);
 }
 
+/** An unambiguous string identity of a tag set, in its key order (the same text SQLite keeps in `series.tags`). */
+export function tagsKey(tags: Tags): string {
+  return JSON.stringify(Object.entries(tags));
+}
+
+/** The inclusive time range of a query, open ends as the safe-integer bounds. */
+export function rangeOf(query: { start?: number | undefined; end?: number | undefined }): { start: number; end: number } {
+  return { start: query.start ?? Number.MIN_SAFE_INTEGER, end: query.end ?? Number.MAX_SAFE_INTEGER };
+}
+
 /** Whether a series' tags pass a filter (every filtered tag has one of its listed values). */
 export function matchesTags(tags: Tags, filter: TagFilter | undefined): boolean {
   if (!filter) return true;

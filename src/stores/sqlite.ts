@@ -5,7 +5,7 @@ import { rejectUnknownKeys } from '../option-keys.js';
 import { requirePeer } from '../optional-peer.js';
 import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store/contract.js';
 import { fromDriverBytes, toDriverValue } from '../store/bytes.js';
-import { matchesTags, tagsFrom } from '../store/series-key.js';
+import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../store/series-key.js';
 import { StoreUnavailableError } from '../store/unavailable.js';
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 
@@ -128,8 +128,7 @@ export class SqliteStore implements Store {
 
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
     this.#assertOpen();
-    const start = query.start ?? Number.MIN_SAFE_INTEGER;
-    const end = query.end ?? Number.MAX_SAFE_INTEGER;
+    const { start, end } = rangeOf(query);
     const desc = query.order === 'desc';
     for (const row of this.#select(query)) {
       const firstSize = Math.min(FIRST_PAGE, this.#pageSize);
@@ -165,8 +164,7 @@ export class SqliteStore implements Store {
   async delete(query: SeriesQuery): Promise<void> {
     this.#assertOpen();
     const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
-    const start = query.start ?? Number.MIN_SAFE_INTEGER;
-    const end = query.end ?? Number.MAX_SAFE_INTEGER;
+    const { start, end } = rangeOf(query);
     this.#guard(() =>
       this.#db.transaction(() => {
         for (const row of this.#select(query)) {
@@ -204,7 +202,7 @@ export class SqliteStore implements Store {
   }
 
   #writeSeries(s: SeriesWrite, now: number): void {
-    const tags = JSON.stringify(Object.entries(s.tags));
+    const tags = tagsKey(s.tags);
     const key = `${s.type}\u0000${s.metric}\u0000${tags}`;
     let id = this.#ids.get(key);
     if (id === undefined) {

@@ -25,3 +25,13 @@ export function toSafeInteger(json: unknown): number | undefined {
   }
   return undefined;
 }
+
+/**
+ * The type a JSON number infers without an explicit one — the one rule, used by the fast path and the schema:
+ * `long` for a safe integer, `double` for a finite fraction; otherwise why it is neither.
+ */
+export function numberType(value: number): 'long' | 'double' | 'unsafe-integer' | 'not-finite' {
+  if (Number.isSafeInteger(value)) return 'long';
+  if (!Number.isFinite(value)) return 'not-finite';
+  return Number.isInteger(value) ? 'unsafe-integer' : 'double';
+}

@@ -11,7 +11,7 @@ export function healthRoutes(options: ResolvedOptions): Routes {
   /** Whether the store answers; when not, sets Retry-After from the store's own estimate (1 s by default). */
   const answers = async (ctx: Context, request: RequestState) => {
     try {
-      await withTimeout(options.store.ping(), options.writeTimeoutMs, request.storeCalls);
+      await withTimeout(options.store.ping(), options.storeTimeoutMs, request.storeCalls);
       return true;
     } catch (error) {
       options.logger.warn({ err: error }, 'koa-kairosdb: health check failed');

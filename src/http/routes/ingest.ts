@@ -21,7 +21,7 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
         await authorize(options, ctx, { action: 'write', series: result.series });
         if (result.series.length > 0) {
           const started = performance.now();
-          await withTimeout(options.store.write(result.series), options.writeTimeoutMs, request.storeCalls);
+          await withTimeout(options.store.write(result.series), options.storeTimeoutMs, request.storeCalls);
           request.storeMs = performance.now() - started;
           for (const s of result.series) request.datapoints += s.timestamps.length;
         }

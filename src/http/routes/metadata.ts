@@ -25,7 +25,7 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
           }
           return own;
         };
-        ctx.body = { results: await withTimeout(list(), options.writeTimeoutMs, request.storeCalls) };
+        ctx.body = { results: await withTimeout(list(), options.storeTimeoutMs, request.storeCalls) };
       },
     },
     '/version': {

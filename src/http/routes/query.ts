@@ -1,14 +1,11 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'koa';
-import { KairosHttpError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
 import { QueryBudget } from '../../query/budget.js';
 import { runQuery, seriesOf, tagsOf } from '../../query/execute.js';
-import { parseQuery } from '../../query/parse.js';
-import type { QuerySpec } from '../../query/spec.js';
-import { authorize, restrictTags } from '../access.js';
 import { json, queryBody } from '../body.js';
 import { answerJson } from '../json-answer.js';
+import { parseQueryRequest } from '../query-request.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';
 
@@ -24,12 +21,12 @@ export function queryRoutes(options: ResolvedOptions): Routes {
     });
   const run = async (ctx: Context, request: RequestState, body: unknown) => {
     const now = options.clock();
-    const spec = await parseFor(options, ctx, request, body, 'read');
+    const spec = await parseQueryRequest(options, ctx, request, body, 'read');
     request.admit('query');
     const budget = budgetOf();
     const context = { store: options.store, types: options.types, now, budget };
     const started = performance.now();
-    const answer = await withTimeout(runQuery(spec, context), options.writeTimeoutMs, request.storeCalls);
+    const answer = await withTimeout(runQuery(spec, context), options.storeTimeoutMs, request.storeCalls);
     request.storeMs = performance.now() - started;
     request.datapoints = answer.queries.reduce((n, q) => n + q.sample_size, 0);
     respondJson(ctx, await answerJson(answer, budget));
@@ -41,7 +38,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
     },
     '/datapoints/query/tags': {
       POST: async (ctx, request) => {
-        const spec = await parseFor(options, ctx, request, await queryBody(ctx, request.reading, options), 'read');
+        const spec = await parseQueryRequest(options, ctx, request, await queryBody(ctx, request.reading, options), 'read');
         request.admit('query');
         const budget = budgetOf();
         const tagsOfMetrics = async () => {
@@ -53,7 +50,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
           }
           return { queries };
         };
-        const answer = await withTimeout(tagsOfMetrics(), options.writeTimeoutMs, request.storeCalls);
+        const answer = await withTimeout(tagsOfMetrics(), options.storeTimeoutMs, request.storeCalls);
         respondJson(ctx, await answerJson(answer, budget));
       },
     },
@@ -64,14 +61,4 @@ function respondJson(ctx: Context, pieces: Buffer[]): void {
   ctx.type = 'application/json';
   ctx.length = pieces.reduce((n, p) => n + p.length, 0);
   ctx.body = Readable.from(pieces);
-}
-
-/** Parses a query body (400 with the messages of an invalid one), restricts it to the tenant and authorizes it. */
-export async function parseFor(options: ResolvedOptions, ctx: Context, request: RequestState, body: unknown, action: 'read' | 'delete'): Promise<QuerySpec> {
-  const parsed = parseQuery(body, options.clock(), options);
-  if (!parsed.ok) throw new KairosHttpError('INVALID_BODY', parsed.errors);
-  const spec = parsed.spec;
-  for (const metric of spec.metrics) metric.tags = restrictTags(metric.tags, options.tenantTag, request.tenant);
-  await authorize(options, ctx, { action, metrics: spec.metrics.map((m) => m.name) });
-  return spec;
 }

@@ -27,7 +27,6 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
     selectMeta: `SELECT name, value FROM ${ks}.${t.schemaMeta}`,
     insertMeta: `INSERT INTO ${ks}.${t.schemaMeta} (name, value) VALUES (?, ?) IF NOT EXISTS`,
     selectBuckets: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ? AND bucket >= ? AND bucket <= ?`,
-    selectAllBuckets: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ?`,
     selectSeries: `SELECT JSON series_id, type, tags FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ?`,
     selectPoints: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`,
     selectPointsDesc: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ? ORDER BY ts DESC`,

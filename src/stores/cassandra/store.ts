@@ -1,7 +1,7 @@
 import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store/contract.js';
 import { importPeer } from '../../optional-peer.js';
 import { fromDriverBytes } from '../../store/bytes.js';
-import { matchesTags, tagsFrom } from '../../store/series-key.js';
+import { matchesTags, rangeOf, tagsFrom } from '../../store/series-key.js';
 import { StoreUnavailableError } from '../../store/unavailable.js';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
 import { isBatchTooLarge, isNoHostAvailable, mapDriverError } from './errors.js';
@@ -94,8 +94,7 @@ export class CassandraStore implements Store {
 
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
     await this.#ready0();
-    const start = query.start ?? Number.MIN_SAFE_INTEGER;
-    const end = query.end ?? Number.MAX_SAFE_INTEGER;
+    const { start, end } = rangeOf(query);
     for (const found of await this.#findSeries(query, start, end)) {
       const pages = this.#pages(query.metric, found, start, end, query.order === 'desc');
       const first = await pages.next();
@@ -122,8 +121,7 @@ export class CassandraStore implements Store {
   async delete(query: SeriesQuery): Promise<void> {
     await this.#track(async () => {
       const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
-      const start = query.start ?? Number.MIN_SAFE_INTEGER;
-      const end = query.end ?? Number.MAX_SAFE_INTEGER;
+      const { start, end } = rangeOf(query);
       const found = await this.#findSeries(query, start, end);
       const touched = new Set<number>();
       await Promise.all(
@@ -262,19 +260,23 @@ export class CassandraStore implements Store {
   }
 
   async #all(query: string, params: unknown[]): Promise<Row[]> {
-    const client = await this.#client;
     const rows: Row[] = [];
+    for await (const page of this.#rowPages(query, params)) for (const row of page) rows.push(row);
+    return rows;
+  }
+
+  /** The result of a statement page by page (`pageSize` rows), each page fetched under the concurrency limit. */
+  async *#rowPages(query: string, params: unknown[]): AsyncGenerator<Row[]> {
+    const client = await this.#client;
     let pageState: string | undefined;
     do {
-      const page = await this.#limiter
-        .run(() => client.execute(query, params, { ...this.#queryOptions(), fetchSize: this.options.pageSize, ...(pageState ? { pageState } : {}) }))
-        .catch((error: unknown) => {
+      const options = { ...this.#queryOptions(), fetchSize: this.options.pageSize, ...(pageState ? { pageState } : {}) };
+      const page = await this.#limiter.run(() => client.execute(query, params, options)).catch((error: unknown) => {
         throw this.#failed(error);
       });
-      for (const row of page.rows) rows.push(row);
       pageState = page.pageState ?? undefined;
+      yield page.rows;
     } while (pageState);
-    return rows;
   }
 
   #queryOptions() {
@@ -301,34 +303,20 @@ export class CassandraStore implements Store {
   }
 
   async *#pages(metric: string, series: FoundSeries, start: number, end: number, desc: boolean): AsyncGenerator<PointPage> {
-    const client = await this.#client;
     const storage = storageOf(series.type);
     const column = VALUE_COLUMN[storage];
     const select = desc ? this.#q.selectPointsDesc : this.#q.selectPoints;
     for (const bucket of desc ? [...series.buckets].reverse() : series.buckets) {
-      let pageState: string | undefined;
-      do {
-        const page = await this.#limiter
-          .run(() =>
-            client.execute(select, [metric, series.id, bucket, start, end], {
-              ...this.#queryOptions(),
-              fetchSize: this.options.pageSize,
-              ...(pageState ? { pageState } : {}),
-            }),
-          )
-          .catch((error: unknown) => {
-        throw this.#failed(error);
-      });
-        pageState = page.pageState ?? undefined;
+      for await (const rows of this.#rowPages(select, [metric, series.id, bucket, start, end])) {
         const timestamps: number[] = [];
         const values: StoredValue[] = [];
-        for (const row of page.rows) {
+        for (const row of rows) {
           if (row.type !== series.type) continue;
           timestamps.push(toMillis(row.ts));
           values.push(fromDriver(row[column], storage));
         }
         if (timestamps.length > 0) yield { timestamps, values };
-      } while (pageState);
+      }
     }
   }
 }

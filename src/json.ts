@@ -29,3 +29,8 @@ function firstSignificant(text: string): string | undefined {
   }
   return undefined;
 }
+
+/** Whether a value is a JSON object (not null, not an array). */
+export function isObject(json: unknown): json is Record<string, unknown> {
+  return typeof json === 'object' && json !== null && !Array.isArray(json);
+}
