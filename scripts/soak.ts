@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readAll } from '../src/store/conformance.js';
+import { readAll } from '../src/store-api/conformance.js';
 import { SqliteStore } from '../src/sqlite.js';
 
 const { values } = parseArgs({ options: { clients: { type: 'string', default: '8' }, seconds: { type: 'string', default: '30' }, points: { type: 'string', default: '1000' } } });

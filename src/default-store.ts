@@ -1,6 +1,6 @@
 import { silentLogger, type Logger } from './logger.js';
-import type { Store } from './store/contract.js';
-import { lazyStore } from './store/lazy.js';
+import type { Store } from './store-api/contract.js';
+import { lazyStore } from './store-api/lazy.js';
 import { driverOptions, resolveCassandraOptions, type CassandraStoreOptions } from './stores/cassandra/options.js';
 
 /** Options of the `cassandra` option: those of `new CassandraStore()`. */

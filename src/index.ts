@@ -13,6 +13,6 @@ export type {
   StoreCapabilities,
   TagFilter,
   Tags,
-} from './store/contract.js';
-export { StoreUnavailableError, isUnavailable } from './store/unavailable.js';
-export { MemoryStore, type MemoryStoreOptions } from './store/memory.js';
+} from './store-api/contract.js';
+export { StoreUnavailableError, isUnavailable } from './store-api/unavailable.js';
+export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';

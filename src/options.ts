@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { defaultCassandraStore, type DefaultCassandraOptions } from './default-store.js';
 import { silentLogger, type Logger } from './logger.js';
 import { optionError, rejectUnknownKeys } from './option-keys.js';
-import { MAX_TTL, type SeriesWrite, type Store } from './store/contract.js';
+import { MAX_TTL, type SeriesWrite, type Store } from './store-api/contract.js';
 import { TypeRegistry } from './types/registry.js';
 
 export type { DefaultCassandraOptions } from './default-store.js';

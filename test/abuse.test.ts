@@ -10,7 +10,7 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { kairosdb, MemoryStore, type KairosdbOptions, type Store } from '../src/index.js';
 import { SqliteStore } from '../src/sqlite.js';
-import { series } from '../src/store/conformance.js';
+import { series } from '../src/store-api/conformance.js';
 
 const T = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import { CassandraStore } from '../src/cassandra.js';
-import { storeConformanceSuite } from '../src/store/conformance.js';
+import { storeConformanceSuite } from '../src/store-api/conformance.js';
 import { CqlFake } from './cql-fake.js';
 
 let fake: CqlFake;

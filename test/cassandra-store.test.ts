@@ -5,7 +5,7 @@ import { complexType } from '../src/types/builtins.js';
 import { seriesId, bucketOf } from '../src/stores/cassandra/keys.js';
 import { mapDriverError } from '../src/stores/cassandra/errors.js';
 import { EXPIRY_LIMIT_2038 } from '../src/stores/cassandra/ttl.js';
-import { series } from '../src/store/conformance.js';
+import { series } from '../src/store-api/conformance.js';
 import { driverError, FakeClient } from './fake-cassandra.js';
 import { KOAS, mount } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { readAll } from '../src/store/conformance.js';
+import { readAll } from '../src/store-api/conformance.js';
 import { SqliteStore } from '../src/sqlite.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

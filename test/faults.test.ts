@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import Koa from 'koa';
 import request from 'supertest';
 import { kairosdb, MemoryStore, StoreUnavailableError, type SeriesWrite, type Store } from '../src/index.js';
-import { readAll } from '../src/store/conformance.js';
+import { readAll } from '../src/store-api/conformance.js';
 
 type Mode = 'ok' | 'slow' | 'fail' | 'unavailable' | 'hang' | 'fail-after-write';
 

@@ -2,7 +2,7 @@ import Koa3 from 'koa';
 import Koa2 from 'koa2';
 import request from 'supertest';
 import { kairosdb, MemoryStore, type KairosdbOptions, type Store } from '../src/index.js';
-import { readAll } from '../src/store/conformance.js';
+import { readAll } from '../src/store-api/conformance.js';
 
 /** Both supported Koa majors, to run every HTTP test against each. */
 export const KOAS = [

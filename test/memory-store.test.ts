@@ -1,5 +1,5 @@
 import { MemoryStore } from '../src/index.js';
-import { storeConformanceSuite } from '../src/store/conformance.js';
+import { storeConformanceSuite } from '../src/store-api/conformance.js';
 
 let now = 1_700_000_000_000;
 storeConformanceSuite('MemoryStore', {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { normalise } from '../src/ingest/normalise.js';
 import { TypeRegistry } from '../src/index.js';
-import type { SeriesWrite } from '../src/store/contract.js';
+import type { SeriesWrite } from '../src/store-api/contract.js';
 
 const context = { types: new TypeRegistry(), defaultTtl: 0 };
 const tags = { host: 'a' };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { QueryBudget } from '../src/query/budget.js';
 import { runQuery } from '../src/query/execute.js';
 import { parseQuery } from '../src/query/parse.js';
-import { series } from '../src/store/conformance.js';
+import { series } from '../src/store-api/conformance.js';
 import { SqliteStore } from '../src/sqlite.js';
 import { TypeRegistry } from '../src/index.js';
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import Koa from 'koa';
 import request from 'supertest';
 import { kairosdb, MemoryStore } from '../src/index.js';
-import { series } from '../src/store/conformance.js';
+import { series } from '../src/store-api/conformance.js';
 
 const T = Date.UTC(2026, 0, 1);
 const NOW = T + 86_400_000;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { storeConformanceSuite, readAll, series } from '../src/store/conformance.js';
+import { storeConformanceSuite, readAll, series } from '../src/store-api/conformance.js';
 import { SqliteStore } from '../src/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'koa-kairosdb-sqlite-'));

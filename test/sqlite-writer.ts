@@ -1,4 +1,4 @@
-import { series } from '../src/store/conformance.js';
+import { series } from '../src/store-api/conformance.js';
 import { SqliteStore } from '../src/sqlite.js';
 
 // A writer process for the concurrency test: path, writer tag, requests, points per request.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { normalise, type SeriesBuilder } from '../src/ingest/normalise.js';
 import { pairHash, TagSets } from '../src/ingest/tag-sets.js';
-import type { SeriesWrite } from '../src/store/contract.js';
+import type { SeriesWrite } from '../src/store-api/contract.js';
 import { TypeRegistry } from '../src/index.js';
 
 /** FNV-1a state after a name, the separator and a value prefix (as pairHash runs it). */

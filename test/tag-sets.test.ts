@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { normalise, type SeriesBuilder } from '../src/ingest/normalise.js';
 import { TagSets } from '../src/ingest/tag-sets.js';
 import { TypeRegistry } from '../src/index.js';
-import type { SeriesWrite } from '../src/store/contract.js';
+import type { SeriesWrite } from '../src/store-api/contract.js';
 
 const types = new TypeRegistry();
 const contextWith = (tagSets: TagSets<SeriesBuilder>) => ({ types, defaultTtl: 0, tagSets });

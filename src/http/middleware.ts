@@ -4,6 +4,7 @@ import { resolveOptions, ROUTE_GROUPS, type KairosdbOptions, type ResolvedOption
 import { tenantOf } from './access.js';
 import { Admission, type WorkKind } from './admission.js';
 import { claimPaths } from './mount-claims.js';
+import { RouteTable } from './route-table.js';
 import { respondWithError } from './respond.js';
 import { deleteRoutes } from './routes/delete.js';
 import { healthRoutes } from './routes/health.js';
@@ -37,10 +38,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   for (const group of ROUTE_GROUPS) {
     if (resolved.routes[group] !== false) Object.assign(routes, GROUPS[group](resolved));
   }
-  const byPath = new Map(Object.entries(routes).map(([path, methods]) => [resolved.prefix + path, methods]));
-  const metricPrefix = `${resolved.prefix}/metric/`;
-  const metricRoute = byPath.get(metricPrefix);
-  byPath.delete(metricPrefix);
+  const table = new RouteTable(resolved.prefix, routes);
   const admission = new Admission({
     writes: resolved.maxInFlightRequests,
     queries: resolved.maxInFlightQueries,
@@ -59,13 +57,9 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
       apps.add(ctx.app);
       warnIfShadowed(ctx);
     }
-    let route = byPath.get(ctx.path);
-    let param = '';
-    if (!route && metricRoute && ctx.path.startsWith(metricPrefix) && ctx.path.length > metricPrefix.length) {
-      route = metricRoute;
-      param = ctx.path.slice(metricPrefix.length);
-    }
-    if (!route) return next();
+    const match = table.match(ctx.path);
+    if (!match) return next();
+    const { methods: route, param } = match;
     const started = performance.now();
     const reading = { limits, rate, timeoutMs: resolved.bodyTimeoutMs, admission, ticket: { bytes: 0 }, received: { bytes: 0 } };
     let request: RequestState | undefined;
@@ -99,7 +93,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
       };
       if (request && request.storeCalls.length > 0) void Promise.allSettled(request.storeCalls).then(free);
       else free();
-      report(ctx, request, reading.received.bytes, started);
+      report(ctx, match.declared, request, reading.received.bytes, started);
     }
   };
 
@@ -111,20 +105,19 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   return Object.assign(middleware, { ready, close });
 
   function warnIfShadowed(ctx: Context): void {
-    const paths = [...byPath.keys(), ...(metricRoute ? [metricPrefix + '{name}'] : [])];
-    const shadowed = claimPaths(ctx, mount, paths);
+    const shadowed = claimPaths(ctx, mount, table.paths());
     if (shadowed.length === 0) return;
     const message = `koa-kairosdb: another kairosdb() mount of this app already answers ${shadowed.join(', ')}; this one is never reached there — give the mounts different prefixes (options.prefix)`;
     resolved.logger.warn({ paths: shadowed }, message);
     process.emitWarning(message, 'KairosdbMountWarning');
   }
 
-  function report(ctx: Context, request: RequestState | undefined, bytesIn: number, started: number): void {
+  function report(ctx: Context, route: string, request: RequestState | undefined, bytesIn: number, started: number): void {
     if (!resolved.onRequest) return;
     try {
       resolved.onRequest({
         method: ctx.method,
-        route: ctx.path.slice(resolved.prefix.length).replace(/^\/metric\/.+/, '/metric/{name}'),
+        route,
         status: ctx.status,
         bytesIn,
         datapoints: request?.datapoints ?? 0,

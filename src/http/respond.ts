@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { httpError, KairosHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { isUnavailable } from '../store/unavailable.js';
+import { isUnavailable } from '../store-api/unavailable.js';
 
 /**
  * Answers a failed request: its own status for HTTP errors, 503 for an unavailable store, else 500. A 500 is also

@@ -1,6 +1,6 @@
 import { ERRORS } from '../errors.js';
 import { exceedsDepth } from '../json-depth.js';
-import type { SeriesWrite } from '../store/contract.js';
+import type { SeriesWrite } from '../store-api/contract.js';
 import type { TypeRegistry } from '../types/registry.js';
 import { explain } from './explain.js';
 import { normalise, type SeriesBuilder } from './normalise.js';

@@ -1,5 +1,5 @@
 import type { Failure } from 'superstruct';
-import { MAX_TTL } from '../store/contract.js';
+import { MAX_TTL } from '../store-api/contract.js';
 import { toMetricName } from './rules.js';
 
 /** What is wrong, as the schema reports it; `render` turns it into KairosDB's wording. */

@@ -12,7 +12,7 @@
  * the normaliser alone the in-process comparison described in bench/RESULTS.md (session 3).
  */
 import { isObject } from '../json.js';
-import type { SeriesWrite } from '../store/contract.js';
+import type { SeriesWrite } from '../store-api/contract.js';
 import { builtin } from '../types/builtins.js';
 import { isNumericString, numberType } from '../types/numbers.js';
 import type { TypeRegistry } from '../types/registry.js';

@@ -1,6 +1,6 @@
 import { toFiniteNumber } from '../types/numbers.js';
 
-import { MAX_TTL } from '../store/contract.js';
+import { MAX_TTL } from '../store-api/contract.js';
 
 const INTEGER_TEXT = /^[+-]?[0-9]+$/;
 

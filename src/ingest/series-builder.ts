@@ -5,7 +5,7 @@
  * series for the points its first metric declares, points appended in place; sorting, deduplication and TTL splits
  * happen only for the series that need them. Bench before and after a change: `npm run bench -- --quick`.
  */
-import type { SeriesWrite, Tags } from '../store/contract.js';
+import type { SeriesWrite, Tags } from '../store-api/contract.js';
 import { numberType } from '../types/numbers.js';
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 

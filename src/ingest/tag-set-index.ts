@@ -1,5 +1,5 @@
-import type { Tags } from '../store/contract.js';
-import { tagsKey } from '../store/series-key.js';
+import type { Tags } from '../store-api/contract.js';
+import { tagsKey } from '../store-api/series-key.js';
 
 /**
  * One distinct tag set: its sorted tags (frozen once kept between requests), and the series of the request using it now

@@ -17,7 +17,7 @@
  *   set at once made (b-new) about 15 % slower (GC of promoted sets, freezes).
  * - Paths are consulted only while half the previous request's lookups hit: always on, (b-new) was about 27 % slower.
  */
-import type { Tags } from '../store/contract.js';
+import type { Tags } from '../store-api/contract.js';
 import { isObject } from '../json.js';
 import { toTagValue } from './rules.js';
 import { TagSetIndex, tagText, type TagSet } from './tag-set-index.js';

@@ -1,5 +1,5 @@
-import type { SeriesRead, Store } from '../store/contract.js';
-import { tagsKey } from '../store/series-key.js';
+import type { SeriesRead, Store } from '../store-api/contract.js';
+import { tagsKey } from '../store-api/series-key.js';
 import type { TypeRegistry } from '../types/registry.js';
 import type { StoredValue } from '../types/value-type.js';
 import { chain, type ChainContext, type Sink } from './aggregators.js';

@@ -1,4 +1,4 @@
-import type { PointPage, SeriesRead } from '../store/contract.js';
+import type { PointPage, SeriesRead } from '../store-api/contract.js';
 import type { StoredValue } from '../types/value-type.js';
 
 /** One point of a merged stream and the series it came from. */

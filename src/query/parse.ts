@@ -1,11 +1,12 @@
 import { isObject } from '../json.js';
 import { toFiniteNumber } from '../types/numbers.js';
 import { AGGREGATORS } from './aggregators.js';
+import type { QueryFailure } from './messages.js';
 import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
-import { addUnits, alignStart, fitsTimeRange, isTimeZone, MAX_TIME, rangesBetween, toUnit, UNITS, type Duration, type Unit } from './time.js';
+import { addUnits, alignStart, fitsTimeRange, isTimeZone, MAX_TIME, rangesBetween, toUnit, type Duration, type Unit } from './time.js';
 
 /** A query, or the messages that say why it is not one. */
-export type ParsedQuery = { ok: true; spec: QuerySpec } | { ok: false; errors: string[] };
+export type ParsedQuery = { ok: true; spec: QuerySpec } | { ok: false; errors: QueryFailure[] };
 
 /** The limits a query must keep to be run at all (each named after its option in the messages). */
 export interface QueryLimits {
@@ -16,31 +17,29 @@ export interface QueryLimits {
 
 const UNLIMITED: QueryLimits = { maxQueryMetrics: Infinity, maxQueryTags: Infinity, maxQueryOutputPoints: Infinity };
 
-const UNIT_LIST = UNITS.join(',');
-const badUnit = (prefix: string, unit: unknown) => `${prefix}${String(unit)} is not a valid time unit, must be one of ${UNIT_LIST}`;
 
 /** Parses a query body (KairosDB's Query Metrics format); `now` resolves relative times. */
 export function parseQuery(body: unknown, now: number, limits: QueryLimits = UNLIMITED): ParsedQuery {
-  const errors: string[] = [];
-  if (!isObject(body)) return { ok: false, errors: ['Invalid json. A query must be a JSON object.'] };
+  const errors: QueryFailure[] = [];
+  if (!isObject(body)) return { ok: false, errors: [{ at: '', code: 'not-json-object' }] };
   const timeZone = typeof body.time_zone === 'string' && body.time_zone !== '' ? body.time_zone : 'UTC';
-  if (!isTimeZone(timeZone)) errors.push(`query.time_zone '${timeZone}' is not a valid time zone`);
+  if (!isTimeZone(timeZone)) errors.push({ at: 'query.time_zone', code: 'time-zone', zone: timeZone });
   const zone = errors.length > 0 ? 'UTC' : timeZone;
   const cacheTime = body.cache_time == null ? 0 : toFiniteNumber(body.cache_time);
-  if (cacheTime === undefined || cacheTime < 0) errors.push('cache_time must be greater than or equal to 0');
+  if (cacheTime === undefined || cacheTime < 0) errors.push({ at: 'cache_time', code: 'min-0' });
 
   const metrics = Array.isArray(body.metrics) ? body.metrics : [];
-  if (metrics.length === 0) return { ok: false, errors: ['query.metric[] must have a size of at least 1'] };
+  if (metrics.length === 0) return { ok: false, errors: [{ at: 'query.metric[]', code: 'size-min-1' }] };
   if (metrics.length > limits.maxQueryMetrics) {
-    return { ok: false, errors: [`query.metric[] has ${metrics.length} metrics; at most ${limits.maxQueryMetrics} are allowed (maxQueryMetrics)`] };
+    return { ok: false, errors: [{ at: 'query.metric[]', code: 'too-many', count: metrics.length, max: limits.maxQueryMetrics, what: 'metrics', option: 'maxQueryMetrics' }] };
   }
 
   const start = instant(body.start_absolute, body.start_relative, 'start_relative', now, zone, errors);
   const end = instant(body.end_absolute, body.end_relative, 'end_relative', now, zone, errors) ?? now;
   if (start === undefined && body.start_absolute == null && body.start_relative == null) {
-    errors.push('query.metric[0].start_time relative or absolute time must be set');
+    errors.push({ at: 'query.metric[0].start_time', code: 'start-missing' });
   } else if (start !== undefined && end < start) {
-    errors.push('query.metric[0].end_time must be greater than the start time');
+    errors.push({ at: 'query.metric[0].end_time', code: 'end-before-start' });
   }
 
   const parsed = metrics.map((m, i) => metric(m, `query.metric[${i}]`, limits, errors));
@@ -51,25 +50,25 @@ export function parseQuery(body: unknown, now: number, limits: QueryLimits = UNL
 }
 
 /** `gaps` answers a value for every sampling range of the window, data or not: refuse a window with too many. */
-function checkGaps(spec: QuerySpec, limits: QueryLimits, errors: string[]): void {
+function checkGaps(spec: QuerySpec, limits: QueryLimits, errors: QueryFailure[]): void {
   spec.metrics.forEach((m, i) =>
     m.aggregators.forEach((a, j) => {
       if (a.name !== 'gaps') return;
       const anchor = a.alignSampling ? alignStart(spec.start, a.sampling.unit, spec.timeZone) : spec.start;
       const ranges = rangesBetween(anchor, spec.end, a.sampling);
       if (ranges > limits.maxQueryOutputPoints) {
-        errors.push(`query.metric[${i}].aggregators[${j}] gaps would answer about ${ranges} values; at most ${limits.maxQueryOutputPoints} are allowed (maxQueryOutputPoints): use a larger sampling or a shorter time range`);
+        errors.push({ at: `query.metric[${i}].aggregators[${j}]`, code: 'gaps-too-many', ranges, max: limits.maxQueryOutputPoints });
       }
     }),
   );
 }
 
-function instant(absolute: unknown, relative: unknown, name: string, now: number, zone: string, errors: string[]): number | undefined {
+function instant(absolute: unknown, relative: unknown, name: string, now: number, zone: string, errors: QueryFailure[]): number | undefined {
   if (absolute != null) {
     const ms = toFiniteNumber(absolute);
     const field = `query.${name.replace('relative', 'absolute')}`;
-    if (ms === undefined) errors.push(`${field} must be a number of milliseconds`);
-    else if (Math.abs(ms) > MAX_TIME) errors.push(`${field} must be between -${MAX_TIME} and ${MAX_TIME} ms`);
+    if (ms === undefined) errors.push({ at: field, code: 'ms-number' });
+    else if (Math.abs(ms) > MAX_TIME) errors.push({ at: field, code: 'ms-range' });
     return ms === undefined || Math.abs(ms) > MAX_TIME ? undefined : Math.trunc(ms);
   }
   if (relative == null) return undefined;
@@ -77,33 +76,33 @@ function instant(absolute: unknown, relative: unknown, name: string, now: number
   if (!duration) return undefined;
   const ts = fitsTimeRange(duration) ? addUnits(now, -duration.value, duration.unit, zone) : NaN;
   if (Number.isFinite(ts) && Math.abs(ts) <= MAX_TIME) return ts;
-  errors.push(`query.${name} reaches outside the supported time range (±${MAX_TIME} ms from 1970)`);
+  errors.push({ at: `query.${name}`, code: 'outside-range' });
   return undefined;
 }
 
 /** A `{value, unit}` object; pushes a message naming `valueField` when the value is negative or too large, or the unit unknown. */
-function durationOf(json: unknown, valueField: string, unitPrefix: string, errors: string[]): Duration | undefined {
+function durationOf(json: unknown, valueField: string, unitPrefix: string, errors: QueryFailure[]): Duration | undefined {
   const { value, unit } = (isObject(json) ? json : {}) as { value?: unknown; unit?: unknown };
   const n = toFiniteNumber(value);
   const u = toUnit(unit);
-  if (n === undefined || n < 0) errors.push(`${valueField} must be greater than or equal to 0`);
-  if (!u) errors.push(badUnit(unitPrefix, unit));
+  if (n === undefined || n < 0) errors.push({ at: valueField, code: 'min-0' });
+  if (!u) errors.push({ at: `${unitPrefix}${String(unit)}`, code: 'bad-unit' });
   if (n === undefined || n < 0 || !u) return undefined;
   const duration = { value: Math.trunc(n), unit: u };
   if (fitsTimeRange(duration)) return duration;
-  errors.push(`${valueField} must be at most the supported time range (${MAX_TIME} ms)`);
+  errors.push({ at: valueField, code: 'max-time-range' });
   return undefined;
 }
 
-function metric(json: unknown, at: string, limits: QueryLimits, errors: string[]): MetricQuery | undefined {
+function metric(json: unknown, at: string, limits: QueryLimits, errors: QueryFailure[]): MetricQuery | undefined {
   const m = isObject(json) ? json : {};
   const name = typeof m.name === 'string' ? m.name : '';
-  if (name === '') errors.push(`${at}.name may not be empty`);
+  if (name === '') errors.push({ at: `${at}.name`, code: 'empty' });
   const tags = tagFilter(m.tags, at, limits, errors);
   const limit = m.limit == null ? 0 : toFiniteNumber(m.limit);
-  if (limit === undefined || limit < 0) errors.push(`${at}.limit must be greater than or equal to 0`);
+  if (limit === undefined || limit < 0) errors.push({ at: `${at}.limit`, code: 'min-0' });
   const order = typeof m.order === 'string' ? m.order.toLowerCase() : 'asc';
-  if (order !== 'asc' && order !== 'desc') errors.push(`${at}.order must be asc or desc`);
+  if (order !== 'asc' && order !== 'desc') errors.push({ at: `${at}.order`, code: 'order' });
   const groupBy = (Array.isArray(m.group_by) ? m.group_by : []).map((g, j) => grouper(g, `${at}.group_by[${j}]`, limits, errors));
   const aggregators = (Array.isArray(m.aggregators) ? m.aggregators : []).map((a, j) => aggregator(a, `${at}.aggregators[${j}]`, errors));
   return {
@@ -117,7 +116,7 @@ function metric(json: unknown, at: string, limits: QueryLimits, errors: string[]
   };
 }
 
-function tagFilter(json: unknown, at: string, limits: QueryLimits, errors: string[]): Record<string, string[]> {
+function tagFilter(json: unknown, at: string, limits: QueryLimits, errors: QueryFailure[]): Record<string, string[]> {
   const filter: Record<string, string[]> = Object.create(null);
   if (!isObject(json)) return filter;
   let count = 0;
@@ -126,18 +125,18 @@ function tagFilter(json: unknown, at: string, limits: QueryLimits, errors: strin
     count += Array.isArray(raw) ? Math.max(1, raw.length) : 1;
   }
   if (count > limits.maxQueryTags) {
-    errors.push(`${at}.tags has ${count} tag values; at most ${limits.maxQueryTags} are allowed (maxQueryTags)`);
+    errors.push({ at: `${at}.tags`, code: 'too-many', count, max: limits.maxQueryTags, what: 'tag values', option: 'maxQueryTags' });
     return filter;
   }
   for (const name of Object.keys(json)) {
     if (name === '') {
-      errors.push(`${at}.tags[0] name must not be empty`);
+      errors.push({ at: `${at}.tags[0]`, code: 'tag-name-empty' });
       continue;
     }
     const raw = json[name];
     const values = Array.isArray(raw) ? raw : [raw];
     if (values.some((v) => v == null || v === '')) {
-      errors.push(`${at}.tags[0].${name} value must not be null or empty`);
+      errors.push({ at: `${at}.tags[0].${name}`, code: 'tag-value-empty' });
       continue;
     }
     filter[name] = values.map(String);
@@ -145,51 +144,51 @@ function tagFilter(json: unknown, at: string, limits: QueryLimits, errors: strin
   return filter;
 }
 
-function grouper(json: unknown, at: string, limits: QueryLimits, errors: string[]): GrouperSpec | undefined {
+function grouper(json: unknown, at: string, limits: QueryLimits, errors: QueryFailure[]): GrouperSpec | undefined {
   const g = isObject(json) ? json : {};
   const name = typeof g.name === 'string' ? g.name.toLowerCase() : '';
-  if (name === '') return void errors.push(`${at} must have a name`);
+  if (name === '') return void errors.push({ at, code: 'no-name' });
   if (name === 'tag') {
-    if (g.tags == null) return void errors.push(`${at}.tags may not be null`);
+    if (g.tags == null) return void errors.push({ at: `${at}.tags`, code: 'null' });
     const names = Array.isArray(g.tags) ? g.tags : [];
-    if (names.length > limits.maxQueryTags) return void errors.push(`${at}.tags has ${names.length} tag names; at most ${limits.maxQueryTags} are allowed (maxQueryTags)`);
+    if (names.length > limits.maxQueryTags) return void errors.push({ at: `${at}.tags`, code: 'too-many', count: names.length, max: limits.maxQueryTags, what: 'tag names', option: 'maxQueryTags' });
     const tags = names.map(String);
-    if (tags.length === 0) return void errors.push(`${at}.tags may not be empty`);
+    if (tags.length === 0) return void errors.push({ at: `${at}.tags`, code: 'empty' });
     return { name, tags };
   }
   if (name === 'time') {
-    if (g.range_size == null) return void errors.push(`${at}.range_size may not be null`);
+    if (g.range_size == null) return void errors.push({ at: `${at}.range_size`, code: 'null' });
     const rangeSize = durationOf(g.range_size, `${at}.range_size.value`, `${at}.`, errors);
     const groupCount = toFiniteNumber(g.group_count);
-    if (groupCount === undefined || groupCount < 1) errors.push(`${at}.group_count must be greater than or equal to 1`);
-    if (rangeSize?.value === 0) errors.push(`${at}.range_size.value must be greater than 0`);
+    if (groupCount === undefined || groupCount < 1) errors.push({ at: `${at}.group_count`, code: 'min-1' });
+    if (rangeSize?.value === 0) errors.push({ at: `${at}.range_size.value`, code: 'positive' });
     return rangeSize && groupCount !== undefined ? { name, rangeSize, groupCount: Math.trunc(groupCount) } : undefined;
   }
   if (name === 'value') {
-    if (g.range_size == null) return void errors.push(`${at}.range_size may not be null`);
+    if (g.range_size == null) return void errors.push({ at: `${at}.range_size`, code: 'null' });
     const rangeSize = toFiniteNumber(g.range_size);
-    if (rangeSize === undefined || rangeSize <= 0) return void errors.push(`${at}.range_size must be greater than 0`);
+    if (rangeSize === undefined || rangeSize <= 0) return void errors.push({ at: `${at}.range_size`, code: 'positive' });
     return { name, rangeSize };
   }
-  errors.push(`${at}.${String(g.name)} invalid group_by name`);
+  errors.push({ at: `${at}.${String(g.name)}`, code: 'unknown-grouper' });
   return undefined;
 }
 
 const FILTER_OPS = ['lt', 'lte', 'gt', 'gte', 'equal'] as const;
 const TRIMS = ['first', 'last', 'both'] as const;
 
-function aggregator(json: unknown, at: string, errors: string[]): AggregatorSpec | undefined {
+function aggregator(json: unknown, at: string, errors: QueryFailure[]): AggregatorSpec | undefined {
   const a = isObject(json) ? json : {};
   const name = typeof a.name === 'string' ? a.name.toLowerCase() : '';
-  if (name === '') return void errors.push(`${at} must have a name`);
-  if (!Object.hasOwn(AGGREGATORS, name)) return void errors.push(`${at}.${String(a.name)} invalid aggregators name`);
+  if (name === '') return void errors.push({ at, code: 'no-name' });
+  if (!Object.hasOwn(AGGREGATORS, name)) return void errors.push({ at: `${at}.${String(a.name)}`, code: 'unknown-aggregator' });
   const before = errors.length;
   const sampling = a.sampling == null ? { value: 1, unit: 'MILLISECONDS' as Unit } : durationOf(a.sampling, `${at}.sampling.value`, `${at}.`, errors);
-  if (sampling?.value === 0) errors.push(`${at}.sampling.value must be greater than 0`);
+  if (sampling?.value === 0) errors.push({ at: `${at}.sampling.value`, code: 'positive' });
   let unit: Duration = sampling ?? { value: 1, unit: 'MILLISECONDS' };
   if (a.unit != null) {
     const u = toUnit(a.unit);
-    if (!u) errors.push(badUnit(`${at}.`, a.unit));
+    if (!u) errors.push({ at: `${at}.${String(a.unit)}`, code: 'bad-unit' });
     else unit = { value: 1, unit: u };
   }
   const spec: AggregatorSpec = {
@@ -209,32 +208,32 @@ function aggregator(json: unknown, at: string, errors: string[]): AggregatorSpec
   };
   if (name === 'div') {
     const divisor = toFiniteNumber(a.divisor);
-    if (!divisor) errors.push(`${at}.divisor may not be zero`);
+    if (!divisor) errors.push({ at: `${at}.divisor`, code: 'not-zero' });
     else spec.divisor = divisor;
   } else if (name === 'percentile') {
     const p = a.percentile == null ? 0 : toFiniteNumber(a.percentile);
-    if (p === undefined) errors.push(`${at}.percentile must be a number`);
-    else if (p === 0) errors.push(`${at}.percentile may not be zero`);
-    else if (p < 0 || p > 1) errors.push(`${at}.percentile must be greater than 0 and at most 1`);
+    if (p === undefined) errors.push({ at: `${at}.percentile`, code: 'number' });
+    else if (p === 0) errors.push({ at: `${at}.percentile`, code: 'not-zero' });
+    else if (p < 0 || p > 1) errors.push({ at: `${at}.percentile`, code: 'percentile-range' });
     else spec.percentile = p;
   } else if (name === 'scale') {
     const factor = toFiniteNumber(a.factor);
-    if (factor === undefined) errors.push(`${at}.factor must be a number`);
+    if (factor === undefined) errors.push({ at: `${at}.factor`, code: 'number' });
     else spec.factor = factor;
   } else if (name === 'filter') {
     const op = typeof a.filter_op === 'string' ? a.filter_op.toLowerCase() : '';
     const threshold = toFiniteNumber(a.threshold);
-    if (!(FILTER_OPS as readonly string[]).includes(op)) errors.push(`${at}.filter_op must be one of lt, lte, gt, gte, equal`);
+    if (!(FILTER_OPS as readonly string[]).includes(op)) errors.push({ at: `${at}.filter_op`, code: 'one-of', options: FILTER_OPS });
     else spec.filterOp = op as AggregatorSpec['filterOp'];
-    if (threshold === undefined) errors.push(`${at}.threshold must be a number`);
+    if (threshold === undefined) errors.push({ at: `${at}.threshold`, code: 'number' });
     else spec.threshold = threshold;
   } else if (name === 'trim') {
     const trim = typeof a.trim === 'string' ? a.trim.toLowerCase() : '';
-    if (!(TRIMS as readonly string[]).includes(trim)) errors.push(`${at}.trim must be one of first, last, both`);
+    if (!(TRIMS as readonly string[]).includes(trim)) errors.push({ at: `${at}.trim`, code: 'one-of', options: TRIMS });
     else spec.trim = trim as AggregatorSpec['trim'];
   } else if (name === 'sma') {
     const size = toFiniteNumber(a.size);
-    if (size === undefined || size < 1 || !Number.isInteger(size)) errors.push(`${at}.size must be an integer greater than or equal to 1`);
+    if (size === undefined || size < 1 || !Number.isInteger(size)) errors.push({ at: `${at}.size`, code: 'integer-min-1' });
     else spec.size = size;
   }
   return errors.length === before ? spec : undefined;

@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { rejectUnknownKeys } from '../option-keys.js';
+import { optionError, rejectUnknownKeys } from '../option-keys.js';
 import { requirePeer } from '../optional-peer.js';
-import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store/contract.js';
-import { fromDriverBytes, toDriverValue } from '../store/bytes.js';
-import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../store/series-key.js';
-import { StoreUnavailableError } from '../store/unavailable.js';
+import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
+import { fromDriverBytes, toDriverValue } from '../store-api/bytes.js';
+import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../store-api/series-key.js';
+import { StoreUnavailableError } from '../store-api/unavailable.js';
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 
 /** Options of {@link SqliteStore}. */
@@ -80,7 +80,7 @@ export class SqliteStore implements Store {
     this.capabilities = { ttl: true, persistent: path !== ':memory:' && path !== '' };
     const synchronous = options.synchronous ?? 'FULL';
     if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
-      throw new TypeError(`SqliteStore(options): options.synchronous must be 'FULL' or 'NORMAL', got ${JSON.stringify(synchronous)}`);
+      throw optionError(`SqliteStore(options): options.synchronous must be 'FULL' or 'NORMAL', got ${JSON.stringify(synchronous)}`);
     }
     this.#db = open(path);
     this.#db.pragma('journal_mode = WAL');
@@ -265,19 +265,19 @@ const KNOWN: readonly (keyof SqliteStoreOptions)[] = ['path', 'purgeIntervalMs',
 
 function checkOptions(options: SqliteStoreOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError("SqliteStore(options): give { path: './data/metrics.db' } (or { path: ':memory:' } for a database that is lost on exit)");
+    throw optionError("SqliteStore(options): give { path: './data/metrics.db' } (or { path: ':memory:' } for a database that is lost on exit)");
   }
   rejectUnknownKeys('SqliteStore(options)', options, KNOWN, { file: 'path', filename: 'path', database: 'path', db: 'path' });
   if (typeof options.path !== 'string' || options.path === '') {
-    throw new TypeError("SqliteStore(options): options.path must name the database file, e.g. './data/metrics.db' (':memory:' keeps it in memory, lost on exit)");
+    throw optionError("SqliteStore(options): options.path must name the database file, e.g. './data/metrics.db' (':memory:' keeps it in memory, lost on exit)");
   }
   for (const name of ['purgeIntervalMs', 'pageSize'] as const) {
     const value = options[name];
     if (value !== undefined && (!Number.isSafeInteger(value) || value < (name === 'pageSize' ? 1 : 0))) {
-      throw new TypeError(`SqliteStore(options): options.${name} must be an integer ≥ ${name === 'pageSize' ? 1 : 0}, got ${String(value)}`);
+      throw optionError(`SqliteStore(options): options.${name} must be an integer ≥ ${name === 'pageSize' ? 1 : 0}, got ${String(value)}`);
     }
   }
-  if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('SqliteStore(options): options.clock must be a function');
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw optionError('SqliteStore(options): options.clock must be a function');
 }
 
 /** Opens (and creates) the database file, creating its directory; a failure names the path. */

@@ -1,4 +1,5 @@
 import { validate } from 'superstruct';
+import { optionError } from '../option-keys.js';
 import { builtin } from './builtins.js';
 import type { CustomTypeDefinition, ValueType } from './value-type.js';
 
@@ -19,16 +20,16 @@ export class TypeRegistry {
   register<T>(definition: CustomTypeDefinition<T>): ValueType<T> {
     const { name, struct, encode, decode } = definition;
     if (typeof name !== 'string' || !TYPE_NAME.test(name)) {
-      throw new TypeError(`Value type name ${JSON.stringify(name)} must be lower case letters, digits, '-', '_' or '.', starting with a letter (at most 64)`);
+      throw optionError(`Value type name ${JSON.stringify(name)} must be lower case letters, digits, '-', '_' or '.', starting with a letter (at most 64)`);
     }
-    if (this.#types.has(name)) throw new TypeError(`Value type '${name}' is already registered`);
+    if (this.#types.has(name)) throw optionError(`Value type '${name}' is already registered`);
     const group = definition.group ?? name;
     if (BUILT_IN_GROUPS.has(group)) {
-      throw new TypeError(`Value type '${name}' cannot use the result group '${group}': number, text and complex belong to the built-in types`);
+      throw optionError(`Value type '${name}' cannot use the result group '${group}': number, text and complex belong to the built-in types`);
     }
-    if (typeof group !== 'string' || !TYPE_NAME.test(group)) throw new TypeError(`Value type '${name}': group ${JSON.stringify(group)} must be a name like a type's`);
+    if (typeof group !== 'string' || !TYPE_NAME.test(group)) throw optionError(`Value type '${name}': group ${JSON.stringify(group)} must be a name like a type's`);
     if (typeof encode !== 'function' || typeof decode !== 'function') {
-      throw new TypeError(`Value type '${name}' needs encode and decode functions`);
+      throw optionError(`Value type '${name}' needs encode and decode functions`);
     }
     const valueType: ValueType<T> = {
       name,

@@ -8,7 +8,7 @@ import Koa from 'koa';
 import { CLUSTER, runningPid, signalNode, startNode, waitForCluster, type NodeSpec } from '../../scripts/cassandra/nodes.js';
 import { CassandraStore } from '../../src/cassandra.js';
 import { kairosdb } from '../../src/index.js';
-import { readAll } from '../../src/store/conformance.js';
+import { readAll } from '../../src/store-api/conformance.js';
 
 const up = CLUSTER.every((n) => runningPid(n) !== undefined);
 const SKIP = 'the 3-node cluster is not running: npm run cassandra:cluster:start, then npm run test:cluster';

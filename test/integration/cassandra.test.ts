@@ -5,7 +5,7 @@ import Koa from 'koa';
 import request from 'supertest';
 import { CassandraStore, type CassandraStoreOptions } from '../../src/cassandra.js';
 import { kairosdb } from '../../src/index.js';
-import { readAll, series, storeConformanceSuite } from '../../src/store/conformance.js';
+import { readAll, series, storeConformanceSuite } from '../../src/store-api/conformance.js';
 
 const contactPoints = process.env.CASSANDRA_CONTACT_POINTS;
 const SKIP = 'CASSANDRA_CONTACT_POINTS is not set: run `npm run cassandra:start`, then `CASSANDRA_CONTACT_POINTS=127.0.0.1 npm run test:cassandra`';

@@ -6,7 +6,7 @@ import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
 import type { Routes } from './route.js';
 
-/** POST /datapoints/delete and DELETE /metric/{name} (matched by prefix in the middleware). */
+/** POST /datapoints/delete and DELETE /metric/{name} . */
 export function deleteRoutes(options: ResolvedOptions): Routes {
   return {
     '/datapoints/delete': {
@@ -19,7 +19,7 @@ export function deleteRoutes(options: ResolvedOptions): Routes {
         respondNoContent(ctx);
       },
     },
-    '/metric/': {
+    '/metric/{name}': {
       DELETE: async (ctx, request) => {
         const metric = request.param;
         await authorize(options, ctx, { action: 'delete', metrics: [metric] });

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { httpError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
-import { isUnavailable } from '../../store/unavailable.js';
+import { isUnavailable } from '../../store-api/unavailable.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';

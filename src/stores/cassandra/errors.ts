@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../../store/unavailable.js';
+import { StoreUnavailableError } from '../../store-api/unavailable.js';
 
 const UNAVAILABLE_NAMES = new Set(['NoHostAvailableError', 'OperationTimedOutError', 'BusyConnectionError']);
 const UNAVAILABLE_CODES = new Set([

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Tags } from '../../store/contract.js';
+import type { Tags } from '../../store-api/contract.js';
 
 /** 16 bytes of SHA-256 over the tags sorted by name, each name and value length-prefixed. */
 export function seriesId(tags: Tags): Buffer {

@@ -1,5 +1,5 @@
 import { silentLogger, type Logger } from '../../logger.js';
-import { rejectUnknownKeys } from '../../option-keys.js';
+import { optionError, rejectUnknownKeys } from '../../option-keys.js';
 
 /** The part of a cassandra-driver `Client` the store uses (a real Client, or a fake in tests). */
 export interface CassandraClient {
@@ -133,17 +133,17 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
     clock: options.clock ?? Date.now,
   };
   for (const name of [resolved.keyspace, ...Object.values(resolved.tables)]) {
-    if (!IDENTIFIER.test(name)) throw new TypeError(`CassandraStore: '${name}' is not a valid keyspace or table name`);
+    if (!IDENTIFIER.test(name)) throw optionError(`CassandraStore: '${name}' is not a valid keyspace or table name`);
   }
   if (!Number.isInteger(bucketWidthMs) || bucketWidthMs < HOUR || bucketWidthMs > 21 * DAY) {
-    throw new TypeError('CassandraStore: bucketWidthMs must be an integer between 3600000 (1 hour) and 1814400000 (21 days)');
+    throw optionError('CassandraStore: bucketWidthMs must be an integer between 3600000 (1 hour) and 1814400000 (21 days)');
   }
   for (const name of ['batchSize', 'concurrency', 'indexCacheSize', 'pageSize'] as const) {
-    if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw new TypeError(`CassandraStore: ${name} must be a positive integer`);
+    if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw optionError(`CassandraStore: ${name} must be a positive integer`);
   }
   const { forceTtl } = resolved;
   if (forceTtl !== undefined && (!Number.isInteger(forceTtl) || forceTtl < 0)) {
-    throw new TypeError('CassandraStore: forceTtl must be a whole number of seconds ≥ 0');
+    throw optionError('CassandraStore: forceTtl must be a whole number of seconds ≥ 0');
   }
   return resolved;
 }
@@ -158,10 +158,10 @@ const PRESETS = ['cassandra', 'astra', 'keyspaces'];
 
 /** Checks the keys and the kinds of values, so that a slip fails at start with the option's name. */
 function checkShapes(options: CassandraStoreOptions): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError('CassandraStore: options must be an object');
+  if (typeof options !== 'object' || options === null) throw optionError('CassandraStore: options must be an object');
   rejectUnknownKeys('CassandraStore(options)', options, KNOWN, { hosts: 'contactPoints', host: 'contactPoints', dataCenter: 'localDataCenter' });
   const fail = (name: string, expected: string, value: unknown) => {
-    throw new TypeError(`CassandraStore: ${name} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
+    throw optionError(`CassandraStore: ${name} must be ${expected}, got ${JSON.stringify(value) ?? String(value)}`);
   };
   const { contactPoints, localDataCenter, credentials, tables, preset, replication } = options;
   if (contactPoints !== undefined && (!Array.isArray(contactPoints) || contactPoints.length === 0 || !contactPoints.every((p) => typeof p === 'string' && p !== ''))) {
@@ -206,10 +206,10 @@ export function driverOptions(options: CassandraStoreOptions): Record<string, un
   if (localDataCenter !== undefined) merged.localDataCenter = localDataCenter;
   if (credentials !== undefined) merged.credentials = credentials;
   if (!Array.isArray(merged.contactPoints) || merged.contactPoints.length === 0) {
-    throw new TypeError("CassandraStore: give contactPoints (e.g. ['10.0.0.1']) and localDataCenter, or client (an existing cassandra-driver Client)");
+    throw optionError("CassandraStore: give contactPoints (e.g. ['10.0.0.1']) and localDataCenter, or client (an existing cassandra-driver Client)");
   }
   if (typeof merged.localDataCenter !== 'string') {
-    throw new TypeError("CassandraStore: localDataCenter is needed with contactPoints (a Cassandra left at its defaults calls it 'datacenter1'; see nodetool status)");
+    throw optionError("CassandraStore: localDataCenter is needed with contactPoints (a Cassandra left at its defaults calls it 'datacenter1'; see nodetool status)");
   }
   return merged;
 }

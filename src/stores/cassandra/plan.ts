@@ -1,5 +1,5 @@
-import { toDriverValue } from '../../store/bytes.js';
-import type { SeriesWrite, Tags } from '../../store/contract.js';
+import { toDriverValue } from '../../store-api/bytes.js';
+import type { SeriesWrite, Tags } from '../../store-api/contract.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { bucketOf, seriesId } from './keys.js';
 import { NAMES_PART, type Queries } from './queries.js';

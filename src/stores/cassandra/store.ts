@@ -1,8 +1,8 @@
-import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store/contract.js';
+import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
 import { importPeer } from '../../optional-peer.js';
-import { fromDriverBytes } from '../../store/bytes.js';
-import { matchesTags, rangeOf, tagsFrom } from '../../store/series-key.js';
-import { StoreUnavailableError } from '../../store/unavailable.js';
+import { fromDriverBytes } from '../../store-api/bytes.js';
+import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
+import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
 import { isBatchTooLarge, isNoHostAvailable, mapDriverError } from './errors.js';
 import { bucketOf } from './keys.js';

@@ -1,4 +1,4 @@
-import { MAX_TTL } from '../../store/contract.js';
+import { MAX_TTL } from '../../store-api/contract.js';
 
 /** 2038-01-19T03:14:07Z: the latest expiry Cassandra before 5.0 accepts. */
 export const EXPIRY_LIMIT_2038 = 2_147_483_647_000;

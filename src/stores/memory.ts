@@ -1,7 +1,7 @@
 import type { StorageKind, StoredValue } from '../types/value-type.js';
-import type { SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from './contract.js';
-import { matchesTags, seriesKey } from './series-key.js';
-import { StoreUnavailableError } from './unavailable.js';
+import type { SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
+import { matchesTags, seriesKey } from '../store-api/series-key.js';
+import { StoreUnavailableError } from '../store-api/unavailable.js';
 
 interface StoredPoint {
   value: StoredValue;
