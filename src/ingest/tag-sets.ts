@@ -26,17 +26,17 @@ import { TagPaths } from './tag-paths.js';
 export type { TagSet } from './tag-set-index.js';
 
 /** Distinct tag sets kept between requests; past this, the cache starts again empty after the request. */
-export const TAG_SET_CAPACITY = 16_384;
+const TAG_SET_CAPACITY = 16_384;
 
 /** Characters (tag names and values) of all kept sets; past this, too, the cache starts again empty after the request. */
-export const KEPT_CHARS_CAPACITY = 1 << 20;
+const KEPT_CHARS_CAPACITY = 1 << 20;
 
 /**
  * Only tag sets this small are kept (from about 18 tags, V8 keeps a tags object built key by key as a larger,
  * slower dictionary).
  */
-export const MAX_KEPT_TAGS = 16;
-export const MAX_KEPT_CHARS = 512;
+const MAX_KEPT_TAGS = 16;
+const MAX_KEPT_CHARS = 512;
 
 /** Only kept sets of at most this many tags get paths. */
 const PATH_TAGS = 8;

@@ -25,7 +25,7 @@ export interface Complex {
 const identity = <T>(v: T): T => v;
 
 /** Built-in `long`: a safe integer (±(2^53−1)), or an integer numeric string. */
-export const longType: ValueType<number> = {
+const longType: ValueType<number> = {
   name: 'long',
   group: 'number',
   storage: 'long',
@@ -37,7 +37,7 @@ export const longType: ValueType<number> = {
 };
 
 /** Built-in `double`: a finite number, or a numeric string. */
-export const doubleType: ValueType<number> = {
+const doubleType: ValueType<number> = {
   name: 'double',
   group: 'number',
   storage: 'double',
@@ -49,7 +49,7 @@ export const doubleType: ValueType<number> = {
 };
 
 /** Built-in `string`: any string; numbers and booleans are taken as their string form. */
-export const stringType: ValueType<string> = {
+const stringType: ValueType<string> = {
   name: 'string',
   group: 'text',
   storage: 'string',
