@@ -6,7 +6,6 @@
  * happen only for the series that need them. Bench before and after a change: `npm run bench -- --quick`.
  */
 import type { SeriesWrite, Tags } from '../store-api/contract.js';
-import { numberType } from '../types/numbers.js';
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 
 /** The points of one series as a request adds them. */
@@ -58,7 +57,8 @@ export class SeriesBuilder implements SeriesWrite {
    * series' (long or double); returns the index of the first point it did not take (the general path takes it).
    */
   addNumbers(points: unknown[], from: number): number {
-    const { type, timestamps, values } = this;
+    const long = this.type === 'long';
+    const { timestamps, values } = this;
     let { size, last, unordered } = this;
     let k = from;
     for (; k < points.length; k++) {
@@ -67,7 +67,8 @@ export class SeriesBuilder implements SeriesWrite {
       const timestamp: unknown = point[0];
       const value: unknown = point[1];
       if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || typeof value !== 'number') break;
-      if (numberType(value) !== type) break;
+      // numberType(value) === this.type, spelled out: this loop carries (a) and a call here measured slower.
+      if (long ? !Number.isSafeInteger(value) : Number.isInteger(value) || !Number.isFinite(value)) break;
       if (timestamp <= last) unordered = true;
       else last = timestamp;
       timestamps[size] = timestamp;
