@@ -36,6 +36,12 @@ export const ERRORS = {
   STORE_NOT_ANSWERING: { status: 503, message: () => 'The store does not answer' },
   STORE_UNAVAILABLE: { status: 503, message: () => 'The store is unavailable; retry later' },
   INTERNAL: { status: 500, message: (writing: boolean) => (writing ? 'Internal server error; the request was not stored' : 'Internal server error') },
+  METADATA_PATH: {
+    status: 400,
+    message: (detail: string) => `Invalid metadata path: ${detail}; use /metadata/{service}[/{serviceKey}[/{key}]]`,
+  },
+  METADATA_UNSUPPORTED: { status: 501, message: () => 'This store keeps no metadata' },
+  NOT_UTF8: { status: 400, message: () => 'The body is not valid UTF-8' },
   FORM_BODY: {
     status: 400,
     message: () =>

@@ -13,7 +13,8 @@ export type AccessRequest =
   | { action: 'write'; series: readonly SeriesWrite[] }
   | { action: 'read'; metrics: string[] }
   | { action: 'delete'; metrics: string[] }
-  | { action: 'list' };
+  | { action: 'list' }
+  | { action: 'metadata'; operation: 'read' | 'write' | 'delete'; service: string; serviceKey?: string; key?: string };
 
 /** Options of {@link kairosdb}. */
 export interface KairosdbOptions {
@@ -101,11 +102,12 @@ export interface RequestEvent {
 }
 
 /** The route groups: ingest (POST /datapoints), query (/datapoints/query, /datapoints/query/tags),
- * delete (/datapoints/delete, DELETE /metric/{name}), metadata (/metricnames, /version), health (/health/*). */
+ * delete (/datapoints/delete, DELETE /metric/{name}), metadata (/metricnames, /version), metadataApi (KairosDB's
+ * Metadata API, /metadata/...), health (/health/*). */
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 /** The route groups, in the order they are mounted. */
-export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'health'] as const;
+export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health'] as const;
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant'>> &

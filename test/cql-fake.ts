@@ -22,6 +22,7 @@ export class CqlFake implements CassandraClient {
   readonly #buckets = new Map<string, Map<number, Cell<true>>>();
   readonly #names = new Map<string, Map<string, Cell<true>>>();
   readonly #meta = new Map<string, string>();
+  readonly #metadata = new Map<string, Map<string, Cell<Row>>>();
 
   constructor(now: number, keyspace = 'kairosdb') {
     this.now = now;
@@ -103,6 +104,21 @@ export class CqlFake implements CassandraClient {
         return { rows: [] };
       case q.deleteBucket:
         this.#buckets.get(p[0] as string)?.delete(p[1] as number);
+        return { rows: [] };
+      case q.metadataSet:
+        this.#table(this.#metadata, p[0] as string).set(`${p[1]}\u0000${p[2]}`, { value: { service_key: p[1], key: p[2], value: p[3] }, expires: Infinity });
+        return { rows: [] };
+      case q.metadataGet: {
+        const row = this.#metadata.get(p[0] as string)?.get(`${p[1]}\u0000${p[2]}`);
+        return { rows: row ? [row.value] : [] };
+      }
+      case q.metadataServiceKeys:
+      case q.metadataKeys: {
+        const rows = this.#live(this.#metadata.get(p[0] as string)).sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([, row]) => row);
+        return this.#page(query === q.metadataKeys ? rows.filter((row) => row.service_key === p[1]) : rows, options);
+      }
+      case q.metadataDelete:
+        this.#metadata.get(p[0] as string)?.delete(`${p[1]}\u0000${p[2]}`);
         return { rows: [] };
       case q.deleteName:
         this.#names.get(p[0] as string)?.delete(p[1] as string);

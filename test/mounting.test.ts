@@ -82,7 +82,7 @@ describe('Mounting next to the usual Koa pieces (README "Mounting")', () => {
     try {
       const app = new Koa();
       app.use(kairosdb({ store: new MemoryStore() }));
-      app.use(kairosdb({ store: new MemoryStore(), routes: { ingest: false, delete: false, health: false, metadata: false } }));
+      app.use(kairosdb({ store: new MemoryStore(), routes: { ingest: false, delete: false, health: false, metadata: false, metadataApi: false } }));
       app.use(kairosdb({ store: new MemoryStore(), prefix: '/other/api/v1' }));
       app.use(mount('/b', kairosdb({ store: new MemoryStore() })));
       await request(app.callback()).get('/not-kairosdb');

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
 import { parseJson } from '../json.js';
@@ -43,4 +44,22 @@ function unparsedText(ctx: Context, parsed: unknown): string {
   const unparsed = (parsed as Record<symbol, unknown> | null)?.[Symbol.for('unparsedBody')];
   if (typeof unparsed === 'string') return unparsed;
   throw httpError('FORM_BODY');
+}
+
+/** A text body (a metadata value): at most `maxQueryBodyBytes` after decompression, valid UTF-8. */
+export async function textBody(ctx: Context, reading: BodyReading, options: ResolvedOptions): Promise<string> {
+  const hostParsed = (ctx.request as { body?: unknown }).body;
+  if (hostParsed !== undefined && ctx.req.readableEnded) {
+    const raw = (ctx.request as { rawBody?: unknown }).rawBody;
+    if (typeof raw === 'string') return raw;
+    if (typeof hostParsed === 'string') return hostParsed;
+    if (!Buffer.isBuffer(hostParsed)) throw httpError('FORM_BODY');
+    if (!isUtf8(hostParsed)) throw httpError('NOT_UTF8');
+    return hostParsed.toString('utf8');
+  }
+  const max = options.maxQueryBodyBytes;
+  const limits = { wire: Math.min(reading.limits.wire, max), decompressed: Math.min(reading.limits.decompressed, max) };
+  const bytes = await readBody(ctx.req, { ...reading, limits });
+  if (!isUtf8(bytes)) throw httpError('NOT_UTF8');
+  return bytes.toString('utf8');
 }

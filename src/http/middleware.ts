@@ -9,6 +9,7 @@ import { respondWithError } from './respond.js';
 import { deleteRoutes } from './routes/delete.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { metadataApiRoutes } from './routes/metadata-api.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { queryRoutes } from './routes/query.js';
 import type { Handler, RequestState, Routes } from './routes/route.js';
@@ -21,7 +22,7 @@ export type KairosdbMiddleware = Middleware & {
   close(): Promise<void>;
 };
 
-const GROUPS: Record<RouteGroup, (options: ResolvedOptions) => Routes> = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, health: healthRoutes };
+const GROUPS: Record<RouteGroup, (options: ResolvedOptions) => Routes> = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, metadataApi: metadataApiRoutes, health: healthRoutes };
 
 /**
  * Mounts KairosDB's REST API on a Koa application.
@@ -81,7 +82,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
         admission.enter(kind);
         admitted = kind;
       };
-      request = { param: decodeParam(param), tenant: tenantOf(resolved, ctx), reading, admit, datapoints: 0, storeMs: 0, storeCalls: [] };
+      request = { param: decodeParam(param), params: param.split('/').map(decodeParam), tenant: tenantOf(resolved, ctx), reading, admit, datapoints: 0, storeMs: 0, storeCalls: [] };
       await handler(ctx, request);
     } catch (error) {
       respondWithError(ctx, error, resolved.logger, ctx.method === 'POST' && ctx.path === ingestPath);

@@ -198,5 +198,30 @@ export function storeConformanceSuite(name: string, target: ConformanceTarget): 
       else await sleep(2500);
       assert.deepEqual((await readAll(store, { metric: m })).map((s) => s.tags.h), ['b']);
     });
+
+    it('keeps metadata by service, service key and key, lists them sorted, replaces and deletes values', async (t) => {
+      const meta = store.metadata;
+      if (!meta) return t.skip('the store keeps no metadata');
+      const svc = `conformance.service.${++n}`;
+      await meta.set(svc, 'disk.available', 'unit', 'MB');
+      await meta.set(svc, 'disk.available', 'owner', 'ops');
+      await meta.set(svc, 'foo.throughput', 'unit', 'bytes');
+      await meta.set(`${svc}.other`, 'x', 'y', 'z');
+      assert.equal(await meta.get(svc, 'disk.available', 'unit'), 'MB');
+      assert.equal(await meta.get(svc, 'disk.available', 'nope'), undefined);
+      assert.deepEqual(await meta.serviceKeys(svc), ['disk.available', 'foo.throughput']);
+      assert.deepEqual(await meta.keys(svc, 'disk.available'), ['owner', 'unit']);
+      assert.deepEqual(await meta.keys(svc, 'nothing'), []);
+      await meta.set(svc, 'disk.available', 'unit', 'GB ✓ "quoted"\nline two');
+      assert.equal(await meta.get(svc, 'disk.available', 'unit'), 'GB ✓ "quoted"\nline two');
+      await meta.set(svc, 'foo.throughput', 'empty', '');
+      assert.equal(await meta.get(svc, 'foo.throughput', 'empty'), '');
+      await meta.delete(svc, 'foo.throughput', 'unit');
+      await meta.delete(svc, 'foo.throughput', 'empty');
+      await meta.delete(svc, 'foo.throughput', 'never-set');
+      assert.deepEqual(await meta.serviceKeys(svc), ['disk.available']);
+      assert.deepEqual(await meta.serviceKeys(`${svc}.other`), ['x']);
+      assert.deepEqual(await meta.serviceKeys(`${svc}.none`), []);
+    });
   });
 }

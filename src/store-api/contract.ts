@@ -83,4 +83,23 @@ export interface Store {
   init?(): Promise<void>;
   /** Releases resources; waits for writes in flight. */
   close(): Promise<void>;
+  /** Optional: KairosDB's metadata (string values by service, service key and key), apart from the time series. */
+  readonly metadata?: MetadataStore;
+}
+
+/**
+ * KairosDB's metadata: a value (a string) under a service, a service key and a key. Lists are sorted; a service
+ * key is listed while it holds a key. Names are non-empty strings; nothing expires.
+ */
+export interface MetadataStore {
+  /** Writes (or replaces) a value. */
+  set(service: string, serviceKey: string, key: string, value: string): Promise<void>;
+  /** The value, or `undefined` when there is none. */
+  get(service: string, serviceKey: string, key: string): Promise<string | undefined>;
+  /** The service keys of a service. */
+  serviceKeys(service: string): Promise<string[]>;
+  /** The keys of a service key. */
+  keys(service: string, serviceKey: string): Promise<string[]>;
+  /** Removes a value; removing one that is not there does nothing. */
+  delete(service: string, serviceKey: string, key: string): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { StorageKind, StoredValue } from '../types/value-type.js';
-import type { SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
+import type { MetadataStore, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
 import { matchesTags, seriesKey } from '../store-api/series-key.js';
 import { StoreUnavailableError } from '../store-api/unavailable.js';
 
@@ -35,6 +35,38 @@ export class MemoryStore implements Store {
   readonly #series = new Map<string, MemorySeries>();
   readonly #clock: () => number;
   #closed = false;
+  readonly #meta = new Map<string, Map<string, Map<string, string>>>();
+  readonly metadata: MetadataStore = {
+    set: async (service, serviceKey, key, value) => {
+      this.#assertOpen();
+      let keys = this.#meta.get(service);
+      if (!keys) this.#meta.set(service, (keys = new Map()));
+      let values = keys.get(serviceKey);
+      if (!values) keys.set(serviceKey, (values = new Map()));
+      values.set(key, value);
+    },
+    get: async (service, serviceKey, key) => {
+      this.#assertOpen();
+      return this.#meta.get(service)?.get(serviceKey)?.get(key);
+    },
+    serviceKeys: async (service) => {
+      this.#assertOpen();
+      return [...(this.#meta.get(service)?.keys() ?? [])].sort();
+    },
+    keys: async (service, serviceKey) => {
+      this.#assertOpen();
+      return [...(this.#meta.get(service)?.get(serviceKey)?.keys() ?? [])].sort();
+    },
+    delete: async (service, serviceKey, key) => {
+      this.#assertOpen();
+      const keys = this.#meta.get(service);
+      const values = keys?.get(serviceKey);
+      if (!keys || !values) return;
+      values.delete(key);
+      if (values.size === 0) keys.delete(serviceKey);
+      if (keys.size === 0) this.#meta.delete(service);
+    },
+  };
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#clock = options.clock ?? Date.now;

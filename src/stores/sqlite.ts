@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { optionError, rejectUnknownKeys } from '../option-keys.js';
 import { requirePeer } from '../optional-peer.js';
-import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
+import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
 import { fromDriverBytes, toDriverValue } from '../store-api/bytes.js';
 import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../store-api/series-key.js';
 import { StoreUnavailableError } from '../store-api/unavailable.js';
@@ -54,6 +54,13 @@ const SCHEMA = `
     PRIMARY KEY (series_id, ts)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS points_expires ON points (expires) WHERE expires IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS metadata (
+    service TEXT NOT NULL,
+    service_key TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (service, service_key, key)
+  ) WITHOUT ROWID;
 `;
 
 /**
@@ -70,6 +77,28 @@ export class SqliteStore implements Store {
   readonly #ids = new Map<string, number>();
   readonly #purge: NodeJS.Timeout | undefined;
   readonly #sql;
+  readonly metadata: MetadataStore = {
+    set: async (service, serviceKey, key, value) => {
+      this.#assertOpen();
+      this.#guard(() => this.#sql.metaSet.run(service, serviceKey, key, value));
+    },
+    get: async (service, serviceKey, key) => {
+      this.#assertOpen();
+      return this.#guard(() => this.#sql.metaGet.get(service, serviceKey, key))?.value;
+    },
+    serviceKeys: async (service) => {
+      this.#assertOpen();
+      return this.#guard(() => this.#sql.metaServiceKeys.all(service)).map((r) => r.k);
+    },
+    keys: async (service, serviceKey) => {
+      this.#assertOpen();
+      return this.#guard(() => this.#sql.metaKeys.all(service, serviceKey)).map((r) => r.k);
+    },
+    delete: async (service, serviceKey, key) => {
+      this.#assertOpen();
+      this.#guard(() => this.#sql.metaDelete.run(service, serviceKey, key));
+    },
+  };
   readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
 
   constructor(options: SqliteStoreOptions) {
@@ -107,6 +136,11 @@ export class SqliteStore implements Store {
       deleteSeries: db.prepare('DELETE FROM series WHERE id = ?'),
       purge: db.prepare('DELETE FROM points WHERE expires IS NOT NULL AND expires <= ?'),
       ping: db.prepare('SELECT 1'),
+      metaSet: db.prepare('INSERT OR REPLACE INTO metadata (service, service_key, key, value) VALUES (?, ?, ?, ?)'),
+      metaGet: db.prepare<[string, string, string], { value: string }>('SELECT value FROM metadata WHERE service = ? AND service_key = ? AND key = ?'),
+      metaServiceKeys: db.prepare<[string], { k: string }>('SELECT DISTINCT service_key AS k FROM metadata WHERE service = ? ORDER BY service_key'),
+      metaKeys: db.prepare<[string, string], { k: string }>('SELECT key AS k FROM metadata WHERE service = ? AND service_key = ? ORDER BY key'),
+      metaDelete: db.prepare('DELETE FROM metadata WHERE service = ? AND service_key = ? AND key = ?'),
       stats: db.prepare<[number], { series: number; points: number }>(
         'SELECT count(DISTINCT series_id) AS series, count(*) AS points FROM points WHERE expires IS NULL OR expires > ?',
       ),

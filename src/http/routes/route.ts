@@ -6,6 +6,8 @@ import type { BodyReading } from '../read-body.js';
 export interface RequestState {
   /** The path parameter of DELETE /metric/{name}, decoded. */
   readonly param: string;
+  /** The path parameter split at `/`, each part decoded (a `%2F` stays inside its part). */
+  readonly params: readonly string[];
   /** The caller's tenant, when the mount is tenant-bound. */
   readonly tenant: string | undefined;
   readonly reading: BodyReading;

@@ -18,6 +18,7 @@ export interface TableNames {
   series: string;
   metricBuckets: string;
   metricNames: string;
+  metadata: string;
 }
 
 /** Options of {@link CassandraStore}. */
@@ -34,7 +35,7 @@ export interface CassandraStoreOptions {
   clientOptions?: Record<string, unknown>;
   /** Keyspace of every table. @default 'kairosdb' */
   keyspace?: string;
-  /** Table names. @default schema_meta, data_points, series, metric_buckets, metric_names */
+  /** Table names. @default schema_meta, data_points, series, metric_buckets, metric_names, metadata */
   tables?: Partial<TableNames>;
   /** Limits of a managed service: `astra` and `keyspaces` create no keyspace and use smaller batches. @default 'cassandra' */
   preset?: 'cassandra' | 'astra' | 'keyspaces';
@@ -110,6 +111,7 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
       series: 'series',
       metricBuckets: 'metric_buckets',
       metricNames: 'metric_names',
+      metadata: 'metadata',
       ...options.tables,
     },
     createSchema: options.createSchema ?? true,
@@ -153,7 +155,7 @@ const KNOWN: readonly (keyof CassandraStoreOptions)[] = [
   'createKeyspace', 'replication', 'compaction', 'bucketWidthMs', 'batchSize', 'concurrency', 'consistency', 'indexCacheSize',
   'pageSize', 'forceTtl', 'alignTtlWithTimestamp', 'allowExpiryAfter2038', 'logger', 'clock',
 ];
-const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames'];
+const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames', 'metadata'];
 const PRESETS = ['cassandra', 'astra', 'keyspaces'];
 
 /** Checks the keys and the kinds of values, so that a slip fails at start with the option's name. */

@@ -40,6 +40,11 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
     deleteBucket: `DELETE FROM ${ks}.${t.metricBuckets} WHERE metric = ? AND bucket = ?`,
     deleteName: `DELETE FROM ${ks}.${t.metricNames} WHERE part = ? AND metric = ?`,
     ping: `SELECT name FROM ${ks}.${t.schemaMeta} LIMIT 1`,
+    metadataSet: `INSERT INTO ${ks}.${t.metadata} (service, service_key, key, value) VALUES (?, ?, ?, ?)`,
+    metadataGet: `SELECT value FROM ${ks}.${t.metadata} WHERE service = ? AND service_key = ? AND key = ?`,
+    metadataServiceKeys: `SELECT service_key FROM ${ks}.${t.metadata} WHERE service = ?`,
+    metadataKeys: `SELECT key FROM ${ks}.${t.metadata} WHERE service = ? AND service_key = ?`,
+    metadataDelete: `DELETE FROM ${ks}.${t.metadata} WHERE service = ? AND service_key = ? AND key = ?`,
   };
 }
 

@@ -28,6 +28,7 @@ export function schemaStatements(options: ResolvedCassandraOptions): string[] {
 )`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${t.metricBuckets} (metric text, bucket timestamp, PRIMARY KEY ((metric), bucket))`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${t.metricNames} (part text, metric text, PRIMARY KEY ((part), metric))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.metadata} (service text, service_key text, key text, value text, PRIMARY KEY ((service), service_key, key))`,
   );
   return statements;
 }

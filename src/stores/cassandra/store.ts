@@ -1,4 +1,4 @@
-import type { PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
+import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
 import { importPeer } from '../../optional-peer.js';
 import { fromDriverBytes } from '../../store-api/bytes.js';
 import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
@@ -67,6 +67,25 @@ export class CassandraStore implements Store {
     this.#limiter = new Limiter(this.options.concurrency);
     this.#written = new Lru(this.options.indexCacheSize);
   }
+
+  /** KairosDB's metadata in its own table, one partition per service. */
+  readonly metadata: MetadataStore = {
+    set: (service, serviceKey, key, value) => this.#track(() => this.#run(this.#q.metadataSet, [service, serviceKey, key, value])),
+    get: async (service, serviceKey, key) => {
+      await this.#ready0();
+      return (await this.#all(this.#q.metadataGet, [service, serviceKey, key]))[0]?.value as string | undefined;
+    },
+    serviceKeys: async (service) => {
+      await this.#ready0();
+      const rows = await this.#all(this.#q.metadataServiceKeys, [service]);
+      return [...new Set(rows.map((r) => r.service_key as string))];
+    },
+    keys: async (service, serviceKey) => {
+      await this.#ready0();
+      return (await this.#all(this.#q.metadataKeys, [service, serviceKey])).map((r) => r.key as string);
+    },
+    delete: (service, serviceKey, key) => this.#track(() => this.#run(this.#q.metadataDelete, [service, serviceKey, key])),
+  };
 
   /** Creates the schema when `createSchema` is set, then checks schema_meta; runs once, before the first call. */
   init(): Promise<void> {
