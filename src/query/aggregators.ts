@@ -1,4 +1,4 @@
-import type { AggregatorSpec } from './spec.js';
+import type { AggregatorSpec, Threshold } from './spec.js';
 import { addUnits, alignStart, fixedLength, SamplingGrid, type Duration } from './time.js';
 
 /** A stage of an aggregator chain: takes points in order, passes its own on. */
@@ -293,6 +293,22 @@ const TESTS = {
   equal: (v: number, t: number) => v === t,
 };
 
+/**
+ * KairosDB's `score`: how many thresholds lie below the value (binary search over the sorted thresholds; a value
+ * equal to a threshold is above an `inferior` one and below a `superior` one), counted from the top when descending.
+ */
+function score(value: number, thresholds: readonly Threshold[], descending: boolean): number {
+  let low = 0;
+  let high = thresholds.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const t = thresholds[mid] as Threshold;
+    if (value > t.value || (value === t.value && t.boundary === 'inferior')) low = mid + 1;
+    else high = mid;
+  }
+  return descending ? thresholds.length - low : low;
+}
+
 const range = (name: string): Factory => (spec, ctx, next) => new RangeStage(spec, ctx, () => (reducers[name] as (s: AggregatorSpec) => Reducer)(spec), next);
 
 /** Every aggregator this library runs, by KairosDB name (all of KairosDB's except save_as). */
@@ -336,6 +352,7 @@ export const AGGREGATORS: Record<string, Factory> = {
       },
     };
   },
+  score: (spec, _ctx, next) => mapping(next, (v) => score(v, spec.thresholds, spec.scoreOrder === 'descending')),
   sma: (spec, _ctx, next) => {
     const window: number[] = [];
     let oldest = 0;

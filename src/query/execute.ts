@@ -84,7 +84,7 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
   const { budget } = ctx;
   const numeric = bucket.typeGroup === 'number';
   const chainCtx: ChainContext = { start: spec.start, end: spec.end, zone: spec.timeZone, now: ctx.now };
-  const splitters = metric.groupBy.filter((g) => g.name === 'time' || (g.name === 'value' && numeric));
+  const splitters = metric.groupBy.filter((g) => g.name === 'time' || ((g.name === 'value' || g.name === 'bin') && numeric));
   const grids = splitters.map((g) => (g.name === 'time' ? new SamplingGrid(spec.start, g.rangeSize, spec.timeZone) : undefined));
   const groups = new Map<string, { numbers: number[]; sink: Sink; values: [number, unknown][] }>();
   const decoders = new Map<string, (value: StoredValue) => unknown>();
@@ -155,12 +155,29 @@ function grouperEntry(g: GrouperSpec, groupNumber: number): Record<string, unkno
   if (g.name === 'time') {
     return { name: 'time', range_size: { value: g.rangeSize.value, unit: g.rangeSize.unit }, group_count: g.groupCount, group: { group_number: groupNumber } };
   }
+  if (g.name === 'bin') return { name: 'bin', bins: g.bins, group: { bin_number: groupNumber } };
   return { name: 'value', range_size: (g as { rangeSize: number }).rangeSize, group: { group_number: groupNumber } };
+}
+
+/**
+ * KairosDB's bin: 0 below the first bound, i + 1 in [bins[i], bins[i + 1]), bins.length from the last bound on — the
+ * number of bounds at or below the value (bins are ascending, checked when parsed), found by binary search.
+ */
+function binOf(value: number, bins: readonly number[]): number {
+  let low = 0;
+  let high = bins.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((bins[mid] as number) <= value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /** A point's group: a time grouper's range (calendar months and years in the query's zone) modulo its count, or a value bucket. */
 function groupNumber(g: GrouperSpec, ts: number, value: StoredValue, grid: SamplingGrid | undefined): number {
   if (g.name === 'time') return (grid as SamplingGrid).indexOf(ts) % g.groupCount;
+  if (g.name === 'bin') return binOf(value as number, g.bins);
   return Math.trunc((value as number) / (g as { rangeSize: number }).rangeSize);
 }
 

@@ -7,7 +7,7 @@ import { MAX_TIME, UNITS } from './time.js';
 export type QueryFailure =
   | { at: string; code: Exclude<QueryCode, 'time-zone' | 'too-many' | 'gaps-too-many' | 'one-of'> }
   | { at: string; code: 'time-zone'; zone: string }
-  | { at: string; code: 'too-many'; count: number; max: number; what: 'metrics' | 'tag values' | 'tag names'; option: string }
+  | { at: string; code: 'too-many'; count: number; max: number; what: 'metrics' | 'tag values' | 'tag names' | 'bins' | 'thresholds'; option: string }
   | { at: string; code: 'gaps-too-many'; ranges: number; max: number }
   | { at: string; code: 'one-of'; options: readonly string[] };
 
@@ -20,7 +20,7 @@ const TEXT = {
   'min-1': () => 'must be greater than or equal to 1',
   positive: () => 'must be greater than 0',
   'size-min-1': () => 'must have a size of at least 1',
-  'too-many': (f: { count: number; max: number; what: string; option: string }) => `has ${f.count} ${f.what}; at most ${f.max} are allowed (${f.option})`,
+  'too-many': (f: { count: number; max: number; what: string; option: string }) => `has ${f.count} ${f.what}; at most ${f.max} are allowed${f.option ? ` (${f.option})` : ''}`,
   'start-missing': () => 'relative or absolute time must be set',
   'end-before-start': () => 'must be greater than the start time',
   'gaps-too-many': (f: { ranges: number; max: number }) =>
@@ -43,6 +43,9 @@ const TEXT = {
   'one-of': (f: { options: readonly string[] }) => `must be one of ${f.options.join(', ')}`,
   'order': () => 'must be asc or desc',
   'integer-min-1': () => 'must be an integer greater than or equal to 1',
+  numbers: () => 'must be an array of numbers',
+  ascending: () => 'must be in ascending order',
+  array: () => 'must be an array',
 } as const;
 
 /** KairosDB's wording of a query failure: the path, then the rule. */

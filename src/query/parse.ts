@@ -2,7 +2,7 @@ import { isObject } from '../json.js';
 import { toFiniteNumber } from '../types/numbers.js';
 import { AGGREGATORS } from './aggregators.js';
 import type { QueryFailure } from './messages.js';
-import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
+import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec, Threshold } from './spec.js';
 import { addUnits, alignStart, fitsTimeRange, isTimeZone, MAX_TIME, rangesBetween, toUnit, type Duration, type Unit } from './time.js';
 
 /** A query, or the messages that say why it is not one. */
@@ -170,12 +170,42 @@ function grouper(json: unknown, at: string, limits: QueryLimits, errors: QueryFa
     if (rangeSize === undefined || rangeSize <= 0) return void errors.push({ at: `${at}.range_size`, code: 'positive' });
     return { name, rangeSize };
   }
+  if (name === 'bin') {
+    if (g.bins == null) return void errors.push({ at: `${at}.bins`, code: 'null' });
+    const bins = Array.isArray(g.bins) ? g.bins.map((b) => toFiniteNumber(b)) : [];
+    if (bins.length === 0) return void errors.push({ at: `${at}.bins`, code: 'empty' });
+    if (bins.length > limits.maxQueryTags) return void errors.push({ at: `${at}.bins`, code: 'too-many', count: bins.length, max: limits.maxQueryTags, what: 'bins', option: 'maxQueryTags' });
+    if (bins.some((b) => b === undefined)) return void errors.push({ at: `${at}.bins`, code: 'numbers' });
+    if (bins.some((b, i) => i > 0 && (b as number) < (bins[i - 1] as number))) return void errors.push({ at: `${at}.bins`, code: 'ascending' });
+    return { name, bins: bins as number[] };
+  }
   errors.push({ at: `${at}.${String(g.name)}`, code: 'unknown-grouper' });
   return undefined;
 }
 
 const FILTER_OPS = ['lt', 'lte', 'gt', 'gte', 'equal'] as const;
 const TRIMS = ['first', 'last', 'both'] as const;
+const SCORE_ORDERS = ['ascending', 'descending'] as const;
+const BOUNDARIES = ['superior', 'inferior'] as const;
+/** Most thresholds of one `score` aggregator. */
+const MAX_THRESHOLDS = 1000;
+
+/** The thresholds of `score`, sorted as KairosDB sorts them: by value, `inferior` first at equal values. */
+function thresholdsOf(json: unknown, at: string, errors: QueryFailure[]): Threshold[] | undefined {
+  if (json == null) return void errors.push({ at, code: 'null' });
+  if (!Array.isArray(json)) return void errors.push({ at, code: 'array' });
+  if (json.length > MAX_THRESHOLDS) return void errors.push({ at, code: 'too-many', count: json.length, max: MAX_THRESHOLDS, what: 'thresholds', option: '' });
+  const thresholds: Threshold[] = [];
+  json.forEach((t, i) => {
+    const item = isObject(t) ? t : {};
+    const value = toFiniteNumber(item.value);
+    const boundary = item.boundary == null ? 'superior' : typeof item.boundary === 'string' ? item.boundary.toLowerCase() : '';
+    if (value === undefined) errors.push({ at: `${at}[${i}].value`, code: 'number' });
+    if (boundary !== 'superior' && boundary !== 'inferior') errors.push({ at: `${at}[${i}].boundary`, code: 'one-of', options: BOUNDARIES });
+    else if (value !== undefined) thresholds.push({ value, boundary });
+  });
+  return thresholds.sort((x, y) => x.value - y.value || (x.boundary === y.boundary ? 0 : x.boundary === 'inferior' ? -1 : 1));
+}
 
 function aggregator(json: unknown, at: string, errors: QueryFailure[]): AggregatorSpec | undefined {
   const a = isObject(json) ? json : {};
@@ -205,6 +235,8 @@ function aggregator(json: unknown, at: string, errors: QueryFailure[]): Aggregat
     threshold: 0,
     trim: 'both',
     size: 1,
+    thresholds: [],
+    scoreOrder: 'ascending',
   };
   if (name === 'div') {
     const divisor = toFiniteNumber(a.divisor);
@@ -231,6 +263,12 @@ function aggregator(json: unknown, at: string, errors: QueryFailure[]): Aggregat
     const trim = typeof a.trim === 'string' ? a.trim.toLowerCase() : '';
     if (!(TRIMS as readonly string[]).includes(trim)) errors.push({ at: `${at}.trim`, code: 'one-of', options: TRIMS });
     else spec.trim = trim as AggregatorSpec['trim'];
+  } else if (name === 'score') {
+    const thresholds = thresholdsOf(a.thresholds, `${at}.thresholds`, errors);
+    if (thresholds) spec.thresholds = thresholds;
+    const order = a.order == null ? 'ascending' : typeof a.order === 'string' ? a.order.toLowerCase() : '';
+    if (order !== 'ascending' && order !== 'descending') errors.push({ at: `${at}.order`, code: 'one-of', options: SCORE_ORDERS });
+    else spec.scoreOrder = order;
   } else if (name === 'sma') {
     const size = toFiniteNumber(a.size);
     if (size === undefined || size < 1 || !Number.isInteger(size)) errors.push({ at: `${at}.size`, code: 'integer-min-1' });

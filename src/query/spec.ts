@@ -25,7 +25,14 @@ export interface MetricQuery {
 export type GrouperSpec =
   | { name: 'tag'; tags: string[] }
   | { name: 'time'; rangeSize: Duration; groupCount: number }
-  | { name: 'value'; rangeSize: number };
+  | { name: 'value'; rangeSize: number }
+  | { name: 'bin'; bins: number[] };
+
+/** A threshold of the `score` aggregator: a value equal to it counts as above it with an `inferior` boundary. */
+export interface Threshold {
+  value: number;
+  boundary: 'superior' | 'inferior';
+}
 
 /** An aggregator with its options resolved. */
 export interface AggregatorSpec {
@@ -43,4 +50,8 @@ export interface AggregatorSpec {
   threshold: number;
   trim: 'first' | 'last' | 'both';
   size: number;
+  /** score: thresholds in KairosDB's order (by value, `inferior` before `superior` at equal values). */
+  thresholds: Threshold[];
+  /** score: `descending` counts from the top. */
+  scoreOrder: 'ascending' | 'descending';
 }
