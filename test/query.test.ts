@@ -252,7 +252,7 @@ const INVALID: [string, object, string[]][] = [
   ['percentile missing', { start_absolute: 1, metrics: [{ name: 'm', aggregators: [{ name: 'percentile' }] }] }, ['query.metric[0].aggregators[0].percentile may not be zero']],
   ['percentile not a number', { start_absolute: 1, metrics: [{ name: 'm', aggregators: [{ name: 'percentile', percentile: 'half' }] }] }, ['query.metric[0].aggregators[0].percentile must be a number']],
   ['grouper without name', { start_absolute: 1, metrics: [{ name: 'm', group_by: [{}] }] }, ['query.metric[0].group_by[0] must have a name']],
-  ['unknown grouper', { start_absolute: 1, metrics: [{ name: 'm', group_by: [{ name: 'bin' }] }] }, ['query.metric[0].group_by[0].bin invalid group_by name']],
+  ['unknown grouper', { start_absolute: 1, metrics: [{ name: 'm', group_by: [{ name: 'bogus' }] }] }, ['query.metric[0].group_by[0].bogus invalid group_by name']],
   ['tag grouper without tags', { start_absolute: 1, metrics: [{ name: 'm', group_by: [{ name: 'tag' }] }] }, ['query.metric[0].group_by[0].tags may not be null']],
   ['tag grouper with no tags', { start_absolute: 1, metrics: [{ name: 'm', group_by: [{ name: 'tag', tags: [] }] }] }, ['query.metric[0].group_by[0].tags may not be empty']],
   ['time grouper without range', { start_absolute: 1, metrics: [{ name: 'm', group_by: [{ name: 'time', group_count: 2 }] }] }, ['query.metric[0].group_by[0].range_size may not be null']],
