@@ -36,6 +36,7 @@ export const ERRORS = {
   STORE_NOT_ANSWERING: { status: 503, message: () => 'The store does not answer' },
   STORE_UNAVAILABLE: { status: 503, message: () => 'The store is unavailable; retry later' },
   INTERNAL: { status: 500, message: (writing: boolean) => (writing ? 'Internal server error; the request was not stored' : 'Internal server error') },
+  UNKNOWN_FEATURE: { status: 404, message: (name: string) => `Unknown feature '${name.toLowerCase()}'` },
   METADATA_PATH: {
     status: 400,
     message: (detail: string) => `Invalid metadata path: ${detail}; use /metadata/{service}[/{serviceKey}[/{key}]]`,

@@ -1,6 +1,6 @@
 import { isObject } from '../json.js';
 import { toFiniteNumber } from '../types/numbers.js';
-import { AGGREGATORS } from './aggregators.js';
+import { AGGREGATOR_NAMES, GROUPER_NAMES, OPTIONS, RANGE_DEFAULTS } from './features.js';
 import type { QueryFailure } from './messages.js';
 import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec, Threshold } from './spec.js';
 import { addUnits, alignStart, fitsTimeRange, isTimeZone, MAX_TIME, rangesBetween, toUnit, type Duration, type Unit } from './time.js';
@@ -148,6 +148,7 @@ function grouper(json: unknown, at: string, limits: QueryLimits, errors: QueryFa
   const g = isObject(json) ? json : {};
   const name = typeof g.name === 'string' ? g.name.toLowerCase() : '';
   if (name === '') return void errors.push({ at, code: 'no-name' });
+  if (!GROUPER_NAMES.has(name)) return void errors.push({ at: `${at}.${String(g.name)}`, code: 'unknown-grouper' });
   if (name === 'tag') {
     if (g.tags == null) return void errors.push({ at: `${at}.tags`, code: 'null' });
     const names = Array.isArray(g.tags) ? g.tags : [];
@@ -179,14 +180,10 @@ function grouper(json: unknown, at: string, limits: QueryLimits, errors: QueryFa
     if (bins.some((b, i) => i > 0 && (b as number) < (bins[i - 1] as number))) return void errors.push({ at: `${at}.bins`, code: 'ascending' });
     return { name, bins: bins as number[] };
   }
-  errors.push({ at: `${at}.${String(g.name)}`, code: 'unknown-grouper' });
-  return undefined;
+  throw new Error(`grouper ${name} is declared in features.ts but not parsed`);
 }
 
-const FILTER_OPS = ['lt', 'lte', 'gt', 'gte', 'equal'] as const;
-const TRIMS = ['first', 'last', 'both'] as const;
-const SCORE_ORDERS = ['ascending', 'descending'] as const;
-const BOUNDARIES = ['superior', 'inferior'] as const;
+const { filterOp: FILTER_OPS, trim: TRIMS, scoreOrder: SCORE_ORDERS, boundary: BOUNDARIES } = OPTIONS;
 /** Most thresholds of one `score` aggregator. */
 const MAX_THRESHOLDS = 1000;
 
@@ -211,7 +208,7 @@ function aggregator(json: unknown, at: string, errors: QueryFailure[]): Aggregat
   const a = isObject(json) ? json : {};
   const name = typeof a.name === 'string' ? a.name.toLowerCase() : '';
   if (name === '') return void errors.push({ at, code: 'no-name' });
-  if (!Object.hasOwn(AGGREGATORS, name)) return void errors.push({ at: `${at}.${String(a.name)}`, code: 'unknown-aggregator' });
+  if (!AGGREGATOR_NAMES.has(name)) return void errors.push({ at: `${at}.${String(a.name)}`, code: 'unknown-aggregator' });
   const before = errors.length;
   const sampling = a.sampling == null ? { value: 1, unit: 'MILLISECONDS' as Unit } : durationOf(a.sampling, `${at}.sampling.value`, `${at}.`, errors);
   if (sampling?.value === 0) errors.push({ at: `${at}.sampling.value`, code: 'positive' });
@@ -224,9 +221,9 @@ function aggregator(json: unknown, at: string, errors: QueryFailure[]): Aggregat
   const spec: AggregatorSpec = {
     name,
     sampling: sampling ?? { value: 1, unit: 'MILLISECONDS' },
-    alignSampling: a.align_sampling == null ? true : a.align_sampling === true || a.align_sampling === 'true',
-    alignStartTime: a.align_start_time === true || a.align_start_time === 'true',
-    alignEndTime: a.align_end_time === true || a.align_end_time === 'true',
+    alignSampling: flag(a.align_sampling, RANGE_DEFAULTS.alignSampling),
+    alignStartTime: flag(a.align_start_time, RANGE_DEFAULTS.alignStartTime),
+    alignEndTime: flag(a.align_end_time, RANGE_DEFAULTS.alignEndTime),
     unit,
     percentile: 0,
     divisor: 1,
@@ -275,4 +272,9 @@ function aggregator(json: unknown, at: string, errors: QueryFailure[]): Aggregat
     else spec.size = size;
   }
   return errors.length === before ? spec : undefined;
+}
+
+/** A boolean parameter (KairosDB also takes the strings "true" and "false"), else its declared default. */
+function flag(json: unknown, fallback: boolean): boolean {
+  return json == null ? fallback : json === true || json === 'true';
 }

@@ -1,10 +1,12 @@
+import { httpError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
+import { FEATURES } from '../../query/features.js';
 import { VERSION } from '../../version.js';
 import { authorize } from '../access.js';
 import { withTimeout } from '../timeout.js';
 import type { Routes } from './route.js';
 
-/** GET /metricnames and GET /version. */
+/** GET /metricnames, GET /features[/{name}] (the aggregators and groupers, as KairosDB describes them) and GET /version. */
 export function metadataRoutes(options: ResolvedOptions): Routes {
   return {
     '/metricnames': {
@@ -26,6 +28,18 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
           return own;
         };
         ctx.body = { results: await withTimeout(list(), options.storeTimeoutMs, request.storeCalls) };
+      },
+    },
+    '/features': {
+      GET: async (ctx) => {
+        ctx.body = FEATURES;
+      },
+    },
+    '/features/{name}': {
+      GET: async (ctx, request) => {
+        const feature = FEATURES.find((f) => f.name === request.param);
+        if (!feature) throw httpError('UNKNOWN_FEATURE', request.param.slice(0, 100));
+        ctx.body = feature;
       },
     },
     '/version': {
