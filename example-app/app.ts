@@ -12,7 +12,7 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
     await next();
     logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: performance.now() - started }, 'request');
   });
-  app.use(kairosdb({ store, types, logger }));
+  app.use(kairosdb({ store, types, logger, routes: { ui: true } }));
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET') return next();
     if (ctx.path === '/healthz') {
@@ -21,7 +21,7 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
     } else if (ctx.path === '/') {
       const stats = await store.stats?.();
       ctx.type = 'html';
-      ctx.body = landingPage(storeName, stats);
+      ctx.body = landingPage(storeName, stats, await seriesPerMetric(store));
     } else {
       await next();
     }
@@ -29,7 +29,29 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
   return app;
 }
 
-function landingPage(store: string, stats: { series: number; points: number } | undefined): string {
+/** The first 50 metric names with their number of series (a demo page: a large store would want a cheaper summary). */
+async function seriesPerMetric(store: Store): Promise<[string, number][]> {
+  const out: [string, number][] = [];
+  for (const metric of (await store.metricNames()).slice(0, 50)) {
+    let series = 0;
+    for await (const _ of store.read({ metric })) series++;
+    out.push([metric, series]);
+  }
+  return out;
+}
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A link into the explorer showing a metric over all time. */
+function explore(metric: string): string {
+  const q = JSON.stringify({ metric, range: 'abs', start: 0, end: Date.now() + 86_400_000, tags: {}, aggregator: null, groupBy: '' });
+  return `/api/v1/ui/?q=${encodeURIComponent(q)}`;
+}
+
+function landingPage(store: string, stats: { series: number; points: number } | undefined, metrics: [string, number][]): string {
+  const list = metrics.length === 0
+    ? '<p>No metrics yet: push the example body (see the README quick start).</p>'
+    : `<ul>${metrics.map(([m, n]) => `<li><a href="${escape(explore(m))}">${escape(m)}</a> — ${n} series</li>`).join('')}</ul>`;
   const counts = stats
     ? `Stored now: <strong>${stats.series}</strong> series, <strong>${stats.points}</strong> points (refreshes every 5 s).`
     : 'This store does not report counts.';
@@ -38,7 +60,8 @@ function landingPage(store: string, stats: { series: number; points: number } | 
 <meta http-equiv="refresh" content="5"></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40em; margin: 2em auto">
 <h1>koa-kairosdb example server</h1>
-<p>KairosDB's REST API is mounted at <code>/api/v1</code>, stored in <strong>${store}</strong>.</p>
+<p>KairosDB's REST API is mounted at <code>/api/v1</code>, stored in <strong>${store}</strong>.
+<a href="/api/v1/ui/">Open the explorer</a> to chart what is stored.</p>
 <ul>
   <li><code>POST /api/v1/datapoints</code> — add data points (JSON or gzip)</li>
   <li><code>POST /api/v1/datapoints/query</code>, <code>/datapoints/query/tags</code>, <code>GET /api/v1/metricnames</code> — read them back (KairosDB's query format; Grafana works)</li>
@@ -46,6 +69,8 @@ function landingPage(store: string, stats: { series: number; points: number } | 
   <li><code>GET /healthz</code> — this application's own health route</li>
 </ul>
 <p>${counts}</p>
+<h2>Metrics</h2>
+${list}
 <p>Custom value type registered by this app: <code>geo-point</code> <code>{"lat": -90…90, "lon": -180…180}</code>.</p>
 </body></html>
 `;

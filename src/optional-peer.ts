@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 const PEERS = {
   'better-sqlite3': { range: '@12', usedBy: 'SqliteStore' },
   'cassandra-driver': { range: '@4', usedBy: 'CassandraStore (and the cassandra option)' },
+  uplot: { range: '@1', usedBy: 'the explorer page (routes.ui)' },
 } as const;
 
 export type Peer = keyof typeof PEERS;
@@ -15,6 +16,15 @@ export type Peer = keyof typeof PEERS;
 export function requirePeer<T>(name: Peer): T {
   try {
     return createRequire(import.meta.url)(name) as T;
+  } catch (error) {
+    throw explainMissing(name, error);
+  }
+}
+
+/** The path of a file inside a peer package. */
+export function resolvePeerFile(name: Peer, file: string): string {
+  try {
+    return createRequire(import.meta.url).resolve(`${name}/${file}`);
   } catch (error) {
     throw explainMissing(name, error);
   }

@@ -36,7 +36,7 @@ export interface KairosdbOptions {
   defaultTtl?: number;
   /** Receives store failures and other internals never sent to clients. @default a logger that drops everything */
   logger?: Logger;
-  /** Route groups to mount; set one to `false` to leave it out (e.g. ingest only). @default all true */
+  /** Route groups to mount; set one to `false` to leave it out (e.g. ingest only), `ui: true` to add the explorer page. @default all but ui */
   routes?: Partial<Record<RouteGroup, boolean>>;
   /** Most raw data points one query may read; more answers 400. @default 10000000 */
   maxQueryPoints?: number;
@@ -103,11 +103,14 @@ export interface RequestEvent {
 
 /** The route groups: ingest (POST /datapoints), query (/datapoints/query, /datapoints/query/tags),
  * delete (/datapoints/delete, DELETE /metric/{name}), metadata (/metricnames, /version), metadataApi (KairosDB's
- * Metadata API, /metadata/...), health (/health/*). */
+ * Metadata API, /metadata/...), health (/health/*), ui (the explorer page at /ui/, off unless `routes: { ui: true }`). */
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 /** The route groups, in the order they are mounted. */
-export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health'] as const;
+export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui'] as const;
+
+/** Route groups mounted only when asked for (`routes: { ui: true }`). */
+export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui'];
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant'>> &

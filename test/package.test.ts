@@ -40,7 +40,7 @@ describe('the published package', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('ships LICENSE, CHANGELOG, README, the HTTP contract and the example, and no source maps pointing at unshipped sources', () => {
-    for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'docs/http-contract.md', 'examples/host-app/app.ts', 'dist/index.js', 'dist/index.d.ts', 'dist/sqlite.js', 'dist/cassandra.js', 'dist/bin/schema.js']) {
+    for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'docs/http-contract.md', 'examples/host-app/app.ts', 'ui/index.html', 'ui/explorer.js', 'dist/index.js', 'dist/index.d.ts', 'dist/sqlite.js', 'dist/cassandra.js', 'dist/bin/schema.js']) {
       assert.ok(files.includes(file), `${file} is in the package`);
     }
     assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('src/') || f.startsWith('test/')), []);

@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import { httpError } from '../errors.js';
-import { resolveOptions, ROUTE_GROUPS, type KairosdbOptions, type ResolvedOptions, type RouteGroup } from '../options.js';
+import { OPT_IN_GROUPS, resolveOptions, ROUTE_GROUPS, type KairosdbOptions, type ResolvedOptions, type RouteGroup } from '../options.js';
 import { tenantOf } from './access.js';
 import { Admission, type WorkKind } from './admission.js';
 import { claimPaths } from './mount-claims.js';
@@ -12,6 +12,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import { metadataApiRoutes } from './routes/metadata-api.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { queryRoutes } from './routes/query.js';
+import { uiRoutes } from './routes/ui.js';
 import type { Handler, RequestState, Routes } from './routes/route.js';
 
 /** The middleware, with its store's start and end. */
@@ -22,7 +23,7 @@ export type KairosdbMiddleware = Middleware & {
   close(): Promise<void>;
 };
 
-const GROUPS: Record<RouteGroup, (options: ResolvedOptions) => Routes> = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, metadataApi: metadataApiRoutes, health: healthRoutes };
+const GROUPS: Record<RouteGroup, (options: ResolvedOptions) => Routes> = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, metadataApi: metadataApiRoutes, health: healthRoutes, ui: uiRoutes };
 
 /**
  * Mounts KairosDB's REST API on a Koa application.
@@ -37,7 +38,8 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   const resolved = resolveOptions(options);
   const routes: Routes = {};
   for (const group of ROUTE_GROUPS) {
-    if (resolved.routes[group] !== false) Object.assign(routes, GROUPS[group](resolved));
+    const on = OPT_IN_GROUPS.includes(group) ? resolved.routes[group] === true : resolved.routes[group] !== false;
+    if (on) Object.assign(routes, GROUPS[group](resolved));
   }
   const table = new RouteTable(resolved.prefix, routes);
   const admission = new Admission({

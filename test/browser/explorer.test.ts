@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const SKIP = `${CHROMIUM} is not installed (apt-get install chromium): the explorer's browser tests need it`;
+const seed = readFileSync(new URL('../fixtures/seed-example-body.json', import.meta.url), 'utf8');
+/** 2013-02-02 00:00 → 2013-02-03 00:00 UTC: the example body's day. */
+const DAY = { start: 1_359_763_200_000, end: 1_359_849_600_000 };
+
+/** Starts the example server (SQLite in memory) and pushes the example body plus a second host. */
+async function exampleServer(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'example-app/server.ts'], { cwd: root, env: { ...process.env, PORT: '0', SQLITE_PATH: ':memory:', LOG_LEVEL: 'warn' } });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk;
+      const match = /listening on (http:\/\/localhost:\d+)/.exec(out);
+      if (match) resolve((match[1] as string).replace('localhost', '127.0.0.1'));
+    });
+    child.once('exit', (code) => reject(new Error(`example server exited with ${code}`)));
+  });
+  for (const body of [seed, JSON.stringify([{ name: 'archive_file_tracked', tags: { host: 'server2', data_center: 'DC1' }, datapoints: [[1_359_788_400_000, 7]] }])]) {
+    const res = await fetch(`${url}/api/v1/datapoints`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    assert.equal(res.status, 204);
+  }
+  return { child, url };
+}
+
+/** The page's globals, typed loosely: this file is checked without the DOM library. */
+type PageGlobals = { explorer: { data(): (number | null)[][]; labels(): string[] }; document: { body: { dataset: { phase?: string } } } };
+const globals = () => globalThis as unknown as PageGlobals;
+const chartData = (page: Page) => page.evaluate(() => (globalThis as unknown as PageGlobals).explorer.data());
+const chartLabels = (page: Page) => page.evaluate(() => (globalThis as unknown as PageGlobals).explorer.labels());
+const settled = (page: Page) => page.waitForFunction(() => ['ready', 'error', 'idle'].includes((globalThis as unknown as PageGlobals).document.body.dataset.phase ?? ''));
+const ready = (page: Page) => page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.phase === 'ready');
+void globals;
+
+describe('the explorer page in headless Chromium', { skip: existsSync(CHROMIUM) ? false : process.env.BROWSER_REQUIRED === '1' ? false : SKIP }, () => {
+  let server: { child: ChildProcess; url: string };
+  let browser: Browser;
+  let page: Page;
+  before(async () => {
+    if (!existsSync(CHROMIUM)) assert.fail(`BROWSER_REQUIRED=1 but ${SKIP}`);
+    server = await exampleServer();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    page = await browser.newPage();
+    page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
+  });
+  after(async () => {
+    await browser?.close();
+    server?.child.kill('SIGTERM');
+  });
+
+  it('charts the sum by the hour of a picked metric: one line, the two hourly sums', async () => {
+    await page.goto(`${server.url}/api/v1/ui/`);
+    await settled(page);
+    await page.fill('#metric', 'archive_file_tracked');
+    await page.selectOption('#range', 'abs');
+    await page.fill('#start', await page.evaluate((ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 19), DAY.start));
+    await page.fill('#end', await page.evaluate((ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 19), DAY.end));
+    await page.selectOption('#aggregator', 'sum');
+    await page.fill('[data-path="sampling.value"]', '1');
+    await page.selectOption('[data-path="sampling.unit"]', 'HOURS');
+    await page.click('#run');
+    await settled(page);
+    const [xs, ys] = await chartData(page);
+    assert.deepEqual(xs, [1_359_788_300_000, 1_359_788_400_000]);
+    assert.deepEqual(ys, [13.2, 153.1]);
+    assert.deepEqual(await chartLabels(page), ['data_center=DC1, host=server1|server2']);
+  });
+
+  it('groups by host: one line per host', async () => {
+    await page.selectOption('#group-by', 'host');
+    await page.click('#run');
+    await settled(page);
+    assert.deepEqual(await chartLabels(page), ['host=server1', 'host=server2']);
+    const data = await chartData(page);
+    assert.equal(data.length, 3);
+    assert.deepEqual(data[2], [null, 7]);
+  });
+
+  it("keeps the query across a reload (it lives in the URL)", async () => {
+    await page.reload();
+    await ready(page);
+    assert.equal(await page.inputValue('#metric'), 'archive_file_tracked');
+    assert.equal(await page.inputValue('#group-by'), 'host');
+    assert.deepEqual(await chartLabels(page), ['host=server1', 'host=server2']);
+  });
+
+  it("shows the API's 400 text for a bad aggregator parameter", async () => {
+    await page.selectOption('#aggregator', 'percentile');
+    await page.fill('[data-path="percentile"]', '2');
+    await page.click('#run');
+    await settled(page);
+    assert.equal(await page.textContent('#error'), 'query.metric[0].aggregators[0].percentile must be greater than 0 and at most 1');
+    assert.equal(await page.isVisible('#error'), true);
+  });
+
+  it('shows text series in the table, not in the chart, and sends a strict Content-Security-Policy', async () => {
+    await fetch(`${server.url}/api/v1/datapoints`, { method: 'POST', body: JSON.stringify([{ name: 'notes', tags: { h: 'a' }, datapoints: [[1_359_788_400_000, 'hello']] }]) });
+    const response = await page.goto(`${server.url}/api/v1/ui/?q=${encodeURIComponent(JSON.stringify({ metric: 'notes', range: 'abs', start: DAY.start, end: DAY.end, tags: {}, aggregator: null, groupBy: '' }))}`);
+    assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self'; style-src 'self'/);
+    await ready(page);
+    assert.deepEqual(await chartData(page), []);
+    assert.deepEqual(await page.$$eval('#table tbody td:last-child', (cells) => cells.map((c) => c.textContent)), ['hello']);
+  });
+});
