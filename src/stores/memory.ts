@@ -1,20 +1,14 @@
-import type { StorageKind, StoredValue } from '../types/value-type.js';
+import type { StoredValue } from '../types/value-type.js';
 import type { MetadataStore, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
-import { matchesTags, seriesKey } from '../store-api/series-key.js';
+import { matchesTags, rangeOf, seriesKey } from '../store-api/series-key.js';
+import { SeriesColumns } from './memory-columns.js';
 import { StoreUnavailableError } from '../store-api/unavailable.js';
-
-interface StoredPoint {
-  value: StoredValue;
-  /** ms since epoch, or Infinity. */
-  expires: number;
-}
 
 interface MemorySeries {
   metric: string;
   tags: Tags;
   type: string;
-  storage: StorageKind;
-  points: Map<number, StoredPoint>;
+  columns: SeriesColumns;
 }
 
 const PAGE_SIZE = 10_000;
@@ -79,31 +73,45 @@ export class MemoryStore implements Store {
       const key = seriesKey(s.metric, s.type, s.tags);
       let entry = this.#series.get(key);
       if (!entry) {
-        entry = { metric: s.metric, tags: s.tags, type: s.type, storage: s.storage, points: new Map() };
+        entry = { metric: s.metric, tags: s.tags, type: s.type, columns: new SeriesColumns(s.storage) };
         this.#series.set(key, entry);
       }
-      const expires = s.ttl > 0 ? now + s.ttl * 1000 : Infinity;
-      for (let i = 0; i < s.timestamps.length; i++) {
-        entry.points.set(s.timestamps[i] as number, { value: s.values[i] as StoredValue, expires });
-      }
+      entry.columns.add(s.timestamps, s.values, s.ttl > 0 ? Math.ceil((now + s.ttl * 1000) / 1000) : 0);
     }
   }
 
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
     this.#assertOpen();
+    const { start, end } = rangeOf(query);
+    const now = this.#clock();
     for (const entry of this.#select(query)) {
-      const timestamps = this.#live(entry, query);
-      if (timestamps.length === 0) continue;
+      const { columns } = entry;
+      const from = columns.lowerBound(start);
+      const to = columns.lowerBound(end + 1);
+      let any = false;
+      for (let i = from; i < to && !any; i++) any = columns.live(i, now);
+      if (!any) continue;
+      const desc = query.order === 'desc';
       yield {
         metric: entry.metric,
         tags: entry.tags,
         type: entry.type,
-        storage: entry.storage,
+        storage: columns.storage,
         points: async function* () {
-          for (let i = 0; i < timestamps.length; i += PAGE_SIZE) {
-            const page = Array.from(timestamps.subarray(i, i + PAGE_SIZE));
-            yield { timestamps: page, values: page.map((ts) => (entry.points.get(ts) as StoredPoint).value) };
+          let timestamps: number[] = [];
+          let values: StoredValue[] = [];
+          for (let k = 0; k < to - from; k++) {
+            const i = desc ? to - 1 - k : from + k;
+            if (i >= columns.length || !columns.live(i, now)) continue;
+            timestamps.push(columns.timestamps[i] as number);
+            values.push(columns.value(i));
+            if (timestamps.length === PAGE_SIZE) {
+              yield { timestamps, values };
+              timestamps = [];
+              values = [];
+            }
           }
+          if (timestamps.length > 0) yield { timestamps, values };
         },
       };
     }
@@ -115,8 +123,8 @@ export class MemoryStore implements Store {
     const now = this.#clock();
     for (const entry of this.#series.values()) {
       if (!entry.metric.startsWith(prefix) || names.has(entry.metric)) continue;
-      for (const p of entry.points.values()) {
-        if (p.expires > now) {
+      for (let i = 0; i < entry.columns.length; i++) {
+        if (entry.columns.live(i, now)) {
           names.add(entry.metric);
           break;
         }
@@ -127,12 +135,15 @@ export class MemoryStore implements Store {
 
   async delete(query: SeriesQuery): Promise<void> {
     this.#assertOpen();
-    const start = query.start ?? -Infinity;
-    const end = query.end ?? Infinity;
+    const { start, end } = rangeOf(query);
     for (const [key, entry] of [...this.#series]) {
       if (entry.metric !== query.metric || !matchesTags(entry.tags, query.tags)) continue;
-      for (const ts of [...entry.points.keys()]) if (ts >= start && ts <= end) entry.points.delete(ts);
-      if (entry.points.size === 0) this.#series.delete(key);
+      const { columns } = entry;
+      columns.retain((i) => {
+        const ts = columns.timestamps[i] as number;
+        return ts < start || ts > end;
+      });
+      if (columns.length === 0) this.#series.delete(key);
     }
   }
 
@@ -140,9 +151,10 @@ export class MemoryStore implements Store {
     const now = this.#clock();
     let series = 0;
     let points = 0;
-    for (const entry of this.#series.values()) {
+    for (const { columns } of this.#series.values()) {
       let live = 0;
-      for (const p of entry.points.values()) if (p.expires > now) live++;
+      if (!columns.expires) live = columns.length;
+      else for (let i = 0; i < columns.length; i++) if (columns.live(i, now)) live++;
       if (live > 0) series++;
       points += live;
     }
@@ -161,18 +173,6 @@ export class MemoryStore implements Store {
     for (const entry of this.#series.values()) {
       if (entry.metric === query.metric && matchesTags(entry.tags, query.tags)) yield entry;
     }
-  }
-
-  /** The series' unexpired timestamps in the query's range and order. */
-  /** The live timestamps in the range, sorted in the read's order (a typed array: its sort needs no comparator calls). */
-  #live(entry: MemorySeries, query: SeriesQuery): Float64Array {
-    const start = query.start ?? -Infinity;
-    const end = query.end ?? Infinity;
-    const now = this.#clock();
-    const live: number[] = [];
-    for (const [ts, p] of entry.points) if (ts >= start && ts <= end && p.expires > now) live.push(ts);
-    const sorted = Float64Array.from(live).sort();
-    return query.order === 'desc' ? sorted.reverse() : sorted;
   }
 
   #assertOpen(): void {
