@@ -25,5 +25,22 @@ export function singles(metrics = 10_000): string {
   );
 }
 
+/**
+ * The store shapes with new points in every request (the store grows as in production): W1 1,000 series × 10 points,
+ * W2 10 series × 1,000 points; request n's timestamps follow request n−1's. Values are gauges with two decimals.
+ */
+export function newPoints(series: number, points: number): () => Buffer {
+  let request = 0;
+  return () => {
+    const base = T0 + request++ * points * 1000;
+    const metrics = Array.from({ length: series }, (_, s) => ({
+      name: 'bench.store',
+      tags: { host: `h${s}`, dc: `dc${s % 3}` },
+      datapoints: Array.from({ length: points }, (_, i) => [base + i * 1000, Math.round((s + Math.sin(i / 10)) * 100) / 100]),
+    }));
+    return Buffer.from(JSON.stringify(metrics));
+  };
+}
+
 /** Datapoints in a body built by the functions above. */
 export const POINTS = { oneMetric: 10_000, manyMetrics: 10_000, singles: 10_000 } as const;

@@ -11,7 +11,8 @@ const discard: Store = Object.assign(new MemoryStore(), { write: async () => {} 
 async function cassandra(): Promise<Store> {
   const { CassandraStore } = await import('../src/cassandra.js');
   const store = new CassandraStore({
-    clientOptions: { contactPoints: (process.env.CASSANDRA_CONTACT_POINTS ?? '').split(','), localDataCenter: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1' },
+    contactPoints: (process.env.CASSANDRA_CONTACT_POINTS ?? '').split(','),
+    localDataCenter: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
     keyspace: process.env.BENCH_KEYSPACE ?? 'koa_kairosdb_bench',
     createSchema: true,
     replication: { class: 'SimpleStrategy', replication_factor: Number(process.env.BENCH_RF ?? 1) },

@@ -4,7 +4,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { manyMetrics, oneMetric, singles } from './bodies.js';
+import { manyMetrics, newPoints, oneMetric, singles } from './bodies.js';
 
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
@@ -18,6 +18,8 @@ interface Shape {
   body: Buffer;
   /** Bodies to send in turn instead of `body`. */
   bodies?: Buffer[];
+  /** A new body for every request (new points), instead of `body`. */
+  next?: () => Buffer;
   points: number;
   headers: Record<string, string>;
   /** Connection counts to measure. */
@@ -55,9 +57,10 @@ function peakRss(pid: number): number {
 
 async function load(port: number, shape: Shape, connections: number) {
   let sent = 0;
-  const bodies = shape.bodies;
+  const { bodies, next } = shape;
   const result = await autocannon({
     ...(bodies && { requests: [{ setupRequest: (request: object) => ({ ...request, body: bodies[sent++ % bodies.length] }) }] }),
+    ...(next && { requests: [{ setupRequest: (request: object) => ({ ...request, body: next() }) }] }),
     url: `http://127.0.0.1:${port}/api/v1/datapoints`,
     method: 'POST',
     body: shape.body,
@@ -123,6 +126,13 @@ const rows: Row[] = [];
 for (const shape of shapes) rows.push(...(await compare(shape, 'middleware', 'discard')));
 const storeShape = shapes[0] as Shape;
 for (const store of ['memory', 'sqlite', 'sqlite-normal']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
+// The stores growing: new points in every request, 8 connections (Cassandra when CASSANDRA_CONTACT_POINTS is set).
+const growing: Shape[] = [
+  { id: 'W1', label: '1,000 series × 10 new points', body: Buffer.alloc(0), next: newPoints(1000, 10), points: 10_000, headers: {}, connections: [8] },
+  { id: 'W2', label: '10 series × 1,000 new points', body: Buffer.alloc(0), next: newPoints(10, 1000), points: 10_000, headers: {}, connections: [8] },
+];
+const growingStores = ['memory', 'sqlite', ...(process.env.CASSANDRA_CONTACT_POINTS ? ['cassandra'] : [])];
+for (const shape of growing) for (const store of growingStores) rows.push(...(await compare(shape, `middleware+${store}`, store)));
 
 if (asJson) {
   process.stdout.write(`${JSON.stringify({ node: process.version, date: new Date().toISOString(), quick, rounds, seconds, rows }, null, 2)}\n`);
@@ -139,4 +149,6 @@ if (asJson) {
   const at8 = rows.filter((r) => r.connections === 8 && r.server === 'middleware');
   console.log('\ncassandra: measured by npm run bench:cassandra (new points in every request, 1 node or the 3-node cluster)');
   console.log(`\nsummary: middleware/bound at 8 connections — ${at8.map((r) => `${r.shape} ${fmt(r.ratio, 2)}`).join(', ')}`);
+  const grown = rows.filter((r) => r.shape.startsWith('W') && r.server !== 'bound');
+  console.log(`stores growing (new points, 8 connections) — ${grown.map((r) => `${r.shape} ${r.server.replace('middleware+', '')} ${fmt(r.ratio, 2)} (p99 ${fmt(r.p99Ms)} ms)`).join(', ')}`);
 }
