@@ -92,6 +92,21 @@ describe('the explorer page in headless Chromium', { skip: existsSync(CHROMIUM) 
     assert.deepEqual(await chartLabels(page), ['host=server1', 'host=server2']);
   });
 
+  it('zooms: a range dragged on the chart becomes the absolute window and the query runs again', async () => {
+    const over = await page.locator('#chart .u-over').boundingBox();
+    assert.ok(over, 'the chart has a drag area');
+    await page.mouse.move(over.x + 2, over.y + over.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width / 2, over.y + over.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await ready(page);
+    const q = JSON.parse(new URL(page.url()).searchParams.get('q') ?? '{}') as { range: string; start: number; end: number };
+    assert.equal(q.range, 'abs');
+    assert.ok(q.start >= 1_359_788_300_000 - 1 && q.end < 1_359_788_400_000, `window ${q.start}..${q.end}`);
+    const [xs] = await chartData(page);
+    assert.deepEqual(xs, [1_359_788_300_000], 'only the first range is left in the zoomed window');
+  });
+
   it("shows the API's 400 text for a bad aggregator parameter", async () => {
     await page.selectOption('#aggregator', 'percentile');
     await page.fill('[data-path="percentile"]', '2');
