@@ -4,7 +4,7 @@ import Koa from 'koa';
 import request from 'supertest';
 import { kairosdb, MemoryStore } from '../src/index.js';
 import { AGGREGATORS } from '../src/query/aggregators.js';
-import { AGGREGATOR_NAMES } from '../src/query/features.js';
+import { AGGREGATOR_FEATURES, AGGREGATOR_NAMES, type FeatureProperty } from '../src/query/features.js';
 
 const app = () => {
   const koa = new Koa();
@@ -64,6 +64,15 @@ describe('GET /features (KairosDB\'s Features API)', () => {
 
   it('declares exactly the aggregators the query runs (one list for parser, executor and features)', () => {
     assert.deepEqual([...AGGREGATOR_NAMES].sort(), Object.keys(AGGREGATORS).sort());
+  });
+
+  it('declares a default exactly where the parser has one: an aggregator given only its name is refused iff a parameter has none', async () => {
+    const required = (p: FeatureProperty): boolean => p.defaultValue === '' || (p.type === 'Object' && (p.properties ?? []).some(required));
+    for (const feature of AGGREGATOR_FEATURES) {
+      const res = await request(app()).post('/api/v1/datapoints/query').send({ start_absolute: 0, end_absolute: 1000, metrics: [{ name: 'm', aggregators: [{ name: feature.name }] }] });
+      const needs = feature.properties.filter(required).map((p) => p.name);
+      assert.equal(res.status, needs.length > 0 ? 400 : 200, `${feature.name} (required: ${needs.join(', ') || 'none'}): ${res.text}`);
+    }
   });
 
   it("answers 404 Unknown feature 'x' for another name", async () => {

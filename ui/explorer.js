@@ -92,6 +92,7 @@ function field(property, value, path) {
   let input;
   if (property.type === 'enum') {
     input = document.createElement('select');
+    if (!property.defaultValue) input.append(new Option('—', ''));
     for (const option of property.options) input.append(new Option(option.toLowerCase(), option));
     const wanted = String(value ?? property.defaultValue).toLowerCase();
     input.value = property.options.find((o) => o.toLowerCase() === wanted) ?? property.defaultValue;
@@ -130,6 +131,7 @@ function renderParams() {
 function readParams() {
   const params = {};
   for (const input of $('params').querySelectorAll('[data-path]')) {
+    if (input.type !== 'checkbox' && input.value === '') continue; // a required parameter left empty: the API says so
     const value = input.type === 'checkbox' ? input.checked : input.type === 'number' ? Number(input.value) : input.value;
     const [first, second] = input.dataset.path.split('.');
     if (second) (params[first] ??= {})[second] = value;

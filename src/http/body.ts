@@ -19,9 +19,7 @@ export async function requestBody(ctx: Context, reading: BodyReading): Promise<u
 
 /** A query, tags or delete body: at most `maxQueryBodyBytes` after decompression, nested at most `maxJsonDepth` deep. */
 export async function queryBody(ctx: Context, reading: BodyReading, options: ResolvedOptions): Promise<unknown> {
-  const max = options.maxQueryBodyBytes;
-  const limits = { wire: Math.min(reading.limits.wire, max), decompressed: Math.min(reading.limits.decompressed, max) };
-  const body = await requestBody(ctx, { ...reading, limits });
+  const body = await requestBody(ctx, smallBody(reading, options));
   if (exceedsDepth(body, options.maxJsonDepth)) throw httpError('TOO_DEEP', options.maxJsonDepth);
   return body;
 }
@@ -57,9 +55,13 @@ export async function textBody(ctx: Context, reading: BodyReading, options: Reso
     if (!isUtf8(hostParsed)) throw httpError('NOT_UTF8');
     return hostParsed.toString('utf8');
   }
-  const max = options.maxQueryBodyBytes;
-  const limits = { wire: Math.min(reading.limits.wire, max), decompressed: Math.min(reading.limits.decompressed, max) };
-  const bytes = await readBody(ctx.req, { ...reading, limits });
+  const bytes = await readBody(ctx.req, smallBody(reading, options));
   if (!isUtf8(bytes)) throw httpError('NOT_UTF8');
   return bytes.toString('utf8');
+}
+
+/** The reading of a query, delete, tags or metadata body: at most `maxQueryBodyBytes`, on the wire and decompressed. */
+function smallBody(reading: BodyReading, options: ResolvedOptions): BodyReading {
+  const max = options.maxQueryBodyBytes;
+  return { ...reading, limits: { wire: Math.min(reading.limits.wire, max), decompressed: Math.min(reading.limits.decompressed, max) } };
 }

@@ -84,7 +84,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
         admission.enter(kind);
         admitted = kind;
       };
-      request = { param: decodeParam(param), params: param.split('/').map(decodeParam), tenant: tenantOf(resolved, ctx), reading, admit, datapoints: 0, storeMs: 0, storeCalls: [] };
+      request = { param: decodeParam(param), get params() { return param.split('/').map(decodeParam); }, tenant: tenantOf(resolved, ctx), reading, admit, datapoints: 0, storeMs: 0, storeCalls: [] };
       await handler(ctx, request);
     } catch (error) {
       respondWithError(ctx, error, resolved.logger, ctx.method === 'POST' && ctx.path === ingestPath);

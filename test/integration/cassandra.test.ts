@@ -70,9 +70,10 @@ if (!contactPoints && process.env.CASSANDRA_REQUIRED === '1') {
 
     it('expires points and index rows with a short TTL', async () => {
       const store = await open({ bucketWidthMs: 3_600_000, keyspace: `${keyspace}_h` });
-      await store.write([series('it.ttl', { h: 'a' }, [[Date.now(), 1]], { ttl: 1 })]);
+      // Cassandra counts TTLs in whole seconds from the write's second, so a 1 s TTL can end ~0 s later: use 3 s.
+      await store.write([series('it.ttl', { h: 'a' }, [[Date.now(), 1]], { ttl: 3 })]);
       assert.equal((await readAll(store, { metric: 'it.ttl' })).length, 1);
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      await new Promise((resolve) => setTimeout(resolve, 4000));
       assert.deepEqual(await readAll(store, { metric: 'it.ttl' }), []);
       await admin.execute(`DROP KEYSPACE IF EXISTS ${keyspace}_h`);
     });

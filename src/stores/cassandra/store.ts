@@ -48,21 +48,21 @@ export class CassandraStore implements Store {
   /** Where the store points, for messages: contact points and keyspace. */
   readonly #where: string;
   /** Set while no host answers: calls fail at once with this error, and a background probe looks for the cluster. */
-  #outage: { error: StoreUnavailableError; nextProbe: number } | undefined;
+  #outage: StoreUnavailableError | undefined;
 
   constructor(options: CassandraStoreOptions) {
     this.options = resolveCassandraOptions(options);
     if (options.client) {
       this.#client = Promise.resolve(options.client);
       this.#ownsClient = false;
+      this.#where = `a given client, keyspace '${this.options.keyspace}'`;
     } else {
       const clientOptions = driverOptions(options);
       this.#client = loadDriver().then((driver) => new driver.Client(clientOptions as never) as never);
       this.#ownsClient = true;
+      this.#where = `contact points ${(clientOptions.contactPoints as string[]).join(', ')}, keyspace '${this.options.keyspace}'`;
     }
     this.#client.catch(() => {});
-    const points = options.client ? 'a given client' : `contact points ${(driverOptions(options).contactPoints as string[]).join(', ')}`;
-    this.#where = `${points}, keyspace '${this.options.keyspace}'`;
     this.#q = queries(this.options);
     this.#limiter = new Limiter(this.options.concurrency);
     this.#written = new Lru(this.options.indexCacheSize);
@@ -206,7 +206,7 @@ export class CassandraStore implements Store {
 
   async #ready0(): Promise<void> {
     if (this.#closed) throw new StoreUnavailableError('CassandraStore is closed');
-    if (this.#outage) throw this.#outage.error;
+    if (this.#outage) throw this.#outage;
     await this.init();
   }
 
@@ -221,9 +221,8 @@ export class CassandraStore implements Store {
   }
 
   #probe(error: StoreUnavailableError, delayMs: number): void {
-    const nextProbe = Date.now() + delayMs;
     const retryAfter = Math.max(1, Math.ceil(delayMs / 1000));
-    this.#outage = { error: new StoreUnavailableError(error.message, { cause: error.cause, retryAfter }), nextProbe };
+    this.#outage = new StoreUnavailableError(error.message, { cause: error.cause, retryAfter });
     const timer = setTimeout(async () => {
       if (this.#closed) return;
       try {
