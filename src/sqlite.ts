@@ -1,1 +1,1 @@
-export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite.js';
+export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite/store.js';

@@ -37,15 +37,16 @@ describe('chunk codec (delta-of-delta timestamps, XOR doubles, zig-zag longs)', 
       if (storage === 'double') {
         // short decimals only (the scaled-long path), then everything (the XOR path)
         fc.assert(fc.property(fc.array(fc.tuple(timestamp, fc.integer({ min: -1e9, max: 1e9 }).map((n) => n / 1000)), { maxLength: 60 }), (points) => {
-          const back = decodeChunk(encodeChunk(chunkOf('double', 0, points.map((p) => p[0]), points.map((p) => p[1]))));
+          const back = decodeChunk(encodeChunk(chunkOf('double', points.map((p) => p[0]), points.map((p) => p[1]))));
           same(pairsOf(back), reference(points));
         }));
       }
       fc.assert(
-        fc.property(fc.array(fc.tuple(timestamp, VALUES[storage]), { maxLength: 60 }), fc.integer({ min: 0, max: 630_720_000 }), (points, ttl) => {
-          const chunk = chunkOf(storage, ttl, points.map((p) => p[0]), points.map((p) => p[1]));
+        fc.property(fc.array(fc.tuple(timestamp, VALUES[storage]), { maxLength: 60 }), fc.oneof(fc.constant(0), fc.integer({ min: 1, max: MAX })), (points, expires) => {
+          const chunk = chunkOf(storage, points.map((p) => p[0]), points.map((p) => p[1]), expires);
           const back = decodeChunk(encodeChunk(chunk));
-          assert.deepEqual([back.storage, back.ttl], [storage, ttl]);
+          assert.equal(back.storage, storage);
+          assert.deepEqual(back.expires, expires > 0 && chunk.timestamps.length > 0 ? chunk.timestamps.map(() => expires) : undefined);
           same(pairsOf(back), reference(points));
         }),
         { numRuns: 300 },
@@ -53,21 +54,22 @@ describe('chunk codec (delta-of-delta timestamps, XOR doubles, zig-zag longs)', 
     });
   }
 
-  it('merge: every point of both, the newer value at a shared timestamp', () => {
+  it('merge: every point of both, the newer value and expiry at a shared timestamp', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(timestamp, VALUES.double), { maxLength: 40 }), fc.array(fc.tuple(timestamp, VALUES.double), { maxLength: 40 }), (a, b) => {
-        const older = chunkOf('double', 0, a.map((p) => p[0]), a.map((p) => p[1]));
-        const newer = chunkOf('double', 5, b.map((p) => p[0]), b.map((p) => p[1]));
-        const merged = mergeChunks(decodeChunk(encodeChunk(older)), decodeChunk(encodeChunk(newer)));
-        assert.equal(merged.ttl, 5);
+        const older = chunkOf('double', a.map((p) => p[0]), a.map((p) => p[1]));
+        const newer = chunkOf('double', b.map((p) => p[0]), b.map((p) => p[1]), 5000);
+        const merged = decodeChunk(encodeChunk(mergeChunks(decodeChunk(encodeChunk(older)), decodeChunk(encodeChunk(newer)))));
         same(pairsOf(merged), reference([...a, ...b]));
+        const fromNewer = new Set(b.map((p) => p[0]));
+        assert.deepEqual(merged.expires ?? merged.timestamps.map(() => 0), merged.timestamps.map((t) => (fromNewer.has(t) ? 5000 : 0)));
       }),
       { numRuns: 300 },
     );
   });
 
   it('refuses truncated or corrupted chunks instead of inventing points', () => {
-    const bytes = encodeChunk(chunkOf('double', 0, [1, 2, 3], [1.5, 2.5, 3.5]));
+    const bytes = encodeChunk(chunkOf('double', [1, 2, 3], [1.5, 2.5, 3.5], 7000));
     for (let cut = 0; cut < bytes.length; cut++) assert.throws(() => decodeChunk(bytes.subarray(0, cut)), RangeError);
     assert.throws(() => decodeChunk(Uint8Array.from([9, 0, 0, 0])), /version 9/);
     assert.throws(() => decodeChunk(Uint8Array.from([...bytes, 0])), /trailing bytes/);
@@ -78,9 +80,9 @@ describe('chunk codec (delta-of-delta timestamps, XOR doubles, zig-zag longs)', 
     const timestamps = Array.from({ length: n }, (_, i) => 1_700_000_000_000 + i * 10_000);
     let v = 50;
     const values = timestamps.map((_, i) => (v = Math.round((v + Math.sin(i / 30)) * 100) / 100));
-    const size = encodeChunk(chunkOf('double', 0, timestamps, values)).length;
+    const size = encodeChunk(chunkOf('double', timestamps, values)).length;
     assert.ok(size / n <= 4, `${(size / n).toFixed(2)} bytes per point`);
-    const counter = encodeChunk(chunkOf('long', 0, timestamps, timestamps.map((_, i) => i * 3)));
+    const counter = encodeChunk(chunkOf('long', timestamps, timestamps.map((_, i) => i * 3)));
     assert.ok(counter.length / n < 3, `${(counter.length / n).toFixed(2)} bytes per point for a counter`);
   });
 });

@@ -2,7 +2,9 @@
  * A series' points as one compact chunk (no I/O): timestamps as zig-zag varints of delta-of-delta; longs as
  * zig-zag varints of deltas; doubles that are short decimals as scaled longs (as VictoriaMetrics does), other doubles
  * as the XOR of each value's bits with the previous one's (Gorilla, VLDB 2015), byte-aligned — a control byte with
- * the leading-zero bytes and the length, then the meaningful bytes, 0 for an unchanged value; strings and bytes length-prefixed. Storage kind and TTL are attributes of the chunk.
+ * the leading-zero bytes and the length, then the meaningful bytes, 0 for an unchanged value; strings and bytes
+ * length-prefixed. The storage kind is an attribute of the chunk; expiry (ms since epoch, 0 never) is kept as runs of
+ * points that expire together (one run for the points of one request), so merged chunks keep each point's own TTL.
  * Timestamps in a chunk are strictly ascending (`chunkOf` sorts and keeps the later of equal ones).
  */
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
@@ -10,30 +12,32 @@ import { difference, Reader, sum, Writer } from './varint.js';
 
 export interface Chunk {
   readonly storage: StorageKind;
-  /** Seconds the points live; 0 forever. */
-  readonly ttl: number;
   readonly timestamps: readonly number[];
   readonly values: readonly StoredValue[];
+  /** Per point, when it expires (ms since epoch, 0 never); absent when no point expires. */
+  readonly expires?: readonly number[] | undefined;
 }
 
-const VERSION = 1;
+const VERSION = 2;
 const KINDS: readonly StorageKind[] = ['long', 'double', 'string', 'bytes'];
 
-/** A chunk from points in any order: sorted by time, the later of two points at one timestamp kept. */
-export function chunkOf(storage: StorageKind, ttl: number, timestamps: readonly number[], values: readonly StoredValue[]): Chunk {
+/** A chunk from points in any order: sorted by time, the later of two points at one timestamp kept; `expires` applies to all (0 never). */
+export function chunkOf(storage: StorageKind, timestamps: readonly number[], values: readonly StoredValue[], expires = 0): Chunk {
+  const every = expires > 0 ? new Array<number>(timestamps.length).fill(expires) : undefined;
   let ordered = true;
   for (let i = 1; i < timestamps.length && ordered; i++) ordered = (timestamps[i] as number) > (timestamps[i - 1] as number);
-  if (ordered) return { storage, ttl, timestamps: [...timestamps], values: [...values] };
+  if (ordered) return { storage, timestamps: [...timestamps], values: [...values], expires: every };
   const last = new Map<number, number>();
   timestamps.forEach((t, i) => last.set(t, i));
   const kept = [...last.values()].sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
-  return { storage, ttl, timestamps: kept.map((i) => timestamps[i] as number), values: kept.map((i) => values[i] as StoredValue) };
+  return { storage, timestamps: kept.map((i) => timestamps[i] as number), values: kept.map((i) => values[i] as StoredValue), expires: every?.slice(0, kept.length) };
 }
 
-/** Both chunks' points in time order; at a timestamp in both, `newer`'s value. Storage and TTL are `newer`'s. */
+/** Both chunks' points in time order; at a timestamp in both, `newer`'s value and expiry. Storage is `newer`'s. */
 export function mergeChunks(older: Chunk, newer: Chunk): Chunk {
   const timestamps: number[] = [];
   const values: StoredValue[] = [];
+  const expires: number[] = [];
   let i = 0;
   let j = 0;
   while (i < older.timestamps.length || j < newer.timestamps.length) {
@@ -41,22 +45,24 @@ export function mergeChunks(older: Chunk, newer: Chunk): Chunk {
     const b = newer.timestamps[j];
     if (b === undefined || (a !== undefined && a < b)) {
       timestamps.push(a as number);
+      expires.push(older.expires?.[i] ?? 0);
       values.push(older.values[i++] as StoredValue);
     } else {
       if (a === b) i++;
       timestamps.push(b);
+      expires.push(newer.expires?.[j] ?? 0);
       values.push(newer.values[j++] as StoredValue);
     }
   }
-  return { storage: newer.storage, ttl: newer.ttl, timestamps, values };
+  return { storage: newer.storage, timestamps, values, expires: older.expires || newer.expires ? expires : undefined };
 }
 
 export function encodeChunk(chunk: Chunk): Uint8Array {
   const out = new Writer();
   out.byte(VERSION);
   out.byte(KINDS.indexOf(chunk.storage));
-  out.unsigned(chunk.ttl);
   out.unsigned(chunk.timestamps.length);
+  writeExpiry(out, chunk.expires, chunk.timestamps.length);
   writeTimestamps(out, chunk.timestamps);
   if (chunk.storage === 'long') writeLongs(out, chunk.values as readonly number[]);
   else if (chunk.storage === 'double') writeDoubles(out, chunk.values as readonly number[]);
@@ -71,9 +77,9 @@ export function decodeChunk(bytes: Uint8Array): Chunk {
   if (version !== VERSION) throw new RangeError(`chunk: version ${version} is not ${VERSION}`);
   const storage = KINDS[input.byte()];
   if (!storage) throw new RangeError('chunk: unknown storage kind');
-  const ttl = Number(input.unsigned());
   const count = Number(input.unsigned());
   if (count > bytes.length) throw new RangeError('chunk: more points than bytes');
+  const expires = readExpiry(input, count);
   const timestamps = readTimestamps(input, count);
   let values: StoredValue[];
   if (storage === 'long') values = readLongs(input, count);
@@ -81,7 +87,37 @@ export function decodeChunk(bytes: Uint8Array): Chunk {
   else if (storage === 'string') values = Array.from({ length: count }, () => TEXT_DECODER.decode(readBytes(input)));
   else values = Array.from({ length: count }, () => readBytes(input).slice());
   if (input.offset !== bytes.length) throw new RangeError('chunk: trailing bytes');
-  return { storage, ttl, timestamps, values };
+  return { storage, timestamps, values, expires };
+}
+
+/** Runs of equal expiry: their number (0 when no point expires), then per run its length and its expiry. */
+function writeExpiry(out: Writer, expires: readonly number[] | undefined, count: number): void {
+  if (!expires || expires.every((e) => e === 0)) return out.unsigned(0);
+  const runs: number[] = [];
+  for (let i = 0; i < count; ) {
+    const at = expires[i] as number;
+    let end = i + 1;
+    while (end < count && expires[end] === at) end++;
+    runs.push(end - i, at);
+    i = end;
+  }
+  out.unsigned(runs.length / 2);
+  for (const n of runs) out.unsigned(n);
+}
+
+function readExpiry(input: Reader, count: number): number[] | undefined {
+  const runs = Number(input.unsigned());
+  if (runs === 0) return undefined;
+  if (runs > count) throw new RangeError('chunk: more expiry runs than points');
+  const out: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const length = Number(input.unsigned());
+    const at = safe(input.unsigned());
+    if (length === 0 || out.length + length > count) throw new RangeError('chunk: bad expiry run');
+    for (let k = 0; k < length; k++) out.push(at);
+  }
+  if (out.length !== count) throw new RangeError('chunk: expiry runs do not cover the points');
+  return out;
 }
 
 const TEXT = new TextEncoder();

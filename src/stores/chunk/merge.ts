@@ -1,0 +1,151 @@
+/**
+ * The points of a series kept in several overlapping sources (chunks, recent rows) read as one ordered run — no I/O:
+ * a source is decoded only when the run reaches its time range, so a long series is held a few chunks at a time.
+ */
+import type { StoredValue } from '../../types/value-type.js';
+
+/** Decoded points of one source: timestamps strictly ascending. */
+export interface Points {
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<StoredValue>;
+  /** Per point, when it expires (ms since epoch, 0 never); absent when none expires. */
+  readonly expires?: ArrayLike<number> | undefined;
+}
+
+/** One stored piece of a series: its time bounds, its write order and how to decode it. */
+export interface Source {
+  readonly first: number;
+  readonly last: number;
+  /** Write order: at a timestamp in several sources, the highest `seq` holds the point. */
+  readonly seq: number;
+  load(): Points;
+}
+
+export interface MergeRange {
+  /** Inclusive bounds, ms. */
+  readonly start: number;
+  readonly end: number;
+  /** Points that expire at or before `now` are left out, unless `keepExpired`. */
+  readonly now: number;
+  readonly desc: boolean;
+  /**
+   * Keeps expired points (with their expiry): a merge of only some of a series' sources must, since an expired point
+   * still hides an older point at its timestamp that a source left out of the merge holds.
+   */
+  readonly keepExpired?: boolean;
+}
+
+/** A page of merged points; `expires` when asked for (ms since epoch, 0 never). */
+export interface MergedPage {
+  readonly timestamps: number[];
+  readonly values: StoredValue[];
+  readonly expires: number[] | undefined;
+}
+
+interface Cursor {
+  readonly points: Points;
+  readonly seq: number;
+  /** Index of the next point; moves up (ascending) or down (descending). */
+  i: number;
+  /** Index past the last point in range, in the direction of travel. */
+  readonly stop: number;
+}
+
+/**
+ * Merges sources of one series in time order. At a timestamp held by several sources the one written last wins,
+ * even when its point has expired (the later write replaced the earlier point, as an overwrite does).
+ */
+export class SourceMerge {
+  readonly #pending: Source[];
+  readonly #active: Cursor[] = [];
+  readonly #range: MergeRange;
+  readonly #step: 1 | -1;
+
+  constructor(sources: readonly Source[], range: MergeRange) {
+    this.#range = range;
+    this.#step = range.desc ? -1 : 1;
+    const inRange = sources.filter((s) => s.last >= range.start && s.first <= range.end);
+    // Consumed from the end: the source the run reaches first is last.
+    this.#pending = range.desc ? inRange.sort((a, b) => a.last - b.last) : inRange.sort((a, b) => b.first - a.first);
+  }
+
+  /** Up to `limit` points in order; fewer only at the end. */
+  next(limit: number, withExpiry = false): MergedPage {
+    const timestamps: number[] = [];
+    const values: StoredValue[] = [];
+    const expiry: number[] | undefined = withExpiry ? [] : undefined;
+    const now = this.#range.keepExpired ? -Infinity : this.#range.now;
+    const step = this.#step;
+    const active = this.#active;
+    while (timestamps.length < limit) {
+      if (active.length === 0 && !this.#activateNext()) break;
+      let at = this.#head();
+      while (this.#reaches(at)) {
+        this.#activateNext();
+        at = this.#head();
+      }
+      let winner: Cursor | undefined;
+      let w = 0;
+      for (let k = active.length - 1; k >= 0; k--) {
+        const c = active[k] as Cursor;
+        if (c.points.timestamps[c.i] !== at) continue;
+        if (!winner || c.seq > winner.seq) {
+          winner = c;
+          w = c.i;
+        }
+        c.i += step;
+        if (c.i === c.stop) active.splice(k, 1);
+      }
+      if (!winner) continue; // every active source ended before `at` (cannot happen while sources are in range)
+      const expires = winner.points.expires?.[w] ?? 0;
+      if (expires !== 0 && expires <= now) continue;
+      timestamps.push(at);
+      values.push(winner.points.values[w] as StoredValue);
+      expiry?.push(expires);
+    }
+    return { timestamps, values, expires: expiry };
+  }
+
+  /** The next timestamp of the active sources, in the direction of travel. */
+  #head(): number {
+    let at = this.#range.desc ? -Infinity : Infinity;
+    for (const c of this.#active) {
+      const t = c.points.timestamps[c.i] as number;
+      if (this.#range.desc ? t > at : t < at) at = t;
+    }
+    return at;
+  }
+
+  /** Whether the next pending source starts at or before `at` in the direction of travel. */
+  #reaches(at: number): boolean {
+    const next = this.#pending.at(-1);
+    if (!next) return false;
+    return this.#range.desc ? next.last >= at : next.first <= at;
+  }
+
+  /** Decodes the next pending source and adds its points in range; false when none is left. */
+  #activateNext(): boolean {
+    const source = this.#pending.pop();
+    if (!source) return false;
+    const points = source.load();
+    const n = points.timestamps.length;
+    const low = lowerBound(points.timestamps, this.#range.start);
+    const high = lowerBound(points.timestamps, this.#range.end + 1) - 1;
+    if (low > high || n === 0) return true;
+    const cursor = this.#range.desc ? { points, seq: source.seq, i: high, stop: low - 1 } : { points, seq: source.seq, i: low, stop: high + 1 };
+    this.#active.push(cursor);
+    return true;
+  }
+}
+
+/** First index whose timestamp is ≥ t. */
+function lowerBound(timestamps: ArrayLike<number>, t: number): number {
+  let low = 0;
+  let high = timestamps.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((timestamps[mid] as number) < t) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}

@@ -1,0 +1,89 @@
+import type Database from 'better-sqlite3';
+import { ChunkCutter } from './chunk-rows.js';
+import type { StorageKind } from '../../types/value-type.js';
+import { fromSqlite } from './values.js';
+
+/** The layout this code reads and writes (`PRAGMA user_version`). 0 with a `points` table is the per-point layout. */
+export const LAYOUT = 2;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    metric TEXT NOT NULL,
+    type TEXT NOT NULL,
+    storage TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    UNIQUE (metric, type, tags)
+  );
+  -- What writes append, one row per series and request, in write order (seq); compaction moves them into chunks.
+  CREATE TABLE IF NOT EXISTS recent (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    series_id INTEGER NOT NULL,
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    expires INTEGER,
+    data BLOB NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS recent_series ON recent (series_id, seq);
+  -- Encoded points of one series in one window of time; seq orders overlapping chunks (the higher wrote later).
+  CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    series_id INTEGER NOT NULL,
+    win INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    first INTEGER NOT NULL,
+    last INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    expires INTEGER,
+    data BLOB NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS chunks_series ON chunks (series_id, win);
+  CREATE INDEX IF NOT EXISTS chunks_expires ON chunks (expires) WHERE expires IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS metadata (
+    service TEXT NOT NULL,
+    service_key TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (service, service_key, key)
+  ) WITHOUT ROWID;
+`;
+
+/**
+ * Creates the tables, or converts a database in the per-point layout of earlier versions into chunks (one
+ * transaction: a crash leaves the old layout whole). A layout newer than this code's is refused, never misread.
+ */
+export function prepareSchema(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > LAYOUT) {
+    throw new Error(`SqliteStore: '${path}' has storage layout ${version}, newer than this version of koa-kairosdb reads (${LAYOUT}); upgrade koa-kairosdb`);
+  }
+  if (version === LAYOUT) return;
+  const hasPoints = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'points'").get() !== undefined;
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    if (hasPoints) convertPoints(db);
+    db.pragma(`user_version = ${LAYOUT}`);
+  }).immediate();
+}
+
+/** Moves every series of the per-point `points` table into chunks, then drops the table. */
+function convertPoints(db: Database.Database): void {
+  const series = db.prepare<[], { id: number; storage: StorageKind }>('SELECT id, storage FROM series').all();
+  const points = db.prepare<[number, number], { ts: number; value: unknown; expires: number | null }>(
+    'SELECT ts, value, expires FROM points WHERE series_id = ? AND ts > ? ORDER BY ts LIMIT 65536',
+  );
+  const insert = db.prepare('INSERT INTO chunks (series_id, win, seq, first, last, count, expires, data) VALUES (?, ?, 0, ?, ?, ?, ?, ?)');
+  for (const { id, storage } of series) {
+    const cutter = new ChunkCutter(storage, (c) => insert.run(id, c.win, c.first, c.last, c.count, c.expires, c.data));
+    let after = -Infinity;
+    for (;;) {
+      const rows = points.all(id, after);
+      if (rows.length === 0) break;
+      cutter.add({ timestamps: rows.map((r) => r.ts), values: rows.map((r) => fromSqlite(r.value, storage)), expires: rows.map((r) => r.expires ?? 0) });
+      after = (rows.at(-1) as { ts: number }).ts;
+    }
+    cutter.flush();
+  }
+  db.exec('DROP TABLE points');
+}

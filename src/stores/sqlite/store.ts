@@ -1,0 +1,327 @@
+import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { optionError, rejectUnknownKeys } from '../../option-keys.js';
+import { requirePeer } from '../../optional-peer.js';
+import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
+import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../../store-api/series-key.js';
+import { StoreUnavailableError } from '../../store-api/unavailable.js';
+import type { StoredValue } from '../../types/value-type.js';
+import { SourceMerge, type Source } from '../chunk/merge.js';
+import { chunkSource, encodeRecent, recentSource, windowOf } from './chunk-rows.js';
+import { Compactor } from './compactor.js';
+import { deleteRange } from './delete-range.js';
+import { prepareSchema } from './schema.js';
+import { prepareStatements, type SeriesRow, type Statements } from './statements.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file, created with its directory if missing; `':memory:'` keeps everything in memory (lost on exit). */
+  path: string;
+  /** How often chunks holding expired points are rewritten without them, in ms; 0 never (they stay hidden). @default 60000 */
+  purgeIntervalMs?: number;
+  /** Points read per page. @default 10000 */
+  pageSize?: number;
+  /** Current time in ms, for TTL expiry. @default Date.now */
+  clock?: () => number;
+  /**
+   * SQLite's `synchronous` setting: `FULL` makes every 204 survive a power loss (an fsync per request); `NORMAL` only
+   * a crash of the process (faster). @default 'FULL'
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How often background compaction looks for work, in ms; 0 only when `compact()` is called. @default 500 */
+  compactIntervalMs?: number;
+}
+
+/** Points in the first page of a series: small, since a query holds one first page of every series it merges. */
+const FIRST_PAGE = 256;
+/** Longest stretch of compaction at once, ms: the event loop gets a turn between stretches. */
+const COMPACT_SLICE_MS = 20;
+
+/**
+ * A store in one SQLite file (better-sqlite3, WAL). A request is one transaction appending one row per series
+ * (write order, no per-series index page to dirty); compaction in the background turns rows into compressed chunks
+ * per series and window of time (a few bytes per point). Reads merge a series' chunks and rows, later writes winning.
+ * @example
+ * import { SqliteStore } from 'koa-kairosdb/sqlite';
+ * app.use(kairosdb({ store: new SqliteStore({ path: './data/metrics.db' }) }));
+ */
+export class SqliteStore implements Store {
+  readonly capabilities: StoreCapabilities;
+  readonly #db: Database.Database;
+  readonly #clock: () => number;
+  readonly #pageSize: number;
+  readonly #ids = new Map<string, number>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #sql: Statements;
+  readonly #compactor: Compactor;
+  readonly #compactEvery: number;
+  #compacting: NodeJS.Timeout | undefined;
+  readonly metadata: MetadataStore;
+  readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
+
+  constructor(options: SqliteStoreOptions) {
+    checkOptions(options);
+    const { path } = options;
+    this.#clock = options.clock ?? Date.now;
+    this.#pageSize = options.pageSize ?? 10_000;
+    this.capabilities = { ttl: true, persistent: path !== ':memory:' && path !== '' };
+    const synchronous = options.synchronous ?? 'FULL';
+    if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+      throw optionError(`SqliteStore(options): options.synchronous must be 'FULL' or 'NORMAL', got ${JSON.stringify(synchronous)}`);
+    }
+    this.#db = open(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma(`synchronous = ${synchronous}`);
+    this.#db.pragma('busy_timeout = 5000');
+    prepareSchema(this.#db, path);
+    this.#sql = prepareStatements(this.#db);
+    this.metadata = metadataOf(this.#sql, (work) => this.#guard(work));
+    this.#compactor = new Compactor(this.#db, this.#sql, this.#clock);
+    this.#writeAll = this.#db.transaction((series: readonly SeriesWrite[], now: number) => {
+      for (const s of series) this.#writeSeries(s, now);
+    });
+    this.#compactEvery = options.compactIntervalMs ?? 500;
+    if (this.#compactEvery > 0) this.#scheduleCompaction(this.#compactEvery);
+    const every = options.purgeIntervalMs ?? 60_000;
+    if (every > 0) this.#timers.push(setInterval(() => this.#db.open && this.#compactor.expire(), every).unref());
+  }
+
+  async write(series: readonly SeriesWrite[]): Promise<void> {
+    this.#assertOpen();
+    this.#guard(() => this.#writeAll(series, this.#clock()));
+  }
+
+  async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
+    this.#assertOpen();
+    const { start, end } = rangeOf(query);
+    const desc = query.order === 'desc';
+    const pageSize = this.#pageSize;
+    for (const row of this.#select(query)) {
+      const now = this.#clock();
+      // The series' rows and chunks are fetched at once (compressed), so compaction meanwhile cannot hide any.
+      const sources = this.#guard(() => this.#sources(row, start, end));
+      const mergeOf = () => new SourceMerge(sources, { start, end, now, desc });
+      let merge: SourceMerge | undefined = mergeOf();
+      const first = merge.next(Math.min(FIRST_PAGE, pageSize));
+      if (first.timestamps.length === 0) continue;
+      yield {
+        metric: row.metric,
+        tags: parseTags(row.tags),
+        type: row.type,
+        storage: row.storage,
+        async *points(): AsyncIterable<PointPage> {
+          const run = merge ?? mergeOf();
+          let page: PointPage = merge ? first : run.next(pageSize);
+          merge = undefined;
+          while (page.timestamps.length > 0) {
+            yield page;
+            page = run.next(pageSize);
+          }
+        },
+      };
+    }
+  }
+
+  async metricNames(prefix = ''): Promise<string[]> {
+    this.#assertOpen();
+    const now = this.#clock();
+    return this.#sql.metricNames.all(now, now).map((r) => r.metric).filter((m) => m.startsWith(prefix));
+  }
+
+  async delete(query: SeriesQuery): Promise<void> {
+    this.#assertOpen();
+    const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
+    const { start, end } = rangeOf(query);
+    this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          for (const row of this.#select(query)) {
+            if (whole) {
+              this.#sql.deleteRecentOfSeries.run(row.id);
+              this.#sql.deleteChunksOfSeries.run(row.id);
+              this.#sql.deleteSeries.run(row.id);
+            } else {
+              deleteRange(this.#sql, row, start, end);
+            }
+          }
+        })
+        .immediate(),
+    );
+    if (whole) {
+      this.#ids.clear();
+      this.#compactor.forget();
+    }
+  }
+
+  /**
+   * Rewrites now the chunks holding expired points without them (background compaction does it after every
+   * `purgeIntervalMs`); returns how many stored points the rewrite removed (expired or overwritten ones).
+   */
+  purgeExpired(): number {
+    if (!this.#db.open) return 0;
+    const before = this.#compactor.removed;
+    this.#guard(() => {
+      this.#compactor.all();
+      this.#compactor.expire();
+      this.#compactor.all();
+    });
+    return this.#compactor.removed - before;
+  }
+
+  /** Turns every recent row into chunks and merges every window of several chunks now (compaction does it in the background too). */
+  async compact(): Promise<void> {
+    this.#assertOpen();
+    this.#guard(() => this.#compactor.all());
+  }
+
+  async stats(): Promise<{ series: number; points: number }> {
+    this.#assertOpen();
+    let series = 0;
+    let points = 0;
+    for (const row of this.#sql.allSeries.all()) {
+      const n = this.#countSeries(row);
+      if (n > 0) series++;
+      points += n;
+    }
+    return { series, points };
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    this.#sql.ping.get();
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    if (this.#compacting) clearTimeout(this.#compacting);
+    this.#compacting = undefined;
+    if (this.#db.open) this.#db.close();
+  }
+
+  #writeSeries(s: SeriesWrite, now: number): void {
+    const tags = tagsKey(s.tags);
+    const key = `${s.type}\u0000${s.metric}\u0000${tags}`;
+    let id = this.#ids.get(key);
+    if (id === undefined) {
+      this.#sql.insertSeries.run(s.metric, s.type, s.storage, tags);
+      id = (this.#sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
+      this.#ids.set(key, id);
+    }
+    const { timestamps, values } = ascending(s.timestamps, s.values);
+    if (timestamps.length === 0) return;
+    const expires = s.ttl > 0 ? now + s.ttl * 1000 : null;
+    const data = encodeRecent(s.storage, timestamps, values);
+    this.#sql.insertRecent.run(id, timestamps[0], timestamps.at(-1), timestamps.length, expires, data);
+  }
+
+  #sources(row: SeriesRow, start: number, end: number): Source[] {
+    const sources: Source[] = [];
+    for (const r of this.#sql.chunksOf.all(row.id, windowOf(start), windowOf(end), start, end)) sources.push(chunkSource(r));
+    for (const r of this.#sql.recentOf.all(row.id, start, end)) sources.push(recentSource(row.storage, r));
+    return sources;
+  }
+
+  /** Live points of a series. */
+  #countSeries(row: SeriesRow): number {
+    const merge = new SourceMerge(this.#sources(row, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), {
+      start: Number.MIN_SAFE_INTEGER,
+      end: Number.MAX_SAFE_INTEGER,
+      now: this.#clock(),
+      desc: false,
+    });
+    let n = 0;
+    for (let page = merge.next(65_536); page.timestamps.length > 0; page = merge.next(65_536)) n += page.timestamps.length;
+    return n;
+  }
+
+  #scheduleCompaction(delay: number): void {
+    this.#compacting = setTimeout(() => {
+      if (!this.#db.open) return;
+      let more = false;
+      try {
+        more = this.#compactor.step(COMPACT_SLICE_MS);
+      } catch {
+        // Busy (another process writing) or failing: the rows stay where they are and are read from there; try later.
+      }
+      this.#scheduleCompaction(more ? 1 : this.#compactEvery);
+    }, delay);
+    this.#compacting.unref();
+  }
+
+  *#select(query: SeriesQuery): Iterable<SeriesRow> {
+    for (const row of this.#sql.seriesOf.all(query.metric)) {
+      if (matchesTags(parseTags(row.tags), query.tags)) yield row;
+    }
+  }
+
+  #guard<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === 'SQLITE_FULL') {
+        throw new StoreUnavailableError(`SQLite is busy (${code})`, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #assertOpen(): void {
+    if (!this.#db.open) throw new StoreUnavailableError('SqliteStore is closed');
+  }
+}
+
+/** Points sorted by time (a request's timestamps are unique within a series but may come in any order). */
+function ascending(timestamps: readonly number[], values: readonly StoredValue[]): { timestamps: readonly number[]; values: readonly StoredValue[] } {
+  let ordered = true;
+  for (let i = 1; i < timestamps.length && ordered; i++) ordered = (timestamps[i] as number) > (timestamps[i - 1] as number);
+  if (ordered) return { timestamps, values };
+  const order = timestamps.map((_, i) => i).sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
+  return { timestamps: order.map((i) => timestamps[i] as number), values: order.map((i) => values[i] as StoredValue) };
+}
+
+function metadataOf(sql: Statements, guard: <T>(work: () => T) => T): MetadataStore {
+  return {
+    set: async (service, serviceKey, key, value) => void guard(() => sql.metaSet.run(service, serviceKey, key, value)),
+    get: async (service, serviceKey, key) => guard(() => sql.metaGet.get(service, serviceKey, key))?.value,
+    serviceKeys: async (service) => guard(() => sql.metaServiceKeys.all(service)).map((r) => r.k),
+    keys: async (service, serviceKey) => guard(() => sql.metaKeys.all(service, serviceKey)).map((r) => r.k),
+    delete: async (service, serviceKey, key) => void guard(() => sql.metaDelete.run(service, serviceKey, key)),
+  };
+}
+
+function parseTags(json: string): Tags {
+  return tagsFrom(JSON.parse(json) as [string, string][]);
+}
+
+const KNOWN: readonly (keyof SqliteStoreOptions)[] = ['path', 'purgeIntervalMs', 'pageSize', 'clock', 'synchronous', 'compactIntervalMs'];
+
+function checkOptions(options: SqliteStoreOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw optionError("SqliteStore(options): give { path: './data/metrics.db' } (or { path: ':memory:' } for a database that is lost on exit)");
+  }
+  rejectUnknownKeys('SqliteStore(options)', options, KNOWN, { file: 'path', filename: 'path', database: 'path', db: 'path' });
+  if (typeof options.path !== 'string' || options.path === '') {
+    throw optionError("SqliteStore(options): options.path must name the database file, e.g. './data/metrics.db' (':memory:' keeps it in memory, lost on exit)");
+  }
+  for (const name of ['purgeIntervalMs', 'pageSize', 'compactIntervalMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < (name === 'pageSize' ? 1 : 0))) {
+      throw optionError(`SqliteStore(options): options.${name} must be an integer ≥ ${name === 'pageSize' ? 1 : 0}, got ${String(value)}`);
+    }
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw optionError('SqliteStore(options): options.clock must be a function');
+}
+
+/** Opens (and creates) the database file, creating its directory; a failure names the path. */
+function open(path: string): Database.Database {
+  const Driver = requirePeer<typeof Database>('better-sqlite3');
+  const inMemory = path === ':memory:' || path.startsWith('file::memory:');
+  try {
+    if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    return new Driver(path);
+  } catch (error) {
+    throw new Error(`SqliteStore: cannot open the database '${path}': ${(error as Error).message}`, { cause: error });
+  }
+}

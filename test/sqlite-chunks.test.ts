@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { readAll, series } from '../src/store-api/conformance.js';
+import { MemoryStore } from '../src/index.js';
+import { SqliteStore } from '../src/sqlite.js';
+import { WINDOW_MS } from '../src/stores/sqlite/chunk-rows.js';
+import type { SeriesQuery } from '../src/store-api/contract.js';
+
+const Database = createRequire(import.meta.url)('better-sqlite3');
+const dir = mkdtempSync(join(tmpdir(), 'koa-kairosdb-chunks-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+// Timestamps crowd a few spots, two of them across a window boundary, so writes overlap and chunks split.
+const timestamp = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: WINDOW_MS - 20, max: WINDOW_MS + 20 }), fc.integer({ min: -3, max: 3 }).map((d) => 5 * WINDOW_MS + d));
+const op = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), host: fc.constantFrom('a', 'b'), ttl: fc.constantFrom(0, 0, 1, 3), points: fc.array(fc.tuple(timestamp, fc.integer({ min: -50, max: 50 })), { maxLength: 30 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), host: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }), start: timestamp, span: fc.integer({ min: 0, max: 30 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 3 }).map((s) => s * 1000) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('compact' as const, 'purge' as const) }) },
+);
+
+describe('SqliteStore on chunks', () => {
+  it('reads exactly what the memory store reads after any mix of writes, overwrites, TTLs, deletes, compaction and purges', async () => {
+    let files = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 25 }), fc.constantFrom('asc' as const, 'desc' as const), fc.tuple(timestamp, fc.integer({ min: 0, max: 2 * WINDOW_MS })), async (ops, order, [from, span]) => {
+        // Whole seconds: the memory store keeps expiry in whole seconds (as Cassandra), SQLite in ms.
+        let now = 1_000_000;
+        const clock = () => now;
+        const memory = new MemoryStore({ clock });
+        const sqlite = new SqliteStore({ path: join(dir, `p${++files}.db`), clock, compactIntervalMs: 0, purgeIntervalMs: 0, pageSize: 7 });
+        try {
+          for (const o of ops) {
+            if (o.kind === 'write') {
+              // A request carries a timestamp once per series (the ingest path keeps the last).
+              const unique = [...new Map(o.points).entries()];
+              const write = [series('m', { host: o.host }, unique, { ttl: o.ttl })];
+              await memory.write(write);
+              await sqlite.write(write);
+            } else if (o.kind === 'delete') {
+              const query: SeriesQuery = { metric: 'm', start: o.start, end: o.start + o.span, ...(o.host ? { tags: { host: [o.host] } } : {}) };
+              await memory.delete(query);
+              await sqlite.delete(query);
+            } else if (o.kind === 'advance') now += o.ms;
+            else if (o.kind === 'compact') await sqlite.compact();
+            else sqlite.purgeExpired();
+          }
+          for (const query of [{ metric: 'm', order }, { metric: 'm', order, start: from, end: from + span }] as SeriesQuery[]) {
+            assert.deepEqual(await readAll(sqlite, query), await readAll(memory, query));
+          }
+          assert.deepEqual(await sqlite.metricNames(), await memory.metricNames());
+          assert.deepEqual(await sqlite.stats(), await memory.stats?.());
+          await sqlite.compact();
+          assert.deepEqual(await readAll(sqlite, { metric: 'm', order }), await readAll(memory, { metric: 'm', order }));
+        } finally {
+          await sqlite.close();
+          await memory.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('appends a row per series and request, and compacts rows into one chunk per series and window', async () => {
+    const path = join(dir, 'layout.db');
+    const store = new SqliteStore({ path, compactIntervalMs: 0 });
+    for (let r = 0; r < 20; r++) {
+      await store.write([series('l', { h: 'a' }, [[r * 10, r], [r * 10 + 5, r]]), series('l', { h: 'b' }, [[WINDOW_MS + r, r]])]);
+    }
+    const db = new Database(path, { readonly: true });
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    assert.deepEqual([count('recent'), count('chunks')], [40, 0]);
+    await store.compact();
+    assert.deepEqual([count('recent'), count('chunks')], [0, 2]);
+    assert.deepEqual(
+      db.prepare('SELECT win, count FROM chunks ORDER BY win').all(),
+      [{ win: 0, count: 40 }, { win: 1, count: 20 }],
+    );
+    db.close();
+    assert.equal((await readAll(store, { metric: 'l' }))[0]?.points.length, 40);
+    await store.close();
+  });
+
+  it('compacts in the background, in steps, without being asked', async () => {
+    const path = join(dir, 'background.db');
+    const store = new SqliteStore({ path, compactIntervalMs: 20 });
+    const points: [number, number][] = Array.from({ length: 100 }, (_, i) => [i * 1000, i]);
+    for (let s = 0; s < 300; s++) await store.write([series('bg', { s: String(s) }, points)]);
+    const db = new Database(path, { readonly: true });
+    const recent = () => (db.prepare('SELECT count(*) AS n FROM recent').get() as { n: number }).n;
+    const deadline = Date.now() + 10_000;
+    while (recent() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(recent(), 0);
+    db.close();
+    assert.deepEqual(await store.stats(), { series: 300, points: 30_000 });
+    await store.close();
+  });
+
+  it('converts a database in the per-point layout on open, and refuses a layout it does not know', async () => {
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE series (id INTEGER PRIMARY KEY, metric TEXT NOT NULL, type TEXT NOT NULL, storage TEXT NOT NULL, tags TEXT NOT NULL, UNIQUE (metric, type, tags));
+      CREATE TABLE points (series_id INTEGER NOT NULL REFERENCES series (id), ts INTEGER NOT NULL, value BLOB, expires INTEGER, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+      CREATE INDEX points_expires ON points (expires) WHERE expires IS NOT NULL;
+      CREATE TABLE metadata (service TEXT NOT NULL, service_key TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (service, service_key, key)) WITHOUT ROWID;
+    `);
+    old.prepare("INSERT INTO series VALUES (1, 'old', 'long', 'long', '[[\"h\",\"a\"]]'), (2, 'old', 'string', 'string', '[[\"h\",\"a\"]]'), (3, 'old', 'double', 'double', '[[\"h\",\"b\"]]')").run();
+    const insert = old.prepare('INSERT INTO points VALUES (?, ?, ?, ?)');
+    for (let i = 0; i < 10_000; i++) insert.run(1, i * 1000, i, null);
+    insert.run(2, 5, 'text', null);
+    insert.run(3, 7, 1.5, 5_000);
+    insert.run(3, 8, 2.5, null);
+    old.prepare("INSERT INTO metadata VALUES ('s', 'k', 'key', 'v')").run();
+    old.close();
+
+    const store = new SqliteStore({ path, clock: () => 6_000 });
+    const got = await readAll(store, { metric: 'old' });
+    assert.deepEqual(got.map((s) => [s.tags.h, s.type, s.points.length]), [['a', 'long', 10_000], ['a', 'string', 1], ['b', 'double', 1]]);
+    assert.deepEqual(got[0]?.points.slice(0, 3), [[0, 0], [1000, 1], [2000, 2]]);
+    assert.deepEqual(got[1]?.points, [[5, 'text']]);
+    assert.deepEqual(got[2]?.points, [[8, 2.5]]);
+    assert.equal(await store.metadata?.get('s', 'k', 'key'), 'v');
+    await store.close();
+    const db = new Database(path);
+    assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'points'").get().n, 0);
+    db.pragma('user_version = 99');
+    db.close();
+    assert.throws(() => new SqliteStore({ path }), /has storage layout 99, newer than this version of koa-kairosdb reads \(2\); upgrade koa-kairosdb/);
+  });
+});
