@@ -21,14 +21,43 @@ async function cassandra(): Promise<Store> {
   return store;
 }
 
+const sqlitePath = join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.db');
 const store: Store =
   kind === 'memory'
     ? new MemoryStore()
     : kind === 'sqlite' || kind === 'sqlite-normal'
-      ? new SqliteStore({ path: join(mkdtempSync(join(tmpdir(), 'bench-')), 'bench.db'), synchronous: kind === 'sqlite' ? 'FULL' : 'NORMAL' })
+      ? new SqliteStore({ path: sqlitePath, synchronous: kind === 'sqlite' ? 'FULL' : 'NORMAL' })
       : kind === 'cassandra'
         ? await cassandra()
         : discard;
+const heapAtStart = heapBytes();
+
+function heapBytes(): number {
+  globalThis.gc?.();
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+/** Bytes per stored point: of the database file after compaction (SQLite), of heap and buffers (memory). */
+async function footprint(): Promise<{ points: number; bytesPerPoint: number } | undefined> {
+  const points = (await store.stats?.())?.points ?? 0;
+  if (points === 0) return undefined;
+  if (store instanceof SqliteStore) {
+    await (store as { compact?: () => Promise<void> }).compact?.();
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(sqlitePath, { readonly: true });
+    const pragma = (name: string) => db.pragma(name, { simple: true }) as number;
+    const bytes = (pragma('page_count') - pragma('freelist_count')) * pragma('page_size');
+    db.close();
+    return { points, bytesPerPoint: bytes / points };
+  }
+  if (kind === 'memory') return { points, bytesPerPoint: (heapBytes() - heapAtStart) / points };
+  return undefined;
+}
+process.on('message', async (m) => {
+  if (m === 'footprint') process.send?.({ footprint: await footprint() });
+});
+
 const app = new Koa();
 app.use(kairosdb({ store }));
 const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));

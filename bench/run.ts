@@ -7,6 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { manyMetrics, newPoints, oneMetric, singles } from './bodies.js';
 
 const quick = process.argv.includes('--quick');
+/** Only the growing-store rows (W1, W2): `--stores-only`. */
+const storesOnly = process.argv.includes('--stores-only');
 const asJson = process.argv.includes('--json');
 const rounds = quick ? 1 : 3;
 const seconds = quick ? 1.25 : 5;
@@ -43,7 +45,7 @@ interface Server {
 }
 
 function start(script: string, args: string[] = []): Promise<Server> {
-  const child = fork(here(script), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(here(script), args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve({ child, port: m.port }));
     child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
@@ -83,6 +85,16 @@ interface Row {
   ratio: number;
   p99Ms: number;
   peakRssMb: number;
+  /** Stored bytes per point after the run (growing stores): file after compaction, or heap. */
+  bytesPerPoint?: number;
+}
+
+/** Asks a store server for its bytes per stored point. */
+function footprintOf(server: Server): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    server.child.once('message', (m: { footprint?: { bytesPerPoint: number } }) => resolve(m.footprint?.bytesPerPoint));
+    server.child.send('footprint');
+  });
 }
 
 async function compare(shape: Shape, candidate: string, storeKind: string): Promise<Row[]> {
@@ -113,7 +125,8 @@ async function compare(shape: Shape, candidate: string, storeKind: string): Prom
         peakRssMb: peakRss(pid) / 2 ** 20,
       });
       rows.push(row('bound', boundRps, median(runs.boundP99), bound.child.pid as number));
-      rows.push(row(candidate, mwRps, median(runs.mwP99), mw.child.pid as number));
+      const bytesPerPoint = shape.next && storeKind !== 'discard' ? await footprintOf(mw) : undefined;
+      rows.push({ ...row(candidate, mwRps, median(runs.mwP99), mw.child.pid as number), ...(bytesPerPoint !== undefined && { bytesPerPoint }) });
     }
   } finally {
     bound.child.kill();
@@ -123,9 +136,11 @@ async function compare(shape: Shape, candidate: string, storeKind: string): Prom
 }
 
 const rows: Row[] = [];
-for (const shape of shapes) rows.push(...(await compare(shape, 'middleware', 'discard')));
-const storeShape = shapes[0] as Shape;
-for (const store of ['memory', 'sqlite', 'sqlite-normal']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
+if (!storesOnly) {
+  for (const shape of shapes) rows.push(...(await compare(shape, 'middleware', 'discard')));
+  const storeShape = shapes[0] as Shape;
+  for (const store of ['memory', 'sqlite', 'sqlite-normal']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
+}
 // The stores growing: new points in every request, 8 connections (Cassandra when CASSANDRA_CONTACT_POINTS is set).
 const growing: Shape[] = [
   { id: 'W1', label: '1,000 series × 10 new points', body: Buffer.alloc(0), next: newPoints(1000, 10), points: 10_000, headers: {}, connections: [8] },
@@ -139,16 +154,16 @@ if (asJson) {
 } else {
   const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   console.log(`node ${process.version}, ${rounds} round(s) × ${seconds}s per run, median\n`);
-  console.log('shape | conns | server             |   req/s | datapoints/s | ratio | p99 ms | peak RSS MB');
-  console.log('------|-------|--------------------|---------|--------------|-------|--------|------------');
+  console.log('shape | conns | server             |   req/s | datapoints/s | ratio | p99 ms | peak RSS MB | B/point');
+  console.log('------|-------|--------------------|---------|--------------|-------|--------|-------------|--------');
   for (const r of rows) {
     console.log(
-      `${r.shape.padEnd(5)} | ${String(r.connections).padStart(5)} | ${r.server.padEnd(18)} | ${fmt(r.reqPerSec, 1).padStart(7)} | ${fmt(r.datapointsPerSec).padStart(12)} | ${fmt(r.ratio, 2).padStart(5)} | ${fmt(r.p99Ms).padStart(6)} | ${fmt(r.peakRssMb).padStart(10)}`,
+      `${r.shape.padEnd(5)} | ${String(r.connections).padStart(5)} | ${r.server.padEnd(18)} | ${fmt(r.reqPerSec, 1).padStart(7)} | ${fmt(r.datapointsPerSec).padStart(12)} | ${fmt(r.ratio, 2).padStart(5)} | ${fmt(r.p99Ms).padStart(6)} | ${fmt(r.peakRssMb).padStart(11)} | ${r.bytesPerPoint === undefined ? '' : fmt(r.bytesPerPoint, 1)}`,
     );
   }
   const at8 = rows.filter((r) => r.connections === 8 && r.server === 'middleware');
   console.log('\ncassandra: measured by npm run bench:cassandra (new points in every request, 1 node or the 3-node cluster)');
   console.log(`\nsummary: middleware/bound at 8 connections — ${at8.map((r) => `${r.shape} ${fmt(r.ratio, 2)}`).join(', ')}`);
   const grown = rows.filter((r) => r.shape.startsWith('W') && r.server !== 'bound');
-  console.log(`stores growing (new points, 8 connections) — ${grown.map((r) => `${r.shape} ${r.server.replace('middleware+', '')} ${fmt(r.ratio, 2)} (p99 ${fmt(r.p99Ms)} ms)`).join(', ')}`);
+  console.log(`stores growing (new points, 8 connections) — ${grown.map((r) => `${r.shape} ${r.server.replace('middleware+', '')} ${fmt(r.ratio, 2)} (p99 ${fmt(r.p99Ms)} ms${r.bytesPerPoint === undefined ? '' : `, ${fmt(r.bytesPerPoint, 1)} B/point`})`).join(', ')}`);
 }

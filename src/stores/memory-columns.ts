@@ -86,18 +86,25 @@ export class SeriesColumns {
     if (this.expires) this.expires = grown(this.expires, capacity, this.length);
   }
 
+  /**
+   * Merges a sorted run that does not continue the series: only the points from the run's first timestamp on move
+   * (requests that arrive a little out of order touch a short tail, not the whole series).
+   */
   #merge(timestamps: readonly number[], values: readonly StoredValue[], expiresSec: number): void {
-    const old = { timestamps: this.timestamps, numbers: this.numbers, others: this.others, expires: this.expires, length: this.length };
-    const capacity = this.length + timestamps.length;
-    this.timestamps = new Float64Array(capacity);
-    if (old.numbers) this.numbers = new Float64Array(capacity);
-    if (old.others) this.others = new Array(capacity);
-    if (old.expires) this.expires = new Uint32Array(capacity);
+    const from = this.lowerBound(timestamps[0] as number);
+    const tail = this.length - from;
+    const old = {
+      timestamps: this.timestamps.slice(from, this.length),
+      numbers: this.numbers?.slice(from, this.length),
+      others: this.others?.slice(from, this.length),
+      expires: this.expires?.slice(from, this.length),
+    };
+    this.#reserve(this.length + timestamps.length);
     let i = 0;
     let j = 0;
-    let w = 0;
-    while (i < old.length || j < timestamps.length) {
-      const a = i < old.length ? (old.timestamps[i] as number) : Infinity;
+    let w = from;
+    while (i < tail || j < timestamps.length) {
+      const a = i < tail ? (old.timestamps[i] as number) : Infinity;
       const b = j < timestamps.length ? (timestamps[j] as number) : Infinity;
       if (a < b) {
         this.#set(w++, a, old.numbers ? (old.numbers[i] as number) : (old.others?.[i] as StoredValue), old.expires?.[i] ?? 0);

@@ -52,6 +52,8 @@ export class SqliteStore implements Store {
   readonly #clock: () => number;
   readonly #pageSize: number;
   readonly #ids = new Map<string, number>();
+  /** The text of tag sets seen (the ingest path hands the same frozen object for a tag set sent again). */
+  readonly #tagsText = new WeakMap<Tags, string>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #sql: Statements;
   readonly #compactor: Compactor;
@@ -200,7 +202,8 @@ export class SqliteStore implements Store {
   }
 
   #writeSeries(s: SeriesWrite, now: number): void {
-    const tags = tagsKey(s.tags);
+    let tags = this.#tagsText.get(s.tags);
+    if (tags === undefined) this.#tagsText.set(s.tags, (tags = tagsKey(s.tags)));
     const key = `${s.type}\u0000${s.metric}\u0000${tags}`;
     let id = this.#ids.get(key);
     if (id === undefined) {
