@@ -57,6 +57,8 @@ export type ErrorCode = keyof typeof ERRORS;
 export class KairosHttpError extends Error {
   readonly status: number;
   readonly errors: readonly string[];
+  /** Its messages are meant for the client (Koa does not print an exposed error it is handed). */
+  readonly expose = true;
 
   constructor(
     readonly code: ErrorCode,

@@ -1,45 +1,45 @@
 import type { QueryBudget } from '../query/budget.js';
-import type { QueryResult } from '../query/execute.js';
+import type { AnswerEvent } from '../query/execute.js';
 
-/** One entry of `queries`; `/datapoints/query/tags` answers none with a `sample_size`. */
-interface AnswerEntry {
-  readonly sample_size?: number;
-  readonly results: readonly QueryResult[];
-}
-
-/** Values written in one piece of the answer, between turns given to the event loop. */
-const SLICE = 4096;
+/** Text gathered before it is handed on as one piece. */
+const PIECE = 64 * 1024;
 
 /**
- * A query answer as JSON, in pieces: byte-identical to `JSON.stringify(answer)`, written a slice of values at a
- * time so no single stretch of serialising blocks the event loop, and counted against the answer's byte cap.
+ * A query answer as JSON pieces, written as its events come: byte-identical to `JSON.stringify` of the answer with
+ * each entry's `sample_size` after its `results` (known only once they are read; JSON key order carries no meaning),
+ * and counted against the answer's byte cap.
  */
-export async function answerJson(answer: { queries: readonly AnswerEntry[] }, budget: QueryBudget): Promise<Buffer[]> {
-  const pieces: Buffer[] = [];
-  const write = (text: string) => {
-    const piece = Buffer.from(text);
-    budget.written(piece.length);
-    pieces.push(piece);
+export async function* answerJson(events: AsyncIterable<AnswerEvent>, budget: QueryBudget): AsyncGenerator<Buffer> {
+  let text = '{"queries":[';
+  let queries = 0;
+  let results = 0;
+  let values = 0;
+  const piece = () => {
+    const out = Buffer.from(text);
+    budget.written(out.length);
+    text = '';
+    return out;
   };
-  write('{"queries":[');
-  for (let q = 0; q < answer.queries.length; q++) {
-    const query = answer.queries[q] as AnswerEntry;
-    const size = query.sample_size === undefined ? '' : `"sample_size":${JSON.stringify(query.sample_size)},`;
-    write(`${q > 0 ? ',' : ''}{${size}"results":[`);
-    for (let r = 0; r < query.results.length; r++) {
-      const { values, ...head } = query.results[r] as QueryResult;
-      const opening = JSON.stringify(head);
-      write(`${r > 0 ? ',' : ''}${opening.slice(0, -1)}${opening === '{}' ? '' : ','}"values":[`);
-      for (let i = 0; i < values.length; i += SLICE) {
-        const slice = JSON.stringify(values.slice(i, i + SLICE));
-        write(`${i > 0 ? ',' : ''}${slice.slice(1, -1)}`);
-        await budget.pace();
+  for await (const event of events) {
+    if (event.kind !== 'end-query') {
+      if (event.kind === 'result') {
+        if (results === 0) text += `${queries > 0 ? ',' : ''}{"results":[`;
+        const opening = JSON.stringify(event.head);
+        text += `${results > 0 ? ',' : ''}${opening.slice(0, -1)}${opening === '{}' ? '' : ','}"values":[`;
+        results++;
+        values = 0;
       }
-      write(']}');
-      await budget.pace();
+      if (event.values.length > 0) text += `${values > 0 ? ',' : ''}${JSON.stringify(event.values).slice(1, -1)}`;
+      values += event.values.length;
+      if (!event.more) text += ']}';
+    } else {
+      if (results === 0) text += `${queries > 0 ? ',' : ''}{"results":[`;
+      text += event.sampleSize === undefined ? ']}' : `],"sample_size":${event.sampleSize}}`;
+      queries++;
+      results = 0;
     }
-    write(']}');
+    if (text.length >= PIECE) yield piece();
   }
-  write(']}');
-  return pieces;
+  text += ']}';
+  yield piece();
 }

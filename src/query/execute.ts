@@ -32,11 +32,46 @@ export interface MetricAnswer {
   results: QueryResult[];
 }
 
-/** Runs a parsed query: `{queries: [{sample_size, results}]}`. */
+/**
+ * What a running query produces, in answer order: each result opens with its head, carries its values in slices,
+ * and ends; each query metric ends with its sample size (absent for tag queries). Written out as it comes, so an
+ * answer of millions of values is never held whole.
+ */
+export type AnswerEvent =
+  /** Opens a result with its first values; `more` says whether `values` events follow before it ends. */
+  | { readonly kind: 'result'; readonly head: Omit<QueryResult, 'values'>; readonly values: readonly [number, unknown][]; readonly more: boolean }
+  | { readonly kind: 'values'; readonly values: readonly [number, unknown][]; readonly more: boolean }
+  | { readonly kind: 'end-query'; readonly sampleSize?: number };
+
+/** Values of one result in one `values` event: the answer is written between turns given to the event loop. */
+const SLICE = 4096;
+
+/** Runs a parsed query as answer events. */
+export async function* queryEvents(spec: QuerySpec, ctx: QueryContext): AsyncGenerator<AnswerEvent> {
+  for (const metric of spec.metrics) yield* runMetric(spec, metric, ctx);
+}
+
+/** Runs a parsed query into one answer: `{queries: [{sample_size, results}]}` (for callers that want it whole). */
 export async function runQuery(spec: QuerySpec, ctx: QueryContext): Promise<{ queries: MetricAnswer[] }> {
-  const queries = [];
-  for (const metric of spec.metrics) queries.push(await runMetric(spec, metric, ctx));
+  const queries: MetricAnswer[] = [];
+  let results: QueryResult[] = [];
+  for await (const event of queryEvents(spec, ctx)) {
+    if (event.kind === 'result') results.push({ ...event.head, values: [...event.values] });
+    else if (event.kind === 'values') (results.at(-1) as QueryResult).values.push(...event.values);
+    else {
+      queries.push({ sample_size: event.sampleSize ?? 0, results });
+      results = [];
+    }
+  }
   return { queries };
+}
+
+/** The events of an answer held whole (tag queries, tests). */
+export async function* eventsOf(answer: { queries: readonly { sample_size?: number; results: readonly QueryResult[] }[] }): AsyncGenerator<AnswerEvent> {
+  for (const query of answer.queries) {
+    for (const { values, ...head } of query.results) yield* resultEvents(head, values);
+    yield query.sample_size === undefined ? { kind: 'end-query' } : { kind: 'end-query', sampleSize: query.sample_size };
+  }
 }
 
 /** Every series of a query metric, read with the query's pace. */
@@ -56,7 +91,7 @@ interface Bucket {
   series: SeriesRead[];
 }
 
-async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext): Promise<MetricAnswer> {
+async function* runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext): AsyncGenerator<AnswerEvent> {
   const buckets = new Map<string, Bucket>();
   const tagGrouper = metric.groupBy.find((g) => g.name === 'tag');
   for (const series of await seriesOf(spec, metric, ctx)) {
@@ -67,26 +102,35 @@ async function runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext
     if (!bucket) buckets.set(key, (bucket = { typeGroup, tagGroup, series: [] }));
     bucket.series.push(series);
   }
-  let sampleSize = 0;
-  const results: QueryResult[] = [];
+  const read = { points: 0, results: 0 };
   for (const key of [...buckets.keys()].sort()) {
     const bucket = buckets.get(key) as Bucket;
     bucket.series = sortByTags(bucket.series);
-    const read = await runBucket(spec, metric, bucket, ctx);
-    sampleSize += read.points;
-    for (const result of read.results) results.push(result);
+    yield* runBucket(spec, metric, bucket, ctx, read);
   }
-  if (results.length === 0) results.push({ name: metric.name, tags: {}, values: [] });
-  return { sample_size: sampleSize, results };
+  if (read.results === 0) yield { kind: 'result', head: { name: metric.name, tags: {} }, values: [], more: false };
+  yield { kind: 'end-query', sampleSize: read.points };
 }
 
-async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, ctx: QueryContext) {
+interface Group {
+  numbers: number[];
+  sink: Sink;
+  values: [number, unknown][];
+}
+
+/**
+ * The results of one bucket. Without time, value or bin groupers it has one result, written as its values come;
+ * with them, points of a result interleave with others', so its results are held (within the output caps) and
+ * written at the end.
+ */
+async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, ctx: QueryContext, read: { points: number; results: number }): AsyncGenerator<AnswerEvent> {
   const { budget } = ctx;
   const numeric = bucket.typeGroup === 'number';
   const chainCtx: ChainContext = { start: spec.start, end: spec.end, zone: spec.timeZone, now: ctx.now };
   const splitters = metric.groupBy.filter((g) => g.name === 'time' || ((g.name === 'value' || g.name === 'bin') && numeric));
   const grids = splitters.map((g) => (g.name === 'time' ? new SamplingGrid(spec.start, g.rangeSize, spec.timeZone) : undefined));
-  const groups = new Map<string, { numbers: number[]; sink: Sink; values: [number, unknown][] }>();
+  const groups = new Map<string, Group>();
+  const streaming = splitters.length === 0;
   const decoders = new Map<string, (value: StoredValue) => unknown>();
   const groupFor = (ts: number, value: StoredValue) => {
     const numbers = splitters.map((g, i) => groupNumber(g, ts, value, grids[i]));
@@ -94,24 +138,37 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
     let group = groups.get(key);
     if (!group) {
       budget.group();
-      const values: [number, unknown][] = [];
+      const created: Group = { numbers, values: [], sink: undefined as unknown as Sink };
       const collect: Sink = {
         push: (t, v) => {
           budget.output();
-          values.push([t, v]);
+          created.values.push([t, v]);
         },
         end() {},
       };
-      group = { numbers, values, sink: chain(numeric ? metric.aggregators : [], chainCtx, collect) };
-      groups.set(key, group);
+      created.sink = chain(numeric ? metric.aggregators : [], chainCtx, collect);
+      groups.set(key, (group = created));
     }
     return group;
   };
+  const tags = metric.excludeTags ? {} : tagsOf(bucket.series);
+  const headOf = (group: Group): Omit<QueryResult, 'values'> => {
+    const groupBy: Record<string, unknown>[] = [];
+    let s = 0;
+    for (const g of metric.groupBy) {
+      if (g.name === 'tag') groupBy.push({ name: 'tag', tags: g.tags, group: bucket.tagGroup ?? {} });
+      else if (g.name === 'time' || numeric) groupBy.push(grouperEntry(g, group.numbers[s++] as number));
+    }
+    groupBy.push({ name: 'type', type: bucket.typeGroup });
+    return { name: metric.name, group_by: groupBy, tags };
+  };
 
   let points = 0;
+  let open: Group | undefined;
   const take = (ts: number, value: StoredValue, type: string) => {
     points++;
     const group = groupFor(ts, value);
+    if (streaming) open = group;
     if (numeric) return group.sink.push(ts, value as number);
     let decode = decoders.get(type);
     if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
@@ -121,27 +178,40 @@ async function runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, c
     group.values.push([ts, decoded]);
   };
   const limit = metric.limit > 0 ? metric.limit : Infinity;
+  let opened = false;
   for await (const p of mergeSeries(bucket.series, metric.order, (n) => budget.read(n))) {
     if (points >= limit) break;
     take(p.ts, p.value, p.series.type);
+    if (open && open.values.length >= SLICE) {
+      yield opened ? { kind: 'values', values: open.values, more: true } : { kind: 'result', head: headOf(open), values: open.values, more: true };
+      opened = true;
+      open.values = [];
+    }
     if ((points & 1023) === 0 && budget.due) await budget.pace();
   }
-
-  const tags = metric.excludeTags ? {} : tagsOf(bucket.series);
-  const results: QueryResult[] = [];
-  for (const group of [...groups.values()].sort(byNumbers)) {
+  read.points += points;
+  const sorted: (Group | undefined)[] = [...groups.values()].sort(byNumbers);
+  groups.clear();
+  for (let g = 0; g < sorted.length; g++) {
+    // Let go of each group once written: an answer of many groups is not held whole.
+    const group = sorted[g] as Group;
+    sorted[g] = undefined;
     group.sink.end();
+    read.results++;
+    if (opened) {
+      for (let i = 0; i < group.values.length || i === 0; i += SLICE) {
+        yield { kind: 'values', values: group.values.slice(i, i + SLICE), more: i + SLICE < group.values.length };
+      }
+    } else yield* resultEvents(headOf(group), group.values);
     await budget.pace();
-    const groupBy: Record<string, unknown>[] = [];
-    let s = 0;
-    for (const g of metric.groupBy) {
-      if (g.name === 'tag') groupBy.push({ name: 'tag', tags: g.tags, group: bucket.tagGroup ?? {} });
-      else if (g.name === 'time' || numeric) groupBy.push(grouperEntry(g, group.numbers[s++] as number));
-    }
-    groupBy.push({ name: 'type', type: bucket.typeGroup });
-    results.push({ name: metric.name, group_by: groupBy, tags, values: group.values });
   }
-  return { points, results };
+}
+
+/** A result held whole as events: its head with the first slice of values, then the rest slice by slice. */
+function* resultEvents(head: Omit<QueryResult, 'values'>, values: readonly [number, unknown][]): Generator<AnswerEvent> {
+  const first = values.length <= SLICE ? values : values.slice(0, SLICE);
+  yield { kind: 'result', head, values: first, more: values.length > SLICE };
+  for (let i = SLICE; i < values.length; i += SLICE) yield { kind: 'values', values: values.slice(i, i + SLICE), more: i + SLICE < values.length };
 }
 
 /** Orders series by their tags, so points with equal timestamps merge in the same order whatever the store. */

@@ -1,11 +1,11 @@
-import { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import type { ResolvedOptions } from '../../options.js';
 import { QueryBudget } from '../../query/budget.js';
-import { runQuery, seriesOf, tagsOf } from '../../query/execute.js';
+import { eventsOf, queryEvents, seriesOf, tagsOf, type AnswerEvent } from '../../query/execute.js';
 import { json, queryBody } from '../body.js';
 import { answerJson } from '../json-answer.js';
 import { parseQueryRequest } from '../query-request.js';
+import { sendAnswer } from '../stream-answer.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';
 
@@ -26,10 +26,9 @@ export function queryRoutes(options: ResolvedOptions): Routes {
     const budget = budgetOf();
     const context = { store: options.store, types: options.types, now, budget };
     const started = performance.now();
-    const answer = await withTimeout(runQuery(spec, context), options.storeTimeoutMs, request.storeCalls);
+    const events = counted(queryEvents(spec, context), (n) => (request.datapoints += n));
+    await sendAnswer(ctx, request, answerJson(events, budget), options.storeTimeoutMs, options.logger);
     request.storeMs = performance.now() - started;
-    request.datapoints = answer.queries.reduce((n, q) => n + q.sample_size, 0);
-    respondJson(ctx, await answerJson(answer, budget));
   };
   return {
     '/datapoints/query': {
@@ -51,14 +50,16 @@ export function queryRoutes(options: ResolvedOptions): Routes {
           return { queries };
         };
         const answer = await withTimeout(tagsOfMetrics(), options.storeTimeoutMs, request.storeCalls);
-        respondJson(ctx, await answerJson(answer, budget));
+        await sendAnswer(ctx, request, answerJson(eventsOf(answer), budget), options.storeTimeoutMs, options.logger);
       },
     },
   };
 }
 
-function respondJson(ctx: Context, pieces: Buffer[]): void {
-  ctx.type = 'application/json';
-  ctx.length = pieces.reduce((n, p) => n + p.length, 0);
-  ctx.body = Readable.from(pieces);
+/** Passes events on, reporting each query metric's sample size (the points read, for `onRequest`). */
+async function* counted(events: AsyncIterable<AnswerEvent>, read: (n: number) => void): AsyncGenerator<AnswerEvent> {
+  for await (const event of events) {
+    if (event.kind === 'end-query') read(event.sampleSize ?? 0);
+    yield event;
+  }
 }
