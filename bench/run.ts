@@ -146,7 +146,9 @@ const growing: Shape[] = [
   { id: 'W1', label: '1,000 series × 10 new points', body: Buffer.alloc(0), next: newPoints(1000, 10), points: 10_000, headers: {}, connections: [8] },
   { id: 'W2', label: '10 series × 1,000 new points', body: Buffer.alloc(0), next: newPoints(10, 1000), points: 10_000, headers: {}, connections: [8] },
 ];
-const growingStores = ['memory', 'sqlite', ...(process.env.CASSANDRA_CONTACT_POINTS ? ['cassandra'] : [])];
+/** `--store sqlite` measures the growing shapes on one store only. */
+const onlyStore = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : undefined;
+const growingStores = ['memory', 'sqlite', ...(process.env.CASSANDRA_CONTACT_POINTS ? ['cassandra'] : [])].filter((s) => !onlyStore || s === onlyStore);
 for (const shape of growing) for (const store of growingStores) rows.push(...(await compare(shape, `middleware+${store}`, store)));
 
 if (asJson) {

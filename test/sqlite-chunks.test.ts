@@ -18,7 +18,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 // Timestamps crowd a few spots, two of them across a window boundary, so writes overlap and chunks split.
 const timestamp = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: WINDOW_MS - 20, max: WINDOW_MS + 20 }), fc.integer({ min: -3, max: 3 }).map((d) => 5 * WINDOW_MS + d));
 const op = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), host: fc.constantFrom('a', 'b'), ttl: fc.constantFrom(0, 0, 1, 3), points: fc.array(fc.tuple(timestamp, fc.integer({ min: -50, max: 50 })), { maxLength: 30 }) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), hosts: fc.constantFrom(['a'], ['b'], ['a', 'b'], ['b', 'a']), ttl: fc.constantFrom(0, 0, 1, 3), points: fc.array(fc.tuple(timestamp, fc.integer({ min: -50, max: 50 })), { maxLength: 30 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), host: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }), start: timestamp, span: fc.integer({ min: 0, max: 30 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 3 }).map((s) => s * 1000) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('compact' as const, 'purge' as const) }) },
@@ -39,7 +39,8 @@ describe('SqliteStore on chunks', () => {
             if (o.kind === 'write') {
               // A request carries a timestamp once per series (the ingest path keeps the last).
               const unique = [...new Map(o.points).entries()];
-              const write = [series('m', { host: o.host }, unique, { ttl: o.ttl })];
+              // One request, one batch row: one or both series, each with its own points.
+              const write = o.hosts.map((host, k) => series('m', { host }, k === 0 ? unique : unique.map(([t, v]): [number, number] => [t + 1, v * 2]), { ttl: o.ttl }));
               await memory.write(write);
               await sqlite.write(write);
             } else if (o.kind === 'delete') {
@@ -66,7 +67,7 @@ describe('SqliteStore on chunks', () => {
     );
   });
 
-  it('appends a row per series and request, and compacts rows into one chunk per series and window', async () => {
+  it('appends one row per request, and compacts its series into one chunk per series and window', async () => {
     const path = join(dir, 'layout.db');
     const store = new SqliteStore({ path, compactIntervalMs: 0 });
     for (let r = 0; r < 20; r++) {
@@ -74,7 +75,7 @@ describe('SqliteStore on chunks', () => {
     }
     const db = new Database(path, { readonly: true });
     const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    assert.deepEqual([count('recent'), count('chunks')], [40, 0]);
+    assert.deepEqual([count('recent'), count('chunks')], [20, 0]);
     await store.compact();
     assert.deepEqual([count('recent'), count('chunks')], [0, 2]);
     assert.deepEqual(
@@ -83,6 +84,24 @@ describe('SqliteStore on chunks', () => {
     );
     db.close();
     assert.equal((await readAll(store, { metric: 'l' }))[0]?.points.length, 40);
+    await store.close();
+  });
+
+  it('compacts a request larger than one step in several steps, keeping the rest of its batch', async () => {
+    const path = join(dir, 'steps.db');
+    const store = new SqliteStore({ path, compactIntervalMs: 0 });
+    const points: [number, number][] = Array.from({ length: 500 }, (_, i) => [i * 1000, i]);
+    await store.write(Array.from({ length: 200 }, (_, s) => series('steps', { s: String(s).padStart(3, '0') }, points.map(([t, v]) => [t, v + s]))));
+    const db = new Database(path, { readonly: true });
+    const parts = () => (db.prepare('SELECT dir FROM recent').all() as { dir: Buffer }[]).reduce((n, r) => n + r.dir.length / 56, 0);
+    assert.equal(parts(), 200);
+    const before = await readAll(store, { metric: 'steps' });
+    await store.compact();
+    assert.equal(parts(), 0);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n, 200);
+    db.close();
+    assert.deepEqual(await readAll(store, { metric: 'steps' }), before);
+    assert.equal(before[7]?.points[499]?.[1], 499 + 7);
     await store.close();
   });
 

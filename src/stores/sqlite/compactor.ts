@@ -6,15 +6,16 @@
 import type Database from 'better-sqlite3';
 import { SourceMerge, type Source } from '../chunk/merge.js';
 import type { StorageKind } from '../../types/value-type.js';
-import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSource } from './chunk-rows.js';
+import { readDirectory, type BatchEntry } from './batch.js';
+import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSource, type StoredRow } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 
-/** Series whose recent rows one step moves. */
-const SERIES_PER_STEP = 256;
-/** Recent rows of one series one step moves. */
-const ROWS_PER_SERIES = 512;
+/** Points one step moves from batches into chunks (a step is one transaction, some tens of ms). */
+const POINTS_PER_STEP = 65_536;
+/** Batches one step looks at. */
+const BATCHES_PER_STEP = 16;
 /** A window with this many chunks is merged. */
-const FRAGMENTS = 4;
+const FRAGMENTS = 8;
 /** Windows with more points are left in several chunks (each step stays small). */
 const MAX_WINDOW_POINTS = 16 * MAX_CHUNK_POINTS;
 
@@ -57,39 +58,53 @@ export class Compactor {
     for (const { series_id, win } of this.sql.expiredWindows.all(this.clock())) this.#due.add(`${series_id}:${win}`);
   }
 
-  /** Moves the oldest recent rows into chunks; returns how many rows it moved. */
+  /**
+   * Moves the oldest batches' parts into chunks, in write order, about {@link POINTS_PER_STEP} points at a time (a
+   * batch taken in part keeps the rest of its directory). Returns how many points it moved.
+   */
   moveRecent(): number {
     let moved = 0;
     this.db
       .transaction(() => {
-        const series = new Set<number>();
-        for (const { series_id } of this.sql.oldestRecent.all(SERIES_PER_STEP * 8)) {
-          series.add(series_id);
-          if (series.size === SERIES_PER_STEP) break;
+        const taken = new Map<number, StoredRow[]>();
+        let whole = -1;
+        for (const batch of this.sql.oldestDirectories.all(BATCHES_PER_STEP)) {
+          const entries = readDirectory(batch.dir);
+          let pending = 0;
+          for (let i = batch.taken; i < entries.length; i++) pending += (entries[i] as BatchEntry).count;
+          // Whole batches while they fit in the step; a batch larger than a step alone is moved in parts.
+          if (moved > 0 && moved + pending > POINTS_PER_STEP) break;
+          const data = (this.sql.batchData.get(batch.seq) as { data: Uint8Array }).data;
+          let i = batch.taken;
+          for (; i < entries.length && (pending <= POINTS_PER_STEP || moved < POINTS_PER_STEP); i++) {
+            const e = entries[i] as BatchEntry;
+            const row = { seq: batch.seq, first: e.first, last: e.last, expires: e.expires || null, data: data.subarray(e.offset, e.offset + e.length) };
+            const list = taken.get(e.seriesId);
+            if (list) list.push(row);
+            else taken.set(e.seriesId, [row]);
+            moved += e.count;
+          }
+          if (i < entries.length) {
+            this.sql.setTaken.run(batch.seq, i);
+            break;
+          }
+          whole = batch.seq;
         }
-        for (const id of series) moved += this.#moveSeries(id);
+        if (whole >= 0) {
+          this.sql.deleteBatchesUpTo.run(whole);
+          this.sql.deleteTakenUpTo.run(whole);
+        }
+        for (const [id, rows] of taken) {
+          const storage = this.#storageOf(id);
+          const seq = (rows.at(-1) as StoredRow).seq;
+          const { touched } = this.#write(id, storage, seq, rows.map((r) => recentSource(storage, r)), true);
+          for (const win of touched) {
+            if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(`${id}:${win}`);
+          }
+        }
       })
       .immediate();
     return moved;
-  }
-
-  #moveSeries(id: number): number {
-    const rows = this.sql.recentRows.all(id, ROWS_PER_SERIES);
-    if (rows.length === 0) return 0;
-    const storage = this.#storageOf(id);
-    const seq = (rows.at(-1) as { seq: number }).seq;
-    const { touched } = this.#write(
-      id,
-      storage,
-      seq,
-      rows.map((r) => recentSource(storage, r)),
-      true,
-    );
-    this.sql.deleteRecentUpTo.run(id, seq);
-    for (const win of touched) {
-      if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(`${id}:${win}`);
-    }
-    return rows.length;
   }
 
   /** Merges the chunks of one window into as few as fit, dropping expired points; leaves very large windows. */

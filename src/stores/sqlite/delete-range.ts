@@ -1,22 +1,21 @@
 import { chunkOf, encodeChunk } from '../chunk/codec.js';
 import type { Points } from '../chunk/merge.js';
 import type { StoredValue } from '../../types/value-type.js';
-import { chunkSource, encodeRecent, recentSource, windowOf } from './chunk-rows.js';
+import { chunkSource, windowOf } from './chunk-rows.js';
+import type { Located, RecentBatches } from './recent.js';
 import type { SeriesRow, Statements } from './statements.js';
 
 /**
- * Deletes a series' points in [start, end] from every row and chunk that holds some (inside the caller's
- * transaction): a source wholly inside goes, one partly inside is written again without them. Every source is
+ * Deletes a series' points in [start, end] from every batch part and chunk that holds some (inside the caller's
+ * transaction): a chunk wholly inside goes, others are written again without them. Every source is
  * rewritten, so no older point comes back from under a deleted newer one.
  */
-export function deleteRange(sql: Statements, row: SeriesRow, start: number, end: number): void {
-  for (const r of sql.recentOf.all(row.id, start, end)) {
-    if (r.first >= start && r.last <= end) {
-      sql.deleteRecent.run(r.seq);
-      continue;
-    }
-    const kept = outside(recentSource(row.storage, r).load(), start, end);
-    sql.updateRecent.run(kept.timestamps[0], kept.timestamps.at(-1), kept.timestamps.length, encodeRecent(row.storage, kept.timestamps, kept.values), r.seq);
+export function deleteRange(sql: Statements, recent: RecentBatches, located: readonly Located[], row: SeriesRow, start: number, end: number): void {
+  for (const at of located) {
+    if (at.last < start || at.first > end) continue;
+    const source = recent.source(row.storage, at);
+    if (!source) continue;
+    recent.rewrite(row.storage, at, outside(source.load(), start, end));
   }
   for (const c of sql.chunksOf.all(row.id, windowOf(start), windowOf(end), start, end)) {
     if (c.first >= start && c.last <= end) {

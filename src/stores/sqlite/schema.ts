@@ -15,17 +15,18 @@ const SCHEMA = `
     tags TEXT NOT NULL,
     UNIQUE (metric, type, tags)
   );
-  -- What writes append, one row per series and request, in write order (seq); compaction moves them into chunks.
+  -- What writes append, one row (a batch) per request in write order (seq): the series' parts in data, where they
+  -- are in dir. Compaction moves them into chunks.
   CREATE TABLE IF NOT EXISTS recent (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    series_id INTEGER NOT NULL,
-    first INTEGER NOT NULL,
-    last INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    expires INTEGER,
+    dir BLOB NOT NULL,
     data BLOB NOT NULL
   );
-  CREATE INDEX IF NOT EXISTS recent_series ON recent (series_id, seq);
+  -- How many directory entries of a batch compaction has moved already (a batch larger than one step).
+  CREATE TABLE IF NOT EXISTS recent_taken (
+    seq INTEGER PRIMARY KEY,
+    taken INTEGER NOT NULL
+  );
   -- Encoded points of one series in one window of time; seq orders overlapping chunks (the higher wrote later).
   CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,

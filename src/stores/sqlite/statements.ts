@@ -36,18 +36,25 @@ export function prepareStatements(db: Database.Database) {
     allSeries: prepare<[], SeriesRow>(db, 'SELECT id, metric, type, storage, tags FROM series'),
     deleteSeries: prepare(db, 'DELETE FROM series WHERE id = ?'),
 
-    insertRecent: prepare(db, 'INSERT INTO recent (series_id, first, last, count, expires, data) VALUES (?, ?, ?, ?, ?, ?)'),
-    recentOf: prepare<[number, number, number], StoredRow & { count: number }>(db, 
-      'SELECT seq, first, last, count, expires, data FROM recent WHERE series_id = ? AND last >= ? AND first <= ?',
+    insertBatch: prepare<[Uint8Array, Uint8Array]>(db, 'INSERT INTO recent (dir, data) VALUES (?, ?)'),
+    directories: prepare<[], { seq: number; dir: Uint8Array; taken: number }>(
+      db,
+      'SELECT r.seq, r.dir, coalesce(t.taken, 0) AS taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq',
     ),
-    oldestRecent: prepare<[number], { series_id: number }>(db, 'SELECT series_id FROM recent ORDER BY seq LIMIT ?'),
-    recentRows: prepare<[number, number], StoredRow & { count: number }>(db, 
-      'SELECT seq, first, last, count, expires, data FROM recent WHERE series_id = ? ORDER BY seq LIMIT ?',
+    oldestDirectories: prepare<[number], { seq: number; dir: Uint8Array; taken: number }>(
+      db,
+      'SELECT r.seq, r.dir, coalesce(t.taken, 0) AS taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq LIMIT ?',
     ),
-    deleteRecentUpTo: prepare(db, 'DELETE FROM recent WHERE series_id = ? AND seq <= ?'),
-    deleteRecent: prepare(db, 'DELETE FROM recent WHERE seq = ?'),
-    updateRecent: prepare(db, 'UPDATE recent SET first = ?, last = ?, count = ?, data = ? WHERE seq = ?'),
-    deleteRecentOfSeries: prepare(db, 'DELETE FROM recent WHERE series_id = ?'),
+    batchData: prepare<[number], { data: Uint8Array }>(db, 'SELECT data FROM recent WHERE seq = ?'),
+    setTaken: prepare<[number, number]>(db, 'INSERT OR REPLACE INTO recent_taken (seq, taken) VALUES (?, ?)'),
+    deleteTakenUpTo: prepare<[number]>(db, 'DELETE FROM recent_taken WHERE seq <= ?'),
+    batchPart: prepare<[number, number, number], { part: Uint8Array }>(db, 'SELECT substr(data, ?, ?) AS part FROM recent WHERE seq = ?'),
+    batch: prepare<[number], { dir: Uint8Array; data: Uint8Array }>(db, 'SELECT dir, data FROM recent WHERE seq = ?'),
+    deleteBatchesUpTo: prepare<[number]>(db, 'DELETE FROM recent WHERE seq <= ?'),
+    deleteBatch: prepare<[number]>(db, 'DELETE FROM recent WHERE seq = ?'),
+    deleteTaken: prepare<[number]>(db, 'DELETE FROM recent_taken WHERE seq = ?'),
+    updateBatchDir: prepare<[Uint8Array, number]>(db, 'UPDATE recent SET dir = ? WHERE seq = ?'),
+    updateBatch: prepare<[Uint8Array, Uint8Array, number]>(db, 'UPDATE recent SET dir = ?, data = ? WHERE seq = ?'),
 
     insertChunk: prepare(db, 'INSERT INTO chunks (series_id, win, seq, first, last, count, expires, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     chunksOf: prepare<[number, number, number, number, number], ChunkRowWithId>(db, 
@@ -65,12 +72,10 @@ export function prepareStatements(db: Database.Database) {
     updateChunk: prepare(db, 'UPDATE chunks SET first = ?, last = ?, count = ?, expires = ?, data = ? WHERE id = ?'),
     deleteChunksOfSeries: prepare(db, 'DELETE FROM chunks WHERE series_id = ?'),
 
-    metricNames: prepare<[number, number], { metric: string }>(db, 
-      `SELECT DISTINCT metric FROM series s
-       WHERE EXISTS (SELECT 1 FROM chunks c WHERE c.series_id = s.id AND (c.expires IS NULL OR c.expires > ?))
-          OR EXISTS (SELECT 1 FROM recent r WHERE r.series_id = s.id AND (r.expires IS NULL OR r.expires > ?))
-       ORDER BY metric`,
+    metricNamesInChunks: prepare<[number], { metric: string }>(db, 
+      'SELECT DISTINCT metric FROM series s WHERE EXISTS (SELECT 1 FROM chunks c WHERE c.series_id = s.id AND (c.expires IS NULL OR c.expires > ?))',
     ),
+    metricOf: prepare<[number], { metric: string }>(db, 'SELECT metric FROM series WHERE id = ?'),
     ping: prepare(db, 'SELECT 1'),
     metaSet: prepare(db, 'INSERT OR REPLACE INTO metadata (service, service_key, key, value) VALUES (?, ?, ?, ?)'),
     metaGet: prepare<[string, string, string], { value: string }>(db, 'SELECT value FROM metadata WHERE service = ? AND service_key = ? AND key = ?'),

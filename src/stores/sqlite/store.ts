@@ -8,10 +8,11 @@ import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../../store-api/series-
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
-import { chunkSource, encodeRecent, recentSource, windowOf } from './chunk-rows.js';
+import { chunkSource, windowOf } from './chunk-rows.js';
 import { Compactor } from './compactor.js';
 import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
+import { RecentBatches, type Located, type SeriesPart } from './recent.js';
 import { prepareStatements, type SeriesRow, type Statements } from './statements.js';
 
 /** Options of {@link SqliteStore}. */
@@ -57,6 +58,7 @@ export class SqliteStore implements Store {
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #sql: Statements;
   readonly #compactor: Compactor;
+  readonly #recent: RecentBatches;
   readonly #compactEvery: number;
   #compacting: NodeJS.Timeout | undefined;
   readonly metadata: MetadataStore;
@@ -80,8 +82,14 @@ export class SqliteStore implements Store {
     this.#sql = prepareStatements(this.#db);
     this.metadata = metadataOf(this.#sql, (work) => this.#guard(work));
     this.#compactor = new Compactor(this.#db, this.#sql, this.#clock);
+    this.#recent = new RecentBatches(this.#sql);
     this.#writeAll = this.#db.transaction((series: readonly SeriesWrite[], now: number) => {
-      for (const s of series) this.#writeSeries(s, now);
+      const parts: SeriesPart[] = [];
+      for (const s of series) {
+        const part = this.#partOf(s, now);
+        if (part) parts.push(part);
+      }
+      this.#recent.append(parts);
     });
     this.#compactEvery = options.compactIntervalMs ?? 500;
     if (this.#compactEvery > 0) this.#scheduleCompaction(this.#compactEvery);
@@ -99,10 +107,13 @@ export class SqliteStore implements Store {
     const { start, end } = rangeOf(query);
     const desc = query.order === 'desc';
     const pageSize = this.#pageSize;
-    for (const row of this.#select(query)) {
+    const rows = [...this.#select(query)];
+    const recent = this.#guard(() => this.#recent.located(new Set(rows.map((r) => r.id))));
+    for (const row of rows) {
       const now = this.#clock();
-      // The series' rows and chunks are fetched at once (compressed), so compaction meanwhile cannot hide any.
-      const sources = this.#guard(() => this.#sources(row, start, end));
+      // A series' parts and chunks are fetched at once (compressed): compaction meanwhile moves a part into a chunk
+      // in one transaction, so a part gone from its batch is found in the chunks fetched after it.
+      const sources = this.#guard(() => this.#snapshot(() => this.#sources(row, start, end, recent.get(row.id) ?? [])));
       const mergeOf = () => new SourceMerge(sources, { start, end, now, desc });
       let merge: SourceMerge | undefined = mergeOf();
       const first = merge.next(Math.min(FIRST_PAGE, pageSize));
@@ -128,7 +139,11 @@ export class SqliteStore implements Store {
   async metricNames(prefix = ''): Promise<string[]> {
     this.#assertOpen();
     const now = this.#clock();
-    return this.#sql.metricNames.all(now, now).map((r) => r.metric).filter((m) => m.startsWith(prefix));
+    const names = new Set(this.#sql.metricNamesInChunks.all(now).map((r) => r.metric));
+    for (const [id, parts] of this.#recent.located()) {
+      if (parts.some((p) => p.expires === 0 || p.expires > now)) names.add((this.#sql.metricOf.get(id) as { metric: string }).metric);
+    }
+    return [...names].filter((m) => m.startsWith(prefix)).sort();
   }
 
   async delete(query: SeriesQuery): Promise<void> {
@@ -138,13 +153,16 @@ export class SqliteStore implements Store {
     this.#guard(() =>
       this.#db
         .transaction(() => {
-          for (const row of this.#select(query)) {
+          const rows = [...this.#select(query)];
+          const ids = new Set(rows.map((r) => r.id));
+          if (whole) this.#recent.removeSeries(ids);
+          const recent = whole ? new Map<number, Located[]>() : this.#recent.located(ids);
+          for (const row of rows) {
             if (whole) {
-              this.#sql.deleteRecentOfSeries.run(row.id);
               this.#sql.deleteChunksOfSeries.run(row.id);
               this.#sql.deleteSeries.run(row.id);
             } else {
-              deleteRange(this.#sql, row, start, end);
+              deleteRange(this.#sql, this.#recent, recent.get(row.id) ?? [], row, start, end);
             }
           }
         })
@@ -181,8 +199,9 @@ export class SqliteStore implements Store {
     this.#assertOpen();
     let series = 0;
     let points = 0;
+    const recent = this.#recent.located();
     for (const row of this.#sql.allSeries.all()) {
-      const n = this.#countSeries(row);
+      const n = this.#countSeries(row, recent.get(row.id) ?? []);
       if (n > 0) series++;
       points += n;
     }
@@ -201,7 +220,8 @@ export class SqliteStore implements Store {
     if (this.#db.open) this.#db.close();
   }
 
-  #writeSeries(s: SeriesWrite, now: number): void {
+  /** A series' points as a part of the write's batch (sorted by time); undefined without points. */
+  #partOf(s: SeriesWrite, now: number): SeriesPart | undefined {
     let tags = this.#tagsText.get(s.tags);
     if (tags === undefined) this.#tagsText.set(s.tags, (tags = tagsKey(s.tags)));
     const key = `${s.type}\u0000${s.metric}\u0000${tags}`;
@@ -212,22 +232,29 @@ export class SqliteStore implements Store {
       this.#ids.set(key, id);
     }
     const { timestamps, values } = ascending(s.timestamps, s.values);
-    if (timestamps.length === 0) return;
-    const expires = s.ttl > 0 ? now + s.ttl * 1000 : null;
-    const data = encodeRecent(s.storage, timestamps, values);
-    this.#sql.insertRecent.run(id, timestamps[0], timestamps.at(-1), timestamps.length, expires, data);
+    if (timestamps.length === 0) return undefined;
+    return { seriesId: id, storage: s.storage, timestamps, values, expires: s.ttl > 0 ? now + s.ttl * 1000 : 0 };
   }
 
-  #sources(row: SeriesRow, start: number, end: number): Source[] {
+  /** Runs reads in one snapshot of the file (another process may compact between two statements). */
+  #snapshot<T>(reads: () => T): T {
+    return this.#db.inTransaction ? reads() : this.#db.transaction(reads)();
+  }
+
+  #sources(row: SeriesRow, start: number, end: number, recent: readonly Located[]): Source[] {
     const sources: Source[] = [];
     for (const r of this.#sql.chunksOf.all(row.id, windowOf(start), windowOf(end), start, end)) sources.push(chunkSource(r));
-    for (const r of this.#sql.recentOf.all(row.id, start, end)) sources.push(recentSource(row.storage, r));
+    for (const at of recent) {
+      if (at.last < start || at.first > end) continue;
+      const source = this.#recent.source(row.storage, at);
+      if (source) sources.push(source);
+    }
     return sources;
   }
 
   /** Live points of a series. */
-  #countSeries(row: SeriesRow): number {
-    const merge = new SourceMerge(this.#sources(row, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), {
+  #countSeries(row: SeriesRow, recent: readonly Located[]): number {
+    const merge = new SourceMerge(this.#sources(row, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, recent), {
       start: Number.MIN_SAFE_INTEGER,
       end: Number.MAX_SAFE_INTEGER,
       now: this.#clock(),

@@ -1,0 +1,93 @@
+/**
+ * The `recent` table: one row (a batch) per write, holding every series of the request, until compaction moves
+ * them into chunks. Found by reading the batches' directories (the table holds only the compaction backlog).
+ */
+import type { StorageKind, StoredValue } from '../../types/value-type.js';
+import { packBatch, readDirectory, writeDirectory, type BatchEntry, type PartPoints } from './batch.js';
+import { encodeRecent, recentSource, type StoredRow } from './chunk-rows.js';
+import type { Statements } from './statements.js';
+import type { Source } from '../chunk/merge.js';
+
+/** A series' part in a batch, with the batch's write order. */
+export interface Located extends BatchEntry {
+  readonly seq: number;
+}
+
+/** The series' parts of one write, ready to append. */
+export type SeriesPart = PartPoints;
+
+export class RecentBatches {
+  constructor(private readonly sql: Statements) {}
+
+  /** Appends one write as one batch (nothing for an empty write). */
+  append(parts: readonly SeriesPart[]): void {
+    if (parts.length === 0) return;
+    const { dir, data } = packBatch(parts);
+    this.sql.insertBatch.run(dir, data);
+  }
+
+  /** Every series' parts, by series id (optionally only the given ones). */
+  located(only?: ReadonlySet<number>): Map<number, Located[]> {
+    const out = new Map<number, Located[]>();
+    for (const { seq, dir, taken } of this.sql.directories.all()) {
+      const entries = readDirectory(dir);
+      for (let i = taken; i < entries.length; i++) {
+        const entry = entries[i] as BatchEntry;
+        if (only && !only.has(entry.seriesId)) continue;
+        const list = out.get(entry.seriesId);
+        const located = { ...entry, seq };
+        if (list) list.push(located);
+        else out.set(entry.seriesId, [located]);
+      }
+    }
+    return out;
+  }
+
+  /** A part as a merge source; undefined when its batch has been compacted meanwhile. */
+  source(storage: StorageKind, at: Located): Source | undefined {
+    const row = this.#row(at);
+    return row && recentSource(storage, row);
+  }
+
+  /** Writes a series' part again with only `kept` points, or removes it (range deletes). */
+  rewrite(storage: StorageKind, at: Located, kept: { timestamps: readonly number[]; values: readonly StoredValue[] }): void {
+    const batch = this.sql.batch.get(at.seq);
+    if (!batch) return;
+    const entries = this.#pending(at.seq, batch.dir).filter((e) => e.seriesId !== at.seriesId);
+    let data: Uint8Array = batch.data;
+    if (kept.timestamps.length > 0) {
+      const part = encodeRecent(storage, kept.timestamps, kept.values);
+      data = new Uint8Array(batch.data.length + part.length);
+      data.set(batch.data);
+      data.set(part, batch.data.length);
+      entries.push({ ...at, first: kept.timestamps[0] as number, last: kept.timestamps.at(-1) as number, count: kept.timestamps.length, offset: batch.data.length, length: part.length });
+    }
+    if (entries.length === 0) this.sql.deleteBatch.run(at.seq);
+    else this.sql.updateBatch.run(writeDirectory(entries), data, at.seq);
+  }
+
+  /** The entries of a batch compaction has not moved yet, as the whole directory from now on. */
+  #pending(seq: number, dir: Uint8Array): BatchEntry[] {
+    const taken = this.sql.directories.all().find((d) => d.seq === seq)?.taken ?? 0;
+    this.sql.deleteTaken.run(seq);
+    return readDirectory(dir).slice(taken);
+  }
+
+  /** Removes every part of the given series (whole-metric deletes). */
+  removeSeries(ids: ReadonlySet<number>): void {
+    for (const { seq, dir, taken } of this.sql.directories.all()) {
+      const entries = readDirectory(dir).slice(taken);
+      const kept = entries.filter((e) => !ids.has(e.seriesId));
+      if (kept.length === entries.length) continue;
+      this.sql.deleteTaken.run(seq);
+      if (kept.length === 0) this.sql.deleteBatch.run(seq);
+      else this.sql.updateBatchDir.run(writeDirectory(kept), seq);
+    }
+  }
+
+  #row(at: Located): StoredRow | undefined {
+    const found = this.sql.batchPart.get(at.offset + 1, at.length, at.seq);
+    if (!found) return undefined;
+    return { seq: at.seq, first: at.first, last: at.last, expires: at.expires || null, data: found.part };
+  }
+}
