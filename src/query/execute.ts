@@ -167,8 +167,8 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
   let open: Group | undefined;
   const take = (ts: number, value: StoredValue, type: string) => {
     points++;
-    const group = groupFor(ts, value);
-    if (streaming) open = group;
+    // Without splitting groupers a bucket has one group: found once, not per point.
+    const group = streaming ? (open ??= groupFor(ts, value)) : groupFor(ts, value);
     if (numeric) return group.sink.push(ts, value as number);
     let decode = decoders.get(type);
     if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
@@ -179,15 +179,18 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
   };
   const limit = metric.limit > 0 ? metric.limit : Infinity;
   let opened = false;
-  for await (const p of mergeSeries(bucket.series, metric.order, (n) => budget.read(n))) {
-    if (points >= limit) break;
-    take(p.ts, p.value, p.series.type);
-    if (open && open.values.length >= SLICE) {
-      yield opened ? { kind: 'values', values: open.values, more: true } : { kind: 'result', head: headOf(open), values: open.values, more: true };
-      opened = true;
-      open.values = [];
+  reading: for await (const page of mergeSeries(bucket.series, metric.order, (n) => budget.read(n))) {
+    const { timestamps, values } = page;
+    for (let k = 0; k < timestamps.length; k++) {
+      if (points >= limit) break reading;
+      take(timestamps[k] as number, values[k] as StoredValue, page.seriesAt(k).type);
+      if (open && open.values.length >= SLICE) {
+        yield opened ? { kind: 'values', values: open.values, more: true } : { kind: 'result', head: headOf(open), values: open.values, more: true };
+        opened = true;
+        open.values = [];
+      }
+      if ((points & 1023) === 0 && budget.due) await budget.pace();
     }
-    if ((points & 1023) === 0 && budget.due) await budget.pace();
   }
   read.points += points;
   const sorted: (Group | undefined)[] = [...groups.values()].sort(byNumbers);

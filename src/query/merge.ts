@@ -1,12 +1,15 @@
 import type { PointPage, SeriesRead } from '../store-api/contract.js';
 import type { StoredValue } from '../types/value-type.js';
 
-/** One point of a merged stream and the series it came from. */
-export interface MergedPoint {
-  ts: number;
-  value: StoredValue;
-  series: SeriesRead;
+/** A run of merged points, in the read's order; `seriesAt(k)` is the series point k came from. */
+export interface MergedPage {
+  readonly timestamps: readonly number[];
+  readonly values: readonly StoredValue[];
+  seriesAt(k: number): SeriesRead;
 }
+
+/** Points gathered into one merged page when several series interleave. */
+const PAGE = 4096;
 
 interface Cursor {
   /** Position among the series: breaks ties between equal timestamps, so the merge order does not depend on the store. */
@@ -18,14 +21,25 @@ interface Cursor {
 }
 
 /**
- * Merges the points of several series (each read in the same order) into one stream in that order, page by page.
- * A heap of cursors keeps the cost per point logarithmic in the number of series; `onPage` hears every page's size.
+ * Merges the points of several series (each read in the same order) into one stream in that order, a page at a
+ * time (a single series' pages pass through as they are). A heap of cursors keeps the cost per point logarithmic
+ * in the number of series; `onPage` hears every page's size.
  */
 export async function* mergeSeries(
   series: readonly SeriesRead[],
   order: 'asc' | 'desc' = 'asc',
   onPage: (points: number) => void = () => {},
-): AsyncGenerator<MergedPoint> {
+): AsyncGenerator<MergedPage> {
+  if (series.length === 1) {
+    const only = series[0] as SeriesRead;
+    const seriesAt = () => only;
+    for await (const page of only.points()) {
+      if (page.timestamps.length === 0) continue;
+      onPage(page.timestamps.length);
+      yield { timestamps: page.timestamps, values: page.values, seriesAt };
+    }
+    return;
+  }
   const sign = order === 'desc' ? -1 : 1;
   const before = (a: Cursor, b: Cursor) => {
     const d = sign * ((a.page.timestamps[a.index] as number) - (b.page.timestamps[b.index] as number));
@@ -37,18 +51,45 @@ export async function* mergeSeries(
     const cursor: Cursor = { rank, series: s, pages: s.points()[Symbol.asyncIterator](), page: { timestamps: [], values: [] }, index: 0 };
     if (await refill(cursor, onPage)) push(heap, cursor, before);
   }
+  let timestamps: number[] = [];
+  let values: StoredValue[] = [];
+  let from: SeriesRead[] = [];
   while (heap.length > 0) {
     const c = heap[0] as Cursor;
-    yield { ts: c.page.timestamps[c.index] as number, value: c.page.values[c.index] as StoredValue, series: c.series };
+    timestamps.push(c.page.timestamps[c.index] as number);
+    values.push(c.page.values[c.index] as StoredValue);
+    from.push(c.series);
     c.index++;
-    if (c.index < c.page.timestamps.length || (await refill(c, onPage))) siftDown(heap, 0, before);
+    if (c.index < c.page.timestamps.length) siftDown(heap, 0, before);
     else {
-      const last = heap.pop() as Cursor;
-      if (heap.length > 0) {
-        heap[0] = last;
-        siftDown(heap, 0, before);
+      // A cursor's next page may wait for the store: what is gathered goes out first.
+      if (timestamps.length > 0) {
+        const page = from;
+        yield { timestamps, values, seriesAt: (k) => page[k] as SeriesRead };
+        timestamps = [];
+        values = [];
+        from = [];
+      }
+      if (await refill(c, onPage)) siftDown(heap, 0, before);
+      else {
+        const last = heap.pop() as Cursor;
+        if (heap.length > 0) {
+          heap[0] = last;
+          siftDown(heap, 0, before);
+        }
       }
     }
+    if (timestamps.length === PAGE) {
+      const page = from;
+      yield { timestamps, values, seriesAt: (k) => page[k] as SeriesRead };
+      timestamps = [];
+      values = [];
+      from = [];
+    }
+  }
+  if (timestamps.length > 0) {
+    const page = from;
+    yield { timestamps, values, seriesAt: (k) => page[k] as SeriesRead };
   }
 }
 

@@ -137,7 +137,44 @@ function writeTimestamps(out: Writer, timestamps: readonly number[]): void {
   });
 }
 
+/**
+ * Decodes timestamps with Number arithmetic and the varints read in place (the common case: every value and delta
+ * a safe integer), or returns undefined with the input untouched, for the exact path to decode.
+ */
+function readTimestampsFast(input: Reader, count: number): number[] | undefined {
+  const { bytes } = input;
+  const end = bytes.length;
+  let pos = input.offset;
+  const out = new Array<number>(count);
+  let previous = 0;
+  let delta = 0;
+  for (let i = 0; i < count; i++) {
+    if (pos >= end) return undefined;
+    let b = bytes[pos++] as number;
+    let z = b & 0x7f;
+    let scale = 0x80;
+    while (b >= 0x80) {
+      if (pos >= end || scale > 2 ** 42) return undefined;
+      b = bytes[pos++] as number;
+      z += (b & 0x7f) * scale;
+      scale *= 0x80;
+    }
+    const n = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    if (i === 0) previous = n;
+    else {
+      delta = i === 1 ? n : delta + n;
+      previous += delta;
+    }
+    if (!Number.isSafeInteger(delta) || !Number.isSafeInteger(previous)) return undefined;
+    out[i] = previous;
+  }
+  input.offset = pos;
+  return out;
+}
+
 function readTimestamps(input: Reader, count: number): number[] {
+  const fast = readTimestampsFast(input, count);
+  if (fast) return fast;
   const out = new Array<number>(count);
   let previous: number | bigint = 0;
   let delta: number | bigint = 0;
@@ -162,6 +199,19 @@ function writeLongs(out: Writer, values: readonly number[]): void {
 }
 
 function readLongs(input: Reader, count: number): number[] {
+  const start = input.offset;
+  const fast = new Array<number>(count);
+  let sumSoFar = 0;
+  let i = 0;
+  for (; i < count; i++) {
+    const n = input.signed();
+    if (typeof n !== 'number') break;
+    sumSoFar += n;
+    if (!Number.isSafeInteger(sumSoFar)) break;
+    fast[i] = sumSoFar;
+  }
+  if (i === count) return fast;
+  input.offset = start;
   const out = new Array<number>(count);
   let previous: number | bigint = 0;
   for (let i = 0; i < count; i++) out[i] = safe((previous = sum(previous, input.signed())));

@@ -79,6 +79,7 @@ export class SourceMerge {
     const active = this.#active;
     while (timestamps.length < limit) {
       if (active.length === 0 && !this.#activateNext()) break;
+      if (active.length === 1 && this.#copyRun(active[0] as Cursor, limit, now, timestamps, values, expiry)) continue;
       let at = this.#head();
       while (this.#reaches(at)) {
         this.#activateNext();
@@ -104,6 +105,34 @@ export class SourceMerge {
       expiry?.push(expires);
     }
     return { timestamps, values, expires: expiry };
+  }
+
+  /**
+   * With one source active, copies its points up to where the next pending source begins (the common case: sources
+   * that do not overlap); false when the next point may be held by a pending source too.
+   */
+  #copyRun(c: Cursor, limit: number, now: number, timestamps: number[], values: StoredValue[], expiry: number[] | undefined): boolean {
+    const next = this.#pending.at(-1);
+    const desc = this.#range.desc;
+    const { points, stop } = c;
+    const step = this.#step;
+    let i = c.i;
+    let copied = false;
+    while (i !== stop && timestamps.length < limit) {
+      const t = points.timestamps[i] as number;
+      if (next && (desc ? next.last >= t : next.first <= t)) break;
+      const expires = points.expires?.[i] ?? 0;
+      if (expires === 0 || expires > now) {
+        timestamps.push(t);
+        values.push(points.values[i] as StoredValue);
+        expiry?.push(expires);
+      }
+      i += step;
+      copied = true;
+    }
+    c.i = i;
+    if (i === stop) this.#active.length = 0;
+    return copied;
   }
 
   /** The next timestamp of the active sources, in the direction of travel. */
