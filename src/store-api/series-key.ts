@@ -1,10 +1,5 @@
 import type { TagFilter, Tags } from './contract.js';
 
-/** An unambiguous string identity of (metric, type, tags). */
-export function seriesKey(metric: string, type: string, tags: Tags): string {
-  return JSON.stringify([metric, type, Object.entries(tags)]);
-}
-
 /** An unambiguous string identity of a tag set, in its key order (the same text SQLite keeps in `series.tags`). */
 export function tagsKey(tags: Tags): string {
   return JSON.stringify(Object.entries(tags));
