@@ -9,6 +9,8 @@ import { readAll, series } from '../src/store-api/conformance.js';
 import { MemoryStore } from '../src/index.js';
 import { SqliteStore } from '../src/sqlite.js';
 import { WINDOW_MS } from '../src/stores/sqlite/chunk-rows.js';
+import { Compactor } from '../src/stores/sqlite/compactor.js';
+import { prepareStatements } from '../src/stores/sqlite/statements.js';
 import type { SeriesQuery } from '../src/store-api/contract.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3');
@@ -96,6 +98,14 @@ describe('SqliteStore on chunks', () => {
     const parts = () => (db.prepare('SELECT dir FROM recent').all() as { dir: Buffer }[]).reduce((n, r) => n + r.dir.length / 56, 0);
     assert.equal(parts(), 200);
     const before = await readAll(store, { metric: 'steps' });
+    // One step by hand, on a second connection: part of the batch moved, the rest still read from it.
+    const other = new Database(path);
+    assert.ok(new Compactor(other, prepareStatements(other), Date.now).moveRecent() < 100_000);
+    other.close();
+    assert.ok(parts() === 200 && (db.prepare('SELECT count(*) AS n FROM recent_taken').get() as { n: number }).n === 1);
+    assert.ok((db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n > 0);
+    assert.deepEqual(await readAll(store, { metric: 'steps' }), before);
+    assert.deepEqual(await store.stats(), { series: 200, points: 100_000 });
     await store.compact();
     assert.equal(parts(), 0);
     assert.equal((db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n, 200);

@@ -22,6 +22,11 @@ export function encodeRaw(timestamps: ArrayLike<number>, values: ArrayLike<numbe
 
 export function decodeRaw(bytes: Uint8Array): Points {
   if (bytes.length % 16 !== 0) throw new RangeError('raw points: length is not a multiple of 16');
+  if (LITTLE && bytes.byteOffset % 8 === 0) {
+    // Read in place (the bytes are not changed afterwards).
+    const n = bytes.length / 16;
+    return { timestamps: new Float64Array(bytes.buffer, bytes.byteOffset, n), values: new Float64Array(bytes.buffer, bytes.byteOffset + 8 * n, n) };
+  }
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   if (!LITTLE) swap(copy);

@@ -30,6 +30,17 @@ export function writeDirectory(entries: readonly BatchEntry[]): Uint8Array {
   return bytes;
 }
 
+/** A directory's fields in place: entry i's series id at [7i], then first, last, count, expires, offset, length. */
+export function directoryFields(dir: Uint8Array): Float64Array {
+  if (dir.length % (FIELDS * 8) !== 0) throw new RangeError('batch directory: bad length');
+  if (LITTLE && dir.byteOffset % 8 === 0) return new Float64Array(dir.buffer, dir.byteOffset, dir.length / 8);
+  const copy = Uint8Array.from(dir);
+  if (!LITTLE) swap(copy);
+  return new Float64Array(copy.buffer);
+}
+
+export { FIELDS as DIRECTORY_FIELDS };
+
 export function readDirectory(dir: Uint8Array): BatchEntry[] {
   if (dir.length % (FIELDS * 8) !== 0) throw new RangeError('batch directory: bad length');
   const copy = new Uint8Array(dir.length);
@@ -99,6 +110,13 @@ export function packBatch(parts: readonly PartPoints[]): { dir: Uint8Array; data
 
 const align = (n: number) => Math.ceil(n / 8) * 8;
 const isNumeric = (storage: StorageKind) => storage === 'long' || storage === 'double';
+
+/** Which entries of a batch compaction has moved (1 per moved entry), from `recent_taken` (null: none). */
+export function takenOf(taken: Uint8Array | null, entries: number): Uint8Array {
+  const out = new Uint8Array(entries);
+  if (taken) out.set(taken.subarray(0, entries));
+  return out;
+}
 
 function swap(bytes: Uint8Array): void {
   for (let i = 0; i < bytes.length; i += 8) bytes.subarray(i, i + 8).reverse();

@@ -6,14 +6,14 @@
 import type Database from 'better-sqlite3';
 import { SourceMerge, type Source } from '../chunk/merge.js';
 import type { StorageKind } from '../../types/value-type.js';
-import { readDirectory, type BatchEntry } from './batch.js';
+import { DIRECTORY_FIELDS as F, directoryFields, takenOf } from './batch.js';
 import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSource, type StoredRow } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 
 /** Points one step moves from batches into chunks (a step is one transaction, some tens of ms). */
 const POINTS_PER_STEP = 65_536;
-/** Batches one step looks at. */
-const BATCHES_PER_STEP = 16;
+/** Batches one step looks at: a series' parts in all of them become one chunk. */
+const BATCHES_PER_STEP = 64;
 /** A window with this many chunks is merged. */
 const FRAGMENTS = 8;
 /** Windows with more points are left in several chunks (each step stays small). */
@@ -59,42 +59,60 @@ export class Compactor {
   }
 
   /**
-   * Moves the oldest batches' parts into chunks, in write order, about {@link POINTS_PER_STEP} points at a time (a
-   * batch taken in part keeps the rest of its directory). Returns how many points it moved.
+   * Moves some series' parts out of the oldest batches into chunks: every part of each chosen series in those
+   * batches at once (one chunk per series and window, however many requests it spans), series after series in
+   * order of appearance, about {@link POINTS_PER_STEP} points a step. A batch goes once all its parts have moved;
+   * until then `recent_taken` marks the moved ones. Returns how many points it moved.
    */
   moveRecent(): number {
     let moved = 0;
     this.db
       .transaction(() => {
-        const taken = new Map<number, StoredRow[]>();
-        let whole = -1;
-        for (const batch of this.sql.oldestDirectories.all(BATCHES_PER_STEP)) {
-          const entries = readDirectory(batch.dir);
-          let pending = 0;
-          for (let i = batch.taken; i < entries.length; i++) pending += (entries[i] as BatchEntry).count;
-          // Whole batches while they fit in the step; a batch larger than a step alone is moved in parts.
-          if (moved > 0 && moved + pending > POINTS_PER_STEP) break;
-          const data = (this.sql.batchData.get(batch.seq) as { data: Uint8Array }).data;
-          let i = batch.taken;
-          for (; i < entries.length && (pending <= POINTS_PER_STEP || moved < POINTS_PER_STEP); i++) {
-            const e = entries[i] as BatchEntry;
-            const row = { seq: batch.seq, first: e.first, last: e.last, expires: e.expires || null, data: data.subarray(e.offset, e.offset + e.length) };
-            const list = taken.get(e.seriesId);
+        const batches = this.sql.oldestDirectories.all(BATCHES_PER_STEP).map((b) => {
+          const fields = directoryFields(b.dir);
+          return { seq: b.seq, fields, taken: takenOf(b.taken, fields.length / F) };
+        });
+        const totals = new Map<number, number>();
+        for (const { fields, taken } of batches) {
+          for (let i = 0; i < taken.length; i++) {
+            if (taken[i] !== 0) continue;
+            const id = fields[i * F] as number;
+            totals.set(id, (totals.get(id) ?? 0) + (fields[i * F + 3] as number));
+          }
+        }
+        const chosen = new Set<number>();
+        for (const [id, count] of totals) {
+          if (chosen.size > 0 && moved + count > POINTS_PER_STEP) break;
+          chosen.add(id);
+          moved += count;
+        }
+        if (chosen.size === 0) return;
+        const parts = new Map<number, StoredRow[]>();
+        for (const { seq, fields, taken } of batches) {
+          let data: Uint8Array | undefined;
+          let left = 0;
+          for (let i = 0; i < taken.length; i++) {
+            if (taken[i] !== 0) continue;
+            const f = i * F;
+            const id = fields[f] as number;
+            if (!chosen.has(id)) {
+              left++;
+              continue;
+            }
+            data ??= (this.sql.batchData.get(seq) as { data: Uint8Array }).data;
+            const offset = fields[f + 5] as number;
+            const row = { seq, first: fields[f + 1] as number, last: fields[f + 2] as number, expires: (fields[f + 4] as number) || null, data: data.subarray(offset, offset + (fields[f + 6] as number)) };
+            const list = parts.get(id);
             if (list) list.push(row);
-            else taken.set(e.seriesId, [row]);
-            moved += e.count;
+            else parts.set(id, [row]);
+            taken[i] = 1;
           }
-          if (i < entries.length) {
-            this.sql.setTaken.run(batch.seq, i);
-            break;
-          }
-          whole = batch.seq;
+          if (left === 0) {
+            this.sql.deleteBatch.run(seq);
+            this.sql.deleteTaken.run(seq);
+          } else if (data) this.sql.setTaken.run(seq, taken);
         }
-        if (whole >= 0) {
-          this.sql.deleteBatchesUpTo.run(whole);
-          this.sql.deleteTakenUpTo.run(whole);
-        }
-        for (const [id, rows] of taken) {
+        for (const [id, rows] of parts) {
           const storage = this.#storageOf(id);
           const seq = (rows.at(-1) as StoredRow).seq;
           const { touched } = this.#write(id, storage, seq, rows.map((r) => recentSource(storage, r)), true);

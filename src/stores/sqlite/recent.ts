@@ -31,9 +31,9 @@ export class RecentBatches {
     const out = new Map<number, Located[]>();
     for (const { seq, dir, taken } of this.sql.directories.all()) {
       const entries = readDirectory(dir);
-      for (let i = taken; i < entries.length; i++) {
+      for (let i = 0; i < entries.length; i++) {
         const entry = entries[i] as BatchEntry;
-        if (only && !only.has(entry.seriesId)) continue;
+        if (taken?.[i] || (only && !only.has(entry.seriesId))) continue;
         const list = out.get(entry.seriesId);
         const located = { ...entry, seq };
         if (list) list.push(located);
@@ -68,15 +68,15 @@ export class RecentBatches {
 
   /** The entries of a batch compaction has not moved yet, as the whole directory from now on. */
   #pending(seq: number, dir: Uint8Array): BatchEntry[] {
-    const taken = this.sql.directories.all().find((d) => d.seq === seq)?.taken ?? 0;
+    const taken = this.sql.directories.all().find((d) => d.seq === seq)?.taken;
     this.sql.deleteTaken.run(seq);
-    return readDirectory(dir).slice(taken);
+    return readDirectory(dir).filter((_, i) => !taken?.[i]);
   }
 
   /** Removes every part of the given series (whole-metric deletes). */
   removeSeries(ids: ReadonlySet<number>): void {
     for (const { seq, dir, taken } of this.sql.directories.all()) {
-      const entries = readDirectory(dir).slice(taken);
+      const entries = readDirectory(dir).filter((_, i) => !taken?.[i]);
       const kept = entries.filter((e) => !ids.has(e.seriesId));
       if (kept.length === entries.length) continue;
       this.sql.deleteTaken.run(seq);

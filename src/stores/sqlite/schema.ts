@@ -22,10 +22,10 @@ const SCHEMA = `
     dir BLOB NOT NULL,
     data BLOB NOT NULL
   );
-  -- How many directory entries of a batch compaction has moved already (a batch larger than one step).
+  -- Which directory entries of a batch compaction has moved already (a byte per entry, 1 moved).
   CREATE TABLE IF NOT EXISTS recent_taken (
     seq INTEGER PRIMARY KEY,
-    taken INTEGER NOT NULL
+    taken BLOB NOT NULL
   );
   -- Encoded points of one series in one window of time; seq orders overlapping chunks (the higher wrote later).
   CREATE TABLE IF NOT EXISTS chunks (

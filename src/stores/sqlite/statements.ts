@@ -37,20 +37,18 @@ export function prepareStatements(db: Database.Database) {
     deleteSeries: prepare(db, 'DELETE FROM series WHERE id = ?'),
 
     insertBatch: prepare<[Uint8Array, Uint8Array]>(db, 'INSERT INTO recent (dir, data) VALUES (?, ?)'),
-    directories: prepare<[], { seq: number; dir: Uint8Array; taken: number }>(
+    directories: prepare<[], { seq: number; dir: Uint8Array; taken: Uint8Array | null }>(
       db,
-      'SELECT r.seq, r.dir, coalesce(t.taken, 0) AS taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq',
+      'SELECT r.seq, r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq',
     ),
-    oldestDirectories: prepare<[number], { seq: number; dir: Uint8Array; taken: number }>(
+    oldestDirectories: prepare<[number], { seq: number; dir: Uint8Array; taken: Uint8Array | null }>(
       db,
-      'SELECT r.seq, r.dir, coalesce(t.taken, 0) AS taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq LIMIT ?',
+      'SELECT r.seq, r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq LIMIT ?',
     ),
     batchData: prepare<[number], { data: Uint8Array }>(db, 'SELECT data FROM recent WHERE seq = ?'),
-    setTaken: prepare<[number, number]>(db, 'INSERT OR REPLACE INTO recent_taken (seq, taken) VALUES (?, ?)'),
-    deleteTakenUpTo: prepare<[number]>(db, 'DELETE FROM recent_taken WHERE seq <= ?'),
+    setTaken: prepare<[number, Uint8Array]>(db, 'INSERT OR REPLACE INTO recent_taken (seq, taken) VALUES (?, ?)'),
     batchPart: prepare<[number, number, number], { part: Uint8Array }>(db, 'SELECT substr(data, ?, ?) AS part FROM recent WHERE seq = ?'),
     batch: prepare<[number], { dir: Uint8Array; data: Uint8Array }>(db, 'SELECT dir, data FROM recent WHERE seq = ?'),
-    deleteBatchesUpTo: prepare<[number]>(db, 'DELETE FROM recent WHERE seq <= ?'),
     deleteBatch: prepare<[number]>(db, 'DELETE FROM recent WHERE seq = ?'),
     deleteTaken: prepare<[number]>(db, 'DELETE FROM recent_taken WHERE seq = ?'),
     updateBatchDir: prepare<[Uint8Array, number]>(db, 'UPDATE recent SET dir = ? WHERE seq = ?'),
