@@ -115,6 +115,21 @@ describe('SqliteStore on chunks', () => {
     await store.close();
   });
 
+  it('sees what another connection to the file writes and compacts between its reads', async () => {
+    const path = join(dir, 'shared.db');
+    const a = new SqliteStore({ path, compactIntervalMs: 0 });
+    const b = new SqliteStore({ path, compactIntervalMs: 0 });
+    await a.write([series('shared', { h: 'a' }, [[1, 1]])]);
+    assert.deepEqual((await readAll(b, { metric: 'shared' })).map((s) => s.points), [[[1, 1]]]);
+    await b.write([series('shared', { h: 'a' }, [[2, 2]])]);
+    assert.deepEqual((await readAll(a, { metric: 'shared' })).map((s) => s.points), [[[1, 1], [2, 2]]]);
+    await b.compact();
+    await b.write([series('shared', { h: 'a' }, [[1, 10]])]);
+    assert.deepEqual((await readAll(a, { metric: 'shared' })).map((s) => s.points), [[[1, 10], [2, 2]]]);
+    await a.close();
+    await b.close();
+  });
+
   it('compacts in the background, in steps, without being asked', async () => {
     const path = join(dir, 'background.db');
     const store = new SqliteStore({ path, compactIntervalMs: 20 });

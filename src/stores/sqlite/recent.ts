@@ -17,7 +17,14 @@ export interface Located extends BatchEntry {
 export type SeriesPart = PartPoints;
 
 export class RecentBatches {
-  constructor(private readonly sql: Statements) {}
+  /** Every series' parts, while nothing has changed the file since they were listed. */
+  #listed: { version: string; parts: Map<number, Located[]> } | undefined;
+
+  constructor(
+    private readonly sql: Statements,
+    /** Changes whenever the file may have changed: this connection's changes and other connections' commits. */
+    private readonly version: () => string,
+  ) {}
 
   /** Appends one write as one batch (nothing for an empty write). */
   append(parts: readonly SeriesPart[]): void {
@@ -26,14 +33,30 @@ export class RecentBatches {
     this.sql.insertBatch.run(dir, data);
   }
 
-  /** Every series' parts, by series id (optionally only the given ones). */
+  /**
+   * Every series' parts, by series id (optionally only the given ones). The list of the whole backlog is kept
+   * while the file is unchanged, so many reads in a row (a query of many metrics) list it once.
+   */
   located(only?: ReadonlySet<number>): Map<number, Located[]> {
+    const version = this.version();
+    if (this.#listed?.version !== version) this.#listed = { version, parts: this.#list() };
+    const all = this.#listed.parts;
+    if (!only) return all;
+    const out = new Map<number, Located[]>();
+    for (const id of only) {
+      const parts = all.get(id);
+      if (parts) out.set(id, parts);
+    }
+    return out;
+  }
+
+  #list(): Map<number, Located[]> {
     const out = new Map<number, Located[]>();
     for (const { seq, dir, taken } of this.sql.directories.all()) {
       const entries = readDirectory(dir);
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i] as BatchEntry;
-        if (taken?.[i] || (only && !only.has(entry.seriesId))) continue;
+        if (taken?.[i]) continue;
         const list = out.get(entry.seriesId);
         const located = { ...entry, seq };
         if (list) list.push(located);

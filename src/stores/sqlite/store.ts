@@ -82,7 +82,11 @@ export class SqliteStore implements Store {
     this.#sql = prepareStatements(this.#db);
     this.metadata = metadataOf(this.#sql, (work) => this.#guard(work));
     this.#compactor = new Compactor(this.#db, this.#sql, this.#clock);
-    this.#recent = new RecentBatches(this.#sql);
+    const dataVersion = this.#db.prepare<[], { v: number; c: number }>('SELECT (SELECT data_version FROM pragma_data_version) AS v, total_changes() AS c');
+    this.#recent = new RecentBatches(this.#sql, () => {
+      const { v, c } = dataVersion.get() as { v: number; c: number };
+      return `${v}:${c}`;
+    });
     this.#writeAll = this.#db.transaction((series: readonly SeriesWrite[], now: number) => {
       const parts: SeriesPart[] = [];
       for (const s of series) {
@@ -113,7 +117,9 @@ export class SqliteStore implements Store {
       const now = this.#clock();
       // A series' parts and chunks are fetched at once (compressed): compaction meanwhile moves a part into a chunk
       // in one transaction, so a part gone from its batch is found in the chunks fetched after it.
-      const sources = this.#guard(() => this.#snapshot(() => this.#sources(row, start, end, recent.get(row.id) ?? [])));
+      const parts = recent.get(row.id) ?? [];
+      // Chunks alone come from one statement; with parts too, one snapshot (another process may compact between).
+      const sources = this.#guard(() => (parts.length === 0 ? this.#sources(row, start, end, parts) : this.#snapshot(() => this.#sources(row, start, end, parts))));
       const mergeOf = () => new SourceMerge(sources, { start, end, now, desc });
       let merge: SourceMerge | undefined = mergeOf();
       const first = merge.next(Math.min(FIRST_PAGE, pageSize));
