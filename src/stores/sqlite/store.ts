@@ -61,6 +61,7 @@ export class SqliteStore implements Store {
   readonly #recent: RecentBatches;
   readonly #compactEvery: number;
   #compacting: NodeJS.Timeout | undefined;
+  #warned = false;
   readonly metadata: MetadataStore;
   readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
 
@@ -277,8 +278,14 @@ export class SqliteStore implements Store {
       let more = false;
       try {
         more = this.#compactor.step(COMPACT_SLICE_MS);
-      } catch {
+      } catch (error) {
         // Busy (another process writing) or failing: the rows stay where they are and are read from there; try later.
+        // Anything but busy is told once, as a process warning (the store has no logger of its own).
+        const code = (error as { code?: string }).code ?? '';
+        if (!code.startsWith('SQLITE_BUSY') && !this.#warned) {
+          this.#warned = true;
+          process.emitWarning(`SqliteStore: background compaction failed (points stay readable where they are): ${(error as Error).message}`, 'KairosdbStoreWarning');
+        }
       }
       this.#scheduleCompaction(more ? 1 : this.#compactEvery);
     }, delay);
