@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { chunkOf, decodeChunk, encodeChunk, mergeChunks, type Chunk } from '../src/stores/chunk/codec.js';
+import { chunkOf, decodeChunk, encodeChunk, mergeChunks, type DecodedChunk } from '../src/stores/chunk/codec.js';
 import type { StorageKind, StoredValue } from '../src/types/value-type.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -20,7 +20,7 @@ function reference(points: [number, StoredValue][]): [number, StoredValue][] {
   return [...last].sort((a, b) => a[0] - b[0]);
 }
 
-const pairsOf = (chunk: Chunk) => chunk.timestamps.map((t, i) => [t, chunk.values[i]] as [number, StoredValue]);
+const pairsOf = (chunk: DecodedChunk) => Array.from(chunk.timestamps, (t, i) => [t, chunk.values[i]] as [number, StoredValue]);
 const same = (a: [number, StoredValue][], b: [number, StoredValue][]) => {
   assert.equal(a.length, b.length);
   a.forEach(([t, v], i) => {
@@ -46,7 +46,7 @@ describe('chunk codec (delta-of-delta timestamps, XOR doubles, zig-zag longs)', 
           const chunk = chunkOf(storage, points.map((p) => p[0]), points.map((p) => p[1]), expires);
           const back = decodeChunk(encodeChunk(chunk));
           assert.equal(back.storage, storage);
-          assert.deepEqual(back.expires, expires > 0 && chunk.timestamps.length > 0 ? chunk.timestamps.map(() => expires) : undefined);
+          assert.deepEqual(back.expires && Array.from(back.expires), expires > 0 && chunk.timestamps.length > 0 ? chunk.timestamps.map(() => expires) : undefined);
           same(pairsOf(back), reference(points));
         }),
         { numRuns: 300 },
@@ -62,7 +62,8 @@ describe('chunk codec (delta-of-delta timestamps, XOR doubles, zig-zag longs)', 
         const merged = decodeChunk(encodeChunk(mergeChunks(decodeChunk(encodeChunk(older)), decodeChunk(encodeChunk(newer)))));
         same(pairsOf(merged), reference([...a, ...b]));
         const fromNewer = new Set(b.map((p) => p[0]));
-        assert.deepEqual(merged.expires ?? merged.timestamps.map(() => 0), merged.timestamps.map((t) => (fromNewer.has(t) ? 5000 : 0)));
+        const times = Array.from(merged.timestamps);
+        assert.deepEqual(merged.expires ? Array.from(merged.expires) : times.map(() => 0), times.map((t) => (fromNewer.has(t) ? 5000 : 0)));
       }),
       { numRuns: 300 },
     );

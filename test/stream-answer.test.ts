@@ -114,8 +114,9 @@ describe('streamed query answers: memory', () => {
     const child = fileURLToPath(new URL('./stream-answer-child.ts', import.meta.url));
     const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', child], { encoding: 'utf8' }));
     assert.equal(out.values, 1_000_000);
-    // The answer is about 25 MB of JSON; held as [ts, value] pairs before writing, it took more than 100 MB of heap.
-    assert.ok(out.growth < 24 * 1024 * 1024, `heap grew by ${(out.growth / 2 ** 20).toFixed(1)} MiB`);
+    // Held as [ts, value] pairs before writing (the code before streaming), this answer took 111 MB of heap; streamed,
+    // 18–26 MB (garbage between collections included).
+    assert.ok(out.growth < 48 * 1024 * 1024, `heap grew by ${(out.growth / 2 ** 20).toFixed(1)} MiB`);
     console.log(`heap growth while streaming 1,000,000 raw points: ${(out.growth / 2 ** 20).toFixed(1)} MiB of a ${(out.bytes / 2 ** 20).toFixed(1)} MiB answer`);
   });
 });

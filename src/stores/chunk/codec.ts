@@ -18,6 +18,14 @@ export interface Chunk {
   readonly expires?: readonly number[] | undefined;
 }
 
+/** A decoded chunk: numbers in Float64Arrays when every one is a safe integer step (the usual case). */
+export interface DecodedChunk {
+  readonly storage: StorageKind;
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<StoredValue>;
+  readonly expires?: ArrayLike<number> | undefined;
+}
+
 const VERSION = 2;
 const KINDS: readonly StorageKind[] = ['long', 'double', 'string', 'bytes'];
 
@@ -34,7 +42,7 @@ export function chunkOf(storage: StorageKind, timestamps: readonly number[], val
 }
 
 /** Both chunks' points in time order; at a timestamp in both, `newer`'s value and expiry. Storage is `newer`'s. */
-export function mergeChunks(older: Chunk, newer: Chunk): Chunk {
+export function mergeChunks(older: DecodedChunk, newer: DecodedChunk): Chunk {
   const timestamps: number[] = [];
   const values: StoredValue[] = [];
   const expires: number[] = [];
@@ -71,7 +79,7 @@ export function encodeChunk(chunk: Chunk): Uint8Array {
   return out.done();
 }
 
-export function decodeChunk(bytes: Uint8Array): Chunk {
+export function decodeChunk(bytes: Uint8Array): DecodedChunk {
   const input = new Reader(bytes);
   const version = input.byte();
   if (version !== VERSION) throw new RangeError(`chunk: version ${version} is not ${VERSION}`);
@@ -81,7 +89,7 @@ export function decodeChunk(bytes: Uint8Array): Chunk {
   if (count > bytes.length) throw new RangeError('chunk: more points than bytes');
   const expires = readExpiry(input, count);
   const timestamps = readTimestamps(input, count);
-  let values: StoredValue[];
+  let values: ArrayLike<StoredValue>;
   if (storage === 'long') values = readLongs(input, count);
   else if (storage === 'double') values = readDoubles(input, count);
   else if (storage === 'string') values = Array.from({ length: count }, () => TEXT_DECODER.decode(readBytes(input)));
@@ -138,43 +146,46 @@ function writeTimestamps(out: Writer, timestamps: readonly number[]): void {
 }
 
 /**
- * Decodes timestamps with Number arithmetic and the varints read in place (the common case: every value and delta
- * a safe integer), or returns undefined with the input untouched, for the exact path to decode.
+ * Reads `out.length` zig-zag varints in place as running sums — of the values (depth 1: deltas) or of the deltas
+ * too (depth 2: delta-of-delta) — with Number arithmetic. False, with the input untouched, when a varint or a sum
+ * leaves the safe integers (the exact path decodes those).
  */
-function readTimestampsFast(input: Reader, count: number): number[] | undefined {
+function readSums(input: Reader, out: Float64Array, depth: 1 | 2): boolean {
   const { bytes } = input;
   const end = bytes.length;
+  const count = out.length;
   let pos = input.offset;
-  const out = new Array<number>(count);
   let previous = 0;
   let delta = 0;
   for (let i = 0; i < count; i++) {
-    if (pos >= end) return undefined;
+    if (pos >= end) return false;
     let b = bytes[pos++] as number;
-    let z = b & 0x7f;
-    let scale = 0x80;
-    while (b >= 0x80) {
-      if (pos >= end || scale > 2 ** 42) return undefined;
-      b = bytes[pos++] as number;
-      z += (b & 0x7f) * scale;
-      scale *= 0x80;
-    }
-    const n = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-    if (i === 0) previous = n;
+    let n: number;
+    if (b < 0x80) n = (b >>> 1) ^ -(b & 1);
     else {
-      delta = i === 1 ? n : delta + n;
-      previous += delta;
+      let z = b & 0x7f;
+      let scale = 0x80;
+      do {
+        if (pos >= end || scale > 2 ** 42) return false;
+        b = bytes[pos++] as number;
+        z += (b & 0x7f) * scale;
+        scale *= 0x80;
+      } while (b >= 0x80);
+      n = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
     }
-    if (!Number.isSafeInteger(delta) || !Number.isSafeInteger(previous)) return undefined;
+    if (depth === 1 || i < 2) delta = i === 0 && depth === 2 ? 0 : n;
+    else delta += n;
+    previous = depth === 2 && i === 0 ? n : previous + delta;
+    if (!Number.isSafeInteger(previous) || !Number.isSafeInteger(delta)) return false;
     out[i] = previous;
   }
   input.offset = pos;
-  return out;
+  return true;
 }
 
-function readTimestamps(input: Reader, count: number): number[] {
-  const fast = readTimestampsFast(input, count);
-  if (fast) return fast;
+function readTimestamps(input: Reader, count: number): ArrayLike<number> {
+  const fast = new Float64Array(count);
+  if (readSums(input, fast, 2)) return fast;
   const out = new Array<number>(count);
   let previous: number | bigint = 0;
   let delta: number | bigint = 0;
@@ -198,20 +209,9 @@ function writeLongs(out: Writer, values: readonly number[]): void {
   }
 }
 
-function readLongs(input: Reader, count: number): number[] {
-  const start = input.offset;
-  const fast = new Array<number>(count);
-  let sumSoFar = 0;
-  let i = 0;
-  for (; i < count; i++) {
-    const n = input.signed();
-    if (typeof n !== 'number') break;
-    sumSoFar += n;
-    if (!Number.isSafeInteger(sumSoFar)) break;
-    fast[i] = sumSoFar;
-  }
-  if (i === count) return fast;
-  input.offset = start;
+function readLongs(input: Reader, count: number): ArrayLike<number> {
+  const fast = new Float64Array(count);
+  if (readSums(input, fast, 1)) return fast;
   const out = new Array<number>(count);
   let previous: number | bigint = 0;
   for (let i = 0; i < count; i++) out[i] = safe((previous = sum(previous, input.signed())));
@@ -247,12 +247,15 @@ function decimalScale(values: readonly number[]): number | undefined {
   return undefined;
 }
 
-function readDoubles(input: Reader, count: number): number[] {
+function readDoubles(input: Reader, count: number): ArrayLike<number> {
   const mode = input.byte();
   if (mode === 0xff) return readXor(input, count);
   if (mode > MAX_SCALE) throw new RangeError('chunk: bad double mode');
   const factor = 10 ** mode;
-  return readLongs(input, count).map((m) => m / factor);
+  const scaled = readLongs(input, count);
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = (scaled[i] as number) / factor;
+  return out;
 }
 
 function writeXor(out: Writer, values: readonly number[]): void {
