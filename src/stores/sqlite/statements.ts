@@ -58,6 +58,8 @@ export function prepareStatements(db: Database.Database) {
     chunksOf: prepare<[number, number, number, number, number], ChunkRowWithId>(db, 
       'SELECT id, seq, first, last, count, data FROM chunks WHERE series_id = ? AND win BETWEEN ? AND ? AND last >= ? AND first <= ?',
     ),
+    chunkBoundsOf: prepare<[number], { id: number; seq: number; first: number; last: number }>(db, 'SELECT id, seq, first, last FROM chunks WHERE series_id = ?'),
+    chunkData: prepare<[number], { data: Uint8Array }>(db, 'SELECT data FROM chunks WHERE id = ?'),
     windowChunks: prepare<[number, number], ChunkRowWithId & { expires: number | null }>(db, 
       'SELECT id, seq, first, last, count, expires, data FROM chunks WHERE series_id = ? AND win = ?',
     ),

@@ -7,6 +7,7 @@ import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, St
 import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StoredValue } from '../../types/value-type.js';
+import { decodeChunk } from '../chunk/codec.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
 import { chunkSource, windowOf } from './chunk-rows.js';
 import { Compactor } from './compactor.js';
@@ -146,11 +147,34 @@ export class SqliteStore implements Store {
   async metricNames(prefix = ''): Promise<string[]> {
     this.#assertOpen();
     const now = this.#clock();
-    const names = new Set(this.#sql.metricNamesInChunks.all(now).map((r) => r.metric));
-    for (const [id, parts] of this.#recent.located()) {
-      if (parts.some((p) => p.expires === 0 || p.expires > now)) names.add((this.#sql.metricOf.get(id) as { metric: string }).metric);
+    // Metrics with a source that may hold a live point; a live-looking source may still hold only points hidden by
+    // newer expired ones, so a metric counts once a live point is actually read (the first one found ends the check).
+    const candidates = new Set(this.#sql.metricNamesInChunks.all(now).map((r) => r.metric));
+    const recent = this.#recent.located();
+    for (const [id, parts] of recent) {
+      if (parts.some((p) => p.expires === 0 || p.expires > now)) candidates.add((this.#sql.metricOf.get(id) as { metric: string }).metric);
     }
-    return [...names].filter((m) => m.startsWith(prefix)).sort();
+    const names = [...candidates].filter((m) => m.startsWith(prefix)).sort();
+    return this.#guard(() => this.#snapshot(() => names.filter((metric) => this.#hasLivePoint(metric, recent, now))));
+  }
+
+  #hasLivePoint(metric: string, recent: Map<number, Located[]>, now: number): boolean {
+    const range = { start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER, now, desc: false };
+    for (const row of this.#sql.seriesOf.all(metric)) {
+      // Chunks decoded only as the merge reaches them: usually the first one answers.
+      const sources: Source[] = this.#sql.chunkBoundsOf.all(row.id).map(({ id, seq, first, last }) => ({
+        seq,
+        first,
+        last,
+        load: () => decodeChunk((this.#sql.chunkData.get(id) as { data: Uint8Array }).data),
+      }));
+      for (const at of recent.get(row.id) ?? []) {
+        const source = this.#recent.source(row.storage, at);
+        if (source) sources.push(source);
+      }
+      if (new SourceMerge(sources, range).next(1).timestamps.length > 0) return true;
+    }
+    return false;
   }
 
   async delete(query: SeriesQuery): Promise<void> {
