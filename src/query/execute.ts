@@ -183,7 +183,12 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
     const { timestamps, values } = page;
     for (let k = 0; k < timestamps.length; k++) {
       if (points >= limit) break reading;
-      take(timestamps[k] as number, values[k] as StoredValue, page.seriesAt(k).type);
+      const ts = timestamps[k] as number;
+      if (numeric && streaming && open) {
+        // The common case in place: numbers into the bucket's one group.
+        points++;
+        open.sink.push(ts, values[k] as number);
+      } else take(ts, values[k] as StoredValue, page.seriesAt(k).type);
       if (open && open.values.length >= SLICE) {
         yield opened ? { kind: 'values', values: open.values, more: true } : { kind: 'result', head: headOf(open), values: open.values, more: true };
         opened = true;

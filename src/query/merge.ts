@@ -3,8 +3,8 @@ import type { StoredValue } from '../types/value-type.js';
 
 /** A run of merged points, in the read's order; `seriesAt(k)` is the series point k came from. */
 export interface MergedPage {
-  readonly timestamps: readonly number[];
-  readonly values: readonly StoredValue[];
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<StoredValue>;
   seriesAt(k: number): SeriesRead;
 }
 
@@ -56,10 +56,16 @@ export async function* mergeSeries(
   let from: SeriesRead[] = [];
   while (heap.length > 0) {
     const c = heap[0] as Cursor;
-    timestamps.push(c.page.timestamps[c.index] as number);
-    values.push(c.page.values[c.index] as StoredValue);
-    from.push(c.series);
-    c.index++;
+    // The top cursor's points that come strictly before every other cursor's next point go out as a run.
+    const bound = nextOf(heap[1], heap[2], sign);
+    const pageTimes = c.page.timestamps;
+    const end = Math.min(pageTimes.length, c.index + PAGE - timestamps.length);
+    do {
+      timestamps.push(pageTimes[c.index] as number);
+      values.push(c.page.values[c.index] as StoredValue);
+      from.push(c.series);
+      c.index++;
+    } while (c.index < end && sign * ((pageTimes[c.index] as number) - bound) < 0);
     if (c.index < c.page.timestamps.length) siftDown(heap, 0, before);
     else {
       // A cursor's next page may wait for the store: what is gathered goes out first.
@@ -91,6 +97,13 @@ export async function* mergeSeries(
     const page = from;
     yield { timestamps, values, seriesAt: (k) => page[k] as SeriesRead };
   }
+}
+
+/** The earlier (in the direction of travel) of two cursors' next timestamps; ±Infinity without either. */
+function nextOf(a: Cursor | undefined, b: Cursor | undefined, sign: number): number {
+  const ta = a ? (a.page.timestamps[a.index] as number) : sign * Infinity;
+  const tb = b ? (b.page.timestamps[b.index] as number) : sign * Infinity;
+  return sign * ta < sign * tb ? ta : tb;
 }
 
 async function refill(cursor: Cursor, onPage: (points: number) => void): Promise<boolean> {

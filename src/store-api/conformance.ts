@@ -37,7 +37,7 @@ export async function readAll(store: Store, query: SeriesQuery) {
   for await (const s of store.read(query)) {
     const points: [number, StoredValue][] = [];
     for await (const page of s.points()) {
-      page.timestamps.forEach((ts, i) => points.push([ts, page.values[i] as StoredValue]));
+      for (let i = 0; i < page.timestamps.length; i++) points.push([page.timestamps[i] as number, page.values[i] as StoredValue]);
     }
     out.push({ tags: { ...s.tags }, type: s.type, storage: s.storage, points });
   }

@@ -37,10 +37,10 @@ export interface SeriesQuery {
   readonly order?: 'asc' | 'desc';
 }
 
-/** A page of points of one series, in the read's time order. */
+/** A page of points of one series, in the read's time order (arrays, or typed arrays of numbers). */
 export interface PointPage {
-  readonly timestamps: readonly number[];
-  readonly values: readonly StoredValue[];
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<StoredValue>;
 }
 
 /** One series found by a read; its points are fetched when iterated. */

@@ -37,9 +37,9 @@ export interface MergeRange {
 
 /** A page of merged points; `expires` when asked for (ms since epoch, 0 never). */
 export interface MergedPage {
-  readonly timestamps: number[];
-  readonly values: StoredValue[];
-  readonly expires: number[] | undefined;
+  readonly timestamps: ArrayLike<number>;
+  readonly values: ArrayLike<StoredValue>;
+  readonly expires: readonly number[] | undefined;
 }
 
 interface Cursor {
@@ -71,6 +71,10 @@ export class SourceMerge {
 
   /** Up to `limit` points in order; fewer only at the end. */
   next(limit: number, withExpiry = false): MergedPage {
+    if (!withExpiry) {
+      const view = this.#view(limit);
+      if (view) return view;
+    }
     const timestamps: number[] = [];
     const values: StoredValue[] = [];
     const expiry: number[] | undefined = withExpiry ? [] : undefined;
@@ -105,6 +109,25 @@ export class SourceMerge {
       expiry?.push(expires);
     }
     return { timestamps, values, expires: expiry };
+  }
+
+  /**
+   * A page that is a stretch of one decoded source as it is (no copy): one source active, ascending, no expiry, its
+   * numbers in Float64Arrays, up to where the next pending source begins. Undefined when that does not hold.
+   */
+  #view(limit: number): MergedPage | undefined {
+    if (this.#active.length === 0 && !this.#activateNext()) return undefined;
+    const c = this.#active[0];
+    if (this.#active.length !== 1 || !c || this.#range.desc || c.points.expires) return undefined;
+    const { timestamps, values } = c.points;
+    if (!(timestamps instanceof Float64Array) || !(values instanceof Float64Array)) return undefined;
+    const next = this.#pending.at(-1);
+    const end = Math.min(c.stop, c.i + limit, next ? lowerBound(timestamps, next.first) : Infinity);
+    if (end <= c.i) return undefined;
+    const page = { timestamps: timestamps.subarray(c.i, end), values: values.subarray(c.i, end), expires: undefined };
+    c.i = end;
+    if (end === c.stop) this.#active.length = 0;
+    return page;
   }
 
   /**
