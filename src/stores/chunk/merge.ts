@@ -69,7 +69,7 @@ export class SourceMerge {
     this.#pending = range.desc ? inRange.sort((a, b) => a.last - b.last) : inRange.sort((a, b) => b.first - a.first);
   }
 
-  /** Up to `limit` points in order; fewer only at the end. */
+  /** Up to `limit` points in order (a stretch of one source may come shorter); an empty page only at the end. */
   next(limit: number, withExpiry = false): MergedPage {
     if (!withExpiry) {
       const view = this.#view(limit);

@@ -122,23 +122,22 @@ export class SqliteStore implements Store {
       const parts = recent.get(row.id) ?? [];
       // Chunks alone come from one statement; with parts too, one snapshot (another process may compact between).
       const sources = this.#guard(() => (parts.length === 0 ? this.#sources(row, start, end, parts) : this.#snapshot(() => this.#sources(row, start, end, parts))));
-      const mergeOf = () => new SourceMerge(sources, { start, end, now, desc });
-      let merge: SourceMerge | undefined = mergeOf();
-      const first = merge.next(Math.min(FIRST_PAGE, pageSize));
-      if (first.timestamps.length === 0) continue;
+      // A query holds every series it merges before reading them: each keeps its compressed sources and a copy of
+      // its first page, not a decoded chunk (the merge that found the page is let go).
+      const firstSize = Math.min(FIRST_PAGE, pageSize);
+      const found = new SourceMerge(sources, { start, end, now, desc }).next(firstSize);
+      if (found.timestamps.length === 0) continue;
+      const first: PointPage = { timestamps: Array.from(found.timestamps), values: Array.from(found.values) };
       yield {
         metric: row.metric,
         tags: parseTags(row.tags),
         type: row.type,
         storage: row.storage,
         async *points(): AsyncIterable<PointPage> {
-          const run = merge ?? mergeOf();
-          let page: PointPage = merge ? first : run.next(pageSize);
-          merge = undefined;
-          while (page.timestamps.length > 0) {
-            yield page;
-            page = run.next(pageSize);
-          }
+          yield first;
+          const last = first.timestamps[first.timestamps.length - 1] as number;
+          const rest = new SourceMerge(sources, desc ? { start, end: last - 1, now, desc } : { start: last + 1, end, now, desc });
+          for (let page = rest.next(pageSize); page.timestamps.length > 0; page = rest.next(pageSize)) yield page;
         },
       };
     }
