@@ -1,0 +1,55 @@
+import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { optionError, rejectUnknownKeys } from '../../option-keys.js';
+import { requirePeer } from '../../optional-peer.js';
+
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file, created with its directory if missing; `':memory:'` keeps everything in memory (lost on exit). */
+  path: string;
+  /** How often chunks holding expired points are rewritten without them, in ms; 0 never (they stay hidden). @default 60000 */
+  purgeIntervalMs?: number;
+  /** Points read per page. @default 10000 */
+  pageSize?: number;
+  /** Current time in ms, for TTL expiry. @default Date.now */
+  clock?: () => number;
+  /**
+   * SQLite's `synchronous` setting: `FULL` makes every 204 survive a power loss (an fsync per request); `NORMAL` only
+   * a crash of the process (faster). @default 'FULL'
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How often background compaction looks for work, in ms; 0 only when `compact()` is called. @default 500 */
+  compactIntervalMs?: number;
+}
+
+const KNOWN: readonly (keyof SqliteStoreOptions)[] = ['path', 'purgeIntervalMs', 'pageSize', 'clock', 'synchronous', 'compactIntervalMs'];
+
+export function checkOptions(options: SqliteStoreOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw optionError("SqliteStore(options): give { path: './data/metrics.db' } (or { path: ':memory:' } for a database that is lost on exit)");
+  }
+  rejectUnknownKeys('SqliteStore(options)', options, KNOWN, { file: 'path', filename: 'path', database: 'path', db: 'path' });
+  if (typeof options.path !== 'string' || options.path === '') {
+    throw optionError("SqliteStore(options): options.path must name the database file, e.g. './data/metrics.db' (':memory:' keeps it in memory, lost on exit)");
+  }
+  for (const name of ['purgeIntervalMs', 'pageSize', 'compactIntervalMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < (name === 'pageSize' ? 1 : 0))) {
+      throw optionError(`SqliteStore(options): options.${name} must be an integer ≥ ${name === 'pageSize' ? 1 : 0}, got ${String(value)}`);
+    }
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw optionError('SqliteStore(options): options.clock must be a function');
+}
+
+/** Opens (and creates) the database file, creating its directory; a failure names the path. */
+export function open(path: string): Database.Database {
+  const Driver = requirePeer<typeof Database>('better-sqlite3');
+  const inMemory = path === ':memory:' || path.startsWith('file::memory:');
+  try {
+    if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    return new Driver(path);
+  } catch (error) {
+    throw new Error(`SqliteStore: cannot open the database '${path}': ${(error as Error).message}`, { cause: error });
+  }
+}
