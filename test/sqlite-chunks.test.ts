@@ -136,6 +136,27 @@ describe('SqliteStore on chunks', () => {
     await b.close();
   });
 
+  it('deletes a range from a batch compaction has half moved: moved and unmoved series alike', async () => {
+    const path = join(dir, 'half-delete.db');
+    const store = new SqliteStore({ path, compactIntervalMs: 0 });
+    const points: [number, number][] = Array.from({ length: 500 }, (_, i) => [i * 1000, i]);
+    await store.write(Array.from({ length: 200 }, (_, s) => series('hd', { s: String(s).padStart(3, '0') }, points)));
+    const other = new Database(path);
+    new Compactor(other, prepareStatements(other), Date.now).moveRecent();
+    other.close();
+    await store.delete({ metric: 'hd', start: 100_000, end: 199_000 });
+    const expected = points.filter(([t]) => t < 100_000 || t > 199_000);
+    const check = async () => {
+      const got = await readAll(store, { metric: 'hd' });
+      assert.equal(got.length, 200);
+      for (const s of got) assert.deepEqual(s.points, expected);
+    };
+    await check();
+    await store.compact();
+    await check();
+    await store.close();
+  });
+
   it('compacts in the background, in steps, without being asked', async () => {
     const path = join(dir, 'background.db');
     const store = new SqliteStore({ path, compactIntervalMs: 20 });

@@ -1,8 +1,20 @@
 import type { TagFilter, Tags } from './contract.js';
 
-/** An unambiguous string identity of a tag set, in its key order (the same text SQLite keeps in `series.tags`). */
+const TAGS_TEXT = new WeakMap<Tags, string>();
+
+/**
+ * An unambiguous string identity of a tag set, in its key order (the same text SQLite keeps in `series.tags`); kept
+ * per tag-set object, since tag sets are read-only and the ingest path hands out one object for a set sent again.
+ */
 export function tagsKey(tags: Tags): string {
-  return JSON.stringify(Object.entries(tags));
+  let text = TAGS_TEXT.get(tags);
+  if (text === undefined) TAGS_TEXT.set(tags, (text = JSON.stringify(Object.entries(tags))));
+  return text;
+}
+
+/** An unambiguous string identity of (metric, type, tags): type names hold no NUL, and the tags' JSON no raw one. */
+export function seriesKey(metric: string, type: string, tags: Tags): string {
+  return `${type}\u0000${metric}\u0000${tagsKey(tags)}`;
 }
 
 /** The inclusive time range of a query, open ends as the safe-integer bounds. */

@@ -1,6 +1,6 @@
 import type { StoredValue } from '../types/value-type.js';
 import type { MetadataStore, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
-import { matchesTags, rangeOf, tagsKey } from '../store-api/series-key.js';
+import { matchesTags, rangeOf, seriesKey } from '../store-api/series-key.js';
 import { SeriesColumns } from './memory-columns.js';
 import { StoreUnavailableError } from '../store-api/unavailable.js';
 
@@ -27,8 +27,6 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store {
   readonly capabilities: StoreCapabilities = { ttl: true, persistent: false };
   readonly #series = new Map<string, MemorySeries>();
-  /** The text of tag sets seen (the ingest path hands the same frozen object for a tag set sent again). */
-  readonly #tagsText = new WeakMap<Tags, string>();
   readonly #clock: () => number;
   #closed = false;
   readonly #meta = new Map<string, Map<string, Map<string, string>>>();
@@ -72,9 +70,7 @@ export class MemoryStore implements Store {
     this.#assertOpen();
     const now = this.#clock();
     for (const s of series) {
-      let tagsText = this.#tagsText.get(s.tags);
-      if (tagsText === undefined) this.#tagsText.set(s.tags, (tagsText = tagsKey(s.tags)));
-      const key = `${s.type}\u0000${s.metric}\u0000${tagsText}`;
+      const key = seriesKey(s.metric, s.type, s.tags);
       let entry = this.#series.get(key);
       if (!entry) {
         entry = { metric: s.metric, tags: s.tags, type: s.type, columns: new SeriesColumns(s.storage) };

@@ -8,6 +8,7 @@
  * Timestamps in a chunk are strictly ascending (`chunkOf` sorts and keeps the later of equal ones).
  */
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
+import { SourceMerge } from './merge.js';
 import { difference, Reader, sum, Writer } from './varint.js';
 
 export interface Chunk {
@@ -41,25 +42,21 @@ export function chunkOf(storage: StorageKind, timestamps: readonly number[], val
   return { storage, timestamps: kept.map((i) => timestamps[i] as number), values: kept.map((i) => values[i] as StoredValue), expires: every?.slice(0, kept.length) };
 }
 
-/** Both chunks' points in time order; at a timestamp in both, `newer`'s value and expiry. Storage is `newer`'s. */
+/**
+ * Both chunks' points in time order; at a timestamp in both, `newer`'s value and expiry (the store's merge, of two
+ * sources, keeping expired points). Storage is `newer`'s.
+ */
 export function mergeChunks(older: DecodedChunk, newer: DecodedChunk): Chunk {
+  const sources = [older, newer].map((points, seq) => ({ seq, first: -Infinity, last: Infinity, load: () => points }));
+  const merge = new SourceMerge(sources, { start: -Infinity, end: Infinity, now: 0, desc: false, keepExpired: true });
   const timestamps: number[] = [];
   const values: StoredValue[] = [];
   const expires: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < older.timestamps.length || j < newer.timestamps.length) {
-    const a = older.timestamps[i];
-    const b = newer.timestamps[j];
-    if (b === undefined || (a !== undefined && a < b)) {
-      timestamps.push(a as number);
-      expires.push(older.expires?.[i] ?? 0);
-      values.push(older.values[i++] as StoredValue);
-    } else {
-      if (a === b) i++;
-      timestamps.push(b);
-      expires.push(newer.expires?.[j] ?? 0);
-      values.push(newer.values[j++] as StoredValue);
+  for (let page = merge.next(8192, true); page.timestamps.length > 0; page = merge.next(8192, true)) {
+    for (let i = 0; i < page.timestamps.length; i++) {
+      timestamps.push(page.timestamps[i] as number);
+      values.push(page.values[i] as StoredValue);
+      expires.push(page.expires?.[i] ?? 0);
     }
   }
   return { storage: newer.storage, timestamps, values, expires: older.expires || newer.expires ? expires : undefined };

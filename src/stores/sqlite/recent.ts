@@ -91,7 +91,7 @@ export class RecentBatches {
 
   /** The entries of a batch compaction has not moved yet, as the whole directory from now on. */
   #pending(seq: number, dir: Uint8Array): BatchEntry[] {
-    const taken = this.sql.directories.all().find((d) => d.seq === seq)?.taken;
+    const taken = this.sql.takenOf.get(seq)?.taken;
     this.sql.deleteTaken.run(seq);
     return readDirectory(dir).filter((_, i) => !taken?.[i]);
   }

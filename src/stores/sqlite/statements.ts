@@ -46,6 +46,7 @@ export function prepareStatements(db: Database.Database) {
       'SELECT r.seq, r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq LIMIT ?',
     ),
     batchData: prepare<[number], { data: Uint8Array }>(db, 'SELECT data FROM recent WHERE seq = ?'),
+    takenOf: prepare<[number], { taken: Uint8Array }>(db, 'SELECT taken FROM recent_taken WHERE seq = ?'),
     setTaken: prepare<[number, Uint8Array]>(db, 'INSERT OR REPLACE INTO recent_taken (seq, taken) VALUES (?, ?)'),
     batchPart: prepare<[number, number, number], { part: Uint8Array }>(db, 'SELECT substr(data, ?, ?) AS part FROM recent WHERE seq = ?'),
     batch: prepare<[number], { dir: Uint8Array; data: Uint8Array }>(db, 'SELECT dir, data FROM recent WHERE seq = ?'),

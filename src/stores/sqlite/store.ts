@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { optionError } from '../../option-keys.js';
 import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
-import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../../store-api/series-key.js';
+import { matchesTags, rangeOf, seriesKey, tagsFrom, tagsKey } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { decodeChunk } from '../chunk/codec.js';
@@ -35,8 +35,6 @@ export class SqliteStore implements Store {
   readonly #clock: () => number;
   readonly #pageSize: number;
   readonly #ids = new Map<string, number>();
-  /** The text of tag sets seen (the ingest path hands the same frozen object for a tag set sent again). */
-  readonly #tagsText = new WeakMap<Tags, string>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #sql: Statements;
   readonly #compactor: Compactor;
@@ -233,9 +231,8 @@ export class SqliteStore implements Store {
 
   /** A series' points as a part of the write's batch (sorted by time); undefined without points. */
   #partOf(s: SeriesWrite, now: number): SeriesPart | undefined {
-    let tags = this.#tagsText.get(s.tags);
-    if (tags === undefined) this.#tagsText.set(s.tags, (tags = tagsKey(s.tags)));
-    const key = `${s.type}\u0000${s.metric}\u0000${tags}`;
+    const tags = tagsKey(s.tags);
+    const key = seriesKey(s.metric, s.type, s.tags);
     let id = this.#ids.get(key);
     if (id === undefined) {
       this.#sql.insertSeries.run(s.metric, s.type, s.storage, tags);
