@@ -72,6 +72,9 @@ describe('chunk codec (delta-of-delta timestamps, XOR doubles, zig-zag longs)', 
   it('refuses truncated or corrupted chunks instead of inventing points', () => {
     const bytes = encodeChunk(chunkOf('double', [1, 2, 3], [1.5, 2.5, 3.5], 7000));
     for (let cut = 0; cut < bytes.length; cut++) assert.throws(() => decodeChunk(bytes.subarray(0, cut)), RangeError);
+    // the XOR path too (values that are no short decimals)
+    const xor = encodeChunk(chunkOf('double', [1, 2, 3, 4], [Math.PI, Math.E, Math.E, 1 / 3]));
+    for (let cut = 0; cut < xor.length; cut++) assert.throws(() => decodeChunk(xor.subarray(0, cut)), RangeError);
     assert.throws(() => decodeChunk(Uint8Array.from([9, 0, 0, 0])), /version 9/);
     assert.throws(() => decodeChunk(Uint8Array.from([...bytes, 0])), /trailing bytes/);
   });

@@ -1,7 +1,10 @@
 import type { PointPage, SeriesRead } from '../store-api/contract.js';
 import type { StoredValue } from '../types/value-type.js';
 
-/** A run of merged points, in the read's order; `seriesAt(k)` is the series point k came from. */
+/**
+ * A run of merged points, in the read's order; `seriesAt(k)` is the series point k came from. The page holds
+ * `timestamps.length` points (`values` may be longer) and is good until the next page is asked for: its arrays are reused.
+ */
 export interface MergedPage {
   readonly timestamps: ArrayLike<number>;
   readonly values: ArrayLike<StoredValue>;
@@ -10,6 +13,8 @@ export interface MergedPage {
 
 /** Points gathered into one merged page when several series interleave. */
 const PAGE = 4096;
+/** A run of one series this long is passed on as it is (a view of a typed array) rather than copied. */
+const LONG_RUN = 256;
 
 interface Cursor {
   /** Position among the series: breaks ties between equal timestamps, so the merge order does not depend on the store. */
@@ -51,31 +56,44 @@ export async function* mergeSeries(
     const cursor: Cursor = { rank, series: s, pages: s.points()[Symbol.asyncIterator](), page: { timestamps: [], values: [] }, index: 0 };
     if (await refill(cursor, onPage)) push(heap, cursor, before);
   }
-  let timestamps: number[] = [];
-  let values: StoredValue[] = [];
-  let from: SeriesRead[] = [];
+  // The page under way, reused: a page is good until the next one is asked for.
+  const times = new Float64Array(PAGE);
+  const values: StoredValue[] = [];
+  const ranks = new Int32Array(PAGE);
+  const gathered = (k: number) => series[ranks[k] as number] as SeriesRead;
+  let n = 0;
+  const take = (): MergedPage => {
+    const page = { timestamps: times.subarray(0, n), values, seriesAt: gathered };
+    n = 0;
+    return page;
+  };
   while (heap.length > 0) {
     const c = heap[0] as Cursor;
     // The top cursor's points that come strictly before every other cursor's next point go out as a run.
     const bound = nextOf(heap[1], heap[2], sign);
     const pageTimes = c.page.timestamps;
-    const end = Math.min(pageTimes.length, c.index + PAGE - timestamps.length);
-    do {
-      timestamps.push(pageTimes[c.index] as number);
-      values.push(c.page.values[c.index] as StoredValue);
-      from.push(c.series);
-      c.index++;
-    } while (c.index < end && sign * ((pageTimes[c.index] as number) - bound) < 0);
+    const from = c.index;
+    let to = from + 1;
+    while (to < pageTimes.length && sign * ((pageTimes[to] as number) - bound) < 0) to++;
+    if (to - from >= LONG_RUN) {
+      // A long run goes out as it is, without a copy, after what is gathered.
+      if (n > 0) yield take();
+      const only = c.series;
+      yield { timestamps: stretch(pageTimes, from, to), values: stretch(c.page.values, from, to), seriesAt: () => only };
+    } else {
+      to = Math.min(to, from + PAGE - n);
+      const pageValues = c.page.values;
+      for (let i = from; i < to; i++) {
+        times[n] = pageTimes[i] as number;
+        values[n] = pageValues[i] as StoredValue;
+        ranks[n++] = c.rank;
+      }
+    }
+    c.index = to;
     if (c.index < c.page.timestamps.length) siftDown(heap, 0, before);
     else {
       // A cursor's next page may wait for the store: what is gathered goes out first.
-      if (timestamps.length > 0) {
-        const page = from;
-        yield { timestamps, values, seriesAt: (k) => page[k] as SeriesRead };
-        timestamps = [];
-        values = [];
-        from = [];
-      }
+      if (n > 0) yield take();
       if (await refill(c, onPage)) siftDown(heap, 0, before);
       else {
         const last = heap.pop() as Cursor;
@@ -85,18 +103,16 @@ export async function* mergeSeries(
         }
       }
     }
-    if (timestamps.length === PAGE) {
-      const page = from;
-      yield { timestamps, values, seriesAt: (k) => page[k] as SeriesRead };
-      timestamps = [];
-      values = [];
-      from = [];
-    }
+    if (n === PAGE) yield take();
   }
-  if (timestamps.length > 0) {
-    const page = from;
-    yield { timestamps, values, seriesAt: (k) => page[k] as SeriesRead };
-  }
+  if (n > 0) yield take();
+}
+
+/** Points `from` to `to` of a page's column: a view of a typed array, a copy of anything else. */
+function stretch<T>(column: ArrayLike<T>, from: number, to: number): ArrayLike<T> {
+  if (from === 0 && to === column.length) return column;
+  if (ArrayBuffer.isView(column)) return (column as unknown as Float64Array).subarray(from, to) as unknown as ArrayLike<T>;
+  return Array.prototype.slice.call(column, from, to) as T[];
 }
 
 /** The earlier (in the direction of travel) of two cursors' next timestamps; ±Infinity without either. */

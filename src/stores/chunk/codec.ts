@@ -282,21 +282,28 @@ function writeXor(out: Writer, values: readonly number[]): void {
   }
 }
 
-function readXor(input: Reader, count: number): number[] {
-  const out = new Array<number>(count);
+function readXor(input: Reader, count: number): Float64Array {
+  const out = new Float64Array(count);
+  const { bytes } = input;
+  const end = bytes.length;
+  let pos = input.offset;
+  // The value's bits, big-endian as written, XORed in place byte by byte.
   const bits = new Uint8Array(8);
   const view = new DataView(bits.buffer);
   for (let i = 0; i < count; i++) {
-    const control = input.byte();
+    if (pos >= end) throw new RangeError('chunk: truncated');
+    const control = bytes[pos++] as number;
     if (control !== 0) {
       const lead = control >> 4;
       const length = control & 0x0f;
       if (length === 0 || lead + length > 8) throw new RangeError('chunk: bad XOR control byte');
-      const meaningful = input.take(length);
-      for (let k = 0; k < length; k++) bits[lead + k] = (bits[lead + k] as number) ^ (meaningful[k] as number);
+      if (pos + length > end) throw new RangeError('chunk: truncated');
+      for (let k = 0; k < length; k++) bits[lead + k] = (bits[lead + k] as number) ^ (bytes[pos + k] as number);
+      pos += length;
     }
     out[i] = view.getFloat64(0);
   }
+  input.offset = pos;
   return out;
 }
 
