@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chain, percentileOf, type Sink } from '../src/query/aggregators.js';
+import fc from 'fast-check';
+import { chain, percentileOf, pushRun, type Sink } from '../src/query/aggregators.js';
 import { parseQuery } from '../src/query/parse.js';
 import { addUnits } from '../src/query/time.js';
 
@@ -109,5 +110,41 @@ describe('aggregators (fixture table)', () => {
   it('percentile handles the ends of the distribution', () => {
     assert.equal(percentileOf([5, 1, 3], 1), 5);
     assert.equal(percentileOf([5, 1, 3], 0.1), 1);
+  });
+
+  it('takes a page in runs exactly as point by point, for every aggregator, in both orders (property)', () => {
+    const names = ['avg', 'count', 'dev', 'first', 'last', 'least_squares', 'max', 'min', 'percentile', 'sum', 'gaps', 'diff', 'rate', 'sampler', 'div', 'scale', 'filter', 'trim', 'sma'];
+    const window = { start: T, end: T + 60 * MIN };
+    const run = (aggregators: object[], timestamps: Float64Array, values: Float64Array, cuts: number[] | undefined) => {
+      const parsed = parseQuery({ start_absolute: window.start, end_absolute: window.end, metrics: [{ name: 'm', aggregators }] }, window.end);
+      if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+      const out: [number, number | null][] = [];
+      const sink = chain(parsed.spec.metrics[0]!.aggregators, { ...window, zone: 'UTC', now: window.end }, { push: (t, v) => void out.push([t, v]), end() {} });
+      if (!cuts) for (let i = 0; i < timestamps.length; i++) sink.push(timestamps[i]!, values[i]!);
+      else {
+        // the page cut into runs at the given places (empty runs included)
+        const at = [0, ...cuts.map((c) => Math.min(c, timestamps.length)).sort((a, b) => a - b), timestamps.length];
+        for (let k = 1; k < at.length; k++) pushRun(sink, timestamps, values, at[k - 1]!, at[k]!);
+      }
+      sink.end();
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 60 * MIN }), fc.integer({ min: 0, max: 60 }).map((m) => m * MIN)), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { maxLength: 300 }),
+        fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 8 }),
+        fc.constantFrom(...names),
+        fc.constantFrom(1, 7, 60),
+        fc.boolean(),
+        (points, cuts, name, minutes, descending) => {
+          const sorted = points.sort((a, b) => (descending ? b[0] - a[0] : a[0] - b[0]));
+          const timestamps = Float64Array.from(sorted, ([t]) => T + t);
+          const values = Float64Array.from(sorted, ([, v]) => v);
+          const aggregators = [{ name, sampling: { value: minutes, unit: 'minutes' }, percentile: 0.75, divisor: 2, factor: 3, size: 3, filter_op: 'gt', threshold: 0, trim: 'both', unit: 'minutes' }];
+          assert.deepEqual(run(aggregators, timestamps, values, cuts), run(aggregators, timestamps, values, undefined));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

@@ -4,7 +4,15 @@ import { addUnits, alignStart, fixedLength, SamplingGrid, type Duration } from '
 /** A stage of an aggregator chain: takes points in order, passes its own on. */
 export interface Sink {
   push(ts: number, value: number | null): void;
+  /** Points `from` to `to` of a page at once, as `push` would take them one by one (a stage that can, does it faster). */
+  pushRun?(timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void;
   end(): void;
+}
+
+/** Points `from` to `to` of a page into a sink: in one call where the sink takes runs. */
+export function pushRun(sink: Sink, timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void {
+  if (sink.pushRun) return sink.pushRun(timestamps, values, from, to);
+  for (let i = from; i < to; i++) sink.push(timestamps[i] as number, values[i] as number);
 }
 
 /** What every aggregator of a query may need besides its options. */
@@ -20,6 +28,8 @@ type Factory = (spec: AggregatorSpec, ctx: ChainContext, next: Sink) => Sink;
 /** A range aggregator's per-range state: takes values, gives the range's result. */
 interface Reducer {
   add(ts: number, value: number): void;
+  /** Points `from` to `to`, all in the range: one call per run instead of one per point. */
+  addRun(timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void;
   /** The output points of a range with at least one value, stamped by `stamp` unless the reducer stamps itself. */
   emit(stamp: number, out: Sink): void;
 }
@@ -51,6 +61,25 @@ class RangeStage implements Sink {
       this.#reducer = this.makeReducer();
     }
     (this.#reducer as Reducer).add(ts, value);
+  }
+
+  pushRun(timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void {
+    for (let i = from; i < to; ) {
+      const ts = timestamps[i] as number;
+      if (this.#rangeStart === undefined || ts >= this.#rangeEnd || ts < this.#rangeStart) {
+        this.#flush();
+        this.#enter(ts);
+        this.#first = ts;
+        this.#reducer = this.makeReducer();
+      }
+      // The points up to the next range boundary (in either order) go to the reducer as one run.
+      const low = this.#rangeStart as number;
+      const high = this.#rangeEnd;
+      let j = i + 1;
+      while (j < to && (timestamps[j] as number) < high && (timestamps[j] as number) >= low) j++;
+      (this.#reducer as Reducer).addRun(timestamps, values, i, j);
+      i = j;
+    }
   }
 
   end(): void {
@@ -127,8 +156,18 @@ class GapsStage implements Sink {
   }
 }
 
-const single = (compute: () => number, add: (ts: number, v: number) => void): Reducer => ({
+type Run = (timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number) => void;
+
+/** A run of points added one by one, for reducers without a faster way. */
+const eachOf =
+  (add: (ts: number, v: number) => void): Run =>
+  (timestamps, values, from, to) => {
+    for (let i = from; i < to; i++) add(timestamps[i] as number, values[i] as number);
+  };
+
+const single = (compute: () => number, add: (ts: number, v: number) => void, addRun: Run = eachOf(add)): Reducer => ({
   add,
+  addRun,
   emit: (stamp, out) => out.push(stamp, compute()),
 });
 
@@ -136,23 +175,52 @@ const reducers: Record<string, (spec: AggregatorSpec) => Reducer> = {
   avg: () => {
     let sum = 0;
     let n = 0;
-    return single(() => sum / n, (_t, v) => ((sum += v), n++));
+    return single(
+      () => sum / n,
+      (_t, v) => ((sum += v), n++),
+      (_ts, values, from, to) => {
+        for (let i = from; i < to; i++) sum += values[i] as number;
+        n += to - from;
+      },
+    );
   },
   count: () => {
     let n = 0;
-    return single(() => n, () => void n++);
+    return single(
+      () => n,
+      () => void n++,
+      (_ts, _values, from, to) => void (n += to - from),
+    );
   },
   sum: () => {
     let sum = 0;
-    return single(() => sum, (_t, v) => void (sum += v));
+    return single(
+      () => sum,
+      (_t, v) => void (sum += v),
+      (_ts, values, from, to) => {
+        for (let i = from; i < to; i++) sum += values[i] as number;
+      },
+    );
   },
   min: () => {
     let min = Infinity;
-    return single(() => min, (_t, v) => void (min = Math.min(min, v)));
+    return single(
+      () => min,
+      (_t, v) => void (min = Math.min(min, v)),
+      (_ts, values, from, to) => {
+        for (let i = from; i < to; i++) min = Math.min(min, values[i] as number);
+      },
+    );
   },
   max: () => {
     let max = -Infinity;
-    return single(() => max, (_t, v) => void (max = Math.max(max, v)));
+    return single(
+      () => max,
+      (_t, v) => void (max = Math.max(max, v)),
+      (_ts, values, from, to) => {
+        for (let i = from; i < to; i++) max = Math.max(max, values[i] as number);
+      },
+    );
   },
   first: () => {
     let first: number | undefined;
@@ -163,6 +231,7 @@ const reducers: Record<string, (spec: AggregatorSpec) => Reducer> = {
     let last = 0;
     return {
       add: (t, v) => ((lastTs = t), (last = v)),
+      addRun: (timestamps, values, _from, to) => ((lastTs = timestamps[to - 1] as number), (last = values[to - 1] as number)),
       emit: (stamp, out) => out.push(spec.alignStartTime || spec.alignEndTime ? stamp : lastTs, last),
     };
   },
@@ -192,17 +261,19 @@ const reducers: Record<string, (spec: AggregatorSpec) => Reducer> = {
     let sy = 0;
     let sxx = 0;
     let sxy = 0;
+    const add = (t: number, v: number) => {
+      if (n === 0) t0 = t;
+      tLast = t;
+      const x = t - t0;
+      n++;
+      sx += x;
+      sy += v;
+      sxx += x * x;
+      sxy += x * v;
+    };
     return {
-      add: (t, v) => {
-        if (n === 0) t0 = t;
-        tLast = t;
-        const x = t - t0;
-        n++;
-        sx += x;
-        sy += v;
-        sxx += x * x;
-        sxy += x * v;
-      },
+      add,
+      addRun: eachOf(add),
       emit: (_stamp, out) => {
         const denominator = n * sxx - sx * sx;
         if (n === 1 || denominator === 0) return out.push(t0, sy / n);

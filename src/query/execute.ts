@@ -2,7 +2,7 @@ import type { SeriesRead, Store } from '../store-api/contract.js';
 import { tagsKey } from '../store-api/series-key.js';
 import type { TypeRegistry } from '../types/registry.js';
 import type { StoredValue } from '../types/value-type.js';
-import { chain, type ChainContext, type Sink } from './aggregators.js';
+import { chain, pushRun, type ChainContext, type Sink } from './aggregators.js';
 import type { QueryBudget } from './budget.js';
 import { mergeSeries } from './merge.js';
 import type { GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
@@ -144,6 +144,12 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
           budget.output();
           created.values.push([t, v]);
         },
+        pushRun: (timestamps, values, from, to) => {
+          for (let i = from; i < to; i++) {
+            budget.output();
+            created.values.push([timestamps[i] as number, values[i] as number]);
+          }
+        },
         end() {},
       };
       created.sink = chain(numeric ? metric.aggregators : [], chainCtx, collect);
@@ -179,22 +185,31 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
   };
   const limit = metric.limit > 0 ? metric.limit : Infinity;
   let opened = false;
+  /** Points taken when the slice of work was last checked. */
+  let checked = 0;
   reading: for await (const page of mergeSeries(bucket.series, metric.order, (n) => budget.read(n))) {
     const { timestamps, values } = page;
-    for (let k = 0; k < timestamps.length; k++) {
+    for (let k = 0; k < timestamps.length; ) {
       if (points >= limit) break reading;
-      const ts = timestamps[k] as number;
       if (numeric && streaming && open) {
-        // The common case in place: numbers into the bucket's one group.
-        points++;
-        open.sink.push(ts, values[k] as number);
-      } else take(ts, values[k] as StoredValue, page.seriesAt(k).type);
+        // The common case in runs: numbers into the bucket's one group, a slice of values at a time.
+        const to = Math.min(timestamps.length, k + SLICE, k + (limit - points));
+        pushRun(open.sink, timestamps, values as ArrayLike<number>, k, to);
+        points += to - k;
+        k = to;
+      } else {
+        take(timestamps[k] as number, values[k] as StoredValue, page.seriesAt(k).type);
+        k++;
+      }
       if (open && open.values.length >= SLICE) {
         yield opened ? { kind: 'values', values: open.values, more: true } : { kind: 'result', head: headOf(open), values: open.values, more: true };
         opened = true;
         open.values = [];
       }
-      if ((points & 1023) === 0 && budget.due) await budget.pace();
+      if (points - checked >= 1024) {
+        checked = points;
+        if (budget.due) await budget.pace();
+      }
     }
   }
   read.points += points;

@@ -170,15 +170,19 @@ function readSums(input: Reader, out: Float64Array, depth: 1 | 2): boolean {
       } while (b >= 0x80);
       n = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
     }
-    if (depth === 1 || i < 2) delta = i === 0 && depth === 2 ? 0 : n;
-    else delta += n;
-    previous = depth === 2 && i === 0 ? n : previous + delta;
-    if (!Number.isSafeInteger(previous) || !Number.isSafeInteger(delta)) return false;
+    // Depth 2: the first varint is the first value, the second the first delta, the rest delta-of-deltas.
+    if (depth === 1) previous += delta = n;
+    else if (i === 0) previous = n;
+    else previous += delta = i === 1 ? n : delta + n;
+    // Every term is an integer, so a sum inside ±MAX_SAFE_INTEGER is a safe integer.
+    if (previous > MAX_SAFE || previous < -MAX_SAFE || delta > MAX_SAFE || delta < -MAX_SAFE) return false;
     out[i] = previous;
   }
   input.offset = pos;
   return true;
 }
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 function readTimestamps(input: Reader, count: number): ArrayLike<number> {
   const fast = new Float64Array(count);
@@ -250,7 +254,8 @@ function readDoubles(input: Reader, count: number): ArrayLike<number> {
   if (mode > MAX_SCALE) throw new RangeError('chunk: bad double mode');
   const factor = 10 ** mode;
   const scaled = readLongs(input, count);
-  const out = new Float64Array(count);
+  // In place when the longs came as a Float64Array (the usual case).
+  const out = scaled instanceof Float64Array ? scaled : new Float64Array(count);
   for (let i = 0; i < count; i++) out[i] = (scaled[i] as number) / factor;
   return out;
 }
