@@ -75,6 +75,53 @@ describe('SqliteStore on chunks', () => {
     );
   });
 
+  it('reads exactly what the memory store reads while compaction runs step by step between large writes and range deletes', async () => {
+    let files = 0;
+    // Parts of thousands of points, so a step (16,384 points) moves some series of some batches and leaves the rest.
+    const big = fc.record({
+      kind: fc.constant('write' as const),
+      hosts: fc.constantFrom(['a'], ['a', 'b', 'c']),
+      start: fc.integer({ min: 0, max: 40 }).map((k) => k * 500),
+      count: fc.integer({ min: 1, max: 9000 }),
+    });
+    const step = fc.oneof(
+      { weight: 4, arbitrary: big },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), host: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }), start: fc.integer({ min: 0, max: 25_000 }), span: fc.integer({ min: 0, max: 3000 }) }) },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('step' as const) }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (ops) => {
+        const memory = new MemoryStore();
+        const sqlite = new SqliteStore({ path: join(dir, `s${++files}.db`), compactIntervalMs: 0, purgeIntervalMs: 0 });
+        try {
+          let writes = 0;
+          for (const o of ops) {
+            if (o.kind === 'write') {
+              writes++;
+              const write = o.hosts.map((host, k) =>
+                series('m', { host }, Array.from({ length: o.count }, (_, i): [number, number] => [o.start + i * 3 + k, writes * 100_000 + i]), { storage: 'long' }),
+              );
+              await memory.write(write);
+              await sqlite.write(write);
+            } else if (o.kind === 'delete') {
+              const query: SeriesQuery = { metric: 'm', start: o.start, end: o.start + o.span, ...(o.host ? { tags: { host: [o.host] } } : {}) };
+              await memory.delete(query);
+              await sqlite.delete(query);
+            } else sqlite.compactStep();
+          }
+          assert.deepEqual(await readAll(sqlite, { metric: 'm' }), await readAll(memory, { metric: 'm' }));
+          while (sqlite.compactStep());
+          assert.deepEqual(await readAll(sqlite, { metric: 'm' }), await readAll(memory, { metric: 'm' }));
+          assert.deepEqual(await sqlite.stats(), await memory.stats?.());
+        } finally {
+          await sqlite.close();
+          await memory.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('appends one row per request, and compacts its series into one chunk per series and window', async () => {
     const path = join(dir, 'layout.db');
     const store = new SqliteStore({ path, compactIntervalMs: 0 });
@@ -106,7 +153,7 @@ describe('SqliteStore on chunks', () => {
     const before = await readAll(store, { metric: 'steps' });
     // One step by hand, on a second connection: part of the batch moved, the rest still read from it.
     const other = new Database(path);
-    assert.ok(new Compactor(other, prepareStatements(other), Date.now).moveRecent() < 100_000);
+    assert.ok(new Compactor(other, prepareStatements(other), Date.now).moveRecent(true) < 100_000);
     other.close();
     assert.ok(parts() === 200 && (db.prepare('SELECT count(*) AS n FROM recent_taken').get() as { n: number }).n === 1);
     assert.ok((db.prepare('SELECT count(*) AS n FROM chunks').get() as { n: number }).n > 0);
@@ -142,7 +189,7 @@ describe('SqliteStore on chunks', () => {
     const points: [number, number][] = Array.from({ length: 500 }, (_, i) => [i * 1000, i]);
     await store.write(Array.from({ length: 200 }, (_, s) => series('hd', { s: String(s).padStart(3, '0') }, points)));
     const other = new Database(path);
-    new Compactor(other, prepareStatements(other), Date.now).moveRecent();
+    new Compactor(other, prepareStatements(other), Date.now).moveRecent(true);
     other.close();
     await store.delete({ metric: 'hd', start: 100_000, end: 199_000 });
     const expected = points.filter(([t]) => t < 100_000 || t > 199_000);
@@ -161,14 +208,44 @@ describe('SqliteStore on chunks', () => {
     const path = join(dir, 'background.db');
     const store = new SqliteStore({ path, compactIntervalMs: 20 });
     const points: [number, number][] = Array.from({ length: 100 }, (_, i) => [i * 1000, i]);
-    for (let s = 0; s < 300; s++) await store.write([series('bg', { s: String(s) }, points)]);
+    // 5 × 64 requests: every batch is moved as soon as 64 wait, without waiting longer.
+    for (let s = 0; s < 320; s++) await store.write([series('bg', { s: String(s) }, points)]);
     const db = new Database(path, { readonly: true });
     const recent = () => (db.prepare('SELECT count(*) AS n FROM recent').get() as { n: number }).n;
     const deadline = Date.now() + 10_000;
     while (recent() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(recent(), 0);
     db.close();
-    assert.deepEqual(await store.stats(), { series: 300, points: 30_000 });
+    assert.deepEqual(await store.stats(), { series: 320, points: 32_000 });
+    await store.close();
+  });
+
+  it('leaves requests with few points per series waiting for more (up to 20 intervals), moves larger ones at once', async () => {
+    const path = join(dir, 'waiting.db');
+    const store = new SqliteStore({ path, compactIntervalMs: 50 });
+    const db = new Database(path, { readonly: true });
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // 3 requests of 100 series × 10 points: too few per series to be worth a chunk each.
+    for (let r = 0; r < 3; r++) {
+      await store.write(Array.from({ length: 100 }, (_, s) => series('few', { s: String(s) }, Array.from({ length: 10 }, (_, i): [number, number] => [(r * 10 + i) * 1000, i]))));
+    }
+    const written = Date.now();
+    await sleep(300);
+    assert.equal(count('recent'), 3, 'still waiting after 6 intervals');
+    assert.equal(count('chunks'), 0);
+    const deadline = written + 10_000;
+    while (count('recent') > 0 && Date.now() < deadline) await sleep(20);
+    assert.equal(count('recent'), 0, 'moved after waiting');
+    assert.ok(Date.now() - written >= 20 * 50 - 100, `moved after ${Date.now() - written} ms`);
+    assert.equal(count('chunks'), 100, 'one chunk per series for the three requests');
+    // One request of 2 series × 1,000 points is moved without waiting.
+    await store.write(['a', 'b'].map((s) => series('many', { s }, Array.from({ length: 1000 }, (_, i): [number, number] => [i * 1000, i]))));
+    const moved = Date.now() + 900;
+    while (count('recent') > 0 && Date.now() < moved) await sleep(10);
+    assert.equal(count('recent'), 0, 'large parts moved within a few intervals');
+    db.close();
+    assert.deepEqual(await store.stats(), { series: 102, points: 5000 });
     await store.close();
   });
 

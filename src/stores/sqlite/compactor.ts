@@ -6,14 +6,24 @@
 import type Database from 'better-sqlite3';
 import { SourceMerge, type Source } from '../chunk/merge.js';
 import type { StorageKind } from '../../types/value-type.js';
-import { DIRECTORY_FIELDS as F, directoryFields, takenOf } from './batch.js';
+import { DIRECTORY_FIELDS as F } from './batch.js';
+import { BatchCache, type CachedBatch } from './batch-cache.js';
 import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSource, type StoredRow } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 
-/** Points one step moves from batches into chunks (a step is one transaction, some tens of ms). */
-const POINTS_PER_STEP = 65_536;
+/** Points one step moves from batches into chunks (a step is one transaction, a few ms). */
+const POINTS_PER_STEP = 16_384;
 /** Batches one step looks at: a series' parts in all of them become one chunk. */
 const BATCHES_PER_STEP = 64;
+/**
+ * The background waits for parts worth a chunk: until the oldest batches hold this many points per series on
+ * average, or {@link BATCHES_PER_STEP} batches are waiting, or they have waited `maxWaitMs`. Moving each
+ * request's few points per series at once would write one tiny chunk per series per request (many series: a B-tree
+ * page each, as rows per point did).
+ */
+const MIN_POINTS_PER_SERIES = 512;
+/** The mark of a chosen series in a step's totals (no count of points is negative). */
+const CHOSEN = -1;
 /** A window with this many chunks is merged. */
 const FRAGMENTS = 8;
 /** Windows with more points are left in several chunks (each step stays small). */
@@ -25,30 +35,57 @@ export class Compactor {
   readonly #storage = new Map<number, StorageKind>();
   /** Stored points merges have removed (expired, or hidden by a later write), since the store opened. */
   removed = 0;
+  /** Since when the background has left waiting batches for more (performance.now()). */
+  #waitingSince: number | undefined;
+  readonly #batches: BatchCache;
+  /** Per series id, its points waiting in the batches a step looks at (see #totals). */
+  #slots = new Float64Array(1024);
 
   constructor(
     private readonly db: Database.Database,
     private readonly sql: Statements,
     private readonly clock: () => number,
-  ) {}
+    /** How long the background leaves small batches waiting for more (ms). */
+    private readonly maxWaitMs = 10_000,
+  ) {
+    this.#batches = new BatchCache(db, sql);
+  }
 
-  /** Works for about `budgetMs`; true when work is left. */
+  /** The store changed batches itself (a delete): what the compactor keeps of them is stale. */
+  batchesChanged(): void {
+    this.#batches.clear();
+  }
+
+  /** Works for about `budgetMs` as the background does (small batches may wait); true when work is left. */
   step(budgetMs: number): boolean {
     const until = performance.now() + budgetMs;
     while (performance.now() < until) {
-      if (this.moveRecent() > 0) continue;
-      const next = this.#due.values().next();
-      if (next.done) return false;
-      this.#due.delete(next.value);
-      const [series, win] = next.value.split(':').map(Number) as [number, number];
-      this.mergeWindow(series, win);
+      if (this.moveRecent(false) > 0) continue;
+      if (!this.#mergeNext()) return false;
     }
+    return true;
+  }
+
+  /** One step of what `all()` does: some parts moved, or else one window merged; true when work is left. */
+  stepNow(): boolean {
+    if (this.moveRecent(true) > 0) return true;
+    this.#mergeNext();
+    return this.#due.size > 0 || this.sql.oldestSeqs.get(1) !== undefined;
+  }
+
+  /** Merges the next window due; false when none is. */
+  #mergeNext(): boolean {
+    const next = this.#due.values().next();
+    if (next.done) return false;
+    this.#due.delete(next.value);
+    const [series, win] = next.value.split(':').map(Number) as [number, number];
+    this.mergeWindow(series, win);
     return true;
   }
 
   /** Runs until nothing is left, merging every window of several chunks: what `SqliteStore.compact()` does. */
   all(): void {
-    while (this.moveRecent() > 0);
+    while (this.moveRecent(true) > 0);
     for (const { series_id, win } of this.sql.fragmented.all()) this.#due.add(`${series_id}:${win}`);
     while (this.step(1000));
   }
@@ -61,68 +98,113 @@ export class Compactor {
   /**
    * Moves some series' parts out of the oldest batches into chunks: every part of each chosen series in those
    * batches at once (one chunk per series and window, however many requests it spans), series after series in
-   * order of appearance, about {@link POINTS_PER_STEP} points a step. A batch goes once all its parts have moved;
-   * until then `recent_taken` marks the moved ones. Returns how many points it moved.
+   * order of appearance, about {@link POINTS_PER_STEP} points a step (a series with more: its oldest parts, each
+   * part whole). A batch goes once all its parts have moved;
+   * until then `recent_taken` marks the moved ones. Unless `now`, leaves batches too small to be worth it for a
+   * while (see {@link MIN_POINTS_PER_SERIES}). Returns how many points it moved.
    */
-  moveRecent(): number {
+  moveRecent(now: boolean): number {
     let moved = 0;
-    this.db
-      .transaction(() => {
-        const batches = this.sql.oldestDirectories.all(BATCHES_PER_STEP).map((b) => {
-          const fields = directoryFields(b.dir);
-          return { seq: b.seq, fields, taken: takenOf(b.taken, fields.length / F) };
-        });
-        const totals = new Map<number, number>();
-        for (const { fields, taken } of batches) {
-          for (let i = 0; i < taken.length; i++) {
-            if (taken[i] !== 0) continue;
-            const id = fields[i * F] as number;
-            totals.set(id, (totals.get(id) ?? 0) + (fields[i * F + 3] as number));
+    const move = this.db.transaction(() => {
+      const batches = this.#batches.oldest(BATCHES_PER_STEP);
+      // Points per series waiting in these batches, in order of appearance (by id in a reused array: a step looks
+      // at every entry of 64 batches, tens of thousands with many series).
+      const order: number[] = [];
+      const totals = this.#totals(batches);
+      for (const { fields, taken } of batches) {
+        for (let i = 0; i < taken.length; i++) {
+          if (taken[i] !== 0) continue;
+          const id = fields[i * F] as number;
+          if (totals[id] === 0) order.push(id);
+          totals[id] = (totals[id] as number) + (fields[i * F + 3] as number);
+        }
+      }
+      const chosen = this.#chosen(order, totals, now, batches.length);
+      if (chosen.ids.length === 0) return;
+      // One series with more points than a step moves its oldest parts (the rest, written later, stay newer).
+      const oversized = chosen.points > POINTS_PER_STEP;
+      const parts = new Map<number, StoredRow[]>();
+      for (const batch of batches) {
+        const { seq, fields, taken } = batch;
+        let data: Uint8Array | undefined;
+        let left = 0;
+        for (let i = 0; i < taken.length; i++) {
+          if (taken[i] !== 0) continue;
+          const f = i * F;
+          const id = fields[f] as number;
+          if (totals[id] !== CHOSEN || (oversized && moved >= POINTS_PER_STEP)) {
+            left++;
+            continue;
           }
+          moved += fields[f + 3] as number;
+          data ??= this.#batches.data(batch);
+          const offset = fields[f + 5] as number;
+          const row = { seq, first: fields[f + 1] as number, last: fields[f + 2] as number, expires: (fields[f + 4] as number) || null, data: data.subarray(offset, offset + (fields[f + 6] as number)) };
+          const list = parts.get(id);
+          if (list) list.push(row);
+          else parts.set(id, [row]);
+          taken[i] = 1;
         }
-        const chosen = new Set<number>();
-        for (const [id, count] of totals) {
-          if (chosen.size > 0 && moved + count > POINTS_PER_STEP) break;
-          chosen.add(id);
-          moved += count;
+        if (left === 0) {
+          this.sql.deleteBatch.run(seq);
+          this.sql.deleteTaken.run(seq);
+        } else if (data) this.sql.setTaken.run(seq, taken);
+      }
+      for (const [id, rows] of parts) {
+        const storage = this.#storageOf(id);
+        const seq = (rows.at(-1) as StoredRow).seq;
+        const { touched } = this.#write(id, storage, seq, rows.map((r) => recentSource(storage, r)), true);
+        for (const win of touched) {
+          if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(`${id}:${win}`);
         }
-        if (chosen.size === 0) return;
-        const parts = new Map<number, StoredRow[]>();
-        for (const { seq, fields, taken } of batches) {
-          let data: Uint8Array | undefined;
-          let left = 0;
-          for (let i = 0; i < taken.length; i++) {
-            if (taken[i] !== 0) continue;
-            const f = i * F;
-            const id = fields[f] as number;
-            if (!chosen.has(id)) {
-              left++;
-              continue;
-            }
-            data ??= (this.sql.batchData.get(seq) as { data: Uint8Array }).data;
-            const offset = fields[f + 5] as number;
-            const row = { seq, first: fields[f + 1] as number, last: fields[f + 2] as number, expires: (fields[f + 4] as number) || null, data: data.subarray(offset, offset + (fields[f + 6] as number)) };
-            const list = parts.get(id);
-            if (list) list.push(row);
-            else parts.set(id, [row]);
-            taken[i] = 1;
-          }
-          if (left === 0) {
-            this.sql.deleteBatch.run(seq);
-            this.sql.deleteTaken.run(seq);
-          } else if (data) this.sql.setTaken.run(seq, taken);
-        }
-        for (const [id, rows] of parts) {
-          const storage = this.#storageOf(id);
-          const seq = (rows.at(-1) as StoredRow).seq;
-          const { touched } = this.#write(id, storage, seq, rows.map((r) => recentSource(storage, r)), true);
-          for (const win of touched) {
-            if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(`${id}:${win}`);
-          }
-        }
-      })
-      .immediate();
+      }
+    });
+    try {
+      move.immediate();
+    } catch (error) {
+      // Rolled back: what the cache marked as moved is not.
+      this.#batches.clear();
+      throw error;
+    }
     return moved;
+  }
+
+  /** A zeroed array of a slot per series id of these batches (reused from step to step). */
+  #totals(batches: readonly CachedBatch[]): Float64Array {
+    let top = 0;
+    for (const { fields } of batches) for (let i = 0; i < fields.length; i += F) top = Math.max(top, fields[i] as number);
+    if (!Number.isInteger(top) || top > 2 ** 31) throw new RangeError(`batch directory: series id ${top} out of range`);
+    if (this.#slots.length <= top) this.#slots = new Float64Array(Math.max(top + 1, 2 * this.#slots.length));
+    else this.#slots.fill(0, 0, top + 1);
+    return this.#slots;
+  }
+
+  /**
+   * The series this step moves (their slots in `totals` set to {@link CHOSEN}): in order of appearance, about
+   * {@link POINTS_PER_STEP} points — none when the background should wait for more (see {@link MIN_POINTS_PER_SERIES}).
+   */
+  #chosen(order: readonly number[], totals: Float64Array, now: boolean, batches: number): { ids: number[]; points: number } {
+    const none = { ids: [], points: 0 };
+    if (order.length === 0) return none;
+    if (!now) {
+      let waiting = 0;
+      for (const id of order) waiting += totals[id] as number;
+      const at = performance.now();
+      this.#waitingSince ??= at;
+      if (batches < BATCHES_PER_STEP && waiting < MIN_POINTS_PER_SERIES * order.length && at - this.#waitingSince < this.maxWaitMs) return none;
+      this.#waitingSince = undefined;
+    }
+    const ids: number[] = [];
+    let points = 0;
+    for (const id of order) {
+      const count = totals[id] as number;
+      if (count === CHOSEN) continue;
+      if (ids.length > 0 && points + count > POINTS_PER_STEP) break;
+      ids.push(id);
+      points += count;
+      totals[id] = CHOSEN;
+    }
+    return { ids, points };
   }
 
   /** Merges the chunks of one window into as few as fit, dropping expired points; leaves very large windows. */
@@ -165,6 +247,7 @@ export class Compactor {
   forget(): void {
     this.#storage.clear();
     this.#due.clear();
+    this.#batches.clear();
   }
 
   #storageOf(id: number): StorageKind {

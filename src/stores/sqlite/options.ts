@@ -19,7 +19,10 @@ export interface SqliteStoreOptions {
    * a crash of the process (faster). @default 'FULL'
    */
   synchronous?: 'FULL' | 'NORMAL';
-  /** How often background compaction looks for work, in ms; 0 only when `compact()` is called. @default 500 */
+  /**
+   * How often background compaction looks for work, in ms; 0 only when `compact()` is called. Requests with few
+   * points per series wait up to 20 intervals for more before they become chunks (fewer, larger chunks). @default 500
+   */
   compactIntervalMs?: number;
 }
 

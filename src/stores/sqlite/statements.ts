@@ -41,9 +41,10 @@ export function prepareStatements(db: Database.Database) {
       db,
       'SELECT r.seq, r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq',
     ),
-    oldestDirectories: prepare<[number], { seq: number; dir: Uint8Array; taken: Uint8Array | null }>(
+    oldestSeqs: prepare<[number], { seq: number }>(db, 'SELECT seq FROM recent ORDER BY seq LIMIT ?'),
+    directoryOf: prepare<[number], { dir: Uint8Array; taken: Uint8Array | null }>(
       db,
-      'SELECT r.seq, r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq LIMIT ?',
+      'SELECT r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq WHERE r.seq = ?',
     ),
     batchData: prepare<[number], { data: Uint8Array }>(db, 'SELECT data FROM recent WHERE seq = ?'),
     takenOf: prepare<[number], { taken: Uint8Array }>(db, 'SELECT taken FROM recent_taken WHERE seq = ?'),

@@ -19,7 +19,7 @@ export type { SqliteStoreOptions };
 /** Points in the first page of a series: small, since a query holds one first page of every series it merges. */
 const FIRST_PAGE = 256;
 /** Longest stretch of compaction at once, ms: the event loop gets a turn between stretches. */
-const COMPACT_SLICE_MS = 20;
+const COMPACT_SLICE_MS = 10;
 
 /**
  * A store in one SQLite file (better-sqlite3, WAL). A request is one transaction appending one row per series
@@ -62,7 +62,9 @@ export class SqliteStore implements Store {
     prepareSchema(this.#db, path);
     this.#sql = prepareStatements(this.#db);
     this.metadata = metadataOf(this.#sql, (work) => this.#guard(work));
-    this.#compactor = new Compactor(this.#db, this.#sql, this.#clock);
+    this.#compactEvery = options.compactIntervalMs ?? 500;
+    // Small batches wait up to 20 intervals for more points per series (10 s by default).
+    this.#compactor = new Compactor(this.#db, this.#sql, this.#clock, 20 * this.#compactEvery);
     const dataVersion = this.#db.prepare<[], { v: number; c: number }>('SELECT (SELECT data_version FROM pragma_data_version) AS v, total_changes() AS c');
     this.#recent = new RecentBatches(this.#sql, () => {
       const { v, c } = dataVersion.get() as { v: number; c: number };
@@ -76,7 +78,6 @@ export class SqliteStore implements Store {
       }
       this.#recent.append(parts);
     });
-    this.#compactEvery = options.compactIntervalMs ?? 500;
     if (this.#compactEvery > 0) this.#scheduleCompaction(this.#compactEvery);
     const every = options.purgeIntervalMs ?? 60_000;
     if (every > 0) this.#timers.push(setInterval(() => this.#db.open && this.#compactor.expire(), every).unref());
@@ -180,7 +181,7 @@ export class SqliteStore implements Store {
     if (whole) {
       this.#ids.clear();
       this.#compactor.forget();
-    }
+    } else this.#compactor.batchesChanged();
   }
 
   /**
@@ -202,6 +203,15 @@ export class SqliteStore implements Store {
   async compact(): Promise<void> {
     this.#assertOpen();
     this.#guard(() => this.#compactor.all());
+  }
+
+  /**
+   * One step of `compact()` now (one transaction, a few ms): for a host that runs compaction on its own schedule
+   * (`compactIntervalMs: 0`). True while work is left.
+   */
+  compactStep(): boolean {
+    this.#assertOpen();
+    return this.#guard(() => this.#compactor.stepNow());
   }
 
   async stats(): Promise<{ series: number; points: number }> {

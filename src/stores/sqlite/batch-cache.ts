@@ -1,0 +1,75 @@
+/**
+ * The oldest batches as compaction works through them, kept from step to step: a step moves some series of up to
+ * 64 batches, and with many series in each the next step needs the same directories and data again. Kept while only
+ * this connection changes the file (`data_version`), until the store says it changed batches itself (deletes), and
+ * dropped whole when a step fails (its transaction rolled back what the cache holds).
+ */
+import type Database from 'better-sqlite3';
+import { DIRECTORY_FIELDS as F, directoryFields, takenOf } from './batch.js';
+import type { Statements } from './statements.js';
+
+/** A batch's directory, which entries have moved, and its data once a step needed it. */
+export interface CachedBatch {
+  readonly seq: number;
+  readonly fields: Float64Array;
+  /** 1 per moved entry; the step marks what it moves here and writes it back. */
+  readonly taken: Uint8Array;
+  data?: Uint8Array;
+}
+
+/** Bytes of batch data kept between steps; past it data is read again when needed. */
+const MAX_BYTES = 64 * 2 ** 20;
+
+export class BatchCache {
+  #version = -1;
+  readonly #batches = new Map<number, CachedBatch>();
+  #bytes = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sql: Statements,
+  ) {}
+
+  /** The `limit` oldest batches, in order; call inside the step's transaction. */
+  oldest(limit: number): CachedBatch[] {
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    if (version !== this.#version) {
+      this.clear();
+      this.#version = version;
+    }
+    const seqs = this.sql.oldestSeqs.all(limit).map((r) => r.seq);
+    // Batches gone from the front (moved whole) leave the cache.
+    for (const seq of this.#batches.keys()) if (seq < (seqs[0] ?? Infinity)) this.#forget(seq);
+    return seqs.map((seq) => this.#batches.get(seq) ?? this.#load(seq));
+  }
+
+  /** A batch's data, read once while it fits the cache. */
+  data(batch: CachedBatch): Uint8Array {
+    if (batch.data) return batch.data;
+    const { data } = this.sql.batchData.get(batch.seq) as { data: Uint8Array };
+    if (this.#bytes + data.length <= MAX_BYTES) {
+      batch.data = data;
+      this.#bytes += data.length;
+    }
+    return data;
+  }
+
+  /** Forgets everything: the store changed batches, or a step failed. */
+  clear(): void {
+    this.#batches.clear();
+    this.#bytes = 0;
+  }
+
+  #load(seq: number): CachedBatch {
+    const { dir, taken } = this.sql.directoryOf.get(seq) as { dir: Uint8Array; taken: Uint8Array | null };
+    const fields = directoryFields(dir);
+    const batch: CachedBatch = { seq, fields, taken: takenOf(taken, fields.length / F) };
+    this.#batches.set(seq, batch);
+    return batch;
+  }
+
+  #forget(seq: number): void {
+    this.#bytes -= this.#batches.get(seq)?.data?.length ?? 0;
+    this.#batches.delete(seq);
+  }
+}
