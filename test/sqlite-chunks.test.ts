@@ -11,7 +11,7 @@ import { SqliteStore } from '../src/sqlite.js';
 import { WINDOW_MS } from '../src/stores/sqlite/chunk-rows.js';
 import { Compactor } from '../src/stores/sqlite/compactor.js';
 import { prepareStatements } from '../src/stores/sqlite/statements.js';
-import type { SeriesQuery } from '../src/store-api/contract.js';
+import type { SeriesQuery, SeriesWrite } from '../src/store-api/contract.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3');
 const dir = mkdtempSync(join(tmpdir(), 'koa-kairosdb-chunks-'));
@@ -26,6 +26,21 @@ const op = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('compact' as const, 'purge' as const) }) },
 );
 
+/** Writes and range deletes (of metric `m`, one host or all) done on the reference store and on SQLite alike. */
+function bothStores(memory: MemoryStore, sqlite: SqliteStore) {
+  return {
+    async write(write: SeriesWrite[]) {
+      await memory.write(write);
+      await sqlite.write(write);
+    },
+    async delete(o: { host?: string | undefined; start: number; span: number }) {
+      const query: SeriesQuery = { metric: 'm', start: o.start, end: o.start + o.span, ...(o.host ? { tags: { host: [o.host] } } : {}) };
+      await memory.delete(query);
+      await sqlite.delete(query);
+    },
+  };
+}
+
 describe('SqliteStore on chunks', () => {
   it('reads exactly what the memory store reads after any mix of writes, overwrites, TTLs, deletes, compaction and purges', async () => {
     let files = 0;
@@ -36,6 +51,7 @@ describe('SqliteStore on chunks', () => {
         const clock = () => now;
         const memory = new MemoryStore({ clock });
         const sqlite = new SqliteStore({ path: join(dir, `p${++files}.db`), clock, compactIntervalMs: 0, purgeIntervalMs: 0, pageSize: 7 });
+        const both = bothStores(memory, sqlite);
         try {
           for (const o of ops) {
             if (o.kind === 'write') {
@@ -43,13 +59,8 @@ describe('SqliteStore on chunks', () => {
               const unique = [...new Map(o.points).entries()];
               // One request, one batch row: one or both series, each with its own points.
               const write = o.hosts.map((host, k) => series('m', { host }, k === 0 ? unique : unique.map(([t, v]): [number, number] => [t + 1, v * 2]), { ttl: o.ttl }));
-              await memory.write(write);
-              await sqlite.write(write);
-            } else if (o.kind === 'delete') {
-              const query: SeriesQuery = { metric: 'm', start: o.start, end: o.start + o.span, ...(o.host ? { tags: { host: [o.host] } } : {}) };
-              await memory.delete(query);
-              await sqlite.delete(query);
-            } else if (o.kind === 'advance') now += o.ms;
+              await both.write(write);
+            } else if (o.kind === 'delete') await both.delete(o); else if (o.kind === 'advance') now += o.ms;
             else if (o.kind === 'compact') await sqlite.compact();
             else sqlite.purgeExpired();
           }
@@ -93,6 +104,7 @@ describe('SqliteStore on chunks', () => {
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (ops) => {
         const memory = new MemoryStore();
         const sqlite = new SqliteStore({ path: join(dir, `s${++files}.db`), compactIntervalMs: 0, purgeIntervalMs: 0 });
+        const both = bothStores(memory, sqlite);
         try {
           let writes = 0;
           for (const o of ops) {
@@ -101,13 +113,8 @@ describe('SqliteStore on chunks', () => {
               const write = o.hosts.map((host, k) =>
                 series('m', { host }, Array.from({ length: o.count }, (_, i): [number, number] => [o.start + i * 3 + k, writes * 100_000 + i]), { storage: 'long' }),
               );
-              await memory.write(write);
-              await sqlite.write(write);
-            } else if (o.kind === 'delete') {
-              const query: SeriesQuery = { metric: 'm', start: o.start, end: o.start + o.span, ...(o.host ? { tags: { host: [o.host] } } : {}) };
-              await memory.delete(query);
-              await sqlite.delete(query);
-            } else sqlite.compactStep();
+              await both.write(write);
+            } else if (o.kind === 'delete') await both.delete(o); else sqlite.compactStep();
           }
           assert.deepEqual(await readAll(sqlite, { metric: 'm' }), await readAll(memory, { metric: 'm' }));
           while (sqlite.compactStep());
@@ -247,6 +254,24 @@ describe('SqliteStore on chunks', () => {
     db.close();
     assert.deepEqual(await store.stats(), { series: 102, points: 5000 });
     await store.close();
+  });
+
+  it('makes writes move points themselves when the background falls behind (over 128 batches waiting), unless compaction is the host\'s', async () => {
+    const backlog = async (compactIntervalMs: number) => {
+      const path = join(dir, `behind-${compactIntervalMs}.db`);
+      // An interval that never comes within the test: only the writes can move anything.
+      const store = new SqliteStore({ path, compactIntervalMs });
+      for (let r = 0; r < 300; r++) await store.write([series('behind', { s: String(r % 7) }, Array.from({ length: 10 }, (_, i): [number, number] => [(r * 10 + i) * 1000, r])), series('behind', { s: 'x' }, [[r * 1000, r]])]);
+      const db = new Database(path, { readonly: true });
+      const rows = (db.prepare('SELECT count(*) AS n FROM recent').get() as { n: number }).n;
+      db.close();
+      assert.deepEqual(await store.stats(), { series: 8, points: 3300 });
+      await store.close();
+      return rows;
+    };
+    const kept = await backlog(3_600_000);
+    assert.ok(kept <= 129, `${kept} batches waiting`);
+    assert.equal(await backlog(0), 300);
   });
 
   it('converts a database in the per-point layout on open, and refuses a layout it does not know', async () => {

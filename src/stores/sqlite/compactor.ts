@@ -8,6 +8,7 @@ import { SourceMerge, type Source } from '../chunk/merge.js';
 import type { StorageKind } from '../../types/value-type.js';
 import { DIRECTORY_FIELDS as F } from './batch.js';
 import { BatchCache, type CachedBatch } from './batch-cache.js';
+import { MovePlan } from './move-plan.js';
 import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSource, type StoredRow } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 
@@ -22,8 +23,8 @@ const BATCHES_PER_STEP = 64;
  * page each, as rows per point did).
  */
 const MIN_POINTS_PER_SERIES = 512;
-/** The mark of a chosen series in a step's totals (no count of points is negative). */
-const CHOSEN = -1;
+/** Batches waiting past which each write also moves points (see Compactor.keepUp). */
+const HIGH_WATER = 2 * BATCHES_PER_STEP;
 /** A window with this many chunks is merged. */
 const FRAGMENTS = 8;
 /** Windows with more points are left in several chunks (each step stays small). */
@@ -38,8 +39,8 @@ export class Compactor {
   /** Since when the background has left waiting batches for more (performance.now()). */
   #waitingSince: number | undefined;
   readonly #batches: BatchCache;
-  /** Per series id, its points waiting in the batches a step looks at (see #totals). */
-  #slots = new Float64Array(1024);
+  /** The series waiting in the oldest batches, as steps work through them. */
+  #plan: MovePlan | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -64,6 +65,19 @@ export class Compactor {
       if (!this.#mergeNext()) return false;
     }
     return true;
+  }
+
+  /**
+   * Back-pressure from a write of `points` points: when more than {@link HIGH_WATER} batches wait (the background
+   * falls behind a busy writer), moves at least as many points as the write brought, before it is answered.
+   */
+  keepUp(points: number): void {
+    if ((this.sql.backlog.get() as { n: number }).n <= HIGH_WATER) return;
+    for (let moved = 0; moved < points; ) {
+      const n = this.moveRecent(true);
+      if (n === 0) return;
+      moved += n;
+    }
   }
 
   /** One step of what `all()` does: some parts moved, or else one window merged; true when work is left. */
@@ -107,54 +121,40 @@ export class Compactor {
     let moved = 0;
     const move = this.db.transaction(() => {
       const batches = this.#batches.oldest(BATCHES_PER_STEP);
-      // Points per series waiting in these batches, in order of appearance (by id in a reused array: a step looks
-      // at every entry of 64 batches, tens of thousands with many series).
-      const order: number[] = [];
-      const totals = this.#totals(batches);
-      for (const { fields, taken } of batches) {
-        for (let i = 0; i < taken.length; i++) {
-          if (taken[i] !== 0) continue;
-          const id = fields[i * F] as number;
-          if (totals[id] === 0) order.push(id);
-          totals[id] = (totals[id] as number) + (fields[i * F + 3] as number);
-        }
-      }
-      const chosen = this.#chosen(order, totals, now, batches.length);
-      if (chosen.ids.length === 0) return;
-      // One series with more points than a step moves its oldest parts (the rest, written later, stay newer).
-      const oversized = chosen.points > POINTS_PER_STEP;
-      const parts = new Map<number, StoredRow[]>();
-      for (const batch of batches) {
-        const { seq, fields, taken } = batch;
-        let data: Uint8Array | undefined;
-        let left = 0;
-        for (let i = 0; i < taken.length; i++) {
-          if (taken[i] !== 0) continue;
+      if (!this.#plan?.of(batches)) this.#plan = new MovePlan(batches);
+      const plan = this.#plan;
+      if (plan.series === 0 || (!now && !this.#worthMoving(plan, batches.length))) return;
+      const { left } = plan;
+      const touched = new Set<number>();
+      const work: { id: number; rows: StoredRow[] }[] = [];
+      for (const { id, entries, points } of plan.take(POINTS_PER_STEP)) {
+        const rows: StoredRow[] = [];
+        for (let k = 0; k < entries.length; k += 2) {
+          const [b, i] = [entries[k] as number, entries[k + 1] as number];
+          const batch = batches[b] as CachedBatch;
           const f = i * F;
-          const id = fields[f] as number;
-          if (totals[id] !== CHOSEN || (oversized && moved >= POINTS_PER_STEP)) {
-            left++;
-            continue;
-          }
-          moved += fields[f + 3] as number;
-          data ??= this.#batches.data(batch);
-          const offset = fields[f + 5] as number;
-          const row = { seq, first: fields[f + 1] as number, last: fields[f + 2] as number, expires: (fields[f + 4] as number) || null, data: data.subarray(offset, offset + (fields[f + 6] as number)) };
-          const list = parts.get(id);
-          if (list) list.push(row);
-          else parts.set(id, [row]);
-          taken[i] = 1;
+          const data = this.#batches.data(batch);
+          const offset = batch.fields[f + 5] as number;
+          rows.push({ seq: batch.seq, first: batch.fields[f + 1] as number, last: batch.fields[f + 2] as number, expires: (batch.fields[f + 4] as number) || null, data: data.subarray(offset, offset + (batch.fields[f + 6] as number)) });
+          batch.taken[i] = 1;
+          left[b] = (left[b] as number) - 1;
+          touched.add(b);
         }
-        if (left === 0) {
+        work.push({ id, rows });
+        moved += points;
+      }
+      for (const b of touched) {
+        const { seq, taken } = batches[b] as CachedBatch;
+        if (left[b] === 0) {
           this.sql.deleteBatch.run(seq);
           this.sql.deleteTaken.run(seq);
-        } else if (data) this.sql.setTaken.run(seq, taken);
+        } else this.sql.setTaken.run(seq, taken);
       }
-      for (const [id, rows] of parts) {
+      for (const { id, rows } of work) {
         const storage = this.#storageOf(id);
         const seq = (rows.at(-1) as StoredRow).seq;
-        const { touched } = this.#write(id, storage, seq, rows.map((r) => recentSource(storage, r)), true);
-        for (const win of touched) {
+        const { touched: windows } = this.#write(id, storage, seq, rows.map((r) => recentSource(storage, r)), true);
+        for (const win of windows) {
           if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(`${id}:${win}`);
         }
       }
@@ -169,42 +169,13 @@ export class Compactor {
     return moved;
   }
 
-  /** A zeroed array of a slot per series id of these batches (reused from step to step). */
-  #totals(batches: readonly CachedBatch[]): Float64Array {
-    let top = 0;
-    for (const { fields } of batches) for (let i = 0; i < fields.length; i += F) top = Math.max(top, fields[i] as number);
-    if (!Number.isInteger(top) || top > 2 ** 31) throw new RangeError(`batch directory: series id ${top} out of range`);
-    if (this.#slots.length <= top) this.#slots = new Float64Array(Math.max(top + 1, 2 * this.#slots.length));
-    else this.#slots.fill(0, 0, top + 1);
-    return this.#slots;
-  }
-
-  /**
-   * The series this step moves (their slots in `totals` set to {@link CHOSEN}): in order of appearance, about
-   * {@link POINTS_PER_STEP} points — none when the background should wait for more (see {@link MIN_POINTS_PER_SERIES}).
-   */
-  #chosen(order: readonly number[], totals: Float64Array, now: boolean, batches: number): { ids: number[]; points: number } {
-    const none = { ids: [], points: 0 };
-    if (order.length === 0) return none;
-    if (!now) {
-      let waiting = 0;
-      for (const id of order) waiting += totals[id] as number;
-      const at = performance.now();
-      this.#waitingSince ??= at;
-      if (batches < BATCHES_PER_STEP && waiting < MIN_POINTS_PER_SERIES * order.length && at - this.#waitingSince < this.maxWaitMs) return none;
-      this.#waitingSince = undefined;
-    }
-    const ids: number[] = [];
-    let points = 0;
-    for (const id of order) {
-      const count = totals[id] as number;
-      if (count === CHOSEN) continue;
-      if (ids.length > 0 && points + count > POINTS_PER_STEP) break;
-      ids.push(id);
-      points += count;
-      totals[id] = CHOSEN;
-    }
-    return { ids, points };
+  /** Whether the waiting parts are worth chunks now (see {@link MIN_POINTS_PER_SERIES}); starts the wait if not. */
+  #worthMoving(plan: MovePlan, batches: number): boolean {
+    const at = performance.now();
+    this.#waitingSince ??= at;
+    if (batches < BATCHES_PER_STEP && plan.waiting < MIN_POINTS_PER_SERIES * plan.series && at - this.#waitingSince < this.maxWaitMs) return false;
+    this.#waitingSince = undefined;
+    return true;
   }
 
   /** Merges the chunks of one window into as few as fit, dropping expired points; leaves very large windows. */

@@ -42,6 +42,7 @@ export function prepareStatements(db: Database.Database) {
       'SELECT r.seq, r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq',
     ),
     oldestSeqs: prepare<[number], { seq: number }>(db, 'SELECT seq FROM recent ORDER BY seq LIMIT ?'),
+    backlog: prepare<[], { n: number }>(db, 'SELECT count(*) AS n FROM recent'),
     directoryOf: prepare<[number], { dir: Uint8Array; taken: Uint8Array | null }>(
       db,
       'SELECT r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq WHERE r.seq = ?',

@@ -86,6 +86,12 @@ export class SqliteStore implements Store {
   async write(series: readonly SeriesWrite[]): Promise<void> {
     this.#assertOpen();
     this.#guard(() => this.#writeAll(series, this.#clock()));
+    if (this.#compactEvery > 0) {
+      // Committed: what follows is compaction's, and never fails the write.
+      let points = 0;
+      for (const s of series) points += s.timestamps.length;
+      this.#compactQuietly(() => this.#compactor.keepUp(points));
+    }
   }
 
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
@@ -287,20 +293,27 @@ export class SqliteStore implements Store {
     this.#compacting = setTimeout(() => {
       if (!this.#db.open) return;
       let more = false;
-      try {
-        more = this.#compactor.step(COMPACT_SLICE_MS);
-      } catch (error) {
-        // Busy (another process writing) or failing: the rows stay where they are and are read from there; try later.
-        // Anything but busy is told once, as a process warning (the store has no logger of its own).
-        const code = (error as { code?: string }).code ?? '';
-        if (!code.startsWith('SQLITE_BUSY') && !this.#warned) {
-          this.#warned = true;
-          process.emitWarning(`SqliteStore: background compaction failed (points stay readable where they are): ${(error as Error).message}`, 'KairosdbStoreWarning');
-        }
-      }
+      this.#compactQuietly(() => (more = this.#compactor.step(COMPACT_SLICE_MS)));
       this.#scheduleCompaction(more ? 1 : this.#compactEvery);
     }, delay);
     this.#compacting.unref();
+  }
+
+  /**
+   * Runs compaction work that no caller waits on. Busy (another process writing) or failing: the rows stay where
+   * they are and are read from there, tried again later; anything but busy is told once, as a process warning (the
+   * store has no logger of its own).
+   */
+  #compactQuietly(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') && !this.#warned) {
+        this.#warned = true;
+        process.emitWarning(`SqliteStore: background compaction failed (points stay readable where they are): ${(error as Error).message}`, 'KairosdbStoreWarning');
+      }
+    }
   }
 
   *#select(query: SeriesQuery): Iterable<SeriesRow> {
