@@ -14,6 +14,11 @@ export interface CachedBatch {
   readonly fields: Float64Array;
   /** 1 per moved entry; the step marks what it moves here and writes it back. */
   readonly taken: Uint8Array;
+  /**
+   * Points already moved of entries larger than a step, moved in pieces (kept here, not in the file: a piece moved
+   * again after a restart is a duplicate with the same seq and value, which reads and merges drop).
+   */
+  readonly pieces: Map<number, number>;
   data?: Uint8Array;
 }
 
@@ -63,7 +68,7 @@ export class BatchCache {
   #load(seq: number): CachedBatch {
     const { dir, taken } = this.sql.directoryOf.get(seq) as { dir: Uint8Array; taken: Uint8Array | null };
     const fields = directoryFields(dir);
-    const batch: CachedBatch = { seq, fields, taken: takenOf(taken, fields.length / F) };
+    const batch: CachedBatch = { seq, fields, taken: takenOf(taken, fields.length / F), pieces: new Map() };
     this.#batches.set(seq, batch);
     return batch;
   }

@@ -45,6 +45,27 @@ export function recentSource(storage: StorageKind, row: StoredRow): Source {
   };
 }
 
+/** Points `from` to `to` (exclusive) of a recent row, as a source of their own. */
+export function recentSlice(storage: StorageKind, row: StoredRow, from: number, to: number): Source {
+  const whole = recentSource(storage, row);
+  const { timestamps } = whole.load();
+  return {
+    seq: row.seq,
+    first: timestamps[from] as number,
+    last: timestamps[to - 1] as number,
+    load: (): Points => {
+      const { timestamps, values, expires } = whole.load();
+      return { timestamps: sliceOf(timestamps, from, to), values: sliceOf(values, from, to), expires: expires && sliceOf(expires, from, to) };
+    },
+  };
+}
+
+/** Elements `from` to `to` of a column: a view of a typed array, a copy of anything else. */
+function sliceOf<T>(column: ArrayLike<T>, from: number, to: number): ArrayLike<T> {
+  if (ArrayBuffer.isView(column)) return (column as unknown as Float64Array).subarray(from, to) as unknown as ArrayLike<T>;
+  return Array.prototype.slice.call(column, from, to) as T[];
+}
+
 export function chunkSource(row: StoredRow): Source {
   return { seq: row.seq, first: row.first, last: row.last, load: () => decodeChunk(row.data) };
 }

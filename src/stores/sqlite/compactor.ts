@@ -8,8 +8,8 @@ import { SourceMerge, type Source } from '../chunk/merge.js';
 import type { StorageKind } from '../../types/value-type.js';
 import { DIRECTORY_FIELDS as F } from './batch.js';
 import { BatchCache, type CachedBatch } from './batch-cache.js';
-import { MovePlan } from './move-plan.js';
-import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSource, type StoredRow } from './chunk-rows.js';
+import { MovePlan, type PartRef } from './move-plan.js';
+import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSlice, recentSource } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 
 /** Points one step moves from batches into chunks (a step is one transaction, a few ms). */
@@ -112,9 +112,9 @@ export class Compactor {
   /**
    * Moves some series' parts out of the oldest batches into chunks: every part of each chosen series in those
    * batches at once (one chunk per series and window, however many requests it spans), series after series in
-   * order of appearance, about {@link POINTS_PER_STEP} points a step (a series with more: its oldest parts, each
-   * part whole). A batch goes once all its parts have moved;
-   * until then `recent_taken` marks the moved ones. Unless `now`, leaves batches too small to be worth it for a
+   * order of appearance, about {@link POINTS_PER_STEP} points a step (a series with more: its oldest points, a
+   * part larger than a step in pieces). A batch goes once all its parts have moved; until then `recent_taken` marks
+   * the moved ones. Unless `now`, leaves batches too small to be worth it for a
    * while (see {@link MIN_POINTS_PER_SERIES}). Returns how many points it moved.
    */
   moveRecent(now: boolean): number {
@@ -126,21 +126,25 @@ export class Compactor {
       if (plan.series === 0 || (!now && !this.#worthMoving(plan, batches.length))) return;
       const { left } = plan;
       const touched = new Set<number>();
-      const work: { id: number; rows: StoredRow[] }[] = [];
-      for (const { id, entries, points } of plan.take(POINTS_PER_STEP)) {
-        const rows: StoredRow[] = [];
-        for (let k = 0; k < entries.length; k += 2) {
-          const [b, i] = [entries[k] as number, entries[k + 1] as number];
+      const work: { id: number; storage: StorageKind; seq: number; sources: Source[] }[] = [];
+      for (const { id, parts, points } of plan.take(POINTS_PER_STEP)) {
+        const storage = this.#storageOf(id);
+        const sources: Source[] = [];
+        for (const { batch: b, entry: i, from, to, ends } of parts) {
           const batch = batches[b] as CachedBatch;
           const f = i * F;
           const data = this.#batches.data(batch);
           const offset = batch.fields[f + 5] as number;
-          rows.push({ seq: batch.seq, first: batch.fields[f + 1] as number, last: batch.fields[f + 2] as number, expires: (batch.fields[f + 4] as number) || null, data: data.subarray(offset, offset + (batch.fields[f + 6] as number)) });
+          const row = { seq: batch.seq, first: batch.fields[f + 1] as number, last: batch.fields[f + 2] as number, expires: (batch.fields[f + 4] as number) || null, data: data.subarray(offset, offset + (batch.fields[f + 6] as number)) };
+          // A piece of a part moves into chunks while the part stays whole in its batch: a read finds those points
+          // in both, with the same seq and value, until the part's last piece has moved.
+          sources.push(from === 0 && ends ? recentSource(storage, row) : recentSlice(storage, row, from, to));
+          if (!ends) continue;
           batch.taken[i] = 1;
           left[b] = (left[b] as number) - 1;
           touched.add(b);
         }
-        work.push({ id, rows });
+        work.push({ id, storage, seq: (batches[(parts.at(-1) as PartRef).batch] as CachedBatch).seq, sources });
         moved += points;
       }
       for (const b of touched) {
@@ -150,10 +154,8 @@ export class Compactor {
           this.sql.deleteTaken.run(seq);
         } else this.sql.setTaken.run(seq, taken);
       }
-      for (const { id, rows } of work) {
-        const storage = this.#storageOf(id);
-        const seq = (rows.at(-1) as StoredRow).seq;
-        const { touched: windows } = this.#write(id, storage, seq, rows.map((r) => recentSource(storage, r)), true);
+      for (const { id, storage, seq, sources } of work) {
+        const { touched: windows } = this.#write(id, storage, seq, sources, true);
         for (const win of windows) {
           if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(`${id}:${win}`);
         }

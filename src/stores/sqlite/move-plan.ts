@@ -5,10 +5,20 @@
 import { DIRECTORY_FIELDS as F } from './batch.js';
 import type { CachedBatch } from './batch-cache.js';
 
-/** One series' parts to move: pairs of (batch index, entry index) in the plan's batches, oldest first. */
+/** Points `from` to `to` (exclusive) of one part: entry `entry` of batch `batch` (indices in the plan's batches). */
+export interface PartRef {
+  readonly batch: number;
+  readonly entry: number;
+  readonly from: number;
+  readonly to: number;
+  /** Whether these are the part's last points (the part is then moved). */
+  readonly ends: boolean;
+}
+
+/** One series' parts to move, oldest first. */
 export interface SeriesParts {
   readonly id: number;
-  readonly entries: readonly number[];
+  readonly parts: readonly PartRef[];
   readonly points: number;
 }
 
@@ -56,7 +66,7 @@ export class MovePlan {
 
   /**
    * The next series in order of appearance, about `budget` points: whole series, or, when the first one alone has
-   * more, its oldest parts up to the budget (each part whole; the rest stay for later steps).
+   * more, its oldest parts up to the budget (the rest stay for later steps; a part larger than that alone, in pieces).
    */
   take(budget: number): SeriesParts[] {
     const out: SeriesParts[] = [];
@@ -65,30 +75,55 @@ export class MovePlan {
       const id = this.#order[this.#next] as number;
       const entries = this.#entries.get(id) as number[];
       const points = this.#points.get(id) as number;
+      // (A part moved in pieces counts whole here: its first steps may move less than the budget.)
       if (out.length > 0 && moved + points > budget) break;
       if (points <= budget) {
-        out.push({ id, entries, points });
+        const parts: PartRef[] = [];
+        for (let k = 0; k < entries.length; k += 2) parts.push(this.#ref(entries[k] as number, entries[k + 1] as number, Infinity));
+        out.push({ id, parts, points });
         moved += points;
         this.#next++;
         continue;
       }
+      const parts: PartRef[] = [];
       let k = 0;
-      let taken = 0;
-      while (k < entries.length && taken < budget) {
+      while (k < entries.length && moved < budget) {
         const [b, i] = [entries[k] as number, entries[k + 1] as number];
-        taken += (this.batches[b] as CachedBatch).fields[i * F + 3] as number;
+        // Whole parts while they fit; a part larger than what is left only alone, in pieces: a chunk of a piece and
+        // other parts would carry the newer part's seq for the older parts' points the rest of the piece overrides.
+        if (this.#left(b, i) > budget - moved && parts.length > 0) break;
+        const ref = this.#ref(b, i, budget - moved);
+        parts.push(ref);
+        moved += ref.to - ref.from;
+        if (!ref.ends) break;
         k += 2;
       }
-      out.push({ id, entries: entries.slice(0, k), points: taken });
-      moved += taken;
+      out.push({ id, parts, points: moved });
       if (k === entries.length) this.#next++;
       else {
         this.#entries.set(id, entries.slice(k));
-        this.#points.set(id, points - taken);
+        this.#points.set(id, points - moved);
       }
       break;
     }
     this.waiting -= moved;
     return out;
+  }
+
+  /** Points of a part not yet moved. */
+  #left(batch: number, entry: number): number {
+    const { fields, pieces } = this.batches[batch] as CachedBatch;
+    return (fields[entry * F + 3] as number) - (pieces.get(entry) ?? 0);
+  }
+
+  /** Up to `most` of the points of a part not yet moved, counted as moved. */
+  #ref(batch: number, entry: number, most: number): PartRef {
+    const { fields, pieces } = this.batches[batch] as CachedBatch;
+    const count = fields[entry * F + 3] as number;
+    const from = pieces.get(entry) ?? 0;
+    const to = Math.min(count, from + most);
+    if (to < count) pieces.set(entry, to);
+    else pieces.delete(entry);
+    return { batch, entry, from, to, ends: to === count };
   }
 }
