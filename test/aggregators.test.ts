@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { chain, percentileOf, pushRun, type Sink } from '../src/query/aggregators.js';
+import { chain, pushRun, type Sink } from '../src/query/aggregators.js';
+import { percentileOf } from '../src/query/reducers.js';
 import { parseQuery } from '../src/query/parse.js';
 import { addUnits } from '../src/query/time.js';
 
