@@ -9,6 +9,7 @@ import { readAll, series } from '../src/store-api/conformance.js';
 import { MemoryStore } from '../src/index.js';
 import { SqliteStore } from '../src/sqlite.js';
 import { WINDOW_MS } from '../src/stores/sqlite/chunk-rows.js';
+import { BatchCache } from '../src/stores/sqlite/batch-cache.js';
 import { Compactor } from '../src/stores/sqlite/compactor.js';
 import { prepareStatements } from '../src/stores/sqlite/statements.js';
 import type { SeriesQuery, SeriesWrite } from '../src/store-api/contract.js';
@@ -256,6 +257,31 @@ describe('SqliteStore on chunks', () => {
     assert.ok(steps >= 7, `${steps} steps`);
     assert.equal(count('SELECT count(*) AS n FROM recent'), 0);
     assert.equal(count("SELECT coalesce(sum(c.count), 0) AS n FROM chunks c JOIN series s ON s.id = c.series_id WHERE s.metric = 'huge'"), 100_000, 'each point moved once');
+    db.close();
+    await store.close();
+  });
+
+  it('keeps the batches compaction works through only while they exist and only this connection changes the file', async () => {
+    const path = join(dir, 'cache.db');
+    const store = new SqliteStore({ path, compactIntervalMs: 0 });
+    for (let r = 0; r < 3; r++) await store.write([series('cache', { r: String(r) }, [[r, r]])]);
+    const db = new Database(path);
+    const sql = prepareStatements(db);
+    const cache = new BatchCache(db, sql);
+    const seqs = () => cache.oldest(64).map((b) => b.seq);
+    const [first, middle, last] = seqs() as [number, number, number];
+    for (const batch of cache.oldest(64)) cache.data(batch);
+    const size = cache.bytes;
+    assert.ok(size > 0);
+    // A batch gone from the middle (all its parts moved) leaves the cache with its data.
+    sql.deleteBatch.run(middle);
+    assert.deepEqual(seqs(), [first, last]);
+    assert.equal(cache.bytes, (size / 3) * 2);
+    // Another connection's commit: everything is read again.
+    const held = cache.oldest(64)[0];
+    await store.write([series('cache', { r: 'x' }, [[9, 9]])]);
+    assert.notEqual(cache.oldest(64)[0], held, 'reloaded after another connection wrote');
+    assert.equal(cache.bytes, 0);
     db.close();
     await store.close();
   });

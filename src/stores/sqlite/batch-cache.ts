@@ -35,6 +35,11 @@ export class BatchCache {
     private readonly sql: Statements,
   ) {}
 
+  /** Bytes of batch data kept. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   /** The `limit` oldest batches, in order; call inside the step's transaction. */
   oldest(limit: number): CachedBatch[] {
     const version = this.db.pragma('data_version', { simple: true }) as number;
@@ -43,8 +48,9 @@ export class BatchCache {
       this.#version = version;
     }
     const seqs = this.sql.oldestSeqs.all(limit).map((r) => r.seq);
-    // Batches gone from the front (moved whole) leave the cache.
-    for (const seq of this.#batches.keys()) if (seq < (seqs[0] ?? Infinity)) this.#forget(seq);
+    // Batches gone (every part moved) leave the cache.
+    const current = new Set(seqs);
+    for (const seq of this.#batches.keys()) if (!current.has(seq)) this.#forget(seq);
     return seqs.map((seq) => this.#batches.get(seq) ?? this.#load(seq));
   }
 
