@@ -114,8 +114,8 @@ export class Compactor {
    * batches at once (one chunk per series and window, however many requests it spans), series after series in
    * order of appearance, about {@link POINTS_PER_STEP} points a step (a series with more: its oldest points, a
    * part larger than a step in pieces). A batch goes once all its parts have moved; until then `recent_taken` marks
-   * the moved ones. Unless `now`, leaves batches too small to be worth it for a
-   * while (see {@link MIN_POINTS_PER_SERIES}). Returns how many points it moved.
+   * the moved ones. Unless `now`, leaves batches too small to be worth it for a while (see
+   * {@link MIN_POINTS_PER_SERIES}). Returns how many points it moved.
    */
   moveRecent(now: boolean): number {
     let moved = 0;

@@ -300,9 +300,9 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Runs compaction work that no caller waits on. Busy (another process writing) or failing: the rows stay where
-   * they are and are read from there, tried again later; anything but busy is told once, as a process warning (the
-   * store has no logger of its own).
+   * Runs compaction work whose failure is no caller's: busy (another process writing) or failing, the rows stay
+   * where they are and are read from there, tried again later; anything but busy is told once, as a process warning
+   * (the store has no logger of its own).
    */
   #compactQuietly(work: () => void): void {
     try {
