@@ -33,6 +33,18 @@ const single = (compute: () => number, add: (ts: number, v: number) => void, add
   emit: (stamp, out) => out.push(stamp, compute()),
 });
 
+/** The least or the greatest value: `pick` (Math.min or Math.max) over all of them. */
+function extreme(pick: (a: number, b: number) => number, start: number): Reducer {
+  let best = start;
+  return single(
+    () => best,
+    (_t, v) => void (best = pick(best, v)),
+    (_ts, values, from, to) => {
+      for (let i = from; i < to; i++) best = pick(best, values[i] as number);
+    },
+  );
+}
+
 export const reducers: Record<string, (spec: AggregatorSpec) => Reducer> = {
   avg: () => {
     let sum = 0;
@@ -64,26 +76,8 @@ export const reducers: Record<string, (spec: AggregatorSpec) => Reducer> = {
       },
     );
   },
-  min: () => {
-    let min = Infinity;
-    return single(
-      () => min,
-      (_t, v) => void (min = Math.min(min, v)),
-      (_ts, values, from, to) => {
-        for (let i = from; i < to; i++) min = Math.min(min, values[i] as number);
-      },
-    );
-  },
-  max: () => {
-    let max = -Infinity;
-    return single(
-      () => max,
-      (_t, v) => void (max = Math.max(max, v)),
-      (_ts, values, from, to) => {
-        for (let i = from; i < to; i++) max = Math.max(max, values[i] as number);
-      },
-    );
-  },
+  min: () => extreme(Math.min, Infinity),
+  max: () => extreme(Math.max, -Infinity),
   first: () => {
     let first: number | undefined;
     return single(() => first as number, (_t, v) => void (first ??= v));
