@@ -1,3 +1,4 @@
+import { columnSlice } from '../store-api/columns.js';
 import type { PointPage, SeriesRead } from '../store-api/contract.js';
 import type { StoredValue } from '../types/value-type.js';
 
@@ -79,7 +80,7 @@ export async function* mergeSeries(
       // A long run goes out as it is, without a copy, after what is gathered.
       if (n > 0) yield take();
       const only = c.series;
-      yield { timestamps: stretch(pageTimes, from, to), values: stretch(c.page.values, from, to), seriesAt: () => only };
+      yield { timestamps: columnSlice(pageTimes, from, to), values: columnSlice(c.page.values, from, to), seriesAt: () => only };
     } else {
       to = Math.min(to, from + PAGE - n);
       const pageValues = c.page.values;
@@ -106,13 +107,6 @@ export async function* mergeSeries(
     if (n === PAGE) yield take();
   }
   if (n > 0) yield take();
-}
-
-/** Points `from` to `to` of a page's column: a view of a typed array, a copy of anything else. */
-function stretch<T>(column: ArrayLike<T>, from: number, to: number): ArrayLike<T> {
-  if (from === 0 && to === column.length) return column;
-  if (ArrayBuffer.isView(column)) return (column as unknown as Float64Array).subarray(from, to) as unknown as ArrayLike<T>;
-  return Array.prototype.slice.call(column, from, to) as T[];
 }
 
 /** The earlier (in the direction of travel) of two cursors' next timestamps; ±Infinity without either. */

@@ -3,6 +3,7 @@
  * float64), and chunks compaction makes of them (`chunks`, the codec's format, one time window each). Both are
  * sources of a read's merge; a higher `seq` is a later write.
  */
+import { columnSlice } from '../../store-api/columns.js';
 import { chunkOf, decodeChunk, encodeChunk } from '../chunk/codec.js';
 import type { MergedPage, Points, Source } from '../chunk/merge.js';
 import { decodeRaw, encodeRaw } from '../chunk/raw.js';
@@ -55,15 +56,9 @@ export function recentSlice(storage: StorageKind, row: StoredRow, from: number, 
     last: timestamps[to - 1] as number,
     load: (): Points => {
       const { timestamps, values, expires } = whole.load();
-      return { timestamps: sliceOf(timestamps, from, to), values: sliceOf(values, from, to), expires: expires && sliceOf(expires, from, to) };
+      return { timestamps: columnSlice(timestamps, from, to), values: columnSlice(values, from, to), expires: expires && columnSlice(expires, from, to) };
     },
   };
-}
-
-/** Elements `from` to `to` of a column: a view of a typed array, a copy of anything else. */
-function sliceOf<T>(column: ArrayLike<T>, from: number, to: number): ArrayLike<T> {
-  if (ArrayBuffer.isView(column)) return (column as unknown as Float64Array).subarray(from, to) as unknown as ArrayLike<T>;
-  return Array.prototype.slice.call(column, from, to) as T[];
 }
 
 export function chunkSource(row: StoredRow): Source {
