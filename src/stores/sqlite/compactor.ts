@@ -80,7 +80,7 @@ export class Compactor {
     }
   }
 
-  /** One step of what `all()` does: some parts moved, or else one window merged; true when work is left. */
+  /** One step of the background's work without its wait: some parts moved, or else one window due merged; true when work is left. */
   stepNow(): boolean {
     if (this.moveRecent(true) > 0) return true;
     this.#mergeNext();

@@ -212,8 +212,9 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * One step of `compact()` now (one transaction, a few ms): for a host that runs compaction on its own schedule
-   * (`compactIntervalMs: 0`). True while work is left.
+   * One step of the background's compaction now (one transaction, typically a few ms), without its wait for more
+   * points: for a host that runs compaction on its own schedule (`compactIntervalMs: 0`). True while work is left —
+   * waiting parts, or windows due for a merge; `compact()` also merges every other window of several chunks.
    */
   compactStep(): boolean {
     this.#assertOpen();
