@@ -9,7 +9,7 @@ import { readAll, series } from '../src/store-api/conformance.js';
 import { MemoryStore } from '../src/index.js';
 import { SqliteStore } from '../src/sqlite.js';
 import { WINDOW_MS } from '../src/stores/sqlite/chunk-rows.js';
-import { BatchCache } from '../src/stores/sqlite/batch-cache.js';
+import { BatchCache, type CachedBatch } from '../src/stores/sqlite/batch-cache.js';
 import { Compactor } from '../src/stores/sqlite/compactor.js';
 import { prepareStatements } from '../src/stores/sqlite/statements.js';
 import type { SeriesQuery, SeriesWrite } from '../src/store-api/contract.js';
@@ -261,13 +261,13 @@ describe('SqliteStore on chunks', () => {
     await store.close();
   });
 
-  it('keeps the batches compaction works through only while they exist and only this connection changes the file', async () => {
+  it('keeps the batches compaction works through only while they exist unchanged in the file', async () => {
     const path = join(dir, 'cache.db');
     const store = new SqliteStore({ path, compactIntervalMs: 0 });
-    for (let r = 0; r < 3; r++) await store.write([series('cache', { r: String(r) }, [[r, r]])]);
+    for (let r = 0; r < 3; r++) await store.write([series('cache', { r: String(r) }, [[r, r], [r + 10, r]])]);
     const db = new Database(path);
     const sql = prepareStatements(db);
-    const cache = new BatchCache(db, sql);
+    const cache = new BatchCache(sql);
     const seqs = () => cache.oldest(64).map((b) => b.seq);
     const [first, middle, last] = seqs() as [number, number, number];
     for (const batch of cache.oldest(64)) cache.data(batch);
@@ -277,11 +277,26 @@ describe('SqliteStore on chunks', () => {
     sql.deleteBatch.run(middle);
     assert.deepEqual(seqs(), [first, last]);
     assert.equal(cache.bytes, (size / 3) * 2);
-    // Another connection's commit: everything is read again.
-    const held = cache.oldest(64)[0];
+    // Another connection's write adds a batch: the ones kept stay.
+    const [held, other] = cache.oldest(64) as [CachedBatch, CachedBatch];
     await store.write([series('cache', { r: 'x' }, [[9, 9]])]);
-    assert.notEqual(cache.oldest(64)[0], held, 'reloaded after another connection wrote');
-    assert.equal(cache.bytes, 0);
+    const after = cache.oldest(64);
+    assert.equal(after.length, 3);
+    assert.equal(after[0], held, 'kept after another connection added a batch');
+    assert.equal(cache.bytes, (size / 3) * 2);
+    // Another connection marks a part moved, or rewrites a batch (a range delete): that batch is read again.
+    const marks = new Uint8Array(held.taken.length).fill(1);
+    const db2 = new Database(path);
+    db2.prepare('INSERT OR REPLACE INTO recent_taken (seq, taken) VALUES (?, ?)').run(held.seq, marks);
+    const [reread, same] = cache.oldest(64) as [CachedBatch, CachedBatch];
+    assert.notEqual(reread, held, 'read again after another connection marked a part moved');
+    assert.deepEqual([...reread.taken], [...marks]);
+    assert.equal(same, other, 'the unchanged batch kept');
+    await store.delete({ metric: 'cache', tags: { r: ['2'] }, start: 0, end: 5 });
+    const rewritten = cache.oldest(64)[1] as CachedBatch;
+    assert.equal(rewritten.seq, other.seq);
+    assert.notEqual(rewritten, other, 'read again after a range delete rewrote it');
+    db2.close();
     db.close();
     await store.close();
   });

@@ -11,12 +11,15 @@ import type { StorageKind, StoredValue } from '../../types/value-type.js';
 import { SourceMerge } from './merge.js';
 import { difference, Reader, sum, Writer } from './varint.js';
 
+/** A column of numbers to encode: an array, or a Float64Array (or a view of one). */
+export type Numbers = readonly number[] | Float64Array;
+
 export interface Chunk {
   readonly storage: StorageKind;
-  readonly timestamps: readonly number[];
-  readonly values: readonly StoredValue[];
+  readonly timestamps: Numbers;
+  readonly values: readonly StoredValue[] | Float64Array;
   /** Per point, when it expires (ms since epoch, 0 never); absent when no point expires. */
-  readonly expires?: readonly number[] | undefined;
+  readonly expires?: Numbers | undefined;
 }
 
 /** A decoded chunk: numbers in Float64Arrays when every one is a safe integer step (the usual case). */
@@ -69,8 +72,8 @@ export function encodeChunk(chunk: Chunk): Uint8Array {
   out.unsigned(chunk.timestamps.length);
   writeExpiry(out, chunk.expires, chunk.timestamps.length);
   writeTimestamps(out, chunk.timestamps);
-  if (chunk.storage === 'long') writeLongs(out, chunk.values as readonly number[]);
-  else if (chunk.storage === 'double') writeDoubles(out, chunk.values as readonly number[]);
+  if (chunk.storage === 'long') writeLongs(out, chunk.values as Numbers);
+  else if (chunk.storage === 'double') writeDoubles(out, chunk.values as Numbers);
   else if (chunk.storage === 'string') for (const v of chunk.values) writeBytes(out, TEXT.encode(v as string));
   else for (const v of chunk.values) writeBytes(out, v as Uint8Array);
   return out.done();
@@ -96,7 +99,7 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
 }
 
 /** Runs of equal expiry: their number (0 when no point expires), then per run its length and its expiry. */
-function writeExpiry(out: Writer, expires: readonly number[] | undefined, count: number): void {
+function writeExpiry(out: Writer, expires: Numbers | undefined, count: number): void {
   if (!expires || expires.every((e) => e === 0)) return out.unsigned(0);
   const runs: number[] = [];
   for (let i = 0; i < count; ) {
@@ -128,10 +131,11 @@ function readExpiry(input: Reader, count: number): number[] | undefined {
 const TEXT = new TextEncoder();
 const TEXT_DECODER = new TextDecoder('utf-8', { fatal: true });
 
-function writeTimestamps(out: Writer, timestamps: readonly number[]): void {
+function writeTimestamps(out: Writer, timestamps: Numbers): void {
   let previous = 0;
   let delta: number | bigint = 0;
-  timestamps.forEach((t, i) => {
+  for (let i = 0; i < timestamps.length; i++) {
+    const t = timestamps[i] as number;
     if (i === 0) out.signed(t);
     else {
       const d = difference(t, previous);
@@ -139,7 +143,7 @@ function writeTimestamps(out: Writer, timestamps: readonly number[]): void {
       delta = d;
     }
     previous = t;
-  });
+  }
 }
 
 /**
@@ -202,9 +206,10 @@ function readTimestamps(input: Reader, count: number): ArrayLike<number> {
   return out;
 }
 
-function writeLongs(out: Writer, values: readonly number[]): void {
+function writeLongs(out: Writer, values: Numbers): void {
   let previous = 0;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
     out.signed(difference(v, previous));
     previous = v;
   }
@@ -228,24 +233,36 @@ const MAX_SCALE = 6;
  * Doubles that are all decimals with at most 6 places (as most gauges are) are kept as scaled longs — mode byte k,
  * then the longs v·10^k, each proven to divide back to exactly v — else mode 0xff and the XOR encoding.
  */
-function writeDoubles(out: Writer, values: readonly number[]): void {
+function writeDoubles(out: Writer, values: Numbers): void {
   const scale = decimalScale(values);
   out.byte(scale ?? 0xff);
   if (scale === undefined) return writeXor(out, values);
   const factor = 10 ** scale;
-  writeLongs(out, values.map((v) => Math.round(v * factor)));
+  const scaled = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) scaled[i] = Math.round((values[i] as number) * factor);
+  writeLongs(out, scaled);
 }
 
-function decimalScale(values: readonly number[]): number | undefined {
-  for (let k = 0; k <= MAX_SCALE; k++) {
-    const factor = 10 ** k;
-    const fits = values.every((v) => {
-      const m = Math.round(v * factor);
-      return Number.isSafeInteger(m) && m / factor === v && !Object.is(v, -0);
-    });
-    if (fits) return k;
-  }
+function decimalScale(values: Numbers): number | undefined {
+  // The places the values need, found in one pass (a value needing more raises it), then proven for all.
+  let k = 0;
+  for (let i = 0; i < values.length && k <= MAX_SCALE; i++) while (k <= MAX_SCALE && !fitsScale(values[i] as number, k)) k++;
+  if (k > MAX_SCALE) return undefined;
+  if (allFit(values, k)) return k;
+  // Rounding made a value fit at fewer places than at more: the smallest scale that fits every value.
+  for (let j = 0; j <= MAX_SCALE; j++) if (allFit(values, j)) return j;
   return undefined;
+}
+
+function allFit(values: Numbers, k: number): boolean {
+  for (let i = 0; i < values.length; i++) if (!fitsScale(values[i] as number, k)) return false;
+  return true;
+}
+
+function fitsScale(v: number, k: number): boolean {
+  const factor = 10 ** k;
+  const m = Math.round(v * factor);
+  return Number.isSafeInteger(m) && m / factor === v && !Object.is(v, -0);
 }
 
 function readDoubles(input: Reader, count: number): ArrayLike<number> {
@@ -260,11 +277,12 @@ function readDoubles(input: Reader, count: number): ArrayLike<number> {
   return out;
 }
 
-function writeXor(out: Writer, values: readonly number[]): void {
+function writeXor(out: Writer, values: Numbers): void {
   let hi = 0;
   let lo = 0;
   const xor = new Uint8Array(8);
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
     BITS.setFloat64(0, v);
     const vh = BITS.getUint32(0);
     const vl = BITS.getUint32(4);

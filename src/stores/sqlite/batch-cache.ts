@@ -1,10 +1,10 @@
 /**
  * The oldest batches as compaction works through them, kept from step to step: a step moves some series of up to
- * 64 batches, and with many series in each the next step needs the same directories and data again. Kept while only
- * this connection changes the file (`data_version`), until the store says it changed batches itself (deletes), and
- * dropped whole when a step fails (its transaction rolled back what the cache holds).
+ * 64 batches, and with many series in each the next step needs the same directories and data again. A batch is kept
+ * while its row in the file is as it was: the same sizes of directory and data, the same parts moved (writes only
+ * add batches; a delete rewrites a batch shorter or longer, another compaction marks parts moved). Dropped whole when
+ * a step fails (its transaction rolled back what the cache holds).
  */
-import type Database from 'better-sqlite3';
 import { DIRECTORY_FIELDS as F, directoryFields, takenOf } from './batch.js';
 import type { Statements } from './statements.js';
 
@@ -19,6 +19,9 @@ export interface CachedBatch {
    * again after a restart is a duplicate with the same seq and value, which reads and merges drop).
    */
   readonly pieces: Map<number, number>;
+  /** The sizes of its directory and data in the file when it was read. */
+  readonly dirBytes: number;
+  readonly dataBytes: number;
   data?: Uint8Array;
 }
 
@@ -26,14 +29,10 @@ export interface CachedBatch {
 const MAX_BYTES = 64 * 2 ** 20;
 
 export class BatchCache {
-  #version = -1;
   readonly #batches = new Map<number, CachedBatch>();
   #bytes = 0;
 
-  constructor(
-    private readonly db: Database.Database,
-    private readonly sql: Statements,
-  ) {}
+  constructor(private readonly sql: Statements) {}
 
   /** Bytes of batch data kept. */
   get bytes(): number {
@@ -42,16 +41,16 @@ export class BatchCache {
 
   /** The `limit` oldest batches, in order; call inside the step's transaction. */
   oldest(limit: number): CachedBatch[] {
-    const version = this.db.pragma('data_version', { simple: true }) as number;
-    if (version !== this.#version) {
-      this.clear();
-      this.#version = version;
-    }
-    const seqs = this.sql.oldestSeqs.all(limit).map((r) => r.seq);
-    // Batches gone (every part moved) leave the cache.
-    const current = new Set(seqs);
+    const rows = this.sql.oldestBatches.all(limit);
+    // Batches gone (every part moved, or deleted) leave the cache.
+    const current = new Set(rows.map((r) => r.seq));
     for (const seq of this.#batches.keys()) if (!current.has(seq)) this.#forget(seq);
-    return seqs.map((seq) => this.#batches.get(seq) ?? this.#load(seq));
+    return rows.map((row) => {
+      const kept = this.#batches.get(row.seq);
+      if (kept && kept.dirBytes === row.dirBytes && kept.dataBytes === row.dataBytes && sameTaken(kept.taken, row.taken)) return kept;
+      if (kept) this.#forget(row.seq);
+      return this.#load(row.seq);
+    });
   }
 
   /** A batch's data, read once while it fits the cache. */
@@ -72,9 +71,9 @@ export class BatchCache {
   }
 
   #load(seq: number): CachedBatch {
-    const { dir, taken } = this.sql.directoryOf.get(seq) as { dir: Uint8Array; taken: Uint8Array | null };
+    const { dir, taken, dataBytes } = this.sql.directoryOf.get(seq) as { dir: Uint8Array; taken: Uint8Array | null; dataBytes: number };
     const fields = directoryFields(dir);
-    const batch: CachedBatch = { seq, fields, taken: takenOf(taken, fields.length / F), pieces: new Map() };
+    const batch: CachedBatch = { seq, fields, taken: takenOf(taken, fields.length / F), pieces: new Map(), dirBytes: dir.length, dataBytes };
     this.#batches.set(seq, batch);
     return batch;
   }
@@ -83,4 +82,12 @@ export class BatchCache {
     this.#bytes -= this.#batches.get(seq)?.data?.length ?? 0;
     this.#batches.delete(seq);
   }
+}
+
+/** Whether the moved marks in the file (null: none) are the ones kept. */
+function sameTaken(kept: Uint8Array, inFile: Uint8Array | null): boolean {
+  if (!inFile) return !kept.includes(1);
+  if (inFile.length < kept.length) return false;
+  for (let i = 0; i < kept.length; i++) if (kept[i] !== inFile[i]) return false;
+  return true;
 }

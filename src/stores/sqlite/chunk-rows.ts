@@ -77,50 +77,120 @@ export interface ChunkRow {
 }
 
 /**
- * Cuts merged pages (ascending) into chunk rows: a new chunk at every window boundary and every
- * {@link MAX_CHUNK_POINTS} points. `emit` receives each row as soon as it is complete.
+ * Cuts points (ascending) into chunk rows: a new chunk at every window boundary and every {@link MAX_CHUNK_POINTS}
+ * points. `emit` receives each row as soon as it is complete. Points gather in typed columns (numbers; text and
+ * bytes in an array), a run of numbers copied at once.
  */
 export class ChunkCutter {
-  #timestamps: number[] = [];
-  #values: StoredValue[] = [];
-  #expires: number[] = [];
+  #timestamps = new Float64Array(FIRST_CAPACITY);
+  #numbers: Float64Array<ArrayBuffer> | undefined;
+  #others: StoredValue[] = [];
+  #expires = new Float64Array(FIRST_CAPACITY);
+  #count = 0;
+  /** Points of the chunk being cut that never expire, and the latest expiry of the others. */
+  #never = 0;
+  #latest = 0;
   #win = NaN;
+  /** The window's end: the first timestamp of the next one. */
+  #end = -Infinity;
 
   constructor(
     private readonly storage: StorageKind,
     private readonly emit: (row: ChunkRow) => void,
-  ) {}
+  ) {
+    if (storage === 'long' || storage === 'double') this.#numbers = new Float64Array(FIRST_CAPACITY);
+  }
 
+  /** Adds a page of merged points. */
   add(page: MergedPage): void {
     const { timestamps, values, expires } = page;
     for (let i = 0; i < timestamps.length; i++) {
       const t = timestamps[i] as number;
-      const win = windowOf(t);
-      if (win !== this.#win || this.#timestamps.length === MAX_CHUNK_POINTS) this.flush(win);
-      this.#timestamps.push(t);
-      this.#values.push(values[i] as StoredValue);
-      this.#expires.push(expires?.[i] ?? 0);
+      if (t >= this.#end || this.#count === MAX_CHUNK_POINTS) this.flush(windowOf(t));
+      this.#reserve(1);
+      const at = this.#count++;
+      this.#timestamps[at] = t;
+      if (this.#numbers) this.#numbers[at] = values[i] as number;
+      else this.#others.push(values[i] as StoredValue);
+      this.#expiring(at, 1, expires?.[i] ?? 0);
+    }
+  }
+
+  /** Adds a run of numbers (a numeric storage), all expiring at `expires` (0 never); its first point after the last added. */
+  addRun(timestamps: Float64Array, values: Float64Array, expires: number): void {
+    for (let i = 0; i < timestamps.length; ) {
+      const t = timestamps[i] as number;
+      if (t >= this.#end || this.#count === MAX_CHUNK_POINTS) this.flush(windowOf(t));
+      // As many as fit in this chunk and this window.
+      let stop = Math.min(timestamps.length, i + MAX_CHUNK_POINTS - this.#count);
+      if ((timestamps[stop - 1] as number) >= this.#end) stop = firstAtOrAfter(timestamps, this.#end, i, stop);
+      this.#reserve(stop - i);
+      const at = this.#count;
+      this.#timestamps.set(timestamps.subarray(i, stop), at);
+      (this.#numbers as Float64Array).set(values.subarray(i, stop), at);
+      this.#expiring(at, stop - i, expires);
+      this.#count += stop - i;
+      i = stop;
     }
   }
 
   /** Emits the chunk being cut, if any; the next starts in window `win`. */
   flush(win = NaN): void {
-    const timestamps = this.#timestamps;
-    if (timestamps.length > 0) {
-      const expires = this.#expires;
-      const never = expires.some((e) => e === 0);
+    const count = this.#count;
+    if (count > 0) {
+      const timestamps = this.#timestamps.subarray(0, count);
+      const expires = this.#never === count ? undefined : this.#expires.subarray(0, count);
       this.emit({
         win: this.#win,
         first: timestamps[0] as number,
-        last: timestamps.at(-1) as number,
-        count: timestamps.length,
-        expires: never ? null : Math.max(...expires),
-        data: encodeChunk({ storage: this.storage, timestamps, values: this.#values, expires: expires.every((e) => e === 0) ? undefined : expires }),
+        last: timestamps[count - 1] as number,
+        count,
+        expires: this.#never > 0 ? null : this.#latest,
+        data: encodeChunk({ storage: this.storage, timestamps, values: this.#numbers ? this.#numbers.subarray(0, count) : this.#others, expires }),
       });
     }
-    this.#timestamps = [];
-    this.#values = [];
-    this.#expires = [];
+    this.#count = 0;
+    this.#never = 0;
+    this.#latest = 0;
+    this.#others = [];
     this.#win = win;
+    this.#end = Number.isNaN(win) ? -Infinity : (win + 1) * WINDOW_MS;
   }
+
+  /** Room for `n` more points (at most a chunk's): the columns grow as a chunk does, most chunks being small. */
+  #reserve(n: number): void {
+    const need = this.#count + n;
+    if (need <= this.#timestamps.length) return;
+    const size = Math.min(MAX_CHUNK_POINTS, Math.max(need, 2 * this.#timestamps.length));
+    this.#timestamps = grown(this.#timestamps, size, this.#count);
+    this.#expires = grown(this.#expires, size, this.#count);
+    if (this.#numbers) this.#numbers = grown(this.#numbers, size, this.#count);
+  }
+
+  #expiring(at: number, n: number, expires: number): void {
+    this.#expires.fill(expires, at, at + n);
+    if (expires === 0) this.#never += n;
+    else if (expires > this.#latest) this.#latest = expires;
+  }
+}
+
+/** Points a cutter has room for before it grows. */
+const FIRST_CAPACITY = 256;
+
+function grown(column: Float64Array, size: number, used: number): Float64Array<ArrayBuffer> {
+  const next = new Float64Array(size);
+  next.set(column.subarray(0, used));
+  return next;
+}
+
+/** First index in [from, to) whose timestamp is ≥ t (ascending timestamps; `to` when none is). */
+function firstAtOrAfter(timestamps: Float64Array, t: number, from: number, to: number): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((timestamps[mid] as number) < t) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }

@@ -9,7 +9,8 @@ import type { StorageKind } from '../../types/value-type.js';
 import { DIRECTORY_FIELDS as F } from './batch.js';
 import { BatchCache, type CachedBatch } from './batch-cache.js';
 import { MovePlan, type PartRef } from './move-plan.js';
-import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSlice, recentSource } from './chunk-rows.js';
+import { decodeRaw } from '../chunk/raw.js';
+import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSlice, recentSource, type StoredRow } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 
 /** Points one step moves from batches into chunks (a step is one transaction, a few ms). */
@@ -30,12 +31,47 @@ const FRAGMENTS = 8;
 /** Windows with more points are left in several chunks (each step stays small). */
 const MAX_WINDOW_POINTS = 16 * MAX_CHUNK_POINTS;
 
+/** A series' parts (or pieces) moving in a step: their runs of numbers when they follow one another in time, else merge sources. */
+type Moving = { id: number; storage: StorageKind; seq: number } & ({ runs: Run[]; sources?: never } | { runs?: never; sources: Source[] });
+
+/** Numbers of one part, or a piece of it, all expiring at `expires` (ms, 0 never). */
+interface Run {
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+  readonly expires: number;
+}
+
+interface Written {
+  /** Windows that got a chunk. */
+  readonly touched: Set<number>;
+  points: number;
+}
+
+/**
+ * Raw numeric parts as runs, when each begins after the one before ends (the usual case: requests bring newer
+ * points) — they need no merge; undefined when two overlap.
+ */
+function disjointRuns(rows: readonly { row: StoredRow; from: number; to: number }[]): Run[] | undefined {
+  const runs: Run[] = [];
+  let last = -Infinity;
+  for (const { row, from, to } of rows) {
+    const { timestamps, values } = decodeRaw(row.data);
+    if (!(timestamps instanceof Float64Array) || !(values instanceof Float64Array) || to <= from) return undefined;
+    if ((timestamps[from] as number) <= last) return undefined;
+    last = timestamps[to - 1] as number;
+    runs.push({ timestamps: timestamps.subarray(from, to), values: values.subarray(from, to), expires: row.expires ?? 0 });
+  }
+  return runs;
+}
+
 export class Compactor {
   /** Windows (`series:win`) due for a merge. */
   readonly #due = new Set<string>();
   readonly #storage = new Map<number, StorageKind>();
   /** Stored points merges have removed (expired, or hidden by a later write), since the store opened. */
   removed = 0;
+  /** Points moved from batches into chunks since the store opened. */
+  moved = 0;
   /** Since when the background has left waiting batches for more (performance.now()). */
   #waitingSince: number | undefined;
   readonly #batches: BatchCache;
@@ -48,8 +84,10 @@ export class Compactor {
     private readonly clock: () => number,
     /** How long the background leaves small batches waiting for more (ms). */
     private readonly maxWaitMs = 10_000,
+    /** Runs each of its transactions (the store's write lock, when a worker compacts). */
+    private readonly exclusive: <T>(work: () => T) => T = (work) => work(),
   ) {
-    this.#batches = new BatchCache(db, sql);
+    this.#batches = new BatchCache(sql);
   }
 
   /** The store changed batches itself (a delete): what the compactor keeps of them is stale. */
@@ -72,12 +110,17 @@ export class Compactor {
    * falls behind a busy writer), moves at least as many points as the write brought, before it is answered.
    */
   keepUp(points: number): void {
-    if ((this.sql.backlog.get() as { n: number }).n <= HIGH_WATER) return;
+    if (!this.behind()) return;
     for (let moved = 0; moved < points; ) {
       const n = this.moveRecent(true);
       if (n === 0) return;
       moved += n;
     }
+  }
+
+  /** Whether more than {@link HIGH_WATER} batches wait: the background falls behind the writes. */
+  behind(): boolean {
+    return (this.sql.backlog.get() as { n: number }).n > HIGH_WATER;
   }
 
   /** One step of the background's work without its wait: some parts moved, or else one window due merged; true when work is left. */
@@ -126,10 +169,10 @@ export class Compactor {
       if (plan.series === 0 || (!now && !this.#worthMoving(plan, batches.length))) return;
       const { left } = plan;
       const touched = new Set<number>();
-      const work: { id: number; storage: StorageKind; seq: number; sources: Source[] }[] = [];
+      const work: Moving[] = [];
       for (const { id, parts, points } of plan.take(POINTS_PER_STEP)) {
         const storage = this.#storageOf(id);
-        const sources: Source[] = [];
+        const rows: { row: StoredRow; from: number; to: number; whole: boolean }[] = [];
         for (const { batch: b, entry: i, from, to, ends } of parts) {
           const batch = batches[b] as CachedBatch;
           const f = i * F;
@@ -138,13 +181,15 @@ export class Compactor {
           const row = { seq: batch.seq, first: batch.fields[f + 1] as number, last: batch.fields[f + 2] as number, expires: (batch.fields[f + 4] as number) || null, data: data.subarray(offset, offset + (batch.fields[f + 6] as number)) };
           // A piece of a part moves into chunks while the part stays whole in its batch: a read finds those points
           // in both, with the same seq and value, until the part's last piece has moved.
-          sources.push(from === 0 && ends ? recentSource(storage, row) : recentSlice(storage, row, from, to));
+          rows.push({ row, from, to, whole: from === 0 && ends });
           if (!ends) continue;
           batch.taken[i] = 1;
           left[b] = (left[b] as number) - 1;
           touched.add(b);
         }
-        work.push({ id, storage, seq: (batches[(parts.at(-1) as PartRef).batch] as CachedBatch).seq, sources });
+        const seq = (batches[(parts.at(-1) as PartRef).batch] as CachedBatch).seq;
+        const runs = storage === 'long' || storage === 'double' ? disjointRuns(rows) : undefined;
+        work.push(runs ? { id, storage, seq, runs } : { id, storage, seq, sources: rows.map((r) => (r.whole ? recentSource(storage, r.row) : recentSlice(storage, r.row, r.from, r.to))) });
         moved += points;
       }
       for (const b of touched) {
@@ -154,20 +199,22 @@ export class Compactor {
           this.sql.deleteTaken.run(seq);
         } else this.sql.setTaken.run(seq, taken);
       }
-      for (const { id, storage, seq, sources } of work) {
-        const { touched: windows } = this.#write(id, storage, seq, sources, true);
+      for (const moving of work) {
+        const { id, storage, seq } = moving;
+        const { touched: windows } = moving.runs ? this.#writeRuns(id, storage, seq, moving.runs) : this.#write(id, storage, seq, moving.sources, true);
         for (const win of windows) {
           if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(`${id}:${win}`);
         }
       }
     });
     try {
-      move.immediate();
+      this.exclusive(() => move.immediate());
     } catch (error) {
       // Rolled back: what the cache marked as moved is not.
       this.#batches.clear();
       throw error;
     }
+    this.moved += moved;
     return moved;
   }
 
@@ -182,30 +229,23 @@ export class Compactor {
 
   /** Merges the chunks of one window into as few as fit, dropping expired points; leaves very large windows. */
   mergeWindow(id: number, win: number): void {
-    this.db
-      .transaction(() => {
-        const rows = this.sql.windowChunks.all(id, win);
-        const now = this.clock();
-        const expired = rows.some((r) => r.expires !== null && r.expires <= now);
-        if (rows.length < 2 && !expired) return;
-        if (rows.reduce((n, r) => n + r.count, 0) > MAX_WINDOW_POINTS) return;
-        const seq = Math.max(...rows.map((r) => r.seq));
-        const kept = this.#write(id, this.#storageOf(id), seq, rows.map(chunkSource), false).points;
-        for (const r of rows) this.sql.deleteChunk.run(r.id);
-        this.removed += rows.reduce((n, r) => n + r.count, 0) - kept;
-      })
-      .immediate();
+    const merge = this.db.transaction(() => {
+      const rows = this.sql.windowChunks.all(id, win);
+      const now = this.clock();
+      const expired = rows.some((r) => r.expires !== null && r.expires <= now);
+      if (rows.length < 2 && !expired) return;
+      if (rows.reduce((n, r) => n + r.count, 0) > MAX_WINDOW_POINTS) return;
+      const seq = Math.max(...rows.map((r) => r.seq));
+      const kept = this.#write(id, this.#storageOf(id), seq, rows.map(chunkSource), false).points;
+      for (const r of rows) this.sql.deleteChunk.run(r.id);
+      this.removed += rows.reduce((n, r) => n + r.count, 0) - kept;
+    });
+    this.exclusive(() => merge.immediate());
   }
 
   /** Writes the merge of `sources` as chunks with `seq`; returns the windows written and the points. */
-  #write(id: number, storage: StorageKind, seq: number, sources: Source[], keepExpired: boolean): { touched: Set<number>; points: number } {
-    const touched = new Set<number>();
-    let points = 0;
-    const cutter = new ChunkCutter(storage, (c) => {
-      touched.add(c.win);
-      points += c.count;
-      this.sql.insertChunk.run(id, c.win, seq, c.first, c.last, c.count, c.expires, c.data);
-    });
+  #write(id: number, storage: StorageKind, seq: number, sources: Source[], keepExpired: boolean): Written {
+    const { cutter, written } = this.#cutter(id, storage, seq);
     const merge = new SourceMerge(sources, { start: -Infinity, end: Infinity, now: this.clock(), desc: false, keepExpired });
     for (;;) {
       const page = merge.next(MAX_CHUNK_POINTS, true);
@@ -213,7 +253,26 @@ export class Compactor {
       cutter.add(page);
     }
     cutter.flush();
-    return { touched, points };
+    return written;
+  }
+
+  /** Writes runs of numbers one after another in time (no merge needed) as chunks with `seq`. */
+  #writeRuns(id: number, storage: StorageKind, seq: number, runs: readonly Run[]): Written {
+    const { cutter, written } = this.#cutter(id, storage, seq);
+    for (const run of runs) cutter.addRun(run.timestamps, run.values, run.expires);
+    cutter.flush();
+    return written;
+  }
+
+  /** A cutter inserting the chunks of series `id` with `seq`, and what it has written. */
+  #cutter(id: number, storage: StorageKind, seq: number): { cutter: ChunkCutter; written: Written } {
+    const written: Written = { touched: new Set<number>(), points: 0 };
+    const cutter = new ChunkCutter(storage, (c) => {
+      written.touched.add(c.win);
+      written.points += c.count;
+      this.sql.insertChunk.run(id, c.win, seq, c.first, c.last, c.count, c.expires, c.data);
+    });
+    return { cutter, written };
   }
 
   /** Forgets what it knows of deleted series (their ids may be used again). */

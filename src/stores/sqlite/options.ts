@@ -24,9 +24,14 @@ export interface SqliteStoreOptions {
    * points per series wait up to 20 intervals for more before they become chunks (fewer, larger chunks). @default 500
    */
   compactIntervalMs?: number;
+  /**
+   * Runs background compaction in a worker thread with a connection of its own (a database file, no `clock` given),
+   * leaving the event loop to requests; false runs it on the store's thread, in slices of about 10 ms. @default true
+   */
+  compactInWorker?: boolean;
 }
 
-const KNOWN: readonly (keyof SqliteStoreOptions)[] = ['path', 'purgeIntervalMs', 'pageSize', 'clock', 'synchronous', 'compactIntervalMs'];
+const KNOWN: readonly (keyof SqliteStoreOptions)[] = ['path', 'purgeIntervalMs', 'pageSize', 'clock', 'synchronous', 'compactIntervalMs', 'compactInWorker'];
 
 export function checkOptions(options: SqliteStoreOptions): void {
   if (typeof options !== 'object' || options === null) {
@@ -43,14 +48,21 @@ export function checkOptions(options: SqliteStoreOptions): void {
     }
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') throw optionError('SqliteStore(options): options.clock must be a function');
+  if (options.compactInWorker !== undefined && typeof options.compactInWorker !== 'boolean') {
+    throw optionError(`SqliteStore(options): options.compactInWorker must be true or false, got ${String(options.compactInWorker)}`);
+  }
+}
+
+/** Whether the database lives in this connection's memory (no other connection can open it). */
+export function inMemory(path: string): boolean {
+  return path === ':memory:' || path.startsWith('file::memory:');
 }
 
 /** Opens (and creates) the database file, creating its directory; a failure names the path. */
 export function open(path: string): Database.Database {
   const Driver = requirePeer<typeof Database>('better-sqlite3');
-  const inMemory = path === ':memory:' || path.startsWith('file::memory:');
   try {
-    if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    if (!inMemory(path)) mkdirSync(dirname(resolve(path)), { recursive: true });
     return new Driver(path);
   } catch (error) {
     throw new Error(`SqliteStore: cannot open the database '${path}': ${(error as Error).message}`, { cause: error });

@@ -42,10 +42,14 @@ export function prepareStatements(db: Database.Database) {
       'SELECT r.seq, r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq',
     ),
     oldestSeqs: prepare<[number], { seq: number }>(db, 'SELECT seq FROM recent ORDER BY seq LIMIT ?'),
-    backlog: prepare<[], { n: number }>(db, 'SELECT count(*) AS n FROM recent'),
-    directoryOf: prepare<[number], { dir: Uint8Array; taken: Uint8Array | null }>(
+    oldestBatches: prepare<[number], { seq: number; dirBytes: number; dataBytes: number; taken: Uint8Array | null }>(
       db,
-      'SELECT r.dir, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq WHERE r.seq = ?',
+      'SELECT r.seq, length(r.dir) AS dirBytes, length(r.data) AS dataBytes, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq ORDER BY r.seq LIMIT ?',
+    ),
+    backlog: prepare<[], { n: number }>(db, 'SELECT count(*) AS n FROM recent'),
+    directoryOf: prepare<[number], { dir: Uint8Array; taken: Uint8Array | null; dataBytes: number }>(
+      db,
+      'SELECT r.dir, t.taken, length(r.data) AS dataBytes FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq WHERE r.seq = ?',
     ),
     batchData: prepare<[number], { data: Uint8Array }>(db, 'SELECT data FROM recent WHERE seq = ?'),
     takenOf: prepare<[number], { taken: Uint8Array }>(db, 'SELECT taken FROM recent_taken WHERE seq = ?'),

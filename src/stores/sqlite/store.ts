@@ -6,25 +6,28 @@ import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { decodeChunk } from '../chunk/codec.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
+import { compactionLoop, compactionWorker, failingQuietly } from './background.js';
 import { chunkSource, windowOf } from './chunk-rows.js';
 import { Compactor } from './compactor.js';
-import { checkOptions, open, type SqliteStoreOptions } from './options.js';
+import { checkOptions, inMemory, open, type SqliteStoreOptions } from './options.js';
 import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
 import { RecentBatches, type Located, type SeriesPart } from './recent.js';
 import { prepareStatements, type SeriesRow, type Statements } from './statements.js';
+import { WriteLock } from './write-lock.js';
 
 export type { SqliteStoreOptions };
 
 /** Points in the first page of a series: small, since a query holds one first page of every series it merges. */
 const FIRST_PAGE = 256;
-/** Longest stretch of compaction at once, ms: the event loop gets a turn between stretches. */
-const COMPACT_SLICE_MS = 10;
+/** How long a write waits for a compaction worker that falls behind before it moves points itself, ms. */
+const WORKER_PATIENCE_MS = 1000;
 
 /**
  * A store in one SQLite file (better-sqlite3, WAL). A request is one transaction appending one row per series
- * (write order, no per-series index page to dirty); compaction in the background turns rows into compressed chunks
- * per series and window of time (a few bytes per point). Reads merge a series' chunks and rows, later writes winning.
+ * (write order, no per-series index page to dirty); compaction in the background — a worker thread for a database
+ * file — turns rows into compressed chunks per series and window of time (a few bytes per point). Reads merge a
+ * series' chunks and rows, later writes winning.
  * @example
  * import { SqliteStore } from 'koa-kairosdb/sqlite';
  * app.use(kairosdb({ store: new SqliteStore({ path: './data/metrics.db' }) }));
@@ -35,13 +38,14 @@ export class SqliteStore implements Store {
   readonly #clock: () => number;
   readonly #pageSize: number;
   readonly #ids = new Map<string, number>();
-  readonly #timers: NodeJS.Timeout[] = [];
   readonly #sql: Statements;
   readonly #compactor: Compactor;
   readonly #recent: RecentBatches;
   readonly #compactEvery: number;
-  #compacting: NodeJS.Timeout | undefined;
-  #warned = false;
+  /** Shared with the compaction worker, when one runs. */
+  readonly #lock: WriteLock | undefined;
+  readonly #stopBackground: () => Promise<void>;
+  readonly #compactQuietly: (work: () => void) => void;
   readonly metadata: MetadataStore;
   readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
 
@@ -61,10 +65,18 @@ export class SqliteStore implements Store {
     this.#db.pragma('busy_timeout = 5000');
     prepareSchema(this.#db, path);
     this.#sql = prepareStatements(this.#db);
-    this.metadata = metadataOf(this.#sql, (work) => this.#guard(work));
+    this.metadata = metadataOf(this.#sql, (work) => this.#guard(work), (work) => this.#exclusive(() => this.#guard(work)));
     this.#compactEvery = options.compactIntervalMs ?? 500;
+    const purgeEvery = options.purgeIntervalMs ?? 60_000;
+    // A worker has a connection of its own and the real clock: a file, and no clock given.
+    const inWorker = (options.compactInWorker ?? true) && this.#compactEvery > 0 && !inMemory(path) && !options.clock;
+    const lock = inWorker ? new WriteLock(WriteLock.memory(), 'store') : undefined;
+    this.#lock = lock;
     // Small batches wait up to 20 intervals for more points per series (10 s by default).
-    this.#compactor = new Compactor(this.#db, this.#sql, this.#clock, 20 * this.#compactEvery);
+    const maxWaitMs = 20 * this.#compactEvery;
+    this.#compactor = new Compactor(this.#db, this.#sql, this.#clock, maxWaitMs, lock && ((work) => lock.run(work)));
+    const warn = (message: string) => process.emitWarning(message, 'KairosdbStoreWarning');
+    this.#compactQuietly = failingQuietly(warn);
     const dataVersion = this.#db.prepare<[], { v: number; c: number }>('SELECT (SELECT data_version FROM pragma_data_version) AS v, total_changes() AS c');
     this.#recent = new RecentBatches(this.#sql, () => {
       const { v, c } = dataVersion.get() as { v: number; c: number };
@@ -78,20 +90,26 @@ export class SqliteStore implements Store {
       }
       this.#recent.append(parts);
     });
-    if (this.#compactEvery > 0) this.#scheduleCompaction(this.#compactEvery);
-    const every = options.purgeIntervalMs ?? 60_000;
-    if (every > 0) this.#timers.push(setInterval(() => this.#db.open && this.#compactor.expire(), every).unref());
+    if (lock) {
+      const settings = { path, compactIntervalMs: this.#compactEvery, purgeIntervalMs: purgeEvery, maxWaitMs, lock: lock.memory };
+      this.#stopBackground = compactionWorker(settings, warn, () => lock.releaseDead()).stop;
+    } else {
+      const stop = compactionLoop(this.#compactor, this.#compactEvery, purgeEvery, warn);
+      this.#stopBackground = async () => stop();
+    }
   }
 
   async write(series: readonly SeriesWrite[]): Promise<void> {
     this.#assertOpen();
-    this.#guard(() => this.#writeAll(series, this.#clock()));
-    if (this.#compactEvery > 0) {
+    let points = 0;
+    for (const s of series) points += s.timestamps.length;
+    await this.#exclusive(() => {
+      this.#assertOpen();
+      this.#guard(() => this.#writeAll(series, this.#clock()));
       // Committed: what follows is compaction's, and never fails the write.
-      let points = 0;
-      for (const s of series) points += s.timestamps.length;
-      this.#compactQuietly(() => this.#compactor.keepUp(points));
-    }
+      if (this.#compactEvery > 0 && !this.#lock) this.#compactQuietly(() => this.#compactor.keepUp(points));
+    });
+    if (this.#lock) await this.#waitForWorker(this.#lock, points);
   }
 
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
@@ -166,28 +184,30 @@ export class SqliteStore implements Store {
     this.#assertOpen();
     const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
     const { start, end } = rangeOf(query);
-    this.#guard(() =>
-      this.#db
-        .transaction(() => {
-          const rows = [...this.#select(query)];
-          const ids = new Set(rows.map((r) => r.id));
-          if (whole) this.#recent.removeSeries(ids);
-          const recent = whole ? new Map<number, Located[]>() : this.#recent.located(ids);
-          for (const row of rows) {
-            if (whole) {
-              this.#sql.deleteChunksOfSeries.run(row.id);
-              this.#sql.deleteSeries.run(row.id);
-            } else {
-              deleteRange(this.#sql, this.#recent, recent.get(row.id) ?? [], row, start, end);
-            }
-          }
-        })
-        .immediate(),
-    );
-    if (whole) {
-      this.#ids.clear();
-      this.#compactor.forget();
-    } else this.#compactor.batchesChanged();
+    const remove = this.#db.transaction(() => {
+      const rows = [...this.#select(query)];
+      const ids = new Set(rows.map((r) => r.id));
+      if (whole) this.#recent.removeSeries(ids);
+      const recent = whole ? new Map<number, Located[]>() : this.#recent.located(ids);
+      for (const row of rows) {
+        if (whole) {
+          this.#sql.deleteChunksOfSeries.run(row.id);
+          this.#sql.deleteSeries.run(row.id);
+        } else {
+          deleteRange(this.#sql, this.#recent, recent.get(row.id) ?? [], row, start, end);
+        }
+      }
+    });
+    await this.#exclusive(() => {
+      this.#assertOpen();
+      this.#guard(() => remove.immediate());
+      if (whole) {
+        this.#ids.clear();
+        this.#compactor.forget();
+        // The worker forgets too: the deleted series' ids may come back for other series.
+        this.#lock?.bumpGeneration();
+      } else this.#compactor.batchesChanged();
+    });
   }
 
   /**
@@ -240,9 +260,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.#timers) clearInterval(timer);
-    if (this.#compacting) clearTimeout(this.#compacting);
-    this.#compacting = undefined;
+    await this.#stopBackground();
     if (this.#db.open) this.#db.close();
   }
 
@@ -290,31 +308,30 @@ export class SqliteStore implements Store {
     return n;
   }
 
-  #scheduleCompaction(delay: number): void {
-    this.#compacting = setTimeout(() => {
-      if (!this.#db.open) return;
-      let more = false;
-      this.#compactQuietly(() => (more = this.#compactor.step(COMPACT_SLICE_MS)));
-      this.#scheduleCompaction(more ? 1 : this.#compactEvery);
-    }, delay);
-    this.#compacting.unref();
+  /**
+   * Back-pressure with a worker, as `keepUp` without one: while it falls behind the writes, a write is answered once
+   * the worker has moved as many points as the write brought — the event loop free meanwhile — or after
+   * {@link WORKER_PATIENCE_MS}, once the write has moved them itself.
+   */
+  async #waitForWorker(lock: WriteLock, points: number): Promise<void> {
+    if (!this.#guard(() => this.#compactor.behind())) return;
+    const from = lock.moved;
+    const until = performance.now() + WORKER_PATIENCE_MS;
+    while (this.#db.open && ((lock.moved - from) | 0) < points) {
+      if (performance.now() > until) {
+        await this.#exclusive(() => this.#db.open && this.#compactQuietly(() => this.#compactor.keepUp(points)));
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 
   /**
-   * Runs compaction work whose failure is no caller's: busy (another process writing) or failing, the rows stay
-   * where they are and are read from there, tried again later; anything but busy is told once, as a process warning
-   * (the store has no logger of its own).
+   * Runs a write (synchronous) while the compaction worker is not writing — waiting for it without blocking the
+   * event loop — or at once without a worker.
    */
-  #compactQuietly(work: () => void): void {
-    try {
-      work();
-    } catch (error) {
-      const code = (error as { code?: string }).code ?? '';
-      if (!code.startsWith('SQLITE_BUSY') && !this.#warned) {
-        this.#warned = true;
-        process.emitWarning(`SqliteStore: background compaction failed (points stay readable where they are): ${(error as Error).message}`, 'KairosdbStoreWarning');
-      }
-    }
+  #exclusive<T>(work: () => T): T | Promise<T> {
+    return this.#lock ? this.#lock.runAsync(work) : work();
   }
 
   *#select(query: SeriesQuery): Iterable<SeriesRow> {
@@ -349,13 +366,13 @@ function ascending(timestamps: readonly number[], values: readonly StoredValue[]
   return { timestamps: order.map((i) => timestamps[i] as number), values: order.map((i) => values[i] as StoredValue) };
 }
 
-function metadataOf(sql: Statements, guard: <T>(work: () => T) => T): MetadataStore {
+function metadataOf(sql: Statements, guard: <T>(work: () => T) => T, write: (work: () => unknown) => unknown): MetadataStore {
   return {
-    set: async (service, serviceKey, key, value) => void guard(() => sql.metaSet.run(service, serviceKey, key, value)),
+    set: async (service, serviceKey, key, value) => void (await write(() => sql.metaSet.run(service, serviceKey, key, value))),
     get: async (service, serviceKey, key) => guard(() => sql.metaGet.get(service, serviceKey, key))?.value,
     serviceKeys: async (service) => guard(() => sql.metaServiceKeys.all(service)).map((r) => r.k),
     keys: async (service, serviceKey) => guard(() => sql.metaKeys.all(service, serviceKey)).map((r) => r.k),
-    delete: async (service, serviceKey, key) => void guard(() => sql.metaDelete.run(service, serviceKey, key)),
+    delete: async (service, serviceKey, key) => void (await write(() => sql.metaDelete.run(service, serviceKey, key))),
   };
 }
 

@@ -1,0 +1,109 @@
+/**
+ * The SQLite store's background compaction: a loop of short steps, on the store's own thread or — for a database
+ * file — in a worker thread with a connection of its own, so that the host's event loop only parses and writes.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Compactor } from './compactor.js';
+
+/** Longest stretch of compaction at once, ms: the thread gets a turn (timers, messages) between stretches. */
+const COMPACT_SLICE_MS = 10;
+
+/** What a compaction worker is started with (structured-cloned into it). */
+export interface WorkerSettings {
+  readonly path: string;
+  readonly compactIntervalMs: number;
+  readonly purgeIntervalMs: number;
+  readonly maxWaitMs: number;
+  /** The write lock's shared memory. */
+  readonly lock: SharedArrayBuffer;
+}
+
+/** A message from the worker: ready for 'close' (a message before it listens would be lost), or a warning for the host. */
+export type WorkerMessage = { readonly ready: true } | { readonly warning: string };
+
+/**
+ * Runs `compactor` in steps: after a step that left work, again at once; otherwise after `intervalMs`. Marks windows
+ * with expired points for a merge every `purgeIntervalMs` (0 never). Returns what stops it.
+ */
+export function compactionLoop(compactor: Compactor, intervalMs: number, purgeIntervalMs: number, warn: (message: string) => void): () => void {
+  const quietly = failingQuietly(warn);
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (delay: number) => {
+    timer = setTimeout(() => {
+      let more = false;
+      quietly(() => (more = compactor.step(COMPACT_SLICE_MS)));
+      schedule(more ? 1 : intervalMs);
+    }, delay).unref();
+  };
+  if (intervalMs > 0) schedule(intervalMs);
+  const purge = purgeIntervalMs > 0 ? setInterval(() => quietly(() => compactor.expire()), purgeIntervalMs).unref() : undefined;
+  return () => {
+    clearTimeout(timer);
+    clearInterval(purge);
+  };
+}
+
+/**
+ * Runs compaction work whose failure is no caller's: busy (another process writing) or failing, the rows stay
+ * where they are and are read from there, tried again later; anything but busy is told once.
+ */
+export function failingQuietly(warn: (message: string) => void): (work: () => void) => void {
+  let warned = false;
+  return (work) => {
+    try {
+      work();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') && !warned) {
+        warned = true;
+        warn(`SqliteStore: background compaction failed (points stay readable where they are): ${(error as Error).message}`);
+      }
+    }
+  };
+}
+
+/** Starts the compaction worker; `stop()` lets it finish its step and close its connection. */
+export function compactionWorker(settings: WorkerSettings, warn: (message: string) => void, exited: () => void): { stop(): Promise<void> } {
+  const worker = start(settings);
+  let running = true;
+  let ready = false;
+  let closing = false;
+  const close = () => {
+    // Waited for: held alive until it has closed its connection.
+    worker.ref();
+    worker.postMessage('close');
+  };
+  worker.on('message', (m: WorkerMessage) => {
+    if ('warning' in m) return warn(m.warning);
+    ready = true;
+    if (closing) close();
+  });
+  worker.on('error', (error) => warn(`SqliteStore: the compaction worker stopped (writes now compact on the store's thread when it falls behind): ${error.message}`));
+  const gone = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      running = false;
+      exited();
+      resolve();
+    }),
+  );
+  // The host's process may end without closing the store (after the listeners: adding one holds the worker again).
+  worker.unref();
+  return {
+    stop: async () => {
+      if (running && !closing) {
+        closing = true;
+        if (ready) close();
+        else worker.ref();
+      }
+      await gone;
+    },
+  };
+}
+
+function start(settings: WorkerSettings): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./compaction-worker.js', import.meta.url), { workerData: settings });
+  // Run from the TypeScript sources (this repository's tests, benchmark and example): the worker loads them with tsx.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./compaction-worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => api.register()).then(() => import(${JSON.stringify(entry)}))`, { eval: true, workerData: settings });
+}
