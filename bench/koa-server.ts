@@ -26,7 +26,7 @@ const store: Store =
   kind === 'memory'
     ? new MemoryStore()
     : kind === 'sqlite' || kind === 'sqlite-normal'
-      ? new SqliteStore({ path: sqlitePath, synchronous: kind === 'sqlite' ? 'FULL' : 'NORMAL', ...(process.env.NO_COMPACT && { compactIntervalMs: 0 }) })
+      ? new SqliteStore({ path: sqlitePath, synchronous: kind === 'sqlite' ? 'FULL' : 'NORMAL' })
       : kind === 'cassandra'
         ? await cassandra()
         : discard;

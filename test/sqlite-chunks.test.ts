@@ -87,6 +87,95 @@ describe('SqliteStore on chunks', () => {
     );
   });
 
+  it('reads exactly what the memory store reads while a compaction worker moves points between writes, deletes and series ids used again', async () => {
+    let files = 0;
+    const storages = ['double', 'long', 'string'] as const;
+    const workerOp = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), hosts: fc.constantFrom(['a'], ['b'], ['a', 'b', 'c']), storage: fc.constantFrom(...storages), points: fc.array(fc.tuple(timestamp, fc.integer({ min: -50, max: 50 })), { maxLength: 300 }) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), host: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }), start: timestamp, span: fc.integer({ min: 0, max: 30 }) }) },
+      // A whole metric deleted: its series' ids are used again by the next series written (of another storage, maybe).
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const) }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 25 }) }) },
+      // Until the worker has moved every batch.
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('settle' as const) }) },
+    );
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await fc.assert(
+      fc.asyncProperty(fc.array(workerOp, { minLength: 1, maxLength: 30 }), async (ops) => {
+        const path = join(dir, `w${++files}.db`);
+        const memory = new MemoryStore();
+        // The worker looks for work every ms and moves small batches after 20 ms.
+        const sqlite = new SqliteStore({ path, compactIntervalMs: 1 });
+        const both = bothStores(memory, sqlite);
+        const db = new Database(path, { readonly: true });
+        const waiting = () => (db.prepare('SELECT count(*) AS n FROM recent').get() as { n: number }).n;
+        const settle = async () => {
+          for (const until = Date.now() + 5000; waiting() > 0 && Date.now() < until; ) await sleep(5);
+          assert.equal(waiting(), 0, 'the worker moved every batch');
+        };
+        try {
+          for (const o of ops) {
+            if (o.kind === 'write') {
+              const unique = [...new Map(o.points).entries()];
+              const points = (k: number) => unique.map(([t, v]): [number, number | string] => [t + k, o.storage === 'string' ? `s${v * (k + 1)}` : v * (k + 1)]);
+              await both.write(o.hosts.map((host, k) => series('m', { host }, points(k), { storage: o.storage })));
+            } else if (o.kind === 'delete') await both.delete(o);
+            else if (o.kind === 'drop') {
+              await memory.delete({ metric: 'm' });
+              await sqlite.delete({ metric: 'm' });
+            } else if (o.kind === 'pause') await sleep(o.ms);
+            else await settle();
+          }
+          assert.deepEqual(await readAll(sqlite, { metric: 'm' }), await readAll(memory, { metric: 'm' }));
+          // Everything moved by the worker: the same points from chunks alone.
+          await settle();
+          assert.deepEqual(await readAll(sqlite, { metric: 'm' }), await readAll(memory, { metric: 'm' }));
+        } finally {
+          db.close();
+          await sqlite.close();
+          await memory.close();
+        }
+      }),
+      {
+        numRuns: 25,
+        examples: [
+          // A series moved by the worker, its metric deleted, its id taken by a series of text: the worker must not
+          // take the text for numbers.
+          [[{ kind: 'write', hosts: ['a'], storage: 'double', points: [[1, 1], [2, 2]] }, { kind: 'settle' }, { kind: 'drop' }, { kind: 'write', hosts: ['a'], storage: 'string', points: [[3, 3]] }]],
+        ],
+      },
+    );
+  });
+
+  it('compacts in a worker thread unless told not to: the store\'s own thread then moves nothing', async () => {
+    const movedHere = async (compactInWorker: boolean) => {
+      const path = join(dir, `thread-${compactInWorker}.db`);
+      const store = new SqliteStore({ path, compactIntervalMs: 10, compactInWorker });
+      let calls = 0;
+      // Patched on this thread's class only: a worker loads its own copy of the module.
+      const original = Compactor.prototype.moveRecent;
+      Compactor.prototype.moveRecent = function (now: boolean) {
+        calls++;
+        return original.call(this, now);
+      };
+      try {
+        for (let r = 0; r < 70; r++) await store.write(Array.from({ length: 20 }, (_, s) => series('thread', { s: String(s) }, Array.from({ length: 10 }, (_, i): [number, number] => [(r * 10 + i) * 1000, i]))));
+        const db = new Database(path, { readonly: true });
+        const waiting = () => (db.prepare('SELECT count(*) AS n FROM recent').get() as { n: number }).n;
+        for (const until = Date.now() + 10_000; waiting() > 0 && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
+        assert.equal(waiting(), 0, 'every batch moved');
+        db.close();
+        assert.deepEqual(await store.stats(), { series: 20, points: 14_000 });
+      } finally {
+        Compactor.prototype.moveRecent = original;
+        await store.close();
+      }
+      return calls;
+    };
+    assert.equal(await movedHere(true), 0, 'a worker moved the points');
+    assert.ok((await movedHere(false)) > 0, 'without a worker, this thread moved them');
+  });
+
   it('reads exactly what the memory store reads while compaction runs step by step between large writes and range deletes', async () => {
     let files = 0;
     // Parts of thousands of points, so a step (16,384 points) moves some series of some batches and leaves the rest.
