@@ -90,11 +90,6 @@ export class Compactor {
     this.#batches = new BatchCache(sql);
   }
 
-  /** The store changed batches itself (a delete): what the compactor keeps of them is stale. */
-  batchesChanged(): void {
-    this.#batches.clear();
-  }
-
   /** Works for about `budgetMs` as the background does (small batches may wait); true when work is left. */
   step(budgetMs: number): boolean {
     const until = performance.now() + budgetMs;

@@ -206,7 +206,7 @@ export class SqliteStore implements Store {
         this.#compactor.forget();
         // The worker forgets too: the deleted series' ids may come back for other series.
         this.#lock?.bumpGeneration();
-      } else this.#compactor.batchesChanged();
+      }
     });
   }
 

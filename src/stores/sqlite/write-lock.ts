@@ -54,13 +54,18 @@ export class WriteLock {
 
   /** Runs `work` holding the lock, blocking this thread while the other side holds it (held already: just runs). */
   run<T>(work: () => T): T {
+    // The store's side never yields; the worker, once per call, to a write that waits for it.
     let yielded = this.#me === 2;
-    while (this.#depth === 0 && !this.#take()) {
+    while (this.#depth === 0) {
       if (!yielded && Atomics.load(this.#cells, WAITING) > 0) {
-        // A request waits: give it the free lock first (it takes it within a turn of its event loop).
+        // A request waits: leave it the lock for a moment (it takes it within a turn of its event loop).
         yielded = true;
         Atomics.wait(this.#cells, HOLDER, NONE, 2);
-      } else Atomics.wait(this.#cells, HOLDER, Atomics.load(this.#cells, HOLDER), RECHECK_MS);
+        continue;
+      }
+      if (this.#take()) break;
+      const holder = Atomics.load(this.#cells, HOLDER);
+      if (holder !== NONE) Atomics.wait(this.#cells, HOLDER, holder, RECHECK_MS);
     }
     return this.#holding(work);
   }
