@@ -1,22 +1,92 @@
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 
 /**
- * One series' points in columns, sorted by time with unique timestamps: timestamps and numbers in Float64Arrays
- * (no object per point; long values are safe integers, exact in a double), strings and bytes in an array, and expiry
- * in seconds in a Uint32Array that exists only once a point has a TTL. Writes that continue the series append;
- * others merge in one linear pass, the later value winning at a timestamp.
+ * A stretch of a series' points in columns: timestamps and numbers in Float64Arrays (no object per point; long
+ * values are safe integers, exact in a double), strings and bytes in an array, and expiry in seconds since the epoch
+ * (rounded up, 0 never) in a Uint32Array that exists only once a point of the block has a TTL.
  */
-export class SeriesColumns {
-  timestamps = new Float64Array(8);
+class Block {
+  timestamps: Float64Array;
   numbers: Float64Array | undefined;
   others: StoredValue[] | undefined;
-  /** Expiry per point in seconds since the epoch (rounded up); 0 never. Absent while no point has a TTL. */
   expires: Uint32Array | undefined;
-  length = 0;
 
-  constructor(readonly storage: StorageKind) {
-    if (storage === 'long' || storage === 'double') this.numbers = new Float64Array(8);
+  /** Timestamps and numbers share one buffer: a block is one allocation. */
+  constructor(capacity: number, numeric: boolean) {
+    const buffer = new ArrayBuffer(capacity * (numeric ? 16 : 8));
+    this.timestamps = new Float64Array(buffer, 0, capacity);
+    if (numeric) this.numbers = new Float64Array(buffer, capacity * 8, capacity);
     else this.others = [];
+  }
+
+  get capacity(): number {
+    return this.timestamps.length;
+  }
+
+  /** Copies `count` points from position `from` of the arrays to position `at`, all expiring at `expiresSec`. */
+  put(at: number, timestamps: readonly number[], values: readonly StoredValue[], from: number, count: number, expiresSec: number): void {
+    const t = this.timestamps;
+    for (let k = 0; k < count; k++) t[at + k] = timestamps[from + k] as number;
+    const numbers = this.numbers;
+    if (numbers) for (let k = 0; k < count; k++) numbers[at + k] = values[from + k] as number;
+    else {
+      const others = this.others as StoredValue[];
+      for (let k = 0; k < count; k++) others[at + k] = values[from + k] as StoredValue;
+    }
+    if (expiresSec !== 0 || this.expires) this.#expiry().fill(expiresSec, at, at + count);
+  }
+
+  set(at: number, ts: number, value: StoredValue, expiresSec: number): void {
+    this.timestamps[at] = ts;
+    if (this.numbers) this.numbers[at] = value as number;
+    else (this.others as StoredValue[])[at] = value;
+    if (expiresSec !== 0 || this.expires) this.#expiry()[at] = expiresSec;
+  }
+
+  /** Room for `capacity` points, the first `used` kept (only a series' first block grows; the others are full-sized). */
+  widen(capacity: number, used: number): void {
+    const { timestamps, numbers, expires } = this;
+    const wider = new Block(capacity, numbers !== undefined);
+    wider.timestamps.set(timestamps.subarray(0, used));
+    if (numbers) wider.numbers?.set(numbers.subarray(0, used));
+    this.timestamps = wider.timestamps;
+    this.numbers = wider.numbers;
+    if (expires) (this.expires = new Uint32Array(capacity)).set(expires.subarray(0, used));
+  }
+
+  #expiry(): Uint32Array {
+    return (this.expires ??= new Uint32Array(this.capacity));
+  }
+}
+
+/** Points per block of a long series, as a power of two: 1,024 (16 KB of numbers; a series' slack is under a block). */
+const BLOCK_BITS = 10;
+
+/**
+ * One series' points, sorted by time with unique timestamps, in blocks of a fixed size: the first block grows (by
+ * doubling) until it is full-sized, then points go into new blocks, so a growing series never copies what it has,
+ * and its slack is less than a block. Writes that continue the series append; others merge from the first point they
+ * reach, the later value winning at a timestamp. Point `i` is at position `i % size` of block `i / size`.
+ */
+export class SeriesColumns {
+  length = 0;
+  /**
+   * The latest timestamp, -Infinity while empty: kept beside the length, so a write that continues the series finds
+   * out without reaching into its blocks (with thousands of series those reads miss the CPU's caches).
+   */
+  #last = -Infinity;
+  readonly #blocks: Block[];
+  readonly #bits: number;
+  readonly #mask: number;
+
+  /** @param blockBits points per full block, as a power of two (small in tests, to cross block edges often). */
+  constructor(
+    readonly storage: StorageKind,
+    blockBits = BLOCK_BITS,
+  ) {
+    this.#bits = blockBits;
+    this.#mask = (1 << blockBits) - 1;
+    this.#blocks = [new Block(Math.min(8, 1 << blockBits), this.#numeric)];
   }
 
   /** Adds points (any order; the later of equal timestamps wins), all expiring at `expiresSec` (0 never). */
@@ -26,36 +96,62 @@ export class SeriesColumns {
     for (let i = 1; i < n; i++) {
       if ((timestamps[i] as number) <= (timestamps[i - 1] as number)) return this.add(...sortedRun(timestamps, values), expiresSec);
     }
-    if (expiresSec !== 0 && !this.expires) this.expires = new Uint32Array(this.timestamps.length);
-    if (this.length === 0 || (timestamps[0] as number) > (this.timestamps[this.length - 1] as number)) {
-      this.#reserve(this.length + n);
-      for (let i = 0; i < n; i++) this.#set(this.length + i, timestamps[i] as number, values[i] as StoredValue, expiresSec);
-      this.length += n;
-      return;
+    if ((timestamps[0] as number) <= this.#last) return this.#merge(timestamps, values, expiresSec);
+    for (let i = 0; i < n; ) {
+      const block = this.#room(n - i);
+      const at = this.length & this.#mask;
+      const count = Math.min(n - i, block.capacity - at);
+      block.put(at, timestamps, values, i, count, expiresSec);
+      this.length += count;
+      i += count;
     }
-    this.#merge(timestamps, values, expiresSec);
+    this.#last = timestamps[n - 1] as number;
   }
 
-  /** Index of the first point at or after `ts`. */
-  lowerBound(ts: number): number {
-    let low = 0;
-    let high = this.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((this.timestamps[mid] as number) < ts) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+  timestamp(i: number): number {
+    return (this.#blocks[i >>> this.#bits] as Block).timestamps[i & this.#mask] as number;
   }
 
   value(i: number): StoredValue {
-    return this.numbers ? (this.numbers[i] as number) : (this.others?.[i] as StoredValue);
+    const block = this.#blocks[i >>> this.#bits] as Block;
+    return block.numbers ? (block.numbers[i & this.#mask] as number) : (block.others?.[i & this.#mask] as StoredValue);
+  }
+
+  /** Expiry of point i in seconds since the epoch; 0 never. */
+  expiry(i: number): number {
+    return (this.#blocks[i >>> this.#bits] as Block).expires?.[i & this.#mask] ?? 0;
   }
 
   /** Whether point i has not expired at `now` (ms); expiry is kept in whole seconds, as Cassandra keeps it. */
   live(i: number, now: number): boolean {
-    const e = this.expires?.[i] ?? 0;
+    const e = this.expiry(i);
     return e === 0 || e * 1000 > now;
+  }
+
+  /** Whether any point may expire (false: every point lives until deleted). */
+  get expiring(): boolean {
+    return this.#blocks.some((b) => b.expires !== undefined);
+  }
+
+  /** Bytes of the typed columns (numbers and timestamps; the strings of text series are not counted). */
+  get byteLength(): number {
+    let bytes = 0;
+    for (const b of this.#blocks) bytes += b.timestamps.byteLength + (b.numbers?.byteLength ?? 0) + (b.expires?.byteLength ?? 0);
+    return bytes;
+  }
+
+  /** Index of the first point at or after `ts` (looked for in the last block first: writes and reads mostly go there). */
+  lowerBound(ts: number): number {
+    if (ts > this.#last) return this.length;
+    const lastBlock = (this.length - 1) & ~this.#mask;
+    let low = lastBlock > 0 && this.timestamp(lastBlock) < ts ? lastBlock : 0;
+    let high = this.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.timestamp(mid) < ts) low = mid + 1;
+      else high = mid;
+    }
+    return low;
   }
 
   /** Keeps the points `keep` says yes to (deletes, expiry), in place. */
@@ -63,27 +159,37 @@ export class SeriesColumns {
     let w = 0;
     for (let r = 0; r < this.length; r++) {
       if (!keep(r)) continue;
-      if (w !== r) this.#set(w, this.timestamps[r] as number, this.value(r), this.expires?.[r] ?? 0);
+      if (w !== r) this.#set(w, this.timestamp(r), this.value(r), this.expiry(r));
       w++;
     }
-    this.length = w;
-    if (this.others) this.others.length = w;
+    this.#truncate(w);
+  }
+
+  get #numeric(): boolean {
+    return this.storage === 'long' || this.storage === 'double';
   }
 
   #set(i: number, ts: number, value: StoredValue, expiresSec: number): void {
-    this.timestamps[i] = ts;
-    if (this.numbers) this.numbers[i] = value as number;
-    else (this.others as StoredValue[])[i] = value;
-    if (this.expires) this.expires[i] = expiresSec;
+    (this.#blocks[i >>> this.#bits] as Block).set(i & this.#mask, ts, value, expiresSec);
   }
 
-  /** Room for `n` points: grows by a quarter (an eighth of slack on average, at most a quarter). */
-  #reserve(n: number): void {
-    if (n <= this.timestamps.length) return;
-    const capacity = Math.max(n, Math.ceil(this.timestamps.length * 1.25));
-    this.timestamps = grown(this.timestamps, capacity, this.length);
-    if (this.numbers) this.numbers = grown(this.numbers, capacity, this.length);
-    if (this.expires) this.expires = grown(this.expires, capacity, this.length);
+  /** The block that takes point `length`, with room there for `wanted` points or up to its end. */
+  #room(wanted: number): Block {
+    const index = this.length >>> this.#bits;
+    if (index === this.#blocks.length) this.#blocks.push(new Block(this.#mask + 1, this.#numeric));
+    const block = this.#blocks[index] as Block;
+    const needed = Math.min(this.#mask + 1, (this.length & this.#mask) + wanted);
+    if (needed > block.capacity) block.widen(Math.min(this.#mask + 1, Math.max(needed, block.capacity * 2)), this.length);
+    return block;
+  }
+
+  /** Keeps the first `n` points. */
+  #truncate(n: number): void {
+    this.length = n;
+    this.#last = n > 0 ? this.timestamp(n - 1) : -Infinity;
+    this.#blocks.length = Math.max(1, Math.ceil(n / (this.#mask + 1)));
+    const last = this.#blocks[n >>> this.#bits];
+    if (last?.others) last.others.length = n & this.#mask;
   }
 
   /**
@@ -93,30 +199,30 @@ export class SeriesColumns {
   #merge(timestamps: readonly number[], values: readonly StoredValue[], expiresSec: number): void {
     const from = this.lowerBound(timestamps[0] as number);
     const tail = this.length - from;
-    const old = {
-      timestamps: this.timestamps.slice(from, this.length),
-      numbers: this.numbers?.slice(from, this.length),
-      others: this.others?.slice(from, this.length),
-      expires: this.expires?.slice(from, this.length),
-    };
-    this.#reserve(this.length + timestamps.length);
+    const old = { timestamps: new Float64Array(tail), values: new Array<StoredValue>(tail), expires: new Uint32Array(tail) };
+    for (let k = 0; k < tail; k++) {
+      old.timestamps[k] = this.timestamp(from + k);
+      old.values[k] = this.value(from + k);
+      old.expires[k] = this.expiry(from + k);
+    }
+    this.#truncate(from);
     let i = 0;
     let j = 0;
-    let w = from;
     while (i < tail || j < timestamps.length) {
       const a = i < tail ? (old.timestamps[i] as number) : Infinity;
       const b = j < timestamps.length ? (timestamps[j] as number) : Infinity;
+      const block = this.#room(1);
       if (a < b) {
-        this.#set(w++, a, old.numbers ? (old.numbers[i] as number) : (old.others?.[i] as StoredValue), old.expires?.[i] ?? 0);
+        block.set(this.length & this.#mask, a, old.values[i] as StoredValue, old.expires[i] as number);
         i++;
       } else {
         if (a === b) i++;
-        this.#set(w++, b, values[j] as StoredValue, expiresSec);
+        block.set(this.length & this.#mask, b, values[j] as StoredValue, expiresSec);
         j++;
       }
+      this.length++;
     }
-    this.length = w;
-    if (this.others) this.others.length = w;
+    this.#last = this.timestamp(this.length - 1);
   }
 }
 
@@ -126,10 +232,4 @@ function sortedRun(timestamps: readonly number[], values: readonly StoredValue[]
   timestamps.forEach((t, i) => last.set(t, i));
   const order = [...last.values()].sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
   return [order.map((i) => timestamps[i] as number), order.map((i) => values[i] as StoredValue)];
-}
-
-function grown<T extends Float64Array | Uint32Array>(array: T, capacity: number, used: number): T {
-  const next = new (array.constructor as new (n: number) => T)(capacity);
-  next.set(array.subarray(0, used));
-  return next;
 }

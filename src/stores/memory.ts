@@ -1,6 +1,7 @@
 import type { StoredValue } from '../types/value-type.js';
 import type { MetadataStore, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
-import { matchesTags, rangeOf, seriesKey } from '../store-api/series-key.js';
+import { matchesTags, rangeOf } from '../store-api/series-key.js';
+import { SeriesMap } from '../store-api/series-map.js';
 import { SeriesColumns } from './memory-columns.js';
 import { StoreUnavailableError } from '../store-api/unavailable.js';
 
@@ -26,7 +27,7 @@ export interface MemoryStoreOptions {
  */
 export class MemoryStore implements Store {
   readonly capabilities: StoreCapabilities = { ttl: true, persistent: false };
-  readonly #series = new Map<string, MemorySeries>();
+  readonly #series = new SeriesMap<MemorySeries>();
   readonly #clock: () => number;
   #closed = false;
   readonly #meta = new Map<string, Map<string, Map<string, string>>>();
@@ -70,15 +71,21 @@ export class MemoryStore implements Store {
     this.#assertOpen();
     const now = this.#clock();
     for (const s of series) {
-      const key = seriesKey(s.metric, s.type, s.tags);
-      let entry = this.#series.get(key);
-      if (!entry) {
-        entry = { metric: s.metric, tags: s.tags, type: s.type, columns: new SeriesColumns(s.storage) };
-        this.#series.set(key, entry);
-      }
+      const entry = this.#entryOf(s);
       entry.columns.add(s.timestamps, s.values, s.ttl > 0 ? Math.ceil((now + s.ttl * 1000) / 1000) : 0);
     }
   }
+
+  #entryOf(s: SeriesWrite): MemorySeries {
+    let entry = this.#series.get(s.metric, s.type, s.tags);
+    if (!entry) {
+      entry = { metric: s.metric, tags: s.tags, type: s.type, columns: new SeriesColumns(s.storage) };
+      this.#series.set(s.metric, s.type, s.tags, entry);
+    }
+    return entry;
+  }
+
+
 
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
     this.#assertOpen();
@@ -103,7 +110,7 @@ export class MemoryStore implements Store {
           for (let k = 0; k < to - from; k++) {
             const i = desc ? to - 1 - k : from + k;
             if (i >= columns.length || !columns.live(i, now)) continue;
-            timestamps.push(columns.timestamps[i] as number);
+            timestamps.push(columns.timestamp(i));
             values.push(columns.value(i));
             if (timestamps.length === PAGE_SIZE) {
               yield { timestamps, values };
@@ -136,14 +143,14 @@ export class MemoryStore implements Store {
   async delete(query: SeriesQuery): Promise<void> {
     this.#assertOpen();
     const { start, end } = rangeOf(query);
-    for (const [key, entry] of [...this.#series]) {
+    for (const entry of [...this.#series.values()]) {
       if (entry.metric !== query.metric || !matchesTags(entry.tags, query.tags)) continue;
       const { columns } = entry;
       columns.retain((i) => {
-        const ts = columns.timestamps[i] as number;
+        const ts = columns.timestamp(i);
         return ts < start || ts > end;
       });
-      if (columns.length === 0) this.#series.delete(key);
+      if (columns.length === 0) this.#series.delete(entry.metric, entry.type, entry.tags);
     }
   }
 
@@ -153,7 +160,7 @@ export class MemoryStore implements Store {
     let points = 0;
     for (const { columns } of this.#series.values()) {
       let live = 0;
-      if (!columns.expires) live = columns.length;
+      if (!columns.expiring) live = columns.length;
       else for (let i = 0; i < columns.length; i++) if (columns.live(i, now)) live++;
       if (live > 0) series++;
       points += live;

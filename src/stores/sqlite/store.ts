@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { optionError } from '../../option-keys.js';
 import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
-import { matchesTags, rangeOf, seriesKey, tagsFrom, tagsKey } from '../../store-api/series-key.js';
+import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../../store-api/series-key.js';
+import { SeriesMap } from '../../store-api/series-map.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { decodeChunk } from '../chunk/codec.js';
@@ -37,7 +38,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #clock: () => number;
   readonly #pageSize: number;
-  readonly #ids = new Map<string, number>();
+  readonly #ids = new SeriesMap<number>();
   readonly #sql: Statements;
   readonly #compactor: Compactor;
   readonly #recent: RecentBatches;
@@ -266,13 +267,12 @@ export class SqliteStore implements Store {
 
   /** A series' points as a part of the write's batch (sorted by time); undefined without points. */
   #partOf(s: SeriesWrite, now: number): SeriesPart | undefined {
-    const tags = tagsKey(s.tags);
-    const key = seriesKey(s.metric, s.type, s.tags);
-    let id = this.#ids.get(key);
+    let id = this.#ids.get(s.metric, s.type, s.tags);
     if (id === undefined) {
+      const tags = tagsKey(s.tags);
       this.#sql.insertSeries.run(s.metric, s.type, s.storage, tags);
       id = (this.#sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
-      this.#ids.set(key, id);
+      this.#ids.set(s.metric, s.type, s.tags, id);
     }
     const { timestamps, values } = ascending(s.timestamps, s.values);
     if (timestamps.length === 0) return undefined;

@@ -1,0 +1,54 @@
+import type { Tags } from './contract.js';
+import { seriesKey } from './series-key.js';
+
+interface Kept<T> {
+  readonly type: string;
+  readonly value: T;
+}
+
+/**
+ * Values by series (metric, type, tags), for stores. A series is found first through its tag-set object: the ingest
+ * path hands out one frozen object for a tag set sent again, so a write of thousands of series finds each without
+ * building and hashing the text of its key (measured on W1 bodies: 1.3 µs a series by key, 0.1–0.3 µs by object).
+ * Only frozen tag sets are remembered by object: a set sent once is not kept alive in the index, nor slows it.
+ */
+export class SeriesMap<T> {
+  readonly #byKey = new Map<string, T>();
+  #byTags = new WeakMap<Tags, Map<string, Kept<T>[]>>();
+
+  get(metric: string, type: string, tags: Tags): T | undefined {
+    const kept = this.#byTags.get(tags)?.get(metric);
+    if (kept) for (const k of kept) if (k.type === type) return k.value;
+    const value = this.#byKey.get(seriesKey(metric, type, tags));
+    if (value !== undefined) this.#remember(metric, type, tags, value);
+    return value;
+  }
+
+  set(metric: string, type: string, tags: Tags, value: T): void {
+    this.#byKey.set(seriesKey(metric, type, tags), value);
+    this.#remember(metric, type, tags, value);
+  }
+
+  delete(metric: string, type: string, tags: Tags): void {
+    this.#byKey.delete(seriesKey(metric, type, tags));
+    // Other objects with the same tags may lead to the value too; the index refills as writes come.
+    this.#byTags = new WeakMap();
+  }
+
+  clear(): void {
+    this.#byKey.clear();
+    this.#byTags = new WeakMap();
+  }
+
+  values(): IterableIterator<T> {
+    return this.#byKey.values();
+  }
+
+  #remember(metric: string, type: string, tags: Tags, value: T): void {
+    if (!Object.isFrozen(tags)) return;
+    let byMetric = this.#byTags.get(tags);
+    if (!byMetric) this.#byTags.set(tags, (byMetric = new Map()));
+    const others = byMetric.get(metric)?.filter((k) => k.type !== type) ?? [];
+    byMetric.set(metric, [...others, { type, value }]);
+  }
+}
