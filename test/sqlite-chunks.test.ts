@@ -272,6 +272,48 @@ describe('SqliteStore on chunks', () => {
     await store.close();
   });
 
+  describe('a step prepared from the file while another writer changes it is not committed', () => {
+    // The other writer's delete runs when the step asks for the write lock, between its reads and its commit (with
+    // no compaction interval the store has no lock, and its delete runs its transaction before the call returns).
+    const deletingFirst = (store: SqliteStore, query: SeriesQuery) => {
+      let asked = 0;
+      return { exclusive: <T>(work: () => T): T => (asked++ === 0 && void store.delete(query), work()), idsChanged: () => false };
+    };
+    const points: [number, number][] = Array.from({ length: 100 }, (_, i) => [i * 1000, i]);
+    const kept = points.filter(([t]) => t < 10_000 || t > 19_000);
+
+    it('a move from a batch a delete rewrote: prepared again, no deleted point comes back', async () => {
+      const path = join(dir, 'stale-move.db');
+      const store = new SqliteStore({ path, compactIntervalMs: 0 });
+      await store.write([series('stale', { h: 'a' }, points)]);
+      const other = new Database(path);
+      const compactor = new Compactor(other, prepareStatements(other), Date.now, 10_000, deletingFirst(store, { metric: 'stale', start: 10_000, end: 19_000 }));
+      assert.equal(compactor.moveRecent(true), 90, 'the step moved what the batch held after the delete');
+      other.close();
+      assert.deepEqual((await readAll(store, { metric: 'stale' }))[0]?.points, kept);
+      await store.close();
+    });
+
+    it('a merge of a window whose chunk a delete rewrote: merged again, no deleted point comes back', async () => {
+      const path = join(dir, 'stale-merge.db');
+      const store = new SqliteStore({ path, compactIntervalMs: 0 });
+      const other = new Database(path);
+      // Two requests, each moved into a chunk of its own (a merge waits for more).
+      await store.write([series('stale', { h: 'a' }, points.slice(0, 50))]);
+      new Compactor(other, prepareStatements(other), Date.now).moveRecent(true);
+      await store.write([series('stale', { h: 'a' }, points.slice(50))]);
+      new Compactor(other, prepareStatements(other), Date.now).moveRecent(true);
+      const chunks = () => other.prepare('SELECT count(*) AS n, sum(count) AS points FROM chunks WHERE series_id = 1 AND win = 0').get();
+      assert.deepEqual(chunks(), { n: 2, points: 100 });
+      const compactor = new Compactor(other, prepareStatements(other), Date.now, 10_000, deletingFirst(store, { metric: 'stale', start: 10_000, end: 19_000 }));
+      compactor.mergeWindow(1, 0);
+      assert.deepEqual(chunks(), { n: 1, points: 90 });
+      other.close();
+      assert.deepEqual((await readAll(store, { metric: 'stale' }))[0]?.points, kept);
+      await store.close();
+    });
+  });
+
   it('sees what another connection to the file writes and compacts between its reads', async () => {
     const path = join(dir, 'shared.db');
     const a = new SqliteStore({ path, compactIntervalMs: 0 });

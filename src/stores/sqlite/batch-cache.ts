@@ -64,6 +64,12 @@ export class BatchCache {
     return data;
   }
 
+  /** Whether a batch's row in the file is as it was read, with the moved marks `taken` (asked in a transaction). */
+  unchanged(batch: CachedBatch, taken: Uint8Array): boolean {
+    const row = this.sql.batchState.get(batch.seq);
+    return row !== undefined && row.dirBytes === batch.dirBytes && row.dataBytes === batch.dataBytes && sameTaken(taken, row.taken);
+  }
+
   /** Forgets everything: the store changed batches, or a step failed. */
   clear(): void {
     this.#batches.clear();

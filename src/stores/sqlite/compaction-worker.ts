@@ -20,18 +20,19 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const lock = new WriteLock(settings.lock, 'worker');
 let generation = lock.generation;
-const compactor: Compactor = new Compactor(db, prepareStatements(db), Date.now, settings.maxWaitMs, (work) =>
-  lock.run(() => {
-    // The store deleted whole series since the last step: their ids may name other series now.
-    if (lock.generation !== generation) {
-      generation = lock.generation;
-      compactor.forget();
-    }
-    const done = work();
-    lock.moved = compactor.moved;
-    return done;
-  }),
-);
+const compactor: Compactor = new Compactor(db, prepareStatements(db), Date.now, settings.maxWaitMs, {
+  exclusive: (work) =>
+    lock.run(() => {
+      const done = work();
+      lock.moved = compactor.moved;
+      return done;
+    }),
+  idsChanged: () => {
+    if (lock.generation === generation) return false;
+    generation = lock.generation;
+    return true;
+  },
+});
 const stop = compactionLoop(compactor, settings.compactIntervalMs, settings.purgeIntervalMs, (warning) => port.postMessage({ warning } satisfies WorkerMessage));
 port.on('message', (message) => {
   if (message !== 'close') return;

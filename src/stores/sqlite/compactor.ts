@@ -1,7 +1,8 @@
 /**
- * Background compaction of the SQLite store, off the request path and in bounded steps, each one transaction (a
- * crash leaves either the rows before or the chunks after): recent rows become chunks (keeping expired points,
- * which still hide older ones), and a window's several chunks become one (dropping expired and hidden points).
+ * Background compaction of the SQLite store, off the request path and in bounded steps: recent rows become chunks
+ * (keeping expired points, which still hide older ones), and a window's several chunks become one (dropping expired
+ * and hidden points). A step reads and encodes from a snapshot, then commits in one short transaction if the file
+ * still holds what it read (a crash leaves either the rows before or the chunks after).
  */
 import type Database from 'better-sqlite3';
 import { SourceMerge, type Source } from '../chunk/merge.js';
@@ -10,8 +11,8 @@ import { DIRECTORY_FIELDS as F } from './batch.js';
 import { BatchCache, type CachedBatch } from './batch-cache.js';
 import { MovePlan, type PartRef } from './move-plan.js';
 import { decodeRaw } from '../chunk/raw.js';
-import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSlice, recentSource, type StoredRow } from './chunk-rows.js';
-import type { Statements } from './statements.js';
+import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSlice, recentSource, type ChunkRow, type StoredRow } from './chunk-rows.js';
+import type { ChunkBounds, Statements } from './statements.js';
 
 /** Points one step moves from batches into chunks (a step is one transaction, a few ms). */
 const POINTS_PER_STEP = 16_384;
@@ -41,27 +42,67 @@ interface Run {
   readonly expires: number;
 }
 
+/** A series' chunk rows, ready to insert. */
 interface Written {
-  /** Windows that got a chunk. */
-  readonly touched: Set<number>;
+  readonly rows: (ChunkRow & { readonly id: number; readonly seq: number })[];
   points: number;
 }
 
+/** A step's work, prepared from a snapshot of the file and committed in one short transaction. */
+interface Prepared {
+  /** Whether the file still holds what the work was prepared from (asked in the commit's transaction). */
+  readonly current: () => boolean;
+  /** Batches whose every part moved (deleted), and those with some parts moved (their marks rewritten). */
+  readonly emptied: readonly CachedBatch[];
+  readonly marked: readonly CachedBatch[];
+  readonly chunks: Written['rows'];
+  /** Chunks the rows replace (a window's merge). */
+  readonly replaced: readonly number[];
+  readonly points: number;
+}
+
 /**
- * Raw numeric parts as runs, when each begins after the one before ends (the usual case: requests bring newer
- * points) — they need no merge; undefined when two overlap.
+ * How compaction shares the file with another thread of the process that writes to it (the store's thread and its
+ * compaction worker). A step reads and encodes from a snapshot without the write lock — the other side's writes go
+ * on — and takes the lock only to commit, if the file still holds what it read (another process may write too).
+ */
+export interface Sharing {
+  /** Runs a transaction holding the write lock. */
+  exclusive<T>(work: () => T): T;
+  /**
+   * Whether the other side deleted whole series since last asked (their ids may name other series now, so what the
+   * compactor knows of ids goes, and the step is not committed); asked holding the lock.
+   */
+  idsChanged(): boolean;
+}
+
+/** Compaction with no other thread writing to the file. */
+export const ALONE: Sharing = { exclusive: (work) => work(), idsChanged: () => false };
+
+/**
+ * Raw numeric parts as runs in time order, when no two overlap (the usual case: requests bring newer points, some
+ * arriving a little out of order) — they need no merge; undefined when two overlap.
  */
 function disjointRuns(rows: readonly { row: StoredRow; from: number; to: number }[]): Run[] | undefined {
   const runs: Run[] = [];
-  let last = -Infinity;
   for (const { row, from, to } of rows) {
     const { timestamps, values } = decodeRaw(row.data);
     if (!(timestamps instanceof Float64Array) || !(values instanceof Float64Array) || to <= from) return undefined;
-    if ((timestamps[from] as number) <= last) return undefined;
-    last = timestamps[to - 1] as number;
     runs.push({ timestamps: timestamps.subarray(from, to), values: values.subarray(from, to), expires: row.expires ?? 0 });
   }
+  runs.sort((a, b) => (a.timestamps[0] as number) - (b.timestamps[0] as number));
+  for (let i = 1; i < runs.length; i++) {
+    const before = (runs[i - 1] as Run).timestamps;
+    if (((runs[i] as Run).timestamps[0] as number) <= (before[before.length - 1] as number)) return undefined;
+  }
   return runs;
+}
+
+/** Whether a window's chunks are those it had (a delete rewrites a chunk in place, with fewer points). */
+function sameChunks(now: readonly ChunkBounds[], then: readonly ChunkBounds[]): boolean {
+  const key = (c: ChunkBounds) => `${c.id}:${c.count}:${c.first}:${c.last}`;
+  const before = new Set(then.map(key));
+  return now.length === then.length && now.every((c) => before.has(key(c)));
 }
 
 export class Compactor {
@@ -84,8 +125,8 @@ export class Compactor {
     private readonly clock: () => number,
     /** How long the background leaves small batches waiting for more (ms). */
     private readonly maxWaitMs = 10_000,
-    /** Runs each of its transactions (the store's write lock, when a worker compacts). */
-    private readonly exclusive: <T>(work: () => T) => T = (work) => work(),
+    /** The other thread writing to the file, if any. */
+    private readonly sharing: Sharing = ALONE,
   ) {
     this.#batches = new BatchCache(sql);
   }
@@ -156,61 +197,104 @@ export class Compactor {
    * {@link MIN_POINTS_PER_SERIES}). Returns how many points it moved.
    */
   moveRecent(now: boolean): number {
-    let moved = 0;
-    const move = this.db.transaction(() => {
-      const batches = this.#batches.oldest(BATCHES_PER_STEP);
-      if (!this.#plan?.of(batches)) this.#plan = new MovePlan(batches);
-      const plan = this.#plan;
-      if (plan.series === 0 || (!now && !this.#worthMoving(plan, batches.length))) return;
-      const { left } = plan;
-      const touched = new Set<number>();
-      const work: Moving[] = [];
-      for (const { id, parts, points } of plan.take(POINTS_PER_STEP)) {
-        const storage = this.#storageOf(id);
-        const rows: { row: StoredRow; from: number; to: number; whole: boolean }[] = [];
-        for (const { batch: b, entry: i, from, to, ends } of parts) {
-          const batch = batches[b] as CachedBatch;
-          const f = i * F;
-          const data = this.#batches.data(batch);
-          const offset = batch.fields[f + 5] as number;
-          const row = { seq: batch.seq, first: batch.fields[f + 1] as number, last: batch.fields[f + 2] as number, expires: (batch.fields[f + 4] as number) || null, data: data.subarray(offset, offset + (batch.fields[f + 6] as number)) };
-          // A piece of a part moves into chunks while the part stays whole in its batch: a read finds those points
-          // in both, with the same seq and value, until the part's last piece has moved.
-          rows.push({ row, from, to, whole: from === 0 && ends });
-          if (!ends) continue;
-          batch.taken[i] = 1;
-          left[b] = (left[b] as number) - 1;
-          touched.add(b);
-        }
-        const seq = (batches[(parts.at(-1) as PartRef).batch] as CachedBatch).seq;
-        const runs = storage === 'long' || storage === 'double' ? disjointRuns(rows) : undefined;
-        work.push(runs ? { id, storage, seq, runs } : { id, storage, seq, sources: rows.map((r) => (r.whole ? recentSource(storage, r.row) : recentSlice(storage, r.row, r.from, r.to))) });
-        moved += points;
+    // Work that another writer made stale is prepared again (each commit that stales it is progress).
+    for (;;) {
+      const prepared = this.#readOnly(() => this.#prepareMove(now));
+      if (!prepared) return 0;
+      if (this.#commit(prepared)) return prepared.points;
+    }
+  }
+
+  /** What {@link moveRecent} commits: the parts it moves as chunk rows, and what becomes of their batches. */
+  #prepareMove(now: boolean): Prepared | undefined {
+    const batches = this.#batches.oldest(BATCHES_PER_STEP);
+    if (!this.#plan?.of(batches)) this.#plan = new MovePlan(batches);
+    const plan = this.#plan;
+    if (plan.series === 0 || (!now && !this.#worthMoving(plan, batches.length))) return undefined;
+    const { left } = plan;
+    const touched = new Set<number>();
+    // The batches read from, as read (before this step marks parts moved).
+    const read = new Map<CachedBatch, Uint8Array>();
+    const chunks: Written['rows'] = [];
+    let points = 0;
+    for (const { id, parts, points: n } of plan.take(POINTS_PER_STEP)) {
+      const storage = this.#storageOf(id);
+      const rows: { row: StoredRow; from: number; to: number; whole: boolean }[] = [];
+      for (const { batch: b, entry: i, from, to, ends } of parts) {
+        const batch = batches[b] as CachedBatch;
+        if (!read.has(batch)) read.set(batch, batch.taken.slice());
+        const f = i * F;
+        const data = this.#batches.data(batch);
+        const offset = batch.fields[f + 5] as number;
+        const row = { seq: batch.seq, first: batch.fields[f + 1] as number, last: batch.fields[f + 2] as number, expires: (batch.fields[f + 4] as number) || null, data: data.subarray(offset, offset + (batch.fields[f + 6] as number)) };
+        // A piece of a part moves into chunks while the part stays whole in its batch: a read finds those points
+        // in both, with the same seq and value, until the part's last piece has moved.
+        rows.push({ row, from, to, whole: from === 0 && ends });
+        if (!ends) continue;
+        batch.taken[i] = 1;
+        left[b] = (left[b] as number) - 1;
+        touched.add(b);
       }
-      for (const b of touched) {
-        const { seq, taken } = batches[b] as CachedBatch;
-        if (left[b] === 0) {
-          this.sql.deleteBatch.run(seq);
-          this.sql.deleteTaken.run(seq);
-        } else this.sql.setTaken.run(seq, taken);
+      const seq = (batches[(parts.at(-1) as PartRef).batch] as CachedBatch).seq;
+      const runs = storage === 'long' || storage === 'double' ? disjointRuns(rows) : undefined;
+      const written = runs ? this.#writeRuns(id, storage, seq, runs) : this.#write(id, storage, seq, rows.map((r) => (r.whole ? recentSource(storage, r.row) : recentSlice(storage, r.row, r.from, r.to))), true);
+      chunks.push(...written.rows);
+      points += n;
+    }
+    const emptied = [...touched].filter((b) => left[b] === 0).map((b) => batches[b] as CachedBatch);
+    const marked = [...touched].filter((b) => left[b] !== 0).map((b) => batches[b] as CachedBatch);
+    const current = () => [...read].every(([batch, taken]) => this.#batches.unchanged(batch, taken));
+    return { current, emptied, marked, chunks, replaced: [], points };
+  }
+
+  /**
+   * Commits prepared work in one transaction holding the write lock, unless another writer changed what it was
+   * prepared from (then nothing is written and what the cache marked as moved is forgotten); windows that now have
+   * many chunks become due for a merge.
+   */
+  #commit(prepared: Prepared): boolean {
+    const commit = this.db.transaction(() => {
+      if (this.sharing.idsChanged()) {
+        this.forget();
+        return false;
       }
-      for (const moving of work) {
-        const { id, storage, seq } = moving;
-        const { touched: windows } = moving.runs ? this.#writeRuns(id, storage, seq, moving.runs) : this.#write(id, storage, seq, moving.sources, true);
-        for (const win of windows) {
-          if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(`${id}:${win}`);
-        }
+      if (!prepared.current()) return false;
+      for (const { seq } of prepared.emptied) {
+        this.sql.deleteBatch.run(seq);
+        this.sql.deleteTaken.run(seq);
       }
+      for (const { seq, taken } of prepared.marked) this.sql.setTaken.run(seq, taken);
+      for (const c of prepared.chunks) this.sql.insertChunk.run(c.id, c.win, c.seq, c.first, c.last, c.count, c.expires, c.data);
+      for (const id of prepared.replaced) this.sql.deleteChunk.run(id);
+      // Windows that got chunks from batches may now be due for a merge (a merge leaves as few as fit).
+      const windows = prepared.replaced.length > 0 ? [] : new Set(prepared.chunks.map((c) => `${c.id}:${c.win}`));
+      for (const key of windows) {
+        const [id, win] = key.split(':').map(Number) as [number, number];
+        if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(key);
+      }
+      this.moved += prepared.points;
+      return true;
     });
+    let done = false;
     try {
-      this.exclusive(() => move.immediate());
+      done = this.sharing.exclusive(() => commit.immediate());
+    } finally {
+      // Rolled back or stale: what the cache marked as moved is not.
+      if (!done) this.#batches.clear();
+    }
+    return done;
+  }
+
+  /** Reads in one snapshot of the file (a deferred transaction: the other side may write meanwhile). */
+  #readOnly<T>(reads: () => T): T {
+    // Asked again when committing: a delete may come between; asked here, a step does not read with old ids.
+    if (this.sharing.idsChanged()) this.forget();
+    try {
+      return this.db.transaction(reads).deferred();
     } catch (error) {
-      // Rolled back: what the cache marked as moved is not.
       this.#batches.clear();
       throw error;
     }
-    this.moved += moved;
-    return moved;
   }
 
   /** Whether the waiting parts are worth chunks now (see {@link MIN_POINTS_PER_SERIES}); starts the wait if not. */
@@ -224,18 +308,28 @@ export class Compactor {
 
   /** Merges the chunks of one window into as few as fit, dropping expired points; leaves very large windows. */
   mergeWindow(id: number, win: number): void {
-    const merge = this.db.transaction(() => {
-      const rows = this.sql.windowChunks.all(id, win);
-      const now = this.clock();
-      const expired = rows.some((r) => r.expires !== null && r.expires <= now);
-      if (rows.length < 2 && !expired) return;
-      if (rows.reduce((n, r) => n + r.count, 0) > MAX_WINDOW_POINTS) return;
-      const seq = Math.max(...rows.map((r) => r.seq));
-      const kept = this.#write(id, this.#storageOf(id), seq, rows.map(chunkSource), false).points;
-      for (const r of rows) this.sql.deleteChunk.run(r.id);
-      this.removed += rows.reduce((n, r) => n + r.count, 0) - kept;
-    });
-    this.exclusive(() => merge.immediate());
+    for (;;) {
+      const prepared = this.#readOnly(() => this.#prepareMerge(id, win));
+      if (!prepared) return;
+      if (this.#commit(prepared.work)) {
+        this.removed += prepared.removed;
+        return;
+      }
+    }
+  }
+
+  #prepareMerge(id: number, win: number): { work: Prepared; removed: number } | undefined {
+    const rows = this.sql.windowChunks.all(id, win);
+    const now = this.clock();
+    const expired = rows.some((r) => r.expires !== null && r.expires <= now);
+    if (rows.length < 2 && !expired) return undefined;
+    const points = rows.reduce((n, r) => n + r.count, 0);
+    if (points > MAX_WINDOW_POINTS) return undefined;
+    const seq = Math.max(...rows.map((r) => r.seq));
+    const written = this.#write(id, this.#storageOf(id), seq, rows.map(chunkSource), false);
+    const current = () => sameChunks(this.sql.windowChunkBounds.all(id, win), rows);
+    const work = { current, emptied: [], marked: [], chunks: written.rows, replaced: rows.map((r) => r.id), points: 0 };
+    return { work, removed: points - written.points };
   }
 
   /** Writes the merge of `sources` as chunks with `seq`; returns the windows written and the points. */
@@ -259,13 +353,12 @@ export class Compactor {
     return written;
   }
 
-  /** A cutter inserting the chunks of series `id` with `seq`, and what it has written. */
+  /** A cutter gathering the chunk rows of series `id` with `seq`, and what it has written. */
   #cutter(id: number, storage: StorageKind, seq: number): { cutter: ChunkCutter; written: Written } {
-    const written: Written = { touched: new Set<number>(), points: 0 };
+    const written: Written = { rows: [], points: 0 };
     const cutter = new ChunkCutter(storage, (c) => {
-      written.touched.add(c.win);
+      written.rows.push({ ...c, id, seq });
       written.points += c.count;
-      this.sql.insertChunk.run(id, c.win, seq, c.first, c.last, c.count, c.expires, c.data);
     });
     return { cutter, written };
   }

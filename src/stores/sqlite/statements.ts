@@ -10,6 +10,14 @@ export interface SeriesRow {
   tags: string;
 }
 
+/** What tells a chunk's content apart over time: a merge gives new ids, a delete fewer points. */
+export interface ChunkBounds {
+  readonly id: number;
+  readonly count: number;
+  readonly first: number;
+  readonly last: number;
+}
+
 interface ChunkRowWithId extends StoredRow {
   readonly id: number;
   readonly count: number;
@@ -69,6 +77,11 @@ export function prepareStatements(db: Database.Database) {
     chunkData: prepare<[number], { data: Uint8Array }>(db, 'SELECT data FROM chunks WHERE id = ?'),
     windowChunks: prepare<[number, number], ChunkRowWithId & { expires: number | null }>(db, 
       'SELECT id, seq, first, last, count, expires, data FROM chunks WHERE series_id = ? AND win = ?',
+    ),
+    windowChunkBounds: prepare<[number, number], ChunkBounds>(db, 'SELECT id, count, first, last FROM chunks WHERE series_id = ? AND win = ?'),
+    batchState: prepare<[number], { dirBytes: number; dataBytes: number; taken: Uint8Array | null }>(
+      db,
+      'SELECT length(r.dir) AS dirBytes, length(r.data) AS dataBytes, t.taken FROM recent r LEFT JOIN recent_taken t ON t.seq = r.seq WHERE r.seq = ?',
     ),
     windowSize: prepare<[number, number], { n: number; points: number }>(db, 'SELECT count(*) AS n, sum(count) AS points FROM chunks WHERE series_id = ? AND win = ?'),
     fragmented: prepare<[], { series_id: number; win: number }>(db, 'SELECT series_id, win FROM chunks GROUP BY series_id, win HAVING count(*) > 1'),

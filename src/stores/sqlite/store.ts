@@ -75,7 +75,8 @@ export class SqliteStore implements Store {
     this.#lock = lock;
     // Small batches wait up to 20 intervals for more points per series (10 s by default).
     const maxWaitMs = 20 * this.#compactEvery;
-    this.#compactor = new Compactor(this.#db, this.#sql, this.#clock, maxWaitMs, lock && ((work) => lock.run(work)));
+    const sharing = lock && { exclusive: <T>(work: () => T) => lock.run(work), idsChanged: () => false };
+    this.#compactor = new Compactor(this.#db, this.#sql, this.#clock, maxWaitMs, sharing);
     const warn = (message: string) => process.emitWarning(message, 'KairosdbStoreWarning');
     this.#compactQuietly = failingQuietly(warn);
     const dataVersion = this.#db.prepare<[], { v: number; c: number }>('SELECT (SELECT data_version FROM pragma_data_version) AS v, total_changes() AS c');
