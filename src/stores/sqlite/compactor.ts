@@ -58,6 +58,8 @@ interface Prepared {
   readonly chunks: Written['rows'];
   /** Chunks the rows replace (a window's merge). */
   readonly replaced: readonly number[];
+  /** Windows (`series:win`) that will hold many chunks: due for a merge once committed. */
+  readonly due: readonly string[];
   readonly points: number;
 }
 
@@ -244,7 +246,17 @@ export class Compactor {
     const emptied = [...touched].filter((b) => left[b] === 0).map((b) => batches[b] as CachedBatch);
     const marked = [...touched].filter((b) => left[b] !== 0).map((b) => batches[b] as CachedBatch);
     const current = () => [...read].every(([batch, taken]) => this.#batches.unchanged(batch, taken));
-    return { current, emptied, marked, chunks, replaced: [], points };
+    return { current, emptied, marked, chunks, replaced: [], due: this.#fragmented(chunks), points };
+  }
+
+  /** The windows that will hold {@link FRAGMENTS} chunks or more once `chunks` are added (counted in the snapshot; a merge checks again). */
+  #fragmented(chunks: Written['rows']): string[] {
+    const added = new Map<string, number>();
+    for (const c of chunks) added.set(`${c.id}:${c.win}`, (added.get(`${c.id}:${c.win}`) ?? 0) + 1);
+    return [...added].filter(([key, n]) => {
+      const [id, win] = key.split(':').map(Number) as [number, number];
+      return (this.sql.windowSize.get(id, win) as { n: number }).n + n >= FRAGMENTS;
+    }).map(([key]) => key);
   }
 
   /**
@@ -266,12 +278,7 @@ export class Compactor {
       for (const { seq, taken } of prepared.marked) this.sql.setTaken.run(seq, taken);
       for (const c of prepared.chunks) this.sql.insertChunk.run(c.id, c.win, c.seq, c.first, c.last, c.count, c.expires, c.data);
       for (const id of prepared.replaced) this.sql.deleteChunk.run(id);
-      // Windows that got chunks from batches may now be due for a merge (a merge leaves as few as fit).
-      const windows = prepared.replaced.length > 0 ? [] : new Set(prepared.chunks.map((c) => `${c.id}:${c.win}`));
-      for (const key of windows) {
-        const [id, win] = key.split(':').map(Number) as [number, number];
-        if ((this.sql.windowSize.get(id, win) as { n: number }).n >= FRAGMENTS) this.#due.add(key);
-      }
+      for (const key of prepared.due) this.#due.add(key);
       this.moved += prepared.points;
       return true;
     });
@@ -328,7 +335,7 @@ export class Compactor {
     const seq = Math.max(...rows.map((r) => r.seq));
     const written = this.#write(id, this.#storageOf(id), seq, rows.map(chunkSource), false);
     const current = () => sameChunks(this.sql.windowChunkBounds.all(id, win), rows);
-    const work = { current, emptied: [], marked: [], chunks: written.rows, replaced: rows.map((r) => r.id), points: 0 };
+    const work = { current, emptied: [], marked: [], chunks: written.rows, replaced: rows.map((r) => r.id), due: [], points: 0 };
     return { work, removed: points - written.points };
   }
 
