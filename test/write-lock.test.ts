@@ -41,6 +41,13 @@ describe('SQLite write lock (the store thread and its compaction worker)', () =>
     await once(worker, 'exit');
   });
 
+  it('takes a free lock at once, runs the write and lets go', { timeout: 5000 }, async () => {
+    const lock = new WriteLock(WriteLock.memory(), 'store');
+    assert.equal(await lock.runAsync(() => Atomics.load(new Int32Array(lock.memory), 0)), 2, 'held by the store while the write ran');
+    assert.equal(Atomics.load(new Int32Array(lock.memory), 0), 0);
+    assert.equal(await lock.runAsync(() => 'again'), 'again');
+  });
+
   it('frees a lock its holder died with, so the store is not stuck', async () => {
     const lock = new WriteLock(WriteLock.memory(), 'store');
     const worker = holder(lock.memory, 0, true);
