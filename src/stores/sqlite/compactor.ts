@@ -339,7 +339,7 @@ export class Compactor {
     return { work, removed: points - written.points };
   }
 
-  /** Writes the merge of `sources` as chunks with `seq`; returns the windows written and the points. */
+  /** Cuts the merge of `sources` into chunk rows with `seq` (inserted when the step commits). */
   #write(id: number, storage: StorageKind, seq: number, sources: Source[], keepExpired: boolean): Written {
     const { cutter, written } = this.#cutter(id, storage, seq);
     const merge = new SourceMerge(sources, { start: -Infinity, end: Infinity, now: this.clock(), desc: false, keepExpired });
@@ -352,7 +352,7 @@ export class Compactor {
     return written;
   }
 
-  /** Writes runs of numbers one after another in time (no merge needed) as chunks with `seq`. */
+  /** Cuts runs of numbers one after another in time (no merge needed) into chunk rows with `seq`. */
   #writeRuns(id: number, storage: StorageKind, seq: number, runs: readonly Run[]): Written {
     const { cutter, written } = this.#cutter(id, storage, seq);
     for (const run of runs) cutter.addRun(run.timestamps, run.values, run.expires);
