@@ -14,7 +14,7 @@ import { decodeRaw } from '../chunk/raw.js';
 import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSlice, recentSource, type ChunkRow, type StoredRow } from './chunk-rows.js';
 import type { ChunkBounds, Statements } from './statements.js';
 
-/** Points one step moves from batches into chunks (a step is one transaction, a few ms). */
+/** Points one step moves from batches into chunks (prepared from a snapshot, committed in one short transaction). */
 const POINTS_PER_STEP = 16_384;
 /** Batches one step looks at: a series' parts in all of them become one chunk. */
 const BATCHES_PER_STEP = 64;
