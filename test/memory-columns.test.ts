@@ -43,6 +43,24 @@ describe('SeriesColumns (the memory store\'s typed columns)', () => {
     assert.equal(columns.byteLength, 2 * 1024 * 16, 'a range delete gives back the blocks it empties');
   });
 
+  it('merges a write that reaches far back (a tail of 5,000 points, longer than the arrays merges keep)', () => {
+    for (const storage of ['double', 'string'] as const) {
+      const columns = new SeriesColumns(storage);
+      const value = (t: number) => (storage === 'double' ? t / 2 : `v${t}`);
+      const odd = Array.from({ length: 5000 }, (_, i) => 2 * i + 1);
+      columns.add(odd, odd.map(value), 0);
+      columns.add([0, 4, 10_000], [value(0), value(4), value(10_000)], 7);
+      assert.equal(columns.length, 5003);
+      assert.deepEqual([0, 1, 2, 3, 5002].map((i) => [columns.timestamp(i), columns.value(i), columns.expiry(i)]), [
+        [0, value(0), 7],
+        [1, value(1), 0],
+        [3, value(3), 0],
+        [4, value(4), 7],
+        [10_000, value(10_000), 7],
+      ]);
+    }
+  });
+
   it('keeps expiry only in the blocks whose points have a TTL', () => {
     const columns = new SeriesColumns('double', 3);
     columns.add([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3, 4, 5, 6, 7, 8], 0);

@@ -199,7 +199,7 @@ export class SeriesColumns {
   #merge(timestamps: readonly number[], values: readonly StoredValue[], expiresSec: number): void {
     const from = this.lowerBound(timestamps[0] as number);
     const tail = this.length - from;
-    const old = { timestamps: new Float64Array(tail), values: new Array<StoredValue>(tail), expires: new Uint32Array(tail) };
+    const old = scratch(tail);
     for (let k = 0; k < tail; k++) {
       old.timestamps[k] = this.timestamp(from + k);
       old.values[k] = this.value(from + k);
@@ -222,8 +222,25 @@ export class SeriesColumns {
       }
       this.length++;
     }
+    // The kept arrays hold no text or bytes of this series past the merge.
+    if (!this.#numeric) old.values.fill(0, 0, tail);
     this.#last = this.timestamp(this.length - 1);
   }
+}
+
+/** Points of a merge's tail up to which its arrays are kept between merges (merges run one at a time). */
+const SCRATCH_POINTS = 4096;
+let tailScratch = tailArrays(256);
+
+function tailArrays(points: number) {
+  return { timestamps: new Float64Array(points), values: new Array<StoredValue>(points), expires: new Uint32Array(points) };
+}
+
+/** Arrays for a merge's tail of `points`: the kept ones (no allocation per merge), or new ones for a long tail. */
+function scratch(points: number): ReturnType<typeof tailArrays> {
+  if (points > SCRATCH_POINTS) return tailArrays(points);
+  if (points > tailScratch.timestamps.length) tailScratch = tailArrays(SCRATCH_POINTS);
+  return tailScratch;
 }
 
 /** Points sorted by time, the later of equal timestamps kept. */
