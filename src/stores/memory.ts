@@ -85,8 +85,6 @@ export class MemoryStore implements Store {
     return entry;
   }
 
-
-
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
     this.#assertOpen();
     const { start, end } = rangeOf(query);
