@@ -47,7 +47,7 @@ export class BatchCache {
     for (const seq of this.#batches.keys()) if (!current.has(seq)) this.#forget(seq);
     return rows.map((row) => {
       const kept = this.#batches.get(row.seq);
-      if (kept && kept.dirBytes === row.dirBytes && kept.dataBytes === row.dataBytes && sameTaken(kept.taken, row.taken)) return kept;
+      if (kept && asRead(kept, kept.taken, row)) return kept;
       if (kept) this.#forget(row.seq);
       return this.#load(row.seq);
     });
@@ -67,7 +67,7 @@ export class BatchCache {
   /** Whether a batch's row in the file is as it was read, with the moved marks `taken` (asked in a transaction). */
   unchanged(batch: CachedBatch, taken: Uint8Array): boolean {
     const row = this.sql.batchState.get(batch.seq);
-    return row !== undefined && row.dirBytes === batch.dirBytes && row.dataBytes === batch.dataBytes && sameTaken(taken, row.taken);
+    return row !== undefined && asRead(batch, taken, row);
   }
 
   /** Forgets everything: the store changed batches, or a step failed. */
@@ -88,6 +88,11 @@ export class BatchCache {
     this.#bytes -= this.#batches.get(seq)?.data?.length ?? 0;
     this.#batches.delete(seq);
   }
+}
+
+/** Whether a batch's row in the file has the sizes it was read with and the moved marks `taken`. */
+function asRead(batch: CachedBatch, taken: Uint8Array, row: { dirBytes: number; dataBytes: number; taken: Uint8Array | null }): boolean {
+  return row.dirBytes === batch.dirBytes && row.dataBytes === batch.dataBytes && sameTaken(taken, row.taken);
 }
 
 /** Whether the moved marks in the file (null: none) are the ones kept. */

@@ -60,7 +60,9 @@ interface Prepared {
   readonly replaced: readonly number[];
   /** Windows (`series:win`) that will hold many chunks: due for a merge once committed. */
   readonly due: readonly string[];
+  /** Points moved from batches into chunks, and stored points a merge drops (expired or hidden). */
   readonly points: number;
+  readonly removed: number;
 }
 
 /**
@@ -199,11 +201,17 @@ export class Compactor {
    * {@link MIN_POINTS_PER_SERIES}). Returns how many points it moved.
    */
   moveRecent(now: boolean): number {
-    // Work that another writer made stale is prepared again (each commit that stales it is progress).
+    return this.#prepareAndCommit(() => this.#prepareMove(now))?.points ?? 0;
+  }
+
+  /**
+   * Prepares a step from a snapshot and commits it; prepares it again when another writer changed what it read in
+   * between (each commit that made it stale is progress). Returns what was committed; undefined when nothing was due.
+   */
+  #prepareAndCommit(prepare: () => Prepared | undefined): Prepared | undefined {
     for (;;) {
-      const prepared = this.#readOnly(() => this.#prepareMove(now));
-      if (!prepared) return 0;
-      if (this.#commit(prepared)) return prepared.points;
+      const prepared = this.#readOnly(prepare);
+      if (!prepared || this.#commit(prepared)) return prepared;
     }
   }
 
@@ -246,7 +254,7 @@ export class Compactor {
     const emptied = [...touched].filter((b) => left[b] === 0).map((b) => batches[b] as CachedBatch);
     const marked = [...touched].filter((b) => left[b] !== 0).map((b) => batches[b] as CachedBatch);
     const current = () => [...read].every(([batch, taken]) => this.#batches.unchanged(batch, taken));
-    return { current, emptied, marked, chunks, replaced: [], due: this.#fragmented(chunks), points };
+    return { current, emptied, marked, chunks, replaced: [], due: this.#fragmented(chunks), points, removed: 0 };
   }
 
   /** The windows that will hold {@link FRAGMENTS} chunks or more once `chunks` are added (counted in the snapshot; a merge checks again). */
@@ -280,6 +288,7 @@ export class Compactor {
       for (const id of prepared.replaced) this.sql.deleteChunk.run(id);
       for (const key of prepared.due) this.#due.add(key);
       this.moved += prepared.points;
+      this.removed += prepared.removed;
       return true;
     });
     let done = false;
@@ -315,17 +324,10 @@ export class Compactor {
 
   /** Merges the chunks of one window into as few as fit, dropping expired points; leaves very large windows. */
   mergeWindow(id: number, win: number): void {
-    for (;;) {
-      const prepared = this.#readOnly(() => this.#prepareMerge(id, win));
-      if (!prepared) return;
-      if (this.#commit(prepared.work)) {
-        this.removed += prepared.removed;
-        return;
-      }
-    }
+    this.#prepareAndCommit(() => this.#prepareMerge(id, win));
   }
 
-  #prepareMerge(id: number, win: number): { work: Prepared; removed: number } | undefined {
+  #prepareMerge(id: number, win: number): Prepared | undefined {
     const rows = this.sql.windowChunks.all(id, win);
     const now = this.clock();
     const expired = rows.some((r) => r.expires !== null && r.expires <= now);
@@ -335,8 +337,7 @@ export class Compactor {
     const seq = Math.max(...rows.map((r) => r.seq));
     const written = this.#write(id, this.#storageOf(id), seq, rows.map(chunkSource), false);
     const current = () => sameChunks(this.sql.windowChunkBounds.all(id, win), rows);
-    const work = { current, emptied: [], marked: [], chunks: written.rows, replaced: rows.map((r) => r.id), due: [], points: 0 };
-    return { work, removed: points - written.points };
+    return { current, emptied: [], marked: [], chunks: written.rows, replaced: rows.map((r) => r.id), due: [], points: 0, removed: points - written.points };
   }
 
   /** Cuts the merge of `sources` into chunk rows with `seq` (inserted when the step commits). */
