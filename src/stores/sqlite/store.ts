@@ -234,7 +234,7 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * One step of the background's compaction now (one transaction, typically a few ms), without its wait for more
+   * One step of the background's compaction now (read from a snapshot, then one short commit), without its wait for more
    * points: for a host that runs compaction on its own schedule (`compactIntervalMs: 0`). True while work is left —
    * waiting parts, or windows due for a merge; `compact()` also merges every other window of several chunks.
    */
