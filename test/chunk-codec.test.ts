@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { chunkOf, decodeChunk, encodeChunk, mergeChunks, type DecodedChunk } from '../src/stores/chunk/codec.js';
+import { Writer } from '../src/stores/chunk/varint.js';
 import type { StorageKind, StoredValue } from '../src/types/value-type.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -77,6 +78,26 @@ describe('chunk codec (delta-of-delta timestamps, XOR doubles, zig-zag longs)', 
     for (let cut = 0; cut < xor.length; cut++) assert.throws(() => decodeChunk(xor.subarray(0, cut)), RangeError);
     assert.throws(() => decodeChunk(Uint8Array.from([9, 0, 0, 0])), /version 9/);
     assert.throws(() => decodeChunk(Uint8Array.from([...bytes, 0])), /trailing bytes/);
+  });
+
+  it('refuses a corrupted chunk whose running sums leave the safe integers, in either column', () => {
+    // 100 varints of 2^47 each: each fits the fast path, their sum (2^53.6) does not; nothing may come back rounded.
+    const chunk = (timestamps: (number | bigint)[], values: (number | bigint)[]) => {
+      const out = new Writer();
+      for (const b of [2, 0]) out.byte(b); // version, storage 'long'
+      out.unsigned(timestamps.length);
+      out.unsigned(0); // no expiry
+      for (const n of [...timestamps, ...values]) out.signed(n);
+      return out.done();
+    };
+    const steps = Array.from({ length: 100 }, (_, i) => i);
+    const big = steps.map(() => 2 ** 47);
+    assert.throws(() => decodeChunk(chunk(steps.map(() => 0), big)), /safe integer range/); // values: deltas summing too far
+    assert.throws(() => decodeChunk(chunk([0, 2 ** 47, ...steps.slice(2).map(() => 0)], steps)), /safe integer range/); // timestamps: a delta kept 100 times
+    // the same shapes within range decode exactly
+    const fine = decodeChunk(chunk([0, 2 ** 40, ...steps.slice(2).map(() => 0)], steps.map(() => 2 ** 40)));
+    assert.equal(fine.timestamps[99], 99 * 2 ** 40);
+    assert.equal(fine.values[99], 100 * 2 ** 40);
   });
 
   it('keeps a regular float series in a few bytes per point (10 s steps, values with two decimals)', () => {

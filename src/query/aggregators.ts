@@ -5,7 +5,10 @@ import { addUnits, alignStart, fixedLength, SamplingGrid, type Duration } from '
 /** A stage of an aggregator chain: takes points in order, passes its own on. */
 export interface Sink {
   push(ts: number, value: number | null): void;
-  /** Points `from` to `to` of a page at once, as `push` would take them one by one (a stage that can, does it faster). */
+  /**
+   * Points `from` to `to` of a page at once, as `push` would take them one by one (a stage that can, does it faster);
+   * their timestamps run one way, as a query's points do.
+   */
   pushRun?(timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void;
   end(): void;
 }
@@ -64,10 +67,7 @@ class RangeStage implements Sink {
         this.#reducer = this.makeReducer();
       }
       // The points up to the next range boundary (in either order) go to the reducer as one run.
-      const low = this.#rangeStart as number;
-      const high = this.#rangeEnd;
-      let j = i + 1;
-      while (j < to && (timestamps[j] as number) < high && (timestamps[j] as number) >= low) j++;
+      const j = inRangeUntil(timestamps, i + 1, to, this.#rangeStart as number, this.#rangeEnd);
       (this.#reducer as Reducer).addRun(timestamps, values, i, j);
       i = j;
     }
@@ -90,6 +90,24 @@ class RangeStage implements Sink {
     this.#reducer.emit(stamp, this.next);
     this.#reducer = undefined;
   }
+}
+
+/**
+ * The first index in [from, to) whose timestamp is outside [low, high), else `to`. The timestamps run one way (the
+ * query's order), so those in the range come first: a run entirely inside is seen from its last point, else found by
+ * a binary search.
+ */
+function inRangeUntil(timestamps: ArrayLike<number>, from: number, to: number, low: number, high: number): number {
+  const inside = (k: number) => (timestamps[k] as number) < high && (timestamps[k] as number) >= low;
+  if (from >= to || inside(to - 1)) return to;
+  let lo = from;
+  let hi = to - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (inside(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The length of rate's or sampler's unit from a point on, as KairosDB counts it: in the query's calendar. */

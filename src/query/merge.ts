@@ -57,14 +57,17 @@ export async function* mergeSeries(
     const cursor: Cursor = { rank, series: s, pages: s.points()[Symbol.asyncIterator](), page: { timestamps: [], values: [] }, index: 0 };
     if (await refill(cursor, onPage)) push(heap, cursor, before);
   }
-  // The page under way, reused: a page is good until the next one is asked for.
+  // The page under way, reused: a page is good until the next one is asked for. Runs of numbers in Float64Arrays
+  // are gathered into `numbers` (typed all through, a fast copy); a page holds either those or any values in `values`.
   const times = new Float64Array(PAGE);
+  const numbers = new Float64Array(PAGE);
   const values: StoredValue[] = [];
+  let typed = false;
   const ranks = new Int32Array(PAGE);
   const gathered = (k: number) => series[ranks[k] as number] as SeriesRead;
   let n = 0;
   const take = (): MergedPage => {
-    const page = { timestamps: times.subarray(0, n), values, seriesAt: gathered };
+    const page = { timestamps: times.subarray(0, n), values: typed ? numbers.subarray(0, n) : values, seriesAt: gathered };
     n = 0;
     return page;
   };
@@ -74,21 +77,21 @@ export async function* mergeSeries(
     const bound = nextOf(heap[1], heap[2], sign);
     const pageTimes = c.page.timestamps;
     const from = c.index;
-    let to = from + 1;
-    while (to < pageTimes.length && sign * ((pageTimes[to] as number) - bound) < 0) to++;
+    let to = runEnd(pageTimes, from + 1, bound, sign);
     if (to - from >= LONG_RUN) {
       // A long run goes out as it is, without a copy, after what is gathered.
       if (n > 0) yield take();
       const only = c.series;
       yield { timestamps: columnSlice(pageTimes, from, to), values: columnSlice(c.page.values, from, to), seriesAt: () => only };
     } else {
-      to = Math.min(to, from + PAGE - n);
       const pageValues = c.page.values;
-      for (let i = from; i < to; i++) {
-        times[n] = pageTimes[i] as number;
-        values[n] = pageValues[i] as StoredValue;
-        ranks[n++] = c.rank;
-      }
+      const copies = pageTimes instanceof Float64Array && pageValues instanceof Float64Array;
+      if (n > 0 && typed && !copies) yield take();
+      if (n === 0) typed = copies;
+      to = Math.min(to, from + PAGE - n);
+      n = typed
+        ? gatherNumbers(pageTimes as Float64Array, pageValues as Float64Array, from, to, times, numbers, ranks, n, c.rank)
+        : gather(pageTimes, pageValues, from, to, times, values, ranks, n, c.rank);
     }
     c.index = to;
     if (c.index < c.page.timestamps.length) siftDown(heap, 0, before);
@@ -107,6 +110,51 @@ export async function* mergeSeries(
     if (n === PAGE) yield take();
   }
   if (n > 0) yield take();
+}
+
+/**
+ * Copies points `from` to `to` of a page of numbers in Float64Arrays to the page under way from `n` on; returns the
+ * new `n`. A function of its own, so the copy runs on locals (a generator's variables live in its context) and its
+ * arrays are always typed ones.
+ */
+function gatherNumbers(fromTimes: Float64Array, fromNumbers: Float64Array, from: number, to: number, times: Float64Array, numbers: Float64Array, ranks: Int32Array, n: number, rank: number): number {
+  for (let i = from; i < to; i++) {
+    times[n] = fromTimes[i] as number;
+    numbers[n] = fromNumbers[i] as number;
+    ranks[n++] = rank;
+  }
+  return n;
+}
+
+/** As `gatherNumbers`, for any page. */
+function gather(fromTimes: ArrayLike<number>, fromValues: ArrayLike<StoredValue>, from: number, to: number, times: Float64Array, values: StoredValue[], ranks: Int32Array, n: number, rank: number): number {
+  for (let i = from; i < to; i++) {
+    times[n] = fromTimes[i] as number;
+    values[n] = fromValues[i] as StoredValue;
+    ranks[n++] = rank;
+  }
+  return n;
+}
+
+/**
+ * The first index from `from` on whose timestamp is not before `bound` in the direction of travel (the page's
+ * length when none is): galloping, then a binary search — a run costs the log of its length, not its length.
+ */
+function runEnd(times: ArrayLike<number>, from: number, bound: number, sign: number): number {
+  const length = times.length;
+  let low = from;
+  let high = from;
+  for (let step = 1; high < length && sign * ((times[high] as number) - bound) < 0; step *= 2) {
+    low = high + 1;
+    high += step;
+  }
+  high = Math.min(high, length);
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (sign * ((times[mid] as number) - bound) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /** The earlier (in the direction of travel) of two cursors' next timestamps; ±Infinity without either. */

@@ -88,10 +88,13 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
   const count = Number(input.unsigned());
   if (count > bytes.length) throw new RangeError('chunk: more points than bytes');
   const expires = readExpiry(input, count);
-  const timestamps = readTimestamps(input, count);
+  // Timestamps and numbers in one buffer: one allocation a chunk.
+  const numeric = storage === 'long' || storage === 'double';
+  const buffer = new ArrayBuffer((numeric ? 16 : 8) * count);
+  const timestamps = readTimestamps(input, new Float64Array(buffer, 0, count));
   let values: ArrayLike<StoredValue>;
-  if (storage === 'long') values = readLongs(input, count);
-  else if (storage === 'double') values = readDoubles(input, count);
+  if (storage === 'long') values = readLongs(input, new Float64Array(buffer, 8 * count, count));
+  else if (storage === 'double') values = readDoubles(input, new Float64Array(buffer, 8 * count, count));
   else if (storage === 'string') values = Array.from({ length: count }, () => TEXT_DECODER.decode(readBytes(input)));
   else values = Array.from({ length: count }, () => readBytes(input).slice());
   if (input.offset !== bytes.length) throw new RangeError('chunk: trailing bytes');
@@ -147,15 +150,23 @@ function writeTimestamps(out: Writer, timestamps: Numbers): void {
 }
 
 /**
- * Reads `out.length` zig-zag varints in place as running sums — of the values (depth 1: deltas) or of the deltas
- * too (depth 2: delta-of-delta) — with Number arithmetic. False, with the input untouched, when a varint or a sum
- * leaves the safe integers (the exact path decodes those).
+ * Reads `out.length` zig-zag varints as running sums — of the values (depth 1: deltas; each sum divided by `divisor`
+ * as it is stored) or of the deltas too (depth 2: delta-of-delta) — with Number arithmetic. False, with the input
+ * untouched, when the chunk ends early or a sum may leave the safe integers (the exact path decodes those).
+ *
+ * No sum is checked on its own: every |varint| is at most its zig-zag form z, and the z after the first add up to at
+ * most `mass` (127 for each one-byte varint, the others counted as they are), so each running sum of depth 1 is
+ * within ±(|first| + mass), and at depth 2 each delta within ±mass and each running sum within ±(|first| + count ·
+ * mass) — proven safe once, after the loop, before anything is kept.
  */
-function readSums(input: Reader, out: Float64Array, depth: 1 | 2): boolean {
+function readSums(input: Reader, out: Float64Array, depth: 1 | 2, divisor = 1): boolean {
   const { bytes } = input;
   const end = bytes.length;
   const count = out.length;
   let pos = input.offset;
+  /** |first varint|, and the sum of the multi-byte varints' z after it. */
+  let first = 0;
+  let wide = 0;
   let previous = 0;
   let delta = 0;
   for (let i = 0; i < count; i++) {
@@ -172,25 +183,28 @@ function readSums(input: Reader, out: Float64Array, depth: 1 | 2): boolean {
         z += (b & 0x7f) * scale;
         scale *= 0x80;
       } while (b >= 0x80);
-      n = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      n = z < 2 ** 31 ? (z >>> 1) ^ -(z & 1) : z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      if (i > 0) wide += z;
     }
-    // Depth 2: the first varint is the first value, the second the first delta, the rest delta-of-deltas.
-    if (depth === 1) previous += delta = n;
-    else if (i === 0) previous = n;
-    else previous += delta = i === 1 ? n : delta + n;
-    // Every term is an integer, so a sum inside ±MAX_SAFE_INTEGER is a safe integer.
-    if (previous > MAX_SAFE || previous < -MAX_SAFE || delta > MAX_SAFE || delta < -MAX_SAFE) return false;
-    out[i] = previous;
+    if (i === 0) {
+      first = Math.abs(n);
+      previous = n;
+    } else if (depth === 1) previous += n;
+    else previous += delta += n;
+    out[i] = depth === 1 ? previous / divisor : previous;
   }
+  const mass = wide + 127 * count;
+  if ((depth === 1 ? first + mass : first + count * mass) > MAX_EXACT) return false;
   input.offset = pos;
   return true;
 }
 
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
-function readTimestamps(input: Reader, count: number): ArrayLike<number> {
-  const fast = new Float64Array(count);
+/** Below 2^53 with room for the rounding of the bound's own arithmetic. */
+const MAX_EXACT = 2 ** 52;
+/** Timestamps into `fast`, or into an array when the exact path is needed. */
+function readTimestamps(input: Reader, fast: Float64Array): ArrayLike<number> {
   if (readSums(input, fast, 2)) return fast;
+  const count = fast.length;
   const out = new Array<number>(count);
   let previous: number | bigint = 0;
   let delta: number | bigint = 0;
@@ -215,9 +229,9 @@ function writeLongs(out: Writer, values: Numbers): void {
   }
 }
 
-function readLongs(input: Reader, count: number): ArrayLike<number> {
-  const fast = new Float64Array(count);
+function readLongs(input: Reader, fast: Float64Array): ArrayLike<number> {
   if (readSums(input, fast, 1)) return fast;
+  const count = fast.length;
   const out = new Array<number>(count);
   let previous: number | bigint = 0;
   for (let i = 0; i < count; i++) out[i] = safe((previous = sum(previous, input.signed())));
@@ -265,15 +279,14 @@ function fitsScale(v: number, k: number): boolean {
   return Number.isSafeInteger(m) && m / factor === v && !Object.is(v, -0);
 }
 
-function readDoubles(input: Reader, count: number): ArrayLike<number> {
+function readDoubles(input: Reader, out: Float64Array): ArrayLike<number> {
   const mode = input.byte();
-  if (mode === 0xff) return readXor(input, count);
+  if (mode === 0xff) return readXor(input, out);
   if (mode > MAX_SCALE) throw new RangeError('chunk: bad double mode');
   const factor = 10 ** mode;
-  const scaled = readLongs(input, count);
-  // In place when the longs came as a Float64Array (the usual case).
-  const out = scaled instanceof Float64Array ? scaled : new Float64Array(count);
-  for (let i = 0; i < count; i++) out[i] = (scaled[i] as number) / factor;
+  if (readSums(input, out, 1, factor)) return out;
+  const scaled = readLongs(input, out);
+  for (let i = 0; i < out.length; i++) out[i] = (scaled[i] as number) / factor;
   return out;
 }
 
@@ -305,8 +318,8 @@ function writeXor(out: Writer, values: Numbers): void {
   }
 }
 
-function readXor(input: Reader, count: number): Float64Array {
-  const out = new Float64Array(count);
+function readXor(input: Reader, out: Float64Array): Float64Array {
+  const count = out.length;
   const { bytes } = input;
   const end = bytes.length;
   let pos = input.offset;
