@@ -23,6 +23,24 @@ function holder(memory: SharedArrayBuffer, holdMs: number, die = false): Worker 
   return new Worker(code, { eval: true, workerData: { memory, holdMs, die } });
 }
 
+/**
+ * A thread running `lock.run(work)` on the worker's side of the real WriteLock: posts 'ready' as it calls it, then how
+ * long after that the work ran.
+ */
+function workerSide(memory: SharedArrayBuffer): Worker {
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const module = new URL('../src/stores/sqlite/write-lock.ts', import.meta.url).href;
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(${JSON.stringify(tsx)}).then((api) => api.register()).then(() => import(${JSON.stringify(module)})).then(({ WriteLock }) => {
+      const lock = new WriteLock(workerData.memory, 'worker');
+      parentPort.postMessage('ready');
+      const started = performance.now();
+      lock.run(() => parentPort.postMessage(performance.now() - started));
+    });`;
+  return new Worker(code, { eval: true, workerData: { memory } });
+}
+
 describe('SQLite write lock (the store thread and its compaction worker)', () => {
   it('lets a write wait for the worker without blocking the event loop, and runs it once the worker lets go', async () => {
     const lock = new WriteLock(WriteLock.memory(), 'store');
@@ -60,5 +78,33 @@ describe('SQLite write lock (the store thread and its compaction worker)', () =>
     const lock = new WriteLock(WriteLock.memory(), 'store');
     assert.equal(lock.run(() => lock.run(() => 'inner')), 'inner');
     assert.equal(Atomics.load(new Int32Array(lock.memory), 0), 0, 'let go after the outer work');
+  });
+  it('leaves a free lock to a waiting write until the write has had it (a busy event loop takes it late)', async () => {
+    const memory = WriteLock.memory();
+    const cells = new Int32Array(memory);
+    Atomics.store(cells, 1, 1); // a write waits (its event loop busy: it has not taken the free lock yet)
+    const worker = workerSide(memory);
+    await once(worker, 'message');
+    const ran = once(worker, 'message');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // The write takes the lock at last, holds it 20 ms and lets go.
+    assert.equal(Atomics.compareExchange(cells, 0, 0, 2), 0, 'the worker left the lock free while the write waited');
+    Atomics.store(cells, 1, 0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    Atomics.store(cells, 0, 0);
+    Atomics.notify(cells, 0);
+    const [after] = (await ran) as [number];
+    assert.ok(after >= 70, `the worker ran ${after.toFixed(0)} ms after it asked, once the write was done`);
+    await once(worker, 'exit');
+  });
+
+  it('takes the lock after a while when a waiting write never comes for it (compaction still moves)', { timeout: 10_000 }, async () => {
+    const memory = WriteLock.memory();
+    Atomics.store(new Int32Array(memory), 1, 1); // counted as waiting, never taking it
+    const worker = workerSide(memory);
+    await once(worker, 'message');
+    const [after] = (await once(worker, 'message')) as [number];
+    assert.ok(after >= 50 && after < 2000, `the worker ran after ${after.toFixed(0)} ms`);
+    await once(worker, 'exit');
   });
 });

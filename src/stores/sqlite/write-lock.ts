@@ -2,7 +2,8 @@
  * Who writes to the file now: the store's thread or its compaction worker, one at a time. SQLite would serialise
  * them too, but a writer that finds the file locked sleeps in SQLite's busy handler, and on the store's thread that
  * sleep would stop the host's event loop; here the store's thread waits for the worker without blocking
- * (`Atomics.waitAsync`), and the worker lets a waiting request go first once per step.
+ * (`Atomics.waitAsync`), and the worker leaves the lock to waiting requests until they have had it (they take it in
+ * a turn of their event loop, late when it is busy; the worker waits up to HANDOFF_MS a step).
  * Shared memory: [holder (0 none, 1 worker, 2 store), store's waiting writes, generation, points moved]. The
  * generation counts the store's deletes of whole series: their ids may come back for other series, so the worker
  * forgets what it knows. Points moved (modulo 2^32) is the worker's progress, which writes wait for when it is behind.
@@ -14,6 +15,8 @@ const MOVED = 3;
 const NONE = 0;
 /** How long a waiter sleeps before it looks again without being woken (ms): a missed wake-up costs no more. */
 const RECHECK_MS = 50;
+/** Longest the worker leaves the free lock to the store's waiting writes in one call (ms): compaction still moves. */
+const HANDOFF_MS = 100;
 
 export type Side = 'store' | 'worker';
 
@@ -54,13 +57,14 @@ export class WriteLock {
 
   /** Runs `work` holding the lock, blocking this thread while the other side holds it (held already: just runs). */
   run<T>(work: () => T): T {
-    // The store's side never yields; the worker, once per call, to a write that waits for it.
-    let yielded = this.#me === 2;
+    // The store's side never yields; the worker leaves the lock to the store's waiting writes until they have had it
+    // (they take it in a turn of their event loop, which may be busy) — for up to HANDOFF_MS a call.
+    const yieldUntil = this.#me === 1 ? performance.now() + HANDOFF_MS : 0;
     while (this.#depth === 0) {
-      if (!yielded && Atomics.load(this.#cells, WAITING) > 0) {
-        // A request waits: leave it the lock for a moment (it takes it within a turn of its event loop).
-        yielded = true;
-        Atomics.wait(this.#cells, HOLDER, NONE, 2);
+      if (Atomics.load(this.#cells, WAITING) > 0 && performance.now() < yieldUntil) {
+        const holder = Atomics.load(this.#cells, HOLDER);
+        // Free: look again in a moment; held by the store: until it lets go.
+        Atomics.wait(this.#cells, HOLDER, holder, holder === NONE ? 1 : RECHECK_MS);
         continue;
       }
       if (this.#take()) break;
@@ -72,9 +76,11 @@ export class WriteLock {
 
   /** Runs `work` (synchronous) holding the lock, waiting without blocking while the other side holds it. */
   async runAsync<T>(work: () => T): Promise<T> {
-    while (this.#depth === 0 && !this.#take()) {
-      Atomics.add(this.#cells, WAITING, 1);
-      try {
+    if (this.#depth > 0 || this.#take()) return this.#holding(work);
+    // Counted as waiting until the lock is taken: the worker leaves it free meanwhile.
+    Atomics.add(this.#cells, WAITING, 1);
+    try {
+      while (this.#depth === 0 && !this.#take()) {
         const wait = Atomics.waitAsync(this.#cells, HOLDER, 3 - this.#me, RECHECK_MS);
         if (wait.async) {
           // The wait alone does not keep the event loop alive; a timer does, meanwhile.
@@ -82,9 +88,9 @@ export class WriteLock {
           await wait.value;
           clearTimeout(alive);
         }
-      } finally {
-        Atomics.sub(this.#cells, WAITING, 1);
       }
+    } finally {
+      Atomics.sub(this.#cells, WAITING, 1);
     }
     return this.#holding(work);
   }
