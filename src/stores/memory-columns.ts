@@ -24,7 +24,7 @@ class Block {
   }
 
   /** Copies `count` points from position `from` of the arrays to position `at`, all expiring at `expiresSec`. */
-  put(at: number, timestamps: readonly number[], values: readonly StoredValue[], from: number, count: number, expiresSec: number): void {
+  put(at: number, timestamps: ArrayLike<number>, values: ArrayLike<StoredValue>, from: number, count: number, expiresSec: number): void {
     const t = this.timestamps;
     for (let k = 0; k < count; k++) t[at + k] = timestamps[from + k] as number;
     const numbers = this.numbers;
@@ -97,15 +97,20 @@ export class SeriesColumns {
       if ((timestamps[i] as number) <= (timestamps[i - 1] as number)) return this.add(...sortedRun(timestamps, values), expiresSec);
     }
     if ((timestamps[0] as number) <= this.#last) return this.#merge(timestamps, values, expiresSec);
-    for (let i = 0; i < n; ) {
-      const block = this.#room(n - i);
+    this.#append(timestamps, values, 0, n, expiresSec);
+    this.#last = timestamps[n - 1] as number;
+  }
+
+  /** Appends points `from` to `to` of the arrays (after every point kept), block by block. */
+  #append(timestamps: ArrayLike<number>, values: ArrayLike<StoredValue>, from: number, to: number, expiresSec: number): void {
+    for (let i = from; i < to; ) {
+      const block = this.#room(to - i);
       const at = this.length & this.#mask;
-      const count = Math.min(n - i, block.capacity - at);
+      const count = Math.min(to - i, block.capacity - at);
       block.put(at, timestamps, values, i, count, expiresSec);
       this.length += count;
       i += count;
     }
-    this.#last = timestamps[n - 1] as number;
   }
 
   timestamp(i: number): number {
@@ -206,21 +211,27 @@ export class SeriesColumns {
       old.expires[k] = this.expiry(from + k);
     }
     this.#truncate(from);
+    // Both sides are ascending: they go back in runs — new points up to the next kept one (which an equal new point
+    // replaces), then kept points (of one expiry) up to the next new one.
+    const n = timestamps.length;
     let i = 0;
     let j = 0;
-    while (i < tail || j < timestamps.length) {
-      const a = i < tail ? (old.timestamps[i] as number) : Infinity;
-      const b = j < timestamps.length ? (timestamps[j] as number) : Infinity;
-      const block = this.#room(1);
-      if (a < b) {
-        block.set(this.length & this.#mask, a, old.values[i] as StoredValue, old.expires[i] as number);
-        i++;
+    while (i < tail || j < n) {
+      const next = i < tail ? (old.timestamps[i] as number) : Infinity;
+      if (j < n && (timestamps[j] as number) <= next) {
+        let end = j + 1;
+        while (end < n && (timestamps[end] as number) <= next) end++;
+        this.#append(timestamps, values, j, end, expiresSec);
+        if (timestamps[end - 1] === next) i++;
+        j = end;
       } else {
-        if (a === b) i++;
-        block.set(this.length & this.#mask, b, values[j] as StoredValue, expiresSec);
-        j++;
+        const bound = j < n ? (timestamps[j] as number) : Infinity;
+        const expires = old.expires[i] as number;
+        let end = i + 1;
+        while (end < tail && (old.timestamps[end] as number) < bound && old.expires[end] === expires) end++;
+        this.#append(old.timestamps, old.values, i, end, expires);
+        i = end;
       }
-      this.length++;
     }
     // The kept arrays hold no text or bytes of this series past the merge.
     if (!this.#numeric) old.values.fill(0, 0, tail);
