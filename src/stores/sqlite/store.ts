@@ -15,6 +15,7 @@ import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
 import { RecentBatches, type Located, type SeriesPart } from './recent.js';
 import { prepareStatements, type SeriesRow, type Statements } from './statements.js';
+import { reached, WaitingWrites } from './backpressure.js';
 import { WriteLock } from './write-lock.js';
 
 export type { SqliteStoreOptions };
@@ -45,6 +46,7 @@ export class SqliteStore implements Store {
   readonly #compactEvery: number;
   /** Shared with the compaction worker, when one runs. */
   readonly #lock: WriteLock | undefined;
+  readonly #waiting = new WaitingWrites();
   readonly #stopBackground: () => Promise<void>;
   readonly #compactQuietly: (work: () => void) => void;
   readonly metadata: MetadataStore;
@@ -311,19 +313,24 @@ export class SqliteStore implements Store {
 
   /**
    * Back-pressure with a worker, as `keepUp` without one: while it falls behind the writes, a write is answered once
-   * the worker has moved as many points as the write brought — the event loop free meanwhile — or after
-   * {@link WORKER_PATIENCE_MS}, once the write has moved them itself.
+   * the worker has moved as many points as the write brought on top of those the writes waiting before it brought
+   * (see WaitingWrites) — the event loop free meanwhile — or after {@link WORKER_PATIENCE_MS}, once the write has
+   * moved them itself.
    */
   async #waitForWorker(lock: WriteLock, points: number): Promise<void> {
     if (!this.#guard(() => this.#compactor.behind())) return;
-    const from = lock.moved;
-    const until = performance.now() + WORKER_PATIENCE_MS;
-    while (this.#db.open && ((lock.moved - from) | 0) < points) {
-      if (performance.now() > until) {
-        await this.#exclusive(() => this.#db.open && this.#compactQuietly(() => this.#compactor.keepUp(points)));
-        return;
+    const target = this.#waiting.enter(lock.moved, points);
+    try {
+      const until = performance.now() + WORKER_PATIENCE_MS;
+      while (this.#db.open && !reached(lock.moved, target)) {
+        if (performance.now() > until) {
+          await this.#exclusive(() => this.#db.open && this.#compactQuietly(() => this.#compactor.keepUp(points)));
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      this.#waiting.leave();
     }
   }
 
