@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { readAll, series } from '../src/store-api/conformance.js';
 import { MemoryStore } from '../src/index.js';
 import { SqliteStore } from '../src/sqlite.js';
-import { WINDOW_MS } from '../src/stores/sqlite/chunk-rows.js';
+import { ChunkCutter, WINDOW_MS, type ChunkRow } from '../src/stores/sqlite/chunk-rows.js';
+import { decodeChunk } from '../src/stores/chunk/codec.js';
 import { BatchCache, type CachedBatch } from '../src/stores/sqlite/batch-cache.js';
 import { Compactor } from '../src/stores/sqlite/compactor.js';
 import { prepareStatements } from '../src/stores/sqlite/statements.js';
@@ -224,6 +225,23 @@ describe('SqliteStore on chunks', () => {
         ],
       },
     );
+  });
+
+  it('cuts spans read in place from a batch across windows, and a cutter emptied after a failed step emits nothing of it', () => {
+    const rows: ChunkRow[] = [];
+    const cutter = new ChunkCutter('double', (row) => rows.push(row));
+    // One part in a batch's data: three timestamps (the last in the next window), then their values.
+    const columns = Float64Array.from([7, 7, 1000, 2000, WINDOW_MS + 1, 1.5, 2.5, 3.5]);
+    cutter.addSpan(columns, 2, 5, 3, 0);
+    cutter.flush();
+    assert.deepEqual(rows.map((r) => [r.win, r.first, r.last, r.count]), [[0, 1000, 2000, 2], [1, WINDOW_MS + 1, WINDOW_MS + 1, 1]]);
+    assert.deepEqual(Array.from(decodeChunk(rows[0]!.data).values), [1.5, 2.5]);
+    rows.length = 0;
+    cutter.addSpan(columns, 2, 5, 2, 0); // a step that fails before its flush
+    cutter.discard();
+    cutter.addSpan(Float64Array.from([3000, 4.5]), 0, 1, 1, 0);
+    cutter.flush();
+    assert.deepEqual(rows.map((r) => [r.first, r.count]), [[3000, 1]]);
   });
 
   it('appends one row per request, and compacts its series into one chunk per series and window', async () => {

@@ -5,6 +5,7 @@
  * add batches; a delete rewrites a batch shorter or longer, another compaction marks parts moved). Dropped whole when
  * a step fails (its transaction rolled back what the cache holds).
  */
+import { endianness } from 'node:os';
 import { DIRECTORY_FIELDS as F, directoryFields, takenOf } from './batch.js';
 import type { Statements } from './statements.js';
 
@@ -23,7 +24,11 @@ export interface CachedBatch {
   readonly dirBytes: number;
   readonly dataBytes: number;
   data?: Uint8Array;
+  /** Its data as float64s, while the data is kept. */
+  numbers?: Float64Array;
 }
+
+const LITTLE = endianness() === 'LE';
 
 /** Bytes of batch data kept between steps; past it data is read again when needed. */
 const MAX_BYTES = 64 * 2 ** 20;
@@ -64,6 +69,19 @@ export class BatchCache {
     return data;
   }
 
+  /**
+   * A batch's data as float64s in place (numeric parts are raw little-endian float64s at multiples of 8 bytes), kept
+   * with its data; undefined on a big-endian host or for data not aligned in memory (the caller reads it otherwise).
+   */
+  numbers(batch: CachedBatch): Float64Array | undefined {
+    if (batch.numbers) return batch.numbers;
+    const data = this.data(batch);
+    if (!LITTLE || data.byteOffset % 8 !== 0 || data.length % 8 !== 0) return undefined;
+    const numbers = new Float64Array(data.buffer, data.byteOffset, data.length / 8);
+    if (batch.data === data) batch.numbers = numbers;
+    return numbers;
+  }
+
   /** Whether a batch's row in the file is as it was read, with the moved marks `taken` (asked in a transaction). */
   unchanged(batch: CachedBatch, taken: Uint8Array): boolean {
     const row = this.sql.batchState.get(batch.seq);
@@ -98,6 +116,7 @@ function asRead(batch: CachedBatch, taken: Uint8Array, row: { dirBytes: number; 
 /** Whether the moved marks in the file (null: none) are the ones kept. */
 function sameTaken(kept: Uint8Array, inFile: Uint8Array | null): boolean {
   if (!inFile) return !kept.includes(1);
+  if (inFile.length === kept.length) return Buffer.compare(kept, inFile) === 0;
   if (inFile.length < kept.length) return false;
   for (let i = 0; i < kept.length; i++) if (kept[i] !== inFile[i]) return false;
   return true;

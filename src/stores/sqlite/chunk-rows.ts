@@ -116,22 +116,36 @@ export class ChunkCutter {
     }
   }
 
-  /** Adds a run of numbers (a numeric storage), all expiring at `expires` (0 never); its first point after the last added. */
-  addRun(timestamps: Float64Array, values: Float64Array, expires: number): void {
-    for (let i = 0; i < timestamps.length; ) {
-      const t = timestamps[i] as number;
+  /**
+   * Adds `length` numbers (a numeric storage) lying in `columns` — timestamps from index `times`, values from index
+   * `values` (a part in its batch's data, read in place) — all expiring at `expires` (0 never); the first after the
+   * last point added.
+   */
+  addSpan(columns: Float64Array, times: number, values: number, length: number, expires: number): void {
+    for (let i = 0; i < length; ) {
+      const t = columns[times + i] as number;
       if (t >= this.#end || this.#count === MAX_CHUNK_POINTS) this.flush(windowOf(t));
       // As many as fit in this chunk and this window.
-      let stop = Math.min(timestamps.length, i + MAX_CHUNK_POINTS - this.#count);
-      if ((timestamps[stop - 1] as number) >= this.#end) stop = firstAtOrAfter(timestamps, this.#end, i, stop);
+      let stop = Math.min(length, i + MAX_CHUNK_POINTS - this.#count);
+      if ((columns[times + stop - 1] as number) >= this.#end) stop = firstAtOrAfter(columns, this.#end, times + i, times + stop) - times;
       this.#reserve(stop - i);
-      const at = this.#count;
-      this.#timestamps.set(timestamps.subarray(i, stop), at);
-      (this.#numbers as Float64Array).set(values.subarray(i, stop), at);
-      this.#expiring(at, stop - i, expires);
+      const at = this.#count - i;
+      const timestamps = this.#timestamps;
+      const numbers = this.#numbers as Float64Array;
+      for (let k = i; k < stop; k++) {
+        timestamps[at + k] = columns[times + k] as number;
+        numbers[at + k] = columns[values + k] as number;
+      }
+      this.#expiring(this.#count, stop - i, expires);
       this.#count += stop - i;
       i = stop;
     }
+  }
+
+  /** Drops the chunk being cut, if any (what a failed step left): the cutter starts afresh. */
+  discard(): void {
+    this.#count = 0;
+    this.flush();
   }
 
   /** Emits the chunk being cut, if any; the next starts in window `win`. */

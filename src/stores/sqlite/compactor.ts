@@ -10,7 +10,6 @@ import type { StorageKind } from '../../types/value-type.js';
 import { DIRECTORY_FIELDS as F } from './batch.js';
 import { BatchCache, type CachedBatch } from './batch-cache.js';
 import { MovePlan, type PartRef } from './move-plan.js';
-import { decodeRaw } from '../chunk/raw.js';
 import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSlice, recentSource, type ChunkRow, type StoredRow } from './chunk-rows.js';
 import type { ChunkBounds, Statements } from './statements.js';
 
@@ -33,12 +32,15 @@ const FRAGMENTS = 8;
 const MAX_WINDOW_POINTS = 16 * MAX_CHUNK_POINTS;
 
 /** A series' parts (or pieces) moving in a step: their runs of numbers when they follow one another in time, else merge sources. */
-type Moving = { id: number; storage: StorageKind; seq: number } & ({ runs: Run[]; sources?: never } | { runs?: never; sources: Source[] });
-
-/** Numbers of one part, or a piece of it, all expiring at `expires` (ms, 0 never). */
-interface Run {
-  readonly timestamps: Float64Array;
-  readonly values: Float64Array;
+/**
+ * Numbers of one part, or a piece of it, where they lie in their batch's data: `length` timestamps from index `times`
+ * of `columns`, their values from index `values`; all expiring at `expires` (ms, 0 never).
+ */
+interface Span {
+  readonly columns: Float64Array;
+  readonly times: number;
+  readonly values: number;
+  readonly length: number;
   readonly expires: number;
 }
 
@@ -84,22 +86,28 @@ export interface Sharing {
 export const ALONE: Sharing = { exclusive: (work) => work(), idsChanged: () => false };
 
 /**
- * Raw numeric parts as runs in time order, when no two overlap (the usual case: requests bring newer points, some
- * arriving a little out of order) — they need no merge; undefined when two overlap.
+ * Numeric parts as spans in time order, when no two overlap (the usual case: requests bring newer points, some
+ * arriving a little out of order) — they need no merge; undefined when two overlap, or a batch's data cannot be
+ * read in place.
  */
-function disjointRuns(rows: readonly { row: StoredRow; from: number; to: number }[]): Run[] | undefined {
-  const runs: Run[] = [];
-  for (const { row, from, to } of rows) {
-    const { timestamps, values } = decodeRaw(row.data);
-    if (!(timestamps instanceof Float64Array) || !(values instanceof Float64Array) || to <= from) return undefined;
-    runs.push({ timestamps: timestamps.subarray(from, to), values: values.subarray(from, to), expires: row.expires ?? 0 });
+function disjointSpans(cache: BatchCache, batches: readonly CachedBatch[], parts: readonly PartRef[]): Span[] | undefined {
+  const spans: Span[] = [];
+  for (const { batch: b, entry: i, from, to } of parts) {
+    const batch = batches[b] as CachedBatch;
+    const columns = cache.numbers(batch);
+    if (!columns || to <= from) return undefined;
+    const f = i * F;
+    const at = (batch.fields[f + 5] as number) / 8;
+    const count = batch.fields[f + 3] as number;
+    spans.push({ columns, times: at + from, values: at + count + from, length: to - from, expires: batch.fields[f + 4] as number });
   }
-  runs.sort((a, b) => (a.timestamps[0] as number) - (b.timestamps[0] as number));
-  for (let i = 1; i < runs.length; i++) {
-    const before = (runs[i - 1] as Run).timestamps;
-    if (((runs[i] as Run).timestamps[0] as number) <= (before[before.length - 1] as number)) return undefined;
+  spans.sort((a, b) => (a.columns[a.times] as number) - (b.columns[b.times] as number));
+  for (let k = 1; k < spans.length; k++) {
+    const before = spans[k - 1] as Span;
+    const span = spans[k] as Span;
+    if ((span.columns[span.times] as number) <= (before.columns[before.times + before.length - 1] as number)) return undefined;
   }
-  return runs;
+  return spans;
 }
 
 /** Whether a window's chunks are those it had (a delete rewrites a chunk in place, with fewer points). */
@@ -122,6 +130,9 @@ export class Compactor {
   readonly #batches: BatchCache;
   /** The series waiting in the oldest batches, as steps work through them. */
   #plan: MovePlan | undefined;
+  /** A cutter per storage kind, and the series whose rows it is cutting now. */
+  readonly #cutters = new Map<StorageKind, ChunkCutter>();
+  #into: { id: number; seq: number; written: Written } = { id: 0, seq: 0, written: { rows: [], points: 0 } };
 
   constructor(
     private readonly db: Database.Database,
@@ -229,25 +240,19 @@ export class Compactor {
     let points = 0;
     for (const { id, parts, points: n } of plan.take(POINTS_PER_STEP)) {
       const storage = this.#storageOf(id);
-      const rows: { row: StoredRow; from: number; to: number; whole: boolean }[] = [];
-      for (const { batch: b, entry: i, from, to, ends } of parts) {
+      const spans = storage === 'long' || storage === 'double' ? disjointSpans(this.#batches, batches, parts) : undefined;
+      const seq = (batches[(parts.at(-1) as PartRef).batch] as CachedBatch).seq;
+      const written = spans ? this.#writeSpans(id, storage, seq, spans) : this.#write(id, storage, seq, parts.map((p) => this.#partSource(storage, batches, p)), true);
+      // A piece of a part moves into chunks while the part stays whole in its batch: a read finds those points in
+      // both, with the same seq and value, until the part's last piece has moved.
+      for (const { batch: b, entry: i, ends } of parts) {
         const batch = batches[b] as CachedBatch;
         if (!read.has(batch)) read.set(batch, batch.taken.slice());
-        const f = i * F;
-        const data = this.#batches.data(batch);
-        const offset = batch.fields[f + 5] as number;
-        const row = { seq: batch.seq, first: batch.fields[f + 1] as number, last: batch.fields[f + 2] as number, expires: (batch.fields[f + 4] as number) || null, data: data.subarray(offset, offset + (batch.fields[f + 6] as number)) };
-        // A piece of a part moves into chunks while the part stays whole in its batch: a read finds those points
-        // in both, with the same seq and value, until the part's last piece has moved.
-        rows.push({ row, from, to, whole: from === 0 && ends });
         if (!ends) continue;
         batch.taken[i] = 1;
         left[b] = (left[b] as number) - 1;
         touched.add(b);
       }
-      const seq = (batches[(parts.at(-1) as PartRef).batch] as CachedBatch).seq;
-      const runs = storage === 'long' || storage === 'double' ? disjointRuns(rows) : undefined;
-      const written = runs ? this.#writeRuns(id, storage, seq, runs) : this.#write(id, storage, seq, rows.map((r) => (r.whole ? recentSource(storage, r.row) : recentSlice(storage, r.row, r.from, r.to))), true);
       chunks.push(...written.rows);
       points += n;
     }
@@ -353,21 +358,41 @@ export class Compactor {
     return written;
   }
 
-  /** Cuts runs of numbers one after another in time (no merge needed) into chunk rows with `seq`. */
-  #writeRuns(id: number, storage: StorageKind, seq: number, runs: readonly Run[]): Written {
+  /** Cuts spans of numbers one after another in time (no merge needed) into chunk rows with `seq`. */
+  #writeSpans(id: number, storage: StorageKind, seq: number, spans: readonly Span[]): Written {
     const { cutter, written } = this.#cutter(id, storage, seq);
-    for (const run of runs) cutter.addRun(run.timestamps, run.values, run.expires);
+    for (const s of spans) cutter.addSpan(s.columns, s.times, s.values, s.length, s.expires);
     cutter.flush();
     return written;
   }
 
-  /** A cutter gathering the chunk rows of series `id` with `seq`, and what it has written. */
+  /** A part (or the piece `from`–`to` of it) as a source of a merge. */
+  #partSource(storage: StorageKind, batches: readonly CachedBatch[], { batch: b, entry: i, from, to, ends }: PartRef): Source {
+    const batch = batches[b] as CachedBatch;
+    const f = i * F;
+    const offset = batch.fields[f + 5] as number;
+    const data = this.#batches.data(batch).subarray(offset, offset + (batch.fields[f + 6] as number));
+    const row: StoredRow = { seq: batch.seq, first: batch.fields[f + 1] as number, last: batch.fields[f + 2] as number, expires: (batch.fields[f + 4] as number) || null, data };
+    return from === 0 && ends ? recentSource(storage, row) : recentSlice(storage, row, from, to);
+  }
+
+  /**
+   * A cutter gathering the chunk rows of series `id` with `seq`, and what it has written. One cutter per storage kind
+   * serves every series (its columns grown once), emptied first of what a failed step may have left in it.
+   */
   #cutter(id: number, storage: StorageKind, seq: number): { cutter: ChunkCutter; written: Written } {
     const written: Written = { rows: [], points: 0 };
-    const cutter = new ChunkCutter(storage, (c) => {
-      written.rows.push({ ...c, id, seq });
-      written.points += c.count;
-    });
+    const into = { id, seq, written };
+    this.#into = into;
+    let cutter = this.#cutters.get(storage);
+    if (!cutter) {
+      cutter = new ChunkCutter(storage, (c) => {
+        this.#into.written.rows.push({ ...c, id: this.#into.id, seq: this.#into.seq });
+        this.#into.written.points += c.count;
+      });
+      this.#cutters.set(storage, cutter);
+    }
+    cutter.discard();
     return { cutter, written };
   }
 
