@@ -12,6 +12,7 @@ import { ChunkCutter, WINDOW_MS, type ChunkRow } from '../src/stores/sqlite/chun
 import { decodeChunk } from '../src/stores/chunk/codec.js';
 import { BatchCache, type CachedBatch } from '../src/stores/sqlite/batch-cache.js';
 import { Compactor } from '../src/stores/sqlite/compactor.js';
+import { WriteLock } from '../src/stores/sqlite/write-lock.js';
 import { prepareStatements } from '../src/stores/sqlite/statements.js';
 import type { SeriesQuery, SeriesWrite } from '../src/store-api/contract.js';
 
@@ -146,6 +147,32 @@ describe('SqliteStore on chunks', () => {
         ],
       },
     );
+  });
+
+  it('writes a batch packed before a delete let its series go under the series written anew, not the deleted id', async () => {
+    // The store's write lock, taken here as the worker would: the delete and then the write wait for it.
+    const memory = WriteLock.memory;
+    let cells: Int32Array | undefined;
+    WriteLock.memory = () => {
+      const shared = memory();
+      cells = new Int32Array(shared);
+      return shared;
+    };
+    const store = new SqliteStore({ path: join(dir, 'packed.db'), compactIntervalMs: 60_000 });
+    WriteLock.memory = memory;
+    try {
+      await store.write([series('p', { h: 'a' }, [[1, 1]])]);
+      assert.equal(Atomics.compareExchange(cells as Int32Array, 0, 0, 1), 0, 'the lock was free');
+      const deleted = store.delete({ metric: 'p' });
+      const written = store.write([series('p', { h: 'a' }, [[2, 2]])]); // packed now, with the id the delete lets go
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      Atomics.store(cells as Int32Array, 0, 0);
+      Atomics.notify(cells as Int32Array, 0);
+      await Promise.all([deleted, written]);
+      assert.deepEqual((await readAll(store, { metric: 'p' })).map((s) => s.points), [[[2, 2]]]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('compacts in a worker thread unless told not to: the store\'s own thread then moves nothing', async () => {

@@ -16,6 +16,9 @@ export interface Located extends BatchEntry {
 /** The series' parts of one write, ready to append. */
 export type SeriesPart = PartPoints;
 
+/** A batch's directory and data. */
+export type PackedBatch = ReturnType<typeof packBatch>;
+
 export class RecentBatches {
   /** Every series' parts, while nothing has changed the file since they were listed. */
   #listed: { version: string; parts: Map<number, Located[]> } | undefined;
@@ -28,9 +31,17 @@ export class RecentBatches {
 
   /** Appends one write as one batch (nothing for an empty write). */
   append(parts: readonly SeriesPart[]): void {
-    if (parts.length === 0) return;
-    const { dir, data } = packBatch(parts);
-    this.sql.insertBatch.run(dir, data);
+    this.insert(RecentBatches.pack(parts));
+  }
+
+  /** A write's parts as a batch's directory and data, ready to insert (undefined for an empty write). */
+  static pack(parts: readonly SeriesPart[]): PackedBatch | undefined {
+    return parts.length === 0 ? undefined : packBatch(parts);
+  }
+
+  /** Appends a packed batch (nothing for an empty write). */
+  insert(batch: PackedBatch | undefined): void {
+    if (batch) this.sql.insertBatch.run(batch.dir, batch.data);
   }
 
   /**

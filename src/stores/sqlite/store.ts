@@ -13,7 +13,7 @@ import { Compactor } from './compactor.js';
 import { checkOptions, inMemory, open, type SqliteStoreOptions } from './options.js';
 import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
-import { RecentBatches, type Located, type SeriesPart } from './recent.js';
+import { RecentBatches, type Located, type PackedBatch, type SeriesPart } from './recent.js';
 import { prepareStatements, type SeriesRow, type Statements } from './statements.js';
 import { reached, WaitingWrites } from './backpressure.js';
 import { WriteLock } from './write-lock.js';
@@ -40,6 +40,8 @@ export class SqliteStore implements Store {
   readonly #clock: () => number;
   readonly #pageSize: number;
   readonly #ids = new SeriesMap<number>();
+  /** Counts the times #ids let go of deleted series (whose ids may come back for others). */
+  #idsGeneration = 0;
   readonly #sql: Statements;
   readonly #compactor: Compactor;
   readonly #recent: RecentBatches;
@@ -107,9 +109,12 @@ export class SqliteStore implements Store {
     this.#assertOpen();
     let points = 0;
     for (const s of series) points += s.timestamps.length;
+    // Packed before taking the write lock when every series' id is known (the usual case): the lock is held only to
+    // insert the row. A delete meanwhile may have let ids go; then the write is done whole under the lock.
+    const packed = this.#packKnown(series);
     await this.#exclusive(() => {
       this.#assertOpen();
-      this.#guard(() => this.#writeAll(series, this.#clock()));
+      this.#guard(() => (packed?.ids === this.#idsGeneration ? this.#recent.insert(packed.batch) : this.#writeAll(series, this.#clock())));
       // Committed: what follows is compaction's, and never fails the write.
       if (this.#compactEvery > 0 && !this.#lock) this.#compactQuietly(() => this.#compactor.keepUp(points));
     });
@@ -207,6 +212,7 @@ export class SqliteStore implements Store {
       this.#guard(() => remove.immediate());
       if (whole) {
         this.#ids.clear();
+        this.#idsGeneration++;
         this.#compactor.forget();
         // The worker forgets too: the deleted series' ids may come back for other series.
         this.#lock?.bumpGeneration();
@@ -268,6 +274,19 @@ export class SqliteStore implements Store {
     if (this.#db.open) this.#db.close();
   }
 
+  /** The write's batch, packed, if every series' id is known, with the generation of the ids it used. */
+  #packKnown(series: readonly SeriesWrite[]): { ids: number; batch: PackedBatch | undefined } | undefined {
+    const now = this.#clock();
+    const parts: SeriesPart[] = [];
+    for (const s of series) {
+      const id = this.#ids.get(s.metric, s.type, s.tags);
+      if (id === undefined) return undefined;
+      const part = partOf(id, s, now);
+      if (part) parts.push(part);
+    }
+    return { ids: this.#idsGeneration, batch: RecentBatches.pack(parts) };
+  }
+
   /** A series' points as a part of the write's batch (sorted by time); undefined without points. */
   #partOf(s: SeriesWrite, now: number): SeriesPart | undefined {
     let id = this.#ids.get(s.metric, s.type, s.tags);
@@ -277,9 +296,7 @@ export class SqliteStore implements Store {
       id = (this.#sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
       this.#ids.set(s.metric, s.type, s.tags, id);
     }
-    const { timestamps, values } = ascending(s.timestamps, s.values);
-    if (timestamps.length === 0) return undefined;
-    return { seriesId: id, storage: s.storage, timestamps, values, expires: s.ttl > 0 ? now + s.ttl * 1000 : 0 };
+    return partOf(id, s, now);
   }
 
   /** Runs reads in one snapshot of the file (another process may compact between two statements). */
@@ -363,6 +380,13 @@ export class SqliteStore implements Store {
   #assertOpen(): void {
     if (!this.#db.open) throw new StoreUnavailableError('SqliteStore is closed');
   }
+}
+
+/** A series' points as the part of series `id` in a batch (sorted by time); undefined without points. */
+function partOf(id: number, s: SeriesWrite, now: number): SeriesPart | undefined {
+  const { timestamps, values } = ascending(s.timestamps, s.values);
+  if (timestamps.length === 0) return undefined;
+  return { seriesId: id, storage: s.storage, timestamps, values, expires: s.ttl > 0 ? now + s.ttl * 1000 : 0 };
 }
 
 /** Points sorted by time (a request's timestamps are unique within a series but may come in any order). */
