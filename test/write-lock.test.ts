@@ -27,18 +27,18 @@ function holder(memory: SharedArrayBuffer, holdMs: number, die = false): Worker 
  * A thread running `lock.run(work)` on the worker's side of the real WriteLock: posts 'ready' as it calls it, then how
  * long after that the work ran.
  */
-function workerSide(memory: SharedArrayBuffer): Worker {
+function workerSide(memory: SharedArrayBuffer, handoffMs?: number): Worker {
   const tsx = import.meta.resolve('tsx/esm/api');
   const module = new URL('../src/stores/sqlite/write-lock.ts', import.meta.url).href;
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
     import(${JSON.stringify(tsx)}).then((api) => api.register()).then(() => import(${JSON.stringify(module)})).then(({ WriteLock }) => {
-      const lock = new WriteLock(workerData.memory, 'worker');
+      const lock = new WriteLock(workerData.memory, 'worker', workerData.handoffMs);
       parentPort.postMessage('ready');
       const started = performance.now();
       lock.run(() => parentPort.postMessage(performance.now() - started));
     });`;
-  return new Worker(code, { eval: true, workerData: { memory } });
+  return new Worker(code, { eval: true, workerData: { memory, handoffMs } });
 }
 
 describe('SQLite write lock (the store thread and its compaction worker)', () => {
@@ -83,7 +83,8 @@ describe('SQLite write lock (the store thread and its compaction worker)', () =>
     const memory = WriteLock.memory();
     const cells = new Int32Array(memory);
     Atomics.store(cells, 1, 1); // a write waits (its event loop busy: it has not taken the free lock yet)
-    const worker = workerSide(memory);
+    // Left free up to 5 s here, so that a slow machine's timers do not decide the test (the default is 100 ms).
+    const worker = workerSide(memory, 5000);
     await once(worker, 'message');
     const ran = once(worker, 'message');
     await new Promise((resolve) => setTimeout(resolve, 60));

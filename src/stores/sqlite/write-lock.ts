@@ -28,6 +28,8 @@ export class WriteLock {
   constructor(
     readonly memory: SharedArrayBuffer,
     side: Side,
+    /** Longest the worker's side leaves the free lock to waiting writes in one call (ms). */
+    private readonly handoffMs = HANDOFF_MS,
   ) {
     this.#cells = new Int32Array(memory);
     this.#me = side === 'worker' ? 1 : 2;
@@ -59,7 +61,7 @@ export class WriteLock {
   run<T>(work: () => T): T {
     // The store's side never yields; the worker leaves the lock to the store's waiting writes until they have had it
     // (they take it in a turn of their event loop, which may be busy) — for up to HANDOFF_MS a call.
-    const yieldUntil = this.#me === 1 ? performance.now() + HANDOFF_MS : 0;
+    const yieldUntil = this.#me === 1 ? performance.now() + this.handoffMs : 0;
     while (this.#depth === 0) {
       if (Atomics.load(this.#cells, WAITING) > 0 && performance.now() < yieldUntil) {
         const holder = Atomics.load(this.#cells, HOLDER);
