@@ -31,7 +31,6 @@ const FRAGMENTS = 8;
 /** Windows with more points are left in several chunks (each step stays small). */
 const MAX_WINDOW_POINTS = 16 * MAX_CHUNK_POINTS;
 
-/** A series' parts (or pieces) moving in a step: their runs of numbers when they follow one another in time, else merge sources. */
 /**
  * Numbers of one part, or a piece of it, where they lie in their batch's data: `length` timestamps from index `times`
  * of `columns`, their values from index `values`; all expiring at `expires` (ms, 0 never).
