@@ -201,6 +201,7 @@ function readSums(input: Reader, out: Float64Array, depth: 1 | 2, divisor = 1): 
 
 /** Below 2^53 with room for the rounding of the bound's own arithmetic. */
 const MAX_EXACT = 2 ** 52;
+
 /** Timestamps into `fast`, or into an array when the exact path is needed. */
 function readTimestamps(input: Reader, fast: Float64Array): ArrayLike<number> {
   if (readSums(input, fast, 2)) return fast;
