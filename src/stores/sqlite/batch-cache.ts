@@ -5,8 +5,7 @@
  * add batches; a delete rewrites a batch shorter or longer, another compaction marks parts moved). Dropped whole when
  * a step fails (its transaction rolled back what the cache holds).
  */
-import { endianness } from 'node:os';
-import { DIRECTORY_FIELDS as F, directoryFields, takenOf } from './batch.js';
+import { DIRECTORY_FIELDS as F, directoryFields, LITTLE, takenOf } from './batch.js';
 import type { Statements } from './statements.js';
 
 /** A batch's directory, which entries have moved, and its data once a step needed it. */
@@ -27,8 +26,6 @@ export interface CachedBatch {
   /** Its data as float64s, while the data is kept. */
   numbers?: Float64Array;
 }
-
-const LITTLE = endianness() === 'LE';
 
 /** Bytes of batch data kept between steps; past it data is read again when needed. */
 const MAX_BYTES = 64 * 2 ** 20;

@@ -20,7 +20,8 @@ export interface BatchEntry {
 }
 
 const FIELDS = 7;
-const LITTLE = endianness() === 'LE';
+/** Whether this host stores float64s little-endian, as batches keep them (else they are swapped). */
+export const LITTLE = endianness() === 'LE';
 
 export function writeDirectory(entries: readonly BatchEntry[]): Uint8Array {
   const out = new Float64Array(entries.length * FIELDS);
