@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WriteLock } from '../src/stores/sqlite/write-lock.js';
 
@@ -57,6 +59,14 @@ describe('SQLite write lock (the store thread and its compaction worker)', () =>
     // Let go again: the worker side can take it.
     assert.equal(Atomics.load(new Int32Array(lock.memory), 0), 0);
     await once(worker, 'exit');
+  });
+
+  it('keeps the process alive while a write waits (a second: many waits) for a lock held by a thread that does not', () => {
+    // In a process of its own: nothing else there keeps the event loop going (a test runner's timers would).
+    const child = fileURLToPath(new URL('write-lock-child.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', child, '1000'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.stdout.trim(), 'written', `exit ${run.status}: the write never ran`);
+    assert.equal(run.status, 0);
   });
 
   it('takes a free lock at once, runs the write and lets go', { timeout: 5000 }, async () => {

@@ -8,6 +8,11 @@ import type { Compactor } from './compactor.js';
 /** Longest stretch of compaction at once, ms: the thread gets a turn (timers, messages) between stretches. */
 const COMPACT_SLICE_MS = 10;
 
+/** How often the compaction worker copies the log into the database file (a passive checkpoint), ms. */
+export const CHECKPOINT_MS = 100;
+/** Pages in the log past which it is copied whole and started over (SQLite's own threshold for a checkpoint). */
+export const LOG_PAGES = 1000;
+
 /** What a compaction worker is started with (structured-cloned into it). */
 export interface WorkerSettings {
   readonly path: string;

@@ -3,7 +3,7 @@
  * itself, each transaction under the store's write lock. Stops on 'close' once its current step is done.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { compactionLoop, type WorkerMessage, type WorkerSettings } from './background.js';
+import { CHECKPOINT_MS, compactionLoop, failingQuietly, LOG_PAGES, type WorkerMessage, type WorkerSettings } from './background.js';
 import { Compactor } from './compactor.js';
 import { open } from './options.js';
 import { prepareStatements } from './statements.js';
@@ -18,6 +18,9 @@ db.pragma('journal_mode = WAL');
 // came from (a transaction commits whole or not at all), and the store's next FULL commit syncs the log up to it.
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
+// The log is copied into the database file here, not in whichever commit passes SQLite's threshold: on the store's
+// thread that copy (tens of ms when the log is busy) would stop the host's event loop.
+db.pragma('wal_autocheckpoint = 0');
 const lock = new WriteLock(settings.lock, 'worker');
 let generation = lock.generation;
 const compactor: Compactor = new Compactor(db, prepareStatements(db), Date.now, settings.maxWaitMs, {
@@ -33,10 +36,24 @@ const compactor: Compactor = new Compactor(db, prepareStatements(db), Date.now, 
     return true;
   },
 });
-const stop = compactionLoop(compactor, settings.compactIntervalMs, settings.purgeIntervalMs, (warning) => port.postMessage({ warning } satisfies WorkerMessage));
+/**
+ * Copies the log into the file while the store's writes go on; once the log is long, copies what they added meanwhile
+ * holding the write lock: the next write then finds all of it copied and starts the log over (a copy racing the
+ * writes would leave it growing).
+ */
+function checkpoint(): void {
+  const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)') as [{ log: number }];
+  if (log >= LOG_PAGES) lock.run(() => db.pragma('wal_checkpoint(PASSIVE)'));
+}
+
+const warn = (warning: string) => port.postMessage({ warning } satisfies WorkerMessage);
+const stop = compactionLoop(compactor, settings.compactIntervalMs, settings.purgeIntervalMs, warn);
+const quietly = failingQuietly(warn);
+const checkpoints = setInterval(() => quietly(checkpoint), CHECKPOINT_MS).unref();
 port.on('message', (message) => {
   if (message !== 'close') return;
   stop();
+  clearInterval(checkpoints);
   db.close();
   port.close();
 });

@@ -7,7 +7,7 @@ import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { decodeChunk } from '../chunk/codec.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
-import { compactionLoop, compactionWorker, failingQuietly } from './background.js';
+import { compactionLoop, compactionWorker, failingQuietly, LOG_PAGES } from './background.js';
 import { chunkSource, windowOf } from './chunk-rows.js';
 import { Compactor } from './compactor.js';
 import { checkOptions, inMemory, open, type SqliteStoreOptions } from './options.js';
@@ -98,7 +98,13 @@ export class SqliteStore implements Store {
     });
     if (lock) {
       const settings = { path, compactIntervalMs: this.#compactEvery, purgeIntervalMs: purgeEvery, maxWaitMs, lock: lock.memory };
-      this.#stopBackground = compactionWorker(settings, warn, () => lock.releaseDead()).stop;
+      // The worker copies the log into the file (see compaction-worker.ts); once it is gone, this connection does.
+      this.#db.pragma('wal_autocheckpoint = 0');
+      const exited = () => {
+        lock.releaseDead();
+        if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${LOG_PAGES}`);
+      };
+      this.#stopBackground = compactionWorker(settings, warn, exited).stop;
     } else {
       const stop = compactionLoop(this.#compactor, this.#compactEvery, purgeEvery, warn);
       this.#stopBackground = async () => stop();

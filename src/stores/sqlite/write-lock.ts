@@ -81,17 +81,15 @@ export class WriteLock {
     if (this.#depth > 0 || this.#take()) return this.#holding(work);
     // Counted as waiting until the lock is taken: the worker leaves it free meanwhile.
     Atomics.add(this.#cells, WAITING, 1);
+    // The waits alone do not keep the event loop alive; a timer does, for as long as the write waits.
+    const alive = setInterval(() => {}, 1000);
     try {
       while (this.#depth === 0 && !this.#take()) {
         const wait = Atomics.waitAsync(this.#cells, HOLDER, 3 - this.#me, RECHECK_MS);
-        if (wait.async) {
-          // The wait alone does not keep the event loop alive; a timer does, meanwhile.
-          const alive = setTimeout(() => {}, RECHECK_MS);
-          await wait.value;
-          clearTimeout(alive);
-        }
+        if (wait.async) await wait.value;
       }
     } finally {
+      clearInterval(alive);
       Atomics.sub(this.#cells, WAITING, 1);
     }
     return this.#holding(work);
