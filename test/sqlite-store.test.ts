@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { storeConformanceSuite, readAll, series } from '../src/store-api/conformance.js';
 import { SqliteStore } from '../src/sqlite.js';
 
+const Database = createRequire(import.meta.url)('better-sqlite3');
 const dir = mkdtempSync(join(tmpdir(), 'koa-kairosdb-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -78,6 +80,25 @@ describe('SqliteStore', () => {
     assert.deepEqual((await readAll(store, { metric: 'paged' }))[0]?.points, points);
     assert.deepEqual((await readAll(store, { metric: 'paged', order: 'desc' }))[0]?.points, [...points].reverse());
     await store.close();
+  });
+
+  it('forgets the ids a failed write gave new series: a later series gets the id, the points stay apart', async () => {
+    const path = join(dir, 'rolled-back.db');
+    const store = new SqliteStore({ path, compactInWorker: false });
+    const other = new Database(path);
+    try {
+      other.exec("CREATE TRIGGER refuse BEFORE INSERT ON recent BEGIN SELECT RAISE(ABORT, 'no room for the batch'); END");
+      await assert.rejects(store.write([series('n', { h: 'a' }, [[1, 1]])]), /no room for the batch/);
+      other.exec('DROP TRIGGER refuse');
+      // 'm' gets the id the rolled-back write gave 'n'; 'n' then gets another.
+      await store.write([series('m', { h: 'a' }, [[2, 2]])]);
+      await store.write([series('n', { h: 'a' }, [[3, 3]])]);
+      assert.deepEqual((await readAll(store, { metric: 'm' })).map((s) => s.points), [[[2, 2]]]);
+      assert.deepEqual((await readAll(store, { metric: 'n' })).map((s) => s.points), [[[3, 3]]]);
+    } finally {
+      other.close();
+      await store.close();
+    }
   });
 
   it('answers 503-type errors after close', async () => {

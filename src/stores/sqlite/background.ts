@@ -2,8 +2,9 @@
  * The SQLite store's background compaction: a loop of short steps, on the store's own thread or — for a database
  * file — in a worker thread with a connection of its own, so that the host's event loop only parses and writes.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Compactor } from './compactor.js';
+import { Handovers } from './handover.js';
 
 /** Longest stretch of compaction at once, ms: the thread gets a turn (timers, messages) between stretches. */
 const COMPACT_SLICE_MS = 10;
@@ -21,6 +22,13 @@ export interface WorkerSettings {
   readonly maxWaitMs: number;
   /** The write lock's shared memory. */
   readonly lock: SharedArrayBuffer;
+  /** The store's `synchronous`, for the writes handed over. */
+  readonly synchronous: 'FULL' | 'NORMAL';
+}
+
+/** What the worker is started with: the settings and its end of the handover's channel. */
+export interface WorkerData extends WorkerSettings {
+  readonly writes: MessagePort;
 }
 
 /** A message from the worker: ready for 'close' (a message before it listens would be lost), or a warning for the host. */
@@ -67,9 +75,23 @@ export function failingQuietly(warn: (message: string) => void): (work: () => vo
   };
 }
 
-/** Starts the compaction worker; `stop()` lets it finish its step and close its connection. */
-export function compactionWorker(settings: WorkerSettings, warn: (message: string) => void, exited: () => void): { stop(): Promise<void> } {
-  const worker = start(settings);
+/** A compaction worker, as the store sees it. */
+export interface CompactionWorker {
+  /** The batches handed over to it (once `writes.ready`). */
+  readonly writes: Handovers;
+  /** Resolves once it takes batches, or has stopped. */
+  readonly started: Promise<void>;
+  /** Lets it finish its step and the batches handed over, and close its connections. */
+  stop(): Promise<void>;
+}
+
+/** Starts the compaction worker, which also writes the batches handed over to it. */
+export function compactionWorker(settings: WorkerSettings, warn: (message: string) => void, exited: () => void): CompactionWorker {
+  const channel = new MessageChannel();
+  const writes = new Handovers(channel.port1);
+  const worker = start({ ...settings, writes: channel.port2 });
+  let up = () => {};
+  const started = new Promise<void>((resolve) => (up = resolve));
   let running = true;
   let ready = false;
   let closing = false;
@@ -81,22 +103,29 @@ export function compactionWorker(settings: WorkerSettings, warn: (message: strin
   worker.on('message', (m: WorkerMessage) => {
     if ('warning' in m) return warn(m.warning);
     ready = true;
+    writes.ready = !closing;
+    up();
     if (closing) close();
   });
-  worker.on('error', (error) => warn(`SqliteStore: the compaction worker stopped (writes now compact on the store's thread when it falls behind): ${error.message}`));
+  worker.on('error', (error) => warn(`SqliteStore: the compaction worker stopped (writes are now done, and compact when it falls behind, on the store's thread): ${error.message}`));
   const gone = new Promise<void>((resolve) =>
     worker.once('exit', () => {
       running = false;
+      writes.stopped();
       exited();
+      up();
       resolve();
     }),
   );
   // The host's process may end without closing the store (after the listeners: adding one holds the worker again).
   worker.unref();
   return {
+    writes,
+    started,
     stop: async () => {
       if (running && !closing) {
         closing = true;
+        writes.ready = false;
         if (ready) close();
         else worker.ref();
       }
@@ -105,10 +134,11 @@ export function compactionWorker(settings: WorkerSettings, warn: (message: strin
   };
 }
 
-function start(settings: WorkerSettings): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./compaction-worker.js', import.meta.url), { workerData: settings });
+function start(data: WorkerData): Worker {
+  const options = { workerData: data, transferList: [data.writes] };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./compaction-worker.js', import.meta.url), options);
   // Run from the TypeScript sources (this repository's tests, benchmark and example): the worker loads them with tsx.
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./compaction-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => api.register()).then(() => import(${JSON.stringify(entry)}))`, { eval: true, workerData: settings });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => api.register()).then(() => import(${JSON.stringify(entry)}))`, { eval: true, ...options });
 }

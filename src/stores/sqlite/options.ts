@@ -25,8 +25,9 @@ export interface SqliteStoreOptions {
    */
   compactIntervalMs?: number;
   /**
-   * Runs background compaction in a worker thread with a connection of its own (a database file, no `clock` given),
-   * leaving the event loop to requests; false runs it on the store's thread, in slices of about 10 ms. @default true
+   * Runs background compaction in a worker thread with connections of its own (a database file, no `clock` given),
+   * which also inserts the requests' batches once started (`init()`), leaving the event loop to requests; false runs
+   * compaction on the store's thread, in slices of about 10 ms, and inserts there. @default true
    */
   compactInWorker?: boolean;
 }

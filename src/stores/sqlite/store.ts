@@ -8,6 +8,7 @@ import type { StoredValue } from '../../types/value-type.js';
 import { decodeChunk } from '../chunk/codec.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
 import { compactionLoop, compactionWorker, failingQuietly, LOG_PAGES } from './background.js';
+import type { Handover, Handovers } from './handover.js';
 import { chunkSource, windowOf } from './chunk-rows.js';
 import { Compactor } from './compactor.js';
 import { checkOptions, inMemory, open, type SqliteStoreOptions } from './options.js';
@@ -48,6 +49,10 @@ export class SqliteStore implements Store {
   readonly #compactEvery: number;
   /** Shared with the compaction worker, when one runs. */
   readonly #lock: WriteLock | undefined;
+  /** Writes handed over to the compaction worker, when one runs. */
+  readonly #handovers: Handovers | undefined;
+  /** Resolves once the compaction worker takes writes (or has stopped). */
+  readonly #started: Promise<void> = Promise.resolve();
   readonly #waiting = new WaitingWrites();
   readonly #stopBackground: () => Promise<void>;
   readonly #compactQuietly: (work: () => void) => void;
@@ -97,17 +102,35 @@ export class SqliteStore implements Store {
       this.#recent.append(parts);
     });
     if (lock) {
-      const settings = { path, compactIntervalMs: this.#compactEvery, purgeIntervalMs: purgeEvery, maxWaitMs, lock: lock.memory };
+      const settings = { path, compactIntervalMs: this.#compactEvery, purgeIntervalMs: purgeEvery, maxWaitMs, lock: lock.memory, synchronous };
       // The worker copies the log into the file (see compaction-worker.ts); once it is gone, this connection does.
       this.#db.pragma('wal_autocheckpoint = 0');
       const exited = () => {
         lock.releaseDead();
         if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${LOG_PAGES}`);
       };
-      this.#stopBackground = compactionWorker(settings, warn, exited).stop;
+      const worker = compactionWorker(settings, warn, exited);
+      this.#stopBackground = worker.stop;
+      this.#handovers = worker.writes;
+      this.#started = worker.started;
     } else {
       const stop = compactionLoop(this.#compactor, this.#compactEvery, purgeEvery, warn);
       this.#stopBackground = async () => stop();
+    }
+  }
+
+  /**
+   * Resolves once the store's compaction worker has started (a database file): writes then leave the event loop (see
+   * the README). Writes before that are done on the store's thread.
+   */
+  async init(): Promise<void> {
+    this.#assertOpen();
+    // The worker does not keep the process alive; a timer does, while this waits.
+    const alive = setInterval(() => {}, 1000);
+    try {
+      await this.#started;
+    } finally {
+      clearInterval(alive);
     }
   }
 
@@ -117,10 +140,17 @@ export class SqliteStore implements Store {
     for (const s of series) points += s.timestamps.length;
     // Packed before taking the write lock when every series' id is known (the usual case): the lock is held only to
     // insert the row. A delete meanwhile may have let ids go; then the write is done whole under the lock.
-    const packed = this.#packKnown(series);
+    const generation = this.#lock?.generation ?? 0;
+    let packed = this.#packKnown(series);
+    if (packed?.batch && this.#handovers?.ready) {
+      // Written by the worker, off the event loop (its buffers go with it); stale: done here, whole, as below.
+      const done = await this.#handovers.write(packed.batch, generation).catch((error: unknown) => this.#guard<Handover>(() => { throw error; }));
+      if (done === 'written') return this.#waitForWorker(this.#lock as WriteLock, points);
+      packed = undefined;
+    }
     await this.#exclusive(() => {
       this.#assertOpen();
-      this.#guard(() => (packed?.ids === this.#idsGeneration ? this.#recent.insert(packed.batch) : this.#writeAll(series, this.#clock())));
+      this.#guard(() => (packed?.ids === this.#idsGeneration ? this.#recent.insert(packed.batch) : this.#writeWhole(series)));
       // Committed: what follows is compaction's, and never fails the write.
       if (this.#compactEvery > 0 && !this.#lock) this.#compactQuietly(() => this.#compactor.keepUp(points));
     });
@@ -278,6 +308,17 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.#stopBackground();
     if (this.#db.open) this.#db.close();
+  }
+
+  /** A write's new series and its batch, in one transaction. */
+  #writeWhole(series: readonly SeriesWrite[]): void {
+    try {
+      this.#writeAll(series, this.#clock());
+    } catch (error) {
+      // Rolled back: the ids it gave new series name none now, and may come back for other series.
+      this.#ids.clear();
+      throw error;
+    }
   }
 
   /** The write's batch, packed, if every series' id is known, with the generation of the ids it used. */

@@ -1,0 +1,111 @@
+/**
+ * Writes done by the compaction worker: the store's thread packs a request's batch and hands it over; the worker
+ * inserts it with a connection of its own (with the store's `synchronous`), holding the write lock, and answers. The
+ * SQLite work of a write — its pages, its fsync, waiting for the worker's commits — leaves the host's event loop,
+ * and writes handed over meanwhile are inserted in one transaction.
+ */
+import type Database from 'better-sqlite3';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { PackedBatch } from './recent.js';
+import { prepareStatements } from './statements.js';
+import type { WriteLock } from './write-lock.js';
+
+/** A batch handed over, packed with the series ids of the lock's generation `generation`. */
+interface Handed {
+  readonly id: number;
+  readonly generation: number;
+  readonly dir: Uint8Array;
+  readonly data: Uint8Array;
+}
+
+/** The worker's answer: written, or not (a delete let the ids go meanwhile), or SQLite's error. */
+type Answer = { readonly id: number; readonly written: boolean } | { readonly id: number; readonly failed: { readonly message: string; readonly code?: string } };
+
+/**
+ * What became of a batch handed over: written; or stale — a whole-series delete let its ids go before the worker
+ * came to it, or the worker stopped without answering — for the store to write again (a batch written twice reads
+ * as once: the same points with the same values).
+ */
+export type Handover = 'written' | 'stale';
+
+/** The store's side of the handover. */
+export class Handovers {
+  readonly #waiting = new Map<number, { resolve(done: Handover): void; reject(error: Error): void }>();
+  #next = 0;
+  /** Whether the worker takes batches: from its start until it stops. */
+  ready = false;
+
+  constructor(private readonly port: MessagePort) {
+    port.on('message', (answer: Answer) => this.#answered(answer));
+    port.unref();
+  }
+
+  /** Hands over a batch packed with the series ids of the lock's generation `generation` (its buffers go with it). */
+  write(batch: PackedBatch, generation: number): Promise<Handover> {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      // An answer awaited keeps the process alive.
+      if (this.#waiting.size === 0) this.port.ref();
+      this.#waiting.set(id, { resolve, reject });
+      this.port.postMessage({ id, generation, dir: batch.dir, data: batch.data } satisfies Handed, [batch.dir.buffer as ArrayBuffer, batch.data.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** The worker stopped: batches it did not answer are stale. */
+  stopped(): void {
+    this.ready = false;
+    for (const { resolve } of this.#waiting.values()) resolve('stale');
+    this.#waiting.clear();
+    this.port.close();
+  }
+
+  #answered(answer: Answer): void {
+    const waiting = this.#waiting.get(answer.id);
+    if (!waiting) return;
+    this.#waiting.delete(answer.id);
+    if (this.#waiting.size === 0) this.port.unref();
+    if ('failed' in answer) waiting.reject(Object.assign(new Error(answer.failed.message), { code: answer.failed.code }));
+    else waiting.resolve(answer.written ? 'written' : 'stale');
+  }
+}
+
+/**
+ * The worker's side: inserts the batches handed over on `port` with connection `db`, holding `lock`, all those
+ * waiting in one transaction — as their messages come, and whenever `serve()` is called (between the worker's steps:
+ * a step may take tens of ms). `close()` serves those waiting, then closes the port and the connection.
+ */
+export function takeHandovers(port: MessagePort, db: Database.Database, lock: WriteLock): { serve(): void; close(): void } {
+  const { insertBatch } = prepareStatements(db);
+  const insertAll = db.transaction((batches: readonly Handed[]) => {
+    for (const b of batches) insertBatch.run(b.dir, b.data);
+  });
+  const serve = (first: Handed) => {
+    const handed = [first];
+    for (let more = receiveMessageOnPort(port); more; more = receiveMessageOnPort(port)) handed.push(more.message as Handed);
+    lock.run(() => {
+      // Asked holding the lock: a delete of whole series bumps the generation holding it.
+      const current = handed.filter((h) => h.generation === lock.generation);
+      try {
+        if (current.length > 0) insertAll.immediate(current);
+      } catch (error) {
+        const { message, code } = error as { message: string; code?: string };
+        for (const h of handed) port.postMessage({ id: h.id, failed: { message, ...(code !== undefined && { code }) } } satisfies Answer);
+        return;
+      }
+      for (const h of handed) port.postMessage({ id: h.id, written: h.generation === lock.generation } satisfies Answer);
+    });
+  };
+  port.on('message', serve);
+  const waiting = () => {
+    const first = receiveMessageOnPort(port);
+    if (first) serve(first.message as Handed);
+  };
+  return {
+    serve: waiting,
+    close: () => {
+      waiting();
+      port.close();
+      db.close();
+    },
+  };
+}
