@@ -83,7 +83,7 @@ async function writeFortyMb(store: SqliteStore, path: string): Promise<void> {
   assert.deepEqual(await store.stats(), { series: 25, points: 2_500_000 });
 }
 
-describe('SqliteStore: the write-ahead log', () => {
+describe('SqliteStore: the write-ahead log', { timeout: 60_000 }, () => {
   it('is copied into the file by the compaction worker, not in the host\'s writes: after 40 MB the log holds a few', async () => {
     const path = join(dir, 'worker.db');
     const { store, connection } = openStore(path);
@@ -149,7 +149,7 @@ async function started(metric: string, work: (opened: Opened & { path: string })
   }
 }
 
-describe('SqliteStore: writes done by the compaction worker', () => {
+describe('SqliteStore: writes done by the compaction worker', { timeout: 60_000 }, () => {
   it('hands a request over once the worker has started: in the file when the write resolves, nothing inserted here', () =>
     started('handed', async ({ store, path }) => {
       let handed = 0;
@@ -166,20 +166,27 @@ describe('SqliteStore: writes done by the compaction worker', () => {
       assert.deepEqual((await readAll(store, { metric: 'handed' })).map((s) => s.points), [[[1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6]]]);
     }));
 
-  it('writes a batch handed over before a delete let its series go again, under the series written anew', () =>
-    started('stale', async ({ store, lock }) => {
-      // The lock taken as the worker would: the delete waits for it, and so does the worker with the write's batch.
+  it('lets a delete of whole series wait for the batches handed over before it, and hands none over meanwhile', () =>
+    started('deleted', async ({ store, lock }) => {
+      // The lock taken as the worker would: the worker waits for it with the first write's batch.
       assert.equal(Atomics.compareExchange(lock, 0, 0, 1), 0, 'the lock was free');
-      const deleted = store.delete({ metric: 'stale' });
-      let written: Promise<void> | undefined;
-      const handed = await counting(Handovers.prototype, 'write', async () => {
-        written = store.write([series('stale', { h: 'a' }, [[2, 2]])]); // packed now, with the id the delete lets go
-      });
-      assert.equal(handed, 1, 'the write was handed over');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      letGo(lock);
-      await Promise.all([deleted, written]);
-      assert.deepEqual((await readAll(store, { metric: 'stale' })).map((s) => s.points), [[[2, 2]]]);
+      let before: Promise<void> | undefined;
+      let deleted: Promise<void> | undefined;
+      let after: Promise<void> | undefined;
+      let handed = 0;
+      try {
+        handed = await counting(Handovers.prototype, 'write', async () => {
+          before = store.write([series('deleted', { h: 'a' }, [[2, 2]])]);
+          deleted = store.delete({ metric: 'deleted' });
+          after = store.write([series('deleted', { h: 'a' }, [[3, 3]])]); // the id the delete lets go is known here
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      } finally {
+        letGo(lock);
+      }
+      await Promise.all([before, deleted, after]);
+      assert.equal(handed, 1, 'the write before the delete was handed over, the one after it not');
+      assert.deepEqual((await readAll(store, { metric: 'deleted' })).map((s) => s.points), [[[3, 3]]]);
     }));
 
   it("rejects a write the worker's insert failed (never resolves it) and stores nothing of it", () =>
@@ -199,8 +206,12 @@ describe('SqliteStore: writes done by the compaction worker', () => {
       // Held as the worker would: the worker waits for it with the batch, and stops waiting.
       assert.equal(Atomics.compareExchange(lock, 0, 0, 1), 0, 'the lock was free');
       const written = store.write([series('stopped', { h: 'a' }, [[2, 2]])]);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      await worker.terminate();
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await worker.terminate();
+      } finally {
+        letGo(lock);
+      }
       await written;
       await store.write([series('stopped', { h: 'a' }, [[3, 3]])]);
       assert.deepEqual((await readAll(store, { metric: 'stopped' })).map((s) => s.points), [[[1, 1], [2, 2], [3, 3]]]);

@@ -20,10 +20,12 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
         if (!result.ok) throw new KairosHttpError('INVALID_BODY', result.errors);
         await authorize(options, ctx, { action: 'write', series: result.series });
         if (result.series.length > 0) {
+          let datapoints = 0;
+          for (const s of result.series) datapoints += s.timestamps.length;
           const started = performance.now();
           await withTimeout(options.store.write(result.series), options.storeTimeoutMs, request.storeCalls);
           request.storeMs = performance.now() - started;
-          for (const s of result.series) request.datapoints += s.timestamps.length;
+          request.datapoints += datapoints;
         }
         respondNoContent(ctx);
       },

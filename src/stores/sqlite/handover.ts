@@ -22,15 +22,17 @@ interface Handed {
 type Answer = { readonly id: number; readonly written: boolean } | { readonly id: number; readonly failed: { readonly message: string; readonly code?: string } };
 
 /**
- * What became of a batch handed over: written; or stale — a whole-series delete let its ids go before the worker
- * came to it, or the worker stopped without answering — for the store to write again (a batch written twice reads
- * as once: the same points with the same values).
+ * What became of a batch handed over: written; or not — the worker stopped without answering, or (a safeguard: the
+ * store lets no whole-series delete run while batches are handed over) the series ids it was packed with were let
+ * go — for the store to write again (a batch written twice reads as once: the same points with the same values).
  */
 export type Handover = 'written' | 'stale';
 
 /** The store's side of the handover. */
 export class Handovers {
   readonly #waiting = new Map<number, { resolve(done: Handover): void; reject(error: Error): void }>();
+  /** Called once no batch is waiting for its answer. */
+  #idle: (() => void)[] = [];
   #next = 0;
   /** Whether the worker takes batches: from its start until it stops. */
   ready = false;
@@ -40,22 +42,29 @@ export class Handovers {
     port.unref();
   }
 
-  /** Hands over a batch packed with the series ids of the lock's generation `generation` (its buffers go with it). */
+  /** Hands over a copy of a batch packed with the series ids of the lock's generation `generation`. */
   write(batch: PackedBatch, generation: number): Promise<Handover> {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       // An answer awaited keeps the process alive.
       if (this.#waiting.size === 0) this.port.ref();
       this.#waiting.set(id, { resolve, reject });
-      this.port.postMessage({ id, generation, dir: batch.dir, data: batch.data } satisfies Handed, [batch.dir.buffer as ArrayBuffer, batch.data.buffer as ArrayBuffer]);
+      this.port.postMessage({ id, generation, dir: batch.dir, data: batch.data } satisfies Handed);
     });
   }
 
-  /** The worker stopped: batches it did not answer are stale. */
+  /** Resolves once no batch handed over waits for its answer (those handed over meanwhile too); undefined: none waits. */
+  idle(): Promise<void> | undefined {
+    return this.#waiting.size === 0 ? undefined : new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** The worker stopped: batches it did not answer are stale (answered before `idle()` resolves). */
   stopped(): void {
     this.ready = false;
-    for (const { resolve } of this.#waiting.values()) resolve('stale');
+    const waiting = [...this.#waiting.values()];
     this.#waiting.clear();
+    for (const { resolve } of waiting) resolve('stale');
+    this.#whenIdle();
     this.port.close();
   }
 
@@ -63,9 +72,18 @@ export class Handovers {
     const waiting = this.#waiting.get(answer.id);
     if (!waiting) return;
     this.#waiting.delete(answer.id);
-    if (this.#waiting.size === 0) this.port.unref();
     if ('failed' in answer) waiting.reject(Object.assign(new Error(answer.failed.message), { code: answer.failed.code }));
     else waiting.resolve(answer.written ? 'written' : 'stale');
+    if (this.#waiting.size === 0) {
+      this.port.unref();
+      this.#whenIdle();
+    }
+  }
+
+  #whenIdle(): void {
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const resolve of idle) resolve();
   }
 }
 

@@ -51,6 +51,8 @@ export class SqliteStore implements Store {
   readonly #lock: WriteLock | undefined;
   /** Writes handed over to the compaction worker, when one runs. */
   readonly #handovers: Handovers | undefined;
+  /** Settles once the deletes of whole series waiting for batches handed over are done (writes called meanwhile wait). */
+  #deletingSeries: Promise<void> | undefined;
   /** Resolves once the compaction worker takes writes (or has stopped). */
   readonly #started: Promise<void> = Promise.resolve();
   readonly #waiting = new WaitingWrites();
@@ -136,18 +138,15 @@ export class SqliteStore implements Store {
 
   async write(series: readonly SeriesWrite[]): Promise<void> {
     this.#assertOpen();
+    if (this.#deletingSeries) await this.#deletingSeries;
     let points = 0;
     for (const s of series) points += s.timestamps.length;
     // Packed before taking the write lock when every series' id is known (the usual case): the lock is held only to
     // insert the row. A delete meanwhile may have let ids go; then the write is done whole under the lock.
     const generation = this.#lock?.generation ?? 0;
-    let packed = this.#packKnown(series);
-    if (packed?.batch && this.#handovers?.ready) {
-      // Written by the worker, off the event loop (its buffers go with it); stale: done here, whole, as below.
-      const done = await this.#handovers.write(packed.batch, generation).catch((error: unknown) => this.#guard<Handover>(() => { throw error; }));
-      if (done === 'written') return this.#waitForWorker(this.#lock as WriteLock, points);
-      packed = undefined;
-    }
+    const packed = this.#packKnown(series);
+    // Written by the worker, off the event loop.
+    if (packed?.batch && this.#handovers?.ready) return this.#handOver(this.#handovers, packed.batch, generation, points);
     await this.#exclusive(() => {
       this.#assertOpen();
       this.#guard(() => (packed?.ids === this.#idsGeneration ? this.#recent.insert(packed.batch) : this.#writeWhole(series)));
@@ -243,16 +242,39 @@ export class SqliteStore implements Store {
         }
       }
     });
-    await this.#exclusive(() => {
-      this.#assertOpen();
-      this.#guard(() => remove.immediate());
-      if (whole) {
-        this.#ids.clear();
-        this.#idsGeneration++;
-        this.#compactor.forget();
-        // The worker forgets too: the deleted series' ids may come back for other series.
-        this.#lock?.bumpGeneration();
-      }
+    const removing = async () => {
+      await this.#exclusive(() => {
+        this.#assertOpen();
+        this.#guard(() => remove.immediate());
+        if (whole) {
+          this.#ids.clear();
+          this.#idsGeneration++;
+          this.#compactor.forget();
+          // The worker forgets too: the deleted series' ids may come back for other series.
+          this.#lock?.bumpGeneration();
+        }
+      });
+    };
+    const handed = whole ? this.#handovers?.idle() : undefined;
+    // (Without batches to wait for, a delete takes its turn for the lock as it is called.)
+    if (!handed) return removing();
+    // A delete of whole series lets their ids go: it waits for the batches handed over (packed with them), and the
+    // writes called meanwhile wait for it.
+    const done = handed.then(removing);
+    this.#holdWrites(done);
+    return done;
+  }
+
+  /** Makes the writes called from now on wait until `work` has settled (and what they waited for before). */
+  #holdWrites(work: Promise<void>): void {
+    const settled = work.then(
+      () => {},
+      () => {},
+    );
+    const all = this.#deletingSeries ? Promise.all([this.#deletingSeries, settled]).then(() => {}) : settled;
+    this.#deletingSeries = all;
+    void all.then(() => {
+      if (this.#deletingSeries === all) this.#deletingSeries = undefined;
     });
   }
 
@@ -308,6 +330,23 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.#stopBackground();
     if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * Hands a packed batch over to the worker and waits for it to be written. What a write awaits holds its objects
+   * alive (copied by every scavenge while it waits): here only the batch, not the request's series.
+   */
+  async #handOver(handovers: Handovers, batch: PackedBatch, generation: number, points: number): Promise<void> {
+    const done = await handovers.write(batch, generation).catch((error: unknown) => this.#guard<Handover>(() => { throw error; }));
+    if (done === 'stale') {
+      // The worker stopped before it answered: written here (if it had written it, a batch twice reads as once).
+      await this.#exclusive(() => {
+        this.#assertOpen();
+        if ((this.#lock?.generation ?? 0) !== generation) throw new StoreUnavailableError('SqliteStore: a delete of whole series came between; write it again');
+        this.#guard(() => this.#recent.insert(batch));
+      });
+    }
+    return this.#waitForWorker(this.#lock as WriteLock, points);
   }
 
   /** A write's new series and its batch, in one transaction. */
