@@ -1,10 +1,8 @@
 import type Database from 'better-sqlite3';
 import { optionError } from '../../option-keys.js';
 import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
-import { matchesTags, rangeOf, tagsFrom, tagsKey } from '../../store-api/series-key.js';
-import { SeriesMap } from '../../store-api/series-map.js';
+import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
-import type { StoredValue } from '../../types/value-type.js';
 import { decodeChunk } from '../chunk/codec.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
 import { compactionLoop, compactionWorker, failingQuietly, LOG_PAGES } from './background.js';
@@ -14,7 +12,8 @@ import { Compactor } from './compactor.js';
 import { checkOptions, inMemory, open, type SqliteStoreOptions } from './options.js';
 import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
-import { RecentBatches, type Located, type PackedBatch, type SeriesPart } from './recent.js';
+import { RecentBatches, type Located, type PackedBatch } from './recent.js';
+import { SeriesIds } from './series-ids.js';
 import { prepareStatements, type SeriesRow, type Statements } from './statements.js';
 import { reached, WaitingWrites } from './backpressure.js';
 import { WriteLock } from './write-lock.js';
@@ -40,9 +39,7 @@ export class SqliteStore implements Store {
   readonly #db: Database.Database;
   readonly #clock: () => number;
   readonly #pageSize: number;
-  readonly #ids = new SeriesMap<number>();
-  /** Counts the times #ids let go of deleted series (whose ids may come back for others). */
-  #idsGeneration = 0;
+  readonly #series: SeriesIds;
   readonly #sql: Statements;
   readonly #compactor: Compactor;
   readonly #recent: RecentBatches;
@@ -59,7 +56,6 @@ export class SqliteStore implements Store {
   readonly #stopBackground: () => Promise<void>;
   readonly #compactQuietly: (work: () => void) => void;
   readonly metadata: MetadataStore;
-  readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
 
   constructor(options: SqliteStoreOptions) {
     checkOptions(options);
@@ -95,14 +91,7 @@ export class SqliteStore implements Store {
       const { v, c } = dataVersion.get() as { v: number; c: number };
       return `${v}:${c}`;
     });
-    this.#writeAll = this.#db.transaction((series: readonly SeriesWrite[], now: number) => {
-      const parts: SeriesPart[] = [];
-      for (const s of series) {
-        const part = this.#partOf(s, now);
-        if (part) parts.push(part);
-      }
-      this.#recent.append(parts);
-    });
+    this.#series = new SeriesIds(this.#db, this.#sql, this.#recent);
     if (lock) {
       const settings = { path, compactIntervalMs: this.#compactEvery, purgeIntervalMs: purgeEvery, maxWaitMs, lock: lock.memory, synchronous };
       // The worker copies the log into the file (see compaction-worker.ts); once it is gone, this connection does.
@@ -144,12 +133,12 @@ export class SqliteStore implements Store {
     // Packed before taking the write lock when every series' id is known (the usual case): the lock is held only to
     // insert the row. A delete meanwhile may have let ids go; then the write is done whole under the lock.
     const generation = this.#lock?.generation ?? 0;
-    const packed = this.#packKnown(series);
+    const packed = this.#series.pack(series, this.#clock());
     // Written by the worker, off the event loop.
     if (packed?.batch && this.#handovers?.ready) return this.#handOver(this.#handovers, packed.batch, generation, points);
     await this.#exclusive(() => {
       this.#assertOpen();
-      this.#guard(() => (packed?.ids === this.#idsGeneration ? this.#recent.insert(packed.batch) : this.#writeWhole(series)));
+      this.#guard(() => (packed?.ids === this.#series.generation ? this.#recent.insert(packed.batch) : this.#series.writeWhole(series, this.#clock())));
       // Committed: what follows is compaction's, and never fails the write.
       if (this.#compactEvery > 0 && !this.#lock) this.#compactQuietly(() => this.#compactor.keepUp(points));
     });
@@ -247,8 +236,7 @@ export class SqliteStore implements Store {
         this.#assertOpen();
         this.#guard(() => remove.immediate());
         if (whole) {
-          this.#ids.clear();
-          this.#idsGeneration++;
+          this.#series.forget();
           this.#compactor.forget();
           // The worker forgets too: the deleted series' ids may come back for other series.
           this.#lock?.bumpGeneration();
@@ -349,42 +337,6 @@ export class SqliteStore implements Store {
     return this.#waitForWorker(this.#lock as WriteLock, points);
   }
 
-  /** A write's new series and its batch, in one transaction. */
-  #writeWhole(series: readonly SeriesWrite[]): void {
-    try {
-      this.#writeAll(series, this.#clock());
-    } catch (error) {
-      // Rolled back: the ids it gave new series name none now, and may come back for other series.
-      this.#ids.clear();
-      throw error;
-    }
-  }
-
-  /** The write's batch, packed, if every series' id is known, with the generation of the ids it used. */
-  #packKnown(series: readonly SeriesWrite[]): { ids: number; batch: PackedBatch | undefined } | undefined {
-    const now = this.#clock();
-    const parts: SeriesPart[] = [];
-    for (const s of series) {
-      const id = this.#ids.get(s.metric, s.type, s.tags);
-      if (id === undefined) return undefined;
-      const part = partOf(id, s, now);
-      if (part) parts.push(part);
-    }
-    return { ids: this.#idsGeneration, batch: RecentBatches.pack(parts) };
-  }
-
-  /** A series' points as a part of the write's batch (sorted by time); undefined without points. */
-  #partOf(s: SeriesWrite, now: number): SeriesPart | undefined {
-    let id = this.#ids.get(s.metric, s.type, s.tags);
-    if (id === undefined) {
-      const tags = tagsKey(s.tags);
-      this.#sql.insertSeries.run(s.metric, s.type, s.storage, tags);
-      id = (this.#sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
-      this.#ids.set(s.metric, s.type, s.tags, id);
-    }
-    return partOf(id, s, now);
-  }
-
   /** Runs reads in one snapshot of the file (another process may compact between two statements). */
   #snapshot<T>(reads: () => T): T {
     return this.#db.inTransaction ? reads() : this.#db.transaction(reads)();
@@ -466,22 +418,6 @@ export class SqliteStore implements Store {
   #assertOpen(): void {
     if (!this.#db.open) throw new StoreUnavailableError('SqliteStore is closed');
   }
-}
-
-/** A series' points as the part of series `id` in a batch (sorted by time); undefined without points. */
-function partOf(id: number, s: SeriesWrite, now: number): SeriesPart | undefined {
-  const { timestamps, values } = ascending(s.timestamps, s.values);
-  if (timestamps.length === 0) return undefined;
-  return { seriesId: id, storage: s.storage, timestamps, values, expires: s.ttl > 0 ? now + s.ttl * 1000 : 0 };
-}
-
-/** Points sorted by time (a request's timestamps are unique within a series but may come in any order). */
-function ascending(timestamps: readonly number[], values: readonly StoredValue[]): { timestamps: readonly number[]; values: readonly StoredValue[] } {
-  let ordered = true;
-  for (let i = 1; i < timestamps.length && ordered; i++) ordered = (timestamps[i] as number) > (timestamps[i - 1] as number);
-  if (ordered) return { timestamps, values };
-  const order = timestamps.map((_, i) => i).sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
-  return { timestamps: order.map((i) => timestamps[i] as number), values: order.map((i) => values[i] as StoredValue) };
 }
 
 function metadataOf(sql: Statements, guard: <T>(work: () => T) => T, write: (work: () => unknown) => unknown): MetadataStore {

@@ -1,0 +1,96 @@
+/**
+ * The series ids the store's thread knows, and a write's batch packed with them. A delete of whole series, or a
+ * write rolled back after adding series, lets ids go (they may come back for other series): `forget()` counts a
+ * generation, and a batch packed in an earlier one is written whole again.
+ */
+import type Database from 'better-sqlite3';
+import type { SeriesWrite } from '../../store-api/contract.js';
+import { tagsKey } from '../../store-api/series-key.js';
+import { SeriesMap } from '../../store-api/series-map.js';
+import type { StoredValue } from '../../types/value-type.js';
+import { RecentBatches, type PackedBatch, type SeriesPart } from './recent.js';
+import type { Statements } from './statements.js';
+
+/** A write's batch and the generation of the ids it was packed with. */
+export interface Packed {
+  readonly ids: number;
+  readonly batch: PackedBatch | undefined;
+}
+
+export class SeriesIds {
+  readonly #ids = new SeriesMap<number>();
+  /** Counts the times ids were let go. */
+  generation = 0;
+  readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
+
+  constructor(
+    db: Database.Database,
+    private readonly sql: Statements,
+    recent: RecentBatches,
+  ) {
+    this.#writeAll = db.transaction((series: readonly SeriesWrite[], now: number) => {
+      const parts: SeriesPart[] = [];
+      for (const s of series) {
+        const part = partOf(this.#idOf(s), s, now);
+        if (part) parts.push(part);
+      }
+      recent.append(parts);
+    });
+  }
+
+  /** The write's batch, packed, if every series' id is known. */
+  pack(series: readonly SeriesWrite[], now: number): Packed | undefined {
+    const parts: SeriesPart[] = [];
+    for (const s of series) {
+      const id = this.#ids.get(s.metric, s.type, s.tags);
+      if (id === undefined) return undefined;
+      const part = partOf(id, s, now);
+      if (part) parts.push(part);
+    }
+    return { ids: this.generation, batch: RecentBatches.pack(parts) };
+  }
+
+  /** Adds the write's new series and its batch, in one transaction. */
+  writeWhole(series: readonly SeriesWrite[], now: number): void {
+    try {
+      this.#writeAll(series, now);
+    } catch (error) {
+      // Rolled back: the ids it gave new series name none now.
+      this.forget();
+      throw error;
+    }
+  }
+
+  /** Lets every id go. */
+  forget(): void {
+    this.#ids.clear();
+    this.generation++;
+  }
+
+  #idOf(s: SeriesWrite): number {
+    let id = this.#ids.get(s.metric, s.type, s.tags);
+    if (id === undefined) {
+      const tags = tagsKey(s.tags);
+      this.sql.insertSeries.run(s.metric, s.type, s.storage, tags);
+      id = (this.sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
+      this.#ids.set(s.metric, s.type, s.tags, id);
+    }
+    return id;
+  }
+}
+
+/** A series' points as the part of series `id` in a batch (sorted by time); undefined without points. */
+function partOf(id: number, s: SeriesWrite, now: number): SeriesPart | undefined {
+  const { timestamps, values } = ascending(s.timestamps, s.values);
+  if (timestamps.length === 0) return undefined;
+  return { seriesId: id, storage: s.storage, timestamps, values, expires: s.ttl > 0 ? now + s.ttl * 1000 : 0 };
+}
+
+/** Points sorted by time (a request's timestamps are unique within a series but may come in any order). */
+function ascending(timestamps: readonly number[], values: readonly StoredValue[]): { timestamps: readonly number[]; values: readonly StoredValue[] } {
+  let ordered = true;
+  for (let i = 1; i < timestamps.length && ordered; i++) ordered = (timestamps[i] as number) > (timestamps[i - 1] as number);
+  if (ordered) return { timestamps, values };
+  const order = timestamps.map((_, i) => i).sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
+  return { timestamps: order.map((i) => timestamps[i] as number), values: order.map((i) => values[i] as StoredValue) };
+}
