@@ -1,6 +1,7 @@
 /**
  * The SQLite store's background compaction: a loop of short steps, on the store's own thread or — for a database
- * file — in a worker thread with a connection of its own, so that the host's event loop only parses and writes.
+ * file — in a worker thread with connections of its own, which also writes the requests' batches (handover.ts), so
+ * that the host's event loop only parses and packs.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Compactor } from './compactor.js';

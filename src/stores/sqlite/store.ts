@@ -9,6 +9,7 @@ import { compactionLoop, compactionWorker, failingQuietly, LOG_PAGES } from './b
 import type { Handover, Handovers } from './handover.js';
 import { chunkSource, windowOf } from './chunk-rows.js';
 import { Compactor } from './compactor.js';
+import { keepAlive } from './keep-alive.js';
 import { checkOptions, inMemory, open, type SqliteStoreOptions } from './options.js';
 import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
@@ -116,12 +117,11 @@ export class SqliteStore implements Store {
    */
   async init(): Promise<void> {
     this.#assertOpen();
-    // The worker does not keep the process alive; a timer does, while this waits.
-    const alive = setInterval(() => {}, 1000);
+    const letGo = keepAlive();
     try {
       await this.#started;
     } finally {
-      clearInterval(alive);
+      letGo();
     }
   }
 

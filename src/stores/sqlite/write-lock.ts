@@ -8,6 +8,8 @@
  * generation counts the store's deletes of whole series: their ids may come back for other series, so the worker
  * forgets what it knows. Points moved (modulo 2^32) is the worker's progress, which writes wait for when it is behind.
  */
+import { keepAlive } from './keep-alive.js';
+
 const HOLDER = 0;
 const WAITING = 1;
 const GENERATION = 2;
@@ -81,15 +83,15 @@ export class WriteLock {
     if (this.#depth > 0 || this.#take()) return this.#holding(work);
     // Counted as waiting until the lock is taken: the worker leaves it free meanwhile.
     Atomics.add(this.#cells, WAITING, 1);
-    // The waits alone do not keep the event loop alive; a timer does, for as long as the write waits.
-    const alive = setInterval(() => {}, 1000);
+    const letGo = keepAlive();
     try {
+      // Taken and then held in one turn: another waiting write must never find it taken but not yet held.
       while (this.#depth === 0 && !this.#take()) {
         const wait = Atomics.waitAsync(this.#cells, HOLDER, 3 - this.#me, RECHECK_MS);
         if (wait.async) await wait.value;
       }
     } finally {
-      clearInterval(alive);
+      letGo();
       Atomics.sub(this.#cells, WAITING, 1);
     }
     return this.#holding(work);
