@@ -68,6 +68,8 @@ async function main(): Promise<void> {
       process.exit(0);
     });
     server.closeIdleConnections();
+    // A client that stopped reading its answer must not hold the shutdown: its connection is cut after 5 s.
+    setTimeout(() => server.closeAllConnections(), 5000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

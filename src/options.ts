@@ -54,7 +54,7 @@ export interface KairosdbOptions {
   maxQueryGroups?: number;
   /** Largest query answer in bytes. @default 67108864 (64 MiB) */
   maxQueryResponseBytes?: number;
-  /** Time one query may run (reading, aggregating, writing the answer); past it 503 with Retry-After. @default 30000 */
+  /** Time one query may run (reading, aggregating, and sending the answer to the client); past it 503 with Retry-After, or a cut connection once the answer has started. @default 30000 */
   queryTimeoutMs?: number;
   /** Queries (query, tags) this mount runs at once; more answer 503 with Retry-After. Health routes are never limited. @default 8 */
   maxInFlightQueries?: number;
@@ -62,7 +62,9 @@ export interface KairosdbOptions {
   maxRequestsPerClient?: number;
   /** Slowest body upload accepted after `bodyRateGraceMs`, in bytes per second; slower gets 408. 0 is no minimum. @default 1024 */
   minBodyBytesPerSecond?: number;
-  /** Time a body upload may take before `minBodyBytesPerSecond` applies. @default 5000 */
+  /** Slowest reading of a streamed query answer accepted after `bodyRateGraceMs`, over the last such period, in bytes per second; a slower client's connection is cut and its slot freed. 0 is no minimum. @default 4096 */
+  minAnswerBytesPerSecond?: number;
+  /** Time a body upload may take before `minBodyBytesPerSecond` applies, and the period over which `minAnswerBytesPerSecond` is measured. @default 5000 */
   bodyRateGraceMs?: number;
   /** Current time in ms, for relative query times. @default Date.now */
   clock?: () => number;
@@ -140,6 +142,7 @@ const DEFAULTS = {
   maxInFlightQueries: 8,
   maxRequestsPerClient: 0,
   minBodyBytesPerSecond: 1024,
+  minAnswerBytesPerSecond: 4096,
   bodyRateGraceMs: 5000,
 };
 
@@ -208,7 +211,7 @@ const KNOWN: readonly (keyof KairosdbOptions)[] = [
 
 /** Every numeric option is a whole number, ≥ 1 unless it says otherwise here. */
 const INTEGER_OPTIONS = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).filter((name) => typeof DEFAULTS[name] === 'number') as NumericOption[];
-const MINIMUM: Partial<Record<NumericOption, number>> = { maxRequestsPerClient: 0, minBodyBytesPerSecond: 0, defaultTtl: 0 };
+const MINIMUM: Partial<Record<NumericOption, number>> = { maxRequestsPerClient: 0, minBodyBytesPerSecond: 0, minAnswerBytesPerSecond: 0, defaultTtl: 0 };
 type NumericOption = { [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never }[keyof typeof DEFAULTS];
 
 function definedOnly<T extends object>(options: T): Partial<T> {

@@ -19,8 +19,11 @@ import type { Handler, RequestState, Routes } from './routes/route.js';
 export type KairosdbMiddleware = Middleware & {
   /** Resolves once the store answers (Cassandra: connected, schema checked), else rejects with the reason. */
   ready(): Promise<void>;
-  /** Closes the store (after writes in flight), for a graceful shutdown; the store of the `cassandra` option has no other handle. */
-  close(): Promise<void>;
+  /**
+   * Closes the store (after writes in flight), for a graceful shutdown; the store of the `cassandra` option has no other
+   * handle. Streamed query answers still being sent get up to `graceMs` to finish, then their connections are cut.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 };
 
 const GROUPS: Record<RouteGroup, (options: ResolvedOptions) => Routes> = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, metadataApi: metadataApiRoutes, health: healthRoutes, ui: uiRoutes };
@@ -53,6 +56,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   const ingestPath = `${resolved.prefix}/datapoints`;
   const healthPaths = new Set(Object.keys(healthRoutes(resolved)).map((path) => resolved.prefix + path));
 
+  const openAnswers = new Set<() => void>();
   const mount = Symbol('kairosdb mount');
   const apps = new WeakSet<object>();
   const middleware = async function kairosdbMiddleware(ctx: Context, next: Next) {
@@ -84,7 +88,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
         admission.enter(kind);
         admitted = kind;
       };
-      request = { param: decodeParam(param), get params() { return param.split('/').map(decodeParam); }, tenant: tenantOf(resolved, ctx), reading, admit, datapoints: 0, storeMs: 0, storeCalls: [] };
+      request = { param: decodeParam(param), get params() { return param.split('/').map(decodeParam); }, tenant: tenantOf(resolved, ctx), reading, admit, openAnswers, datapoints: 0, storeMs: 0, storeCalls: [] };
       await handler(ctx, request);
     } catch (error) {
       respondWithError(ctx, error, resolved.logger, ctx.method === 'POST' && ctx.path === ingestPath);
@@ -104,7 +108,12 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     const { store } = resolved;
     await (store.init ? store.init() : store.ping());
   };
-  const close = () => resolved.store.close();
+  const close = async ({ graceMs = 5000 }: { graceMs?: number } = {}) => {
+    const until = performance.now() + graceMs;
+    while (openAnswers.size > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const cut of [...openAnswers]) cut();
+    await resolved.store.close();
+  };
   return Object.assign(middleware, { ready, close });
 
   function warnIfShadowed(ctx: Context): void {

@@ -8,15 +8,27 @@ import { withTimeout } from './timeout.js';
 /** An answer up to this size is held and sent with its length, so any failure before it is a plain error status. */
 const HELD_BYTES = 1024 * 1024;
 
+/** How an answer must reach its client: by a deadline, and no slower than a rate once a grace period has passed. */
+export interface AnswerPace {
+  /** `performance.now()` by which the whole answer must be sent (the query's deadline). */
+  readonly deadline: number;
+  /** Slowest reading accepted after `graceMs`, in bytes per second; 0 is no minimum. */
+  readonly minBytesPerSecond: number;
+  readonly graceMs: number;
+  /** Streamed answers still being sent, so that the mount's `close()` can end them. */
+  readonly open: Set<() => void>;
+}
+
 /**
  * Sends a JSON answer made of pieces. Up to {@link HELD_BYTES} are gathered first: an answer that fits is sent whole
  * (with Content-Length), and a failure meanwhile becomes the usual error answer. A longer answer is streamed as its
- * pieces come (chunked), holding one piece at a time; a failure after that (a store error, a cap, the deadline) cuts
- * the connection before the final chunk, so a client sees an incomplete response, never a short but well-formed one
- * (the error reaches the app's `error` event through Koa, as a failing body stream does).
- * Each piece waits at most `pieceTimeoutMs`; the request's in-flight slot is held until the stream ends.
+ * pieces come (chunked), holding one piece at a time; a failure after that (a store error, a cap, the deadline, a
+ * client reading too slowly) cuts the connection before the final chunk, so a client sees an incomplete response,
+ * never a short but well-formed one (the error reaches the app's `error` event through Koa, as a failing body stream
+ * does). Each piece waits at most `pieceTimeoutMs`; the request's in-flight slot is held until the stream ends, is
+ * cut or its connection closes.
  */
-export async function sendAnswer(ctx: Context, request: RequestState, pieces: AsyncGenerator<Buffer>, pieceTimeoutMs: number, logger: Logger): Promise<void> {
+export async function sendAnswer(ctx: Context, request: RequestState, pieces: AsyncGenerator<Buffer>, pieceTimeoutMs: number, logger: Logger, pace: AnswerPace): Promise<void> {
   const held: Buffer[] = [];
   let size = 0;
   try {
@@ -35,19 +47,70 @@ export async function sendAnswer(ctx: Context, request: RequestState, pieces: As
     await pieces.return(undefined);
     throw error;
   }
-  let ended!: () => void;
-  request.storeCalls.push(new Promise<void>((resolve) => (ended = resolve)));
+  const sent = { bytes: 0 };
+  const ended = watch(ctx, request, pace, sent, logger);
   ctx.type = 'application/json';
-  ctx.body = Readable.from(rest(ctx, held, pieces, pieceTimeoutMs, logger, ended));
+  ctx.body = Readable.from(rest(ctx, held, pieces, pieceTimeoutMs, logger, sent, ended), { highWaterMark: 1 });
 }
 
-async function* rest(ctx: Context, held: Buffer[], pieces: AsyncGenerator<Buffer>, pieceTimeoutMs: number, logger: Logger, ended: () => void): AsyncGenerator<Buffer> {
+/**
+ * Watches a streamed answer until it ends: past the deadline, or read slower than the minimum rate after the grace
+ * period, the connection is cut. The request's slot is freed when the answer ends, is cut or its connection closes
+ * (the query itself stops at its next piece). Returns the function that ends the watch.
+ */
+function watch(ctx: Context, request: RequestState, pace: AnswerPace, sent: { bytes: number }, logger: Logger): () => void {
+  const started = performance.now();
+  let release!: () => void;
+  request.storeCalls.push(new Promise<void>((resolve) => (release = resolve)));
+  const cut = (reason: string) => {
+    logger.warn({ path: ctx.path, sentBytes: sent.bytes }, `koa-kairosdb: streamed answer cut off: ${reason}`);
+    ctx.res.destroy();
+    end();
+  };
+  // The rate is taken over the last grace period, so bytes the socket buffers at the start cannot hide a client that stopped reading.
+  const marks = [{ at: started, bytes: 0 }];
+  const check = () => {
+    const now = performance.now();
+    if (now >= pace.deadline) return cut('not sent by the query deadline (queryTimeoutMs)');
+    marks.push({ at: now, bytes: sent.bytes });
+    while (marks.length > 2 && now - (marks[1] as { at: number }).at >= pace.graceMs) marks.shift();
+    const from = marks[0] as { at: number; bytes: number };
+    const ms = now - from.at;
+    if (pace.minBytesPerSecond > 0 && ms >= pace.graceMs && ((sent.bytes - from.bytes) * 1000) / ms < pace.minBytesPerSecond) {
+      cut(`read slower than ${pace.minBytesPerSecond} bytes/s (minAnswerBytesPerSecond)`);
+    }
+  };
+  const timer = setInterval(check, Math.min(1000, Math.max(10, pace.graceMs / 2)));
+  timer.unref();
+  const deadline = setTimeout(check, Math.max(0, pace.deadline - started));
+  deadline.unref();
+  const shutdown = () => cut('the mount is closing');
+  pace.open.add(shutdown);
+  let done = false;
+  function end(): void {
+    if (done) return;
+    done = true;
+    clearInterval(timer);
+    clearTimeout(deadline);
+    pace.open.delete(shutdown);
+    ctx.res.off('close', end);
+    release();
+  }
+  ctx.res.on('close', end);
+  return end;
+}
+
+async function* rest(ctx: Context, held: Buffer[], pieces: AsyncGenerator<Buffer>, pieceTimeoutMs: number, logger: Logger, sent: { bytes: number }, ended: () => void): AsyncGenerator<Buffer> {
   try {
-    yield* held;
+    for (const piece of held) {
+      sent.bytes += piece.length;
+      yield piece;
+    }
     held.length = 0;
     for (;;) {
       const next = await withTimeout(pieces.next(), pieceTimeoutMs, []);
       if (next.done) return;
+      sent.bytes += next.value.length;
       yield next.value;
     }
   } catch (error) {

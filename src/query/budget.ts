@@ -35,6 +35,11 @@ export class QueryBudget {
     this.#sliceEnd = now + SLICE_MS;
   }
 
+  /** `performance.now()` past which the query stops, its answer's sending included. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
   /** Counts `n` raw points read. */
   read(n: number): void {
     this.points += n;

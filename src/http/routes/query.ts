@@ -19,6 +19,12 @@ export function queryRoutes(options: ResolvedOptions): Routes {
       maxResponseBytes: options.maxQueryResponseBytes,
       timeoutMs: options.queryTimeoutMs,
     });
+  const paceOf = (budget: QueryBudget, request: RequestState) => ({
+    deadline: budget.deadline,
+    minBytesPerSecond: options.minAnswerBytesPerSecond,
+    graceMs: options.bodyRateGraceMs,
+    open: request.openAnswers,
+  });
   const run = async (ctx: Context, request: RequestState, body: unknown) => {
     const now = options.clock();
     const spec = await parseQueryRequest(options, ctx, request, body, 'read');
@@ -27,7 +33,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
     const context = { store: options.store, types: options.types, now, budget };
     const started = performance.now();
     const events = counted(queryEvents(spec, context), (n) => (request.datapoints += n));
-    await sendAnswer(ctx, request, answerJson(events, budget), options.storeTimeoutMs, options.logger);
+    await sendAnswer(ctx, request, answerJson(events, budget), options.storeTimeoutMs, options.logger, paceOf(budget, request));
     request.storeMs = performance.now() - started;
   };
   return {
@@ -50,7 +56,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
           return { queries };
         };
         const answer = await withTimeout(tagsOfMetrics(), options.storeTimeoutMs, request.storeCalls);
-        await sendAnswer(ctx, request, answerJson(eventsOf(answer), budget), options.storeTimeoutMs, options.logger);
+        await sendAnswer(ctx, request, answerJson(eventsOf(answer), budget), options.storeTimeoutMs, options.logger, paceOf(budget, request));
       },
     },
   };

@@ -17,6 +17,8 @@ export interface RequestState {
   storeMs: number;
   /** Takes a slot for work of a kind once the body has arrived (503 when none is free); a second call does nothing. */
   admit(kind: WorkKind): void;
+  /** The mount's streamed answers still being sent, each with the function that cuts it (for `close()`). */
+  readonly openAnswers: Set<() => void>;
   /** Store calls of this request; its in-flight slot is held until they settle, even after a timeout answered. */
   readonly storeCalls: Promise<unknown>[];
 }
