@@ -28,7 +28,7 @@ export interface KairosdbOptions {
   prefix?: string;
   /** Largest request body on the wire, in bytes. @default 16777216 (16 MiB) */
   maxBodyBytes?: number;
-  /** Largest body after decompression, in bytes. @default 134217728 (128 MiB) */
+  /** Largest body after decompression, in bytes; parsing one of this size blocks the event loop ~9 ms per MiB and takes ~12× its size in memory. @default 16777216 (16 MiB) */
   maxDecompressedBytes?: number;
   /** Most error messages in one response. @default 100 */
   maxErrors?: number;
@@ -70,7 +70,7 @@ export interface KairosdbOptions {
   clock?: () => number;
   /** Writes and deletes this mount handles at once (counted once the body has arrived); more answer 503 with Retry-After. @default 64 */
   maxInFlightRequests?: number;
-  /** Body bytes (received and decompressed) held by requests in flight; more answer 503. @default 268435456 (256 MiB) */
+  /** Body bytes (received and decompressed) held by requests in flight; more answer 503. @default 67108864 (64 MiB) */
   maxInFlightBytes?: number;
   /** Time to receive a whole request body; a slower client gets 408 and a closed connection. @default 30000 */
   bodyTimeoutMs?: number;
@@ -121,13 +121,13 @@ export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writ
 const DEFAULTS = {
   prefix: '/api/v1',
   maxBodyBytes: 16 * 1024 * 1024,
-  maxDecompressedBytes: 128 * 1024 * 1024,
+  maxDecompressedBytes: 16 * 1024 * 1024,
   maxErrors: 100,
   defaultTtl: 0,
   maxQueryPoints: 10_000_000,
   routes: {},
   maxInFlightRequests: 64,
-  maxInFlightBytes: 256 * 1024 * 1024,
+  maxInFlightBytes: 64 * 1024 * 1024,
   bodyTimeoutMs: 30_000,
   storeTimeoutMs: 30_000,
   tenantTag: 'tenant',

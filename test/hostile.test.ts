@@ -38,7 +38,7 @@ for (const [label, Koa] of KOAS.slice(0, 1)) {
       const ms = performance.now() - started;
       assert.equal(res.status, 400);
       assert.equal(res.body.errors.length, 100);
-      assert.equal(res.body.errors[99], '399901 more errors were not reported.');
+      assert.match(res.body.errors[99], /^At least \d+ more errors were not reported\.$/);
       assert.ok(res.text.length < 10_000, `${res.text.length} bytes`);
       assert.equal(await countPoints(store), 0);
       console.log(`200,000 invalid points answered in ${ms.toFixed(0)} ms`);

@@ -119,6 +119,9 @@ for (const [label, Koa] of KOAS) {
       assert.equal(res.body.errors.length, 5);
       assert.equal(res.body.errors[3], 'metric[0](name=m).datapoints[3].timestamp may not be null.');
       assert.equal(res.body.errors[4], '16 more errors were not reported.');
+      const exact = await post([{ name: 'm', tags, datapoints: Array.from({ length: 5 }, () => [null, 1]) }]);
+      assert.equal(exact.body.errors.length, 5);
+      assert.equal(exact.body.errors[4], 'metric[0](name=m).datapoints[4].timestamp may not be null.');
     });
   });
 }

@@ -7,8 +7,8 @@ import { normalise, type SeriesBuilder } from './normalise.js';
 import { bodySchema } from './schema.js';
 import { TagSets } from './tag-sets.js';
 
-/** The series of a valid body, or the messages of an invalid one. */
-export type IngestResult = { ok: true; series: SeriesWrite[] } | { ok: false; errors: string[] };
+/** The series of a valid body, or for an invalid one the function that says what is wrong (the costly part, run only when asked). */
+export type IngestResult = { ok: true; series: SeriesWrite[] } | { ok: false; explain(): Promise<string[]> };
 
 /** Settings of an ingest function. */
 export interface IngestSettings {
@@ -19,7 +19,7 @@ export interface IngestSettings {
   readonly maxJsonDepth: number;
 }
 
-/** Builds the function that turns a parsed body into series (fast path) or messages (schema path). */
+/** Builds the function that turns a parsed body into series (fast path) or, when invalid, messages (schema path). */
 export function createIngest(settings: IngestSettings): (body: unknown) => IngestResult {
   const schema = bodySchema(settings.types);
   const context = { types: settings.types, defaultTtl: settings.defaultTtl, tagSets: new TagSets<SeriesBuilder>() };
@@ -33,10 +33,15 @@ export function createIngest(settings: IngestSettings): (body: unknown) => Inges
       thrown = error;
     }
     if (series) return { ok: true, series };
-    if (exceedsDepth(body, settings.maxJsonDepth)) return { ok: false, errors: [tooDeep] };
+    if (exceedsDepth(body, settings.maxJsonDepth)) return { ok: false, explain: async () => [tooDeep] };
     if (thrown !== undefined) throw thrown;
-    const errors = explain(body, schema, settings.maxErrors);
-    if (errors.length === 0) throw new Error('The ingest fast path rejected a body that the schema accepts');
-    return { ok: false, errors };
+    return {
+      ok: false,
+      explain: async () => {
+        const errors = await explain(body, schema, settings.maxErrors);
+        if (errors.length === 0) throw new Error('The ingest fast path rejected a body that the schema accepts');
+        return errors;
+      },
+    };
   };
 }

@@ -17,7 +17,11 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
         request.admit('write');
         if (request.tenant !== undefined) body = stampTenant(body, options.tenantTag, request.tenant);
         const result = ingest(body);
-        if (!result.ok) throw new KairosHttpError('INVALID_BODY', result.errors);
+        if (!result.ok) {
+          // A caller the hook refuses gets 403 before the body is explained, so it cannot spend the mount's CPU.
+          await authorize(options, ctx, { action: 'write', series: [] });
+          throw new KairosHttpError('INVALID_BODY', await result.explain());
+        }
         await authorize(options, ctx, { action: 'write', series: result.series });
         if (result.series.length > 0) {
           let datapoints = 0;
