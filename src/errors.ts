@@ -30,6 +30,11 @@ export const ERRORS = {
   REQUEST_ABORTED: { status: 400, message: () => 'The request body was not received completely' },
   BODY_TIMEOUT: { status: 408, message: (ms: number) => `The request body was not received within ${ms} ms` },
   FORBIDDEN: { status: 403, message: (detail: string) => detail },
+  CROSS_SITE: {
+    status: 403,
+    message: (origin: string) =>
+      `Cross-site request refused: a page from ${origin.slice(0, 200)} may not write, delete or change metadata here; list its origin in the allowedOrigins option to allow it`,
+  },
   OVERLOADED: { status: 503, message: () => 'Too many requests in flight; retry later' },
   STORE_TIMEOUT: { status: 503, message: (ms: number) => `The store did not answer within ${ms} ms; retry later` },
   METHOD_NOT_ALLOWED: { status: 405, message: (method: string, path: string) => `Method ${method} is not allowed on ${path}` },

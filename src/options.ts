@@ -86,6 +86,13 @@ export interface KairosdbOptions {
   tenant?: (ctx: Context) => string | undefined;
   /** The tag that carries the tenant. @default 'tenant' */
   tenantTag?: string;
+  /**
+   * Origins (`https://dash.example.com`) whose pages may send state-changing requests (ingest, delete, metadata writes)
+   * from a browser; a browser request from any other site answers 403. `['*']` allows every origin (only where no
+   * browser carries credentials). Requests without `Origin` or `Sec-Fetch-Site` (clients, collectors) are never refused.
+   * @default []
+   */
+  allowedOrigins?: readonly string[];
 }
 
 /** What one handled request did, as `onRequest` receives it. */
@@ -144,6 +151,7 @@ const DEFAULTS = {
   minBodyBytesPerSecond: 1024,
   minAnswerBytesPerSecond: 4096,
   bodyRateGraceMs: 5000,
+  allowedOrigins: [] as readonly string[],
 };
 
 /** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
@@ -188,6 +196,10 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
     if (resolved[name] !== undefined && typeof resolved[name] !== 'function') throw optionError(`kairosdb(options): options.${name} must be a function`);
   }
   if (typeof resolved.tenantTag !== 'string' || resolved.tenantTag === '') throw optionError('kairosdb(options): options.tenantTag must be a non-empty string');
+  const origins = resolved.allowedOrigins;
+  if (!Array.isArray(origins) || !origins.every((o) => o === '*' || (typeof o === 'string' && isOrigin(o)))) {
+    throw optionError(`kairosdb(options): options.allowedOrigins must be an array of origins such as 'https://dash.example.com' (scheme, host and port, no path), or ['*'], got ${JSON.stringify(origins)}`);
+  }
   if (typeof resolved.clock !== 'function') throw optionError('kairosdb(options): options.clock must be a function');
   for (const group of Object.keys(resolved.routes)) {
     if (!(ROUTE_GROUPS as readonly string[]).includes(group)) {
@@ -213,6 +225,14 @@ const KNOWN: readonly (keyof KairosdbOptions)[] = [
 const INTEGER_OPTIONS = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).filter((name) => typeof DEFAULTS[name] === 'number') as NumericOption[];
 const MINIMUM: Partial<Record<NumericOption, number>> = { maxRequestsPerClient: 0, minBodyBytesPerSecond: 0, minAnswerBytesPerSecond: 0, defaultTtl: 0 };
 type NumericOption = { [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never }[keyof typeof DEFAULTS];
+
+function isOrigin(text: string): boolean {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+}
 
 function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;

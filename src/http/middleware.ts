@@ -3,6 +3,7 @@ import { httpError } from '../errors.js';
 import { OPT_IN_GROUPS, resolveOptions, ROUTE_GROUPS, type KairosdbOptions, type ResolvedOptions, type RouteGroup } from '../options.js';
 import { tenantOf } from './access.js';
 import { Admission, type WorkKind } from './admission.js';
+import { refuseCrossSite } from './cross-site.js';
 import { claimPaths } from './mount-claims.js';
 import { RouteTable } from './route-table.js';
 import { respondWithError } from './respond.js';
@@ -54,6 +55,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   const limits = { wire: resolved.maxBodyBytes, decompressed: resolved.maxDecompressedBytes };
   const rate = { minBytesPerSecond: resolved.minBodyBytesPerSecond, graceMs: resolved.bodyRateGraceMs };
   const ingestPath = `${resolved.prefix}/datapoints`;
+  const allowedOrigins = new Set(resolved.allowedOrigins);
   const healthPaths = new Set(Object.keys(healthRoutes(resolved)).map((path) => resolved.prefix + path));
 
   const openAnswers = new Set<() => void>();
@@ -79,6 +81,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
         ctx.set('Allow', Object.keys(route).join(', '));
         throw httpError('METHOD_NOT_ALLOWED', ctx.method, ctx.path);
       }
+      refuseCrossSite(ctx, match.declared, allowedOrigins);
       if (client !== undefined) {
         admission.enterClient(client);
         counted = true;
