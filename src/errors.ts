@@ -46,6 +46,14 @@ export const ERRORS = {
     status: 400,
     message: (detail: string) => `Invalid metadata path: ${detail}; use /metadata/{service}[/{serviceKey}[/{key}]]`,
   },
+  METADATA_FULL: {
+    status: 400,
+    message: (max: number) => `The service already holds ${max} metadata keys (maxMetadataKeys); delete some or raise the option`,
+  },
+  METADATA_TOO_MANY: {
+    status: 400,
+    message: (max: number) => `The service holds more than ${max} metadata keys (maxMetadataKeys), too many to list; raise the option or delete some`,
+  },
   METADATA_UNSUPPORTED: { status: 501, message: () => 'This store keeps no metadata' },
   NOT_UTF8: { status: 400, message: () => 'The body is not valid UTF-8' },
   FORM_BODY: {

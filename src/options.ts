@@ -14,6 +14,8 @@ export type AccessRequest =
   | { action: 'read'; metrics: string[] }
   | { action: 'delete'; metrics: string[] }
   | { action: 'list' }
+  /** An informational route: /features, /version, /health/* (unless `publicHealth`) and the explorer's files (/ui/...). */
+  | { action: 'info'; route: string }
   | { action: 'metadata'; operation: 'read' | 'write' | 'delete'; service: string; serviceKey?: string; key?: string };
 
 /** Options of {@link kairosdb}. */
@@ -46,6 +48,8 @@ export interface KairosdbOptions {
   maxJsonDepth?: number;
   /** Most metrics in one query. @default 1000 */
   maxQueryMetrics?: number;
+  /** Most metadata keys one service holds across its service keys (each tenant's services apart); a new key past it answers 400, and so does listing a service that holds more. @default 10000 */
+  maxMetadataKeys?: number;
   /** Most tag names in one tag grouper, and most tag values in one metric's tag filter. @default 1000 */
   maxQueryTags?: number;
   /** Most values one query answers, `gaps` nulls included; known too many up front or past it while running answers 400. @default 1000000 */
@@ -80,7 +84,7 @@ export interface KairosdbOptions {
   writeTimeoutMs?: number;
   /** Called once per handled request with what it did, for the host's metrics (prom-client, OpenTelemetry, …). */
   onRequest?: (event: RequestEvent) => void;
-  /** Called after parsing and before any write, read or delete; `false` (or a thrown 401/403) answers 403. */
+  /** Called after parsing and before any write, read or delete, and before informational routes (`action: 'info'`); `false` (or a thrown 401/403) answers 403. */
   authorize?: (ctx: Context, request: AccessRequest) => boolean | void | Promise<boolean | void>;
   /** Binds the mount to tenants: the caller's tenant, stamped on every written series and required on every read. */
   tenant?: (ctx: Context) => string | undefined;
@@ -93,6 +97,8 @@ export interface KairosdbOptions {
    * @default []
    */
   allowedOrigins?: readonly string[];
+  /** Health routes answer without asking `authorize` (for load balancers and probes that carry no credentials). @default false */
+  publicHealth?: boolean;
 }
 
 /** What one handled request did, as `onRequest` receives it. */
@@ -142,6 +148,7 @@ const DEFAULTS = {
   maxJsonDepth: 64,
   maxQueryMetrics: 1000,
   maxQueryTags: 1000,
+  maxMetadataKeys: 10_000,
   maxQueryOutputPoints: 1_000_000,
   maxQueryGroups: 10_000,
   maxQueryResponseBytes: 64 * 1024 * 1024,
@@ -152,6 +159,7 @@ const DEFAULTS = {
   minAnswerBytesPerSecond: 4096,
   bodyRateGraceMs: 5000,
   allowedOrigins: [] as readonly string[],
+  publicHealth: false,
 };
 
 /** Applies defaults and checks every option, throwing a `TypeError` that names the bad one. */
@@ -200,6 +208,7 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (!Array.isArray(origins) || !origins.every((o) => o === '*' || (typeof o === 'string' && isOrigin(o)))) {
     throw optionError(`kairosdb(options): options.allowedOrigins must be an array of origins such as 'https://dash.example.com' (scheme, host and port, no path), or ['*'], got ${JSON.stringify(origins)}`);
   }
+  if (typeof resolved.publicHealth !== 'boolean') throw optionError(`kairosdb(options): options.publicHealth must be true or false, got ${JSON.stringify(resolved.publicHealth)}`);
   if (typeof resolved.clock !== 'function') throw optionError('kairosdb(options): options.clock must be a function');
   for (const group of Object.keys(resolved.routes)) {
     if (!(ROUTE_GROUPS as readonly string[]).includes(group)) {

@@ -117,6 +117,8 @@ export class CqlFake implements CassandraClient {
         const rows = this.#live(this.#metadata.get(p[0] as string)).sort((x, y) => (x[0] < y[0] ? -1 : 1)).map(([, row]) => row);
         return this.#page(query === q.metadataKeys ? rows.filter((row) => row.service_key === p[1]) : rows, options);
       }
+      case q.metadataCount:
+        return this.#page(this.#live(this.#metadata.get(p[0] as string)).slice(0, p[1] as number).map(([, row]) => row), options);
       case q.metadataDelete:
         this.#metadata.get(p[0] as string)?.delete(`${p[1]}\u0000${p[2]}`);
         return { rows: [] };

@@ -34,7 +34,8 @@ describe('the explorer route group (routes.ui)', () => {
     app.use(mount('/metrics', kairosdb({ store: new MemoryStore(), routes: { ui: true } })));
     const res = await request(app.callback()).get('/metrics/api/v1/ui?q=%7B%7D');
     assert.equal(res.status, 302);
-    assert.equal(res.headers.location, '/metrics/api/v1/ui/?q=%7B%7D');
+    assert.equal(res.headers.location, 'ui/?q=%7B%7D');
+    assert.equal(new URL(res.headers.location as string, 'http://host/metrics/api/v1/ui?q=%7B%7D').pathname, '/metrics/api/v1/ui/');
     assert.equal((await request(app.callback()).get('/metrics/api/v1/ui/')).status, 200);
   });
 });

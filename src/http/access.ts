@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
+import { toTagValue } from '../ingest/rules.js';
 import { isObject } from '../json.js';
 import type { AccessRequest, ResolvedOptions } from '../options.js';
 
@@ -17,12 +18,18 @@ export function tenantOf(options: ResolvedOptions, ctx: Context): string | undef
   return tenant;
 }
 
-/** A body whose every metric carries the tenant tag; a metric naming another tenant answers 403. */
+/**
+ * A body whose every metric carries the tenant tag; a metric naming another tenant answers 403. A tenant tag whose
+ * value is no tag value at all (an object) is left as sent, so that validation answers 400 as on any mount.
+ */
 export function stampTenant(body: unknown, tag: string, tenant: string): unknown {
   const stamp = (metric: unknown, i: number) => {
     if (!isObject(metric) || !isObject(metric.tags)) return metric;
     const own = Object.hasOwn(metric.tags, tag) ? metric.tags[tag] : undefined;
-    if (own != null && String(own) !== tenant) throw httpError('FORBIDDEN', `metric[${i}].tag[${tag}] may not name another tenant`);
+    if (own == null) return { ...metric, tags: { ...metric.tags, [tag]: tenant } };
+    const value = toTagValue(own);
+    if (value === undefined) return metric;
+    if (value !== tenant) throw httpError('FORBIDDEN', `metric[${i}].tag[${tag}] may not name another tenant`);
     return { ...metric, tags: { ...metric.tags, [tag]: tenant } };
   };
   return Array.isArray(body) ? body.map(stamp) : stamp(body, 0);

@@ -43,3 +43,21 @@ export async function* answerJson(events: AsyncIterable<AnswerEvent>, budget: Qu
   text += ']}';
   yield piece();
 }
+
+/** A list of names as `{"results":[…]}` in pieces, counted against the answer's byte cap, giving the event loop turns. */
+export async function* listJson(names: readonly string[], budget: QueryBudget): AsyncGenerator<Buffer> {
+  let text = '{"results":[';
+  for (let i = 0; i < names.length; i++) {
+    text += `${i > 0 ? ',' : ''}${JSON.stringify(names[i])}`;
+    if (text.length >= PIECE) {
+      const out = Buffer.from(text);
+      budget.written(out.length);
+      text = '';
+      yield out;
+      await budget.pace();
+    }
+  }
+  const out = Buffer.from(`${text}]}`);
+  budget.written(out.length);
+  yield out;
+}

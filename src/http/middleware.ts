@@ -75,6 +75,8 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     let admitted: WorkKind | undefined;
     const client = resolved.maxRequestsPerClient > 0 && !healthPaths.has(ctx.path) ? ctx.ip : undefined;
     let counted = false;
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    if (!match.declared.startsWith('/ui')) ctx.set('Cache-Control', 'no-store');
     try {
       const handler: Handler | undefined = route[ctx.method];
       if (!handler) {

@@ -224,6 +224,12 @@ export function storeConformanceSuite(name: string, target: ConformanceTarget): 
       assert.deepEqual(await meta.serviceKeys(svc), ['disk.available']);
       assert.deepEqual(await meta.serviceKeys(`${svc}.other`), ['x']);
       assert.deepEqual(await meta.serviceKeys(`${svc}.none`), []);
+      if (meta.count) {
+        await meta.set(svc, 'disk.used', 'unit', 'MB');
+        assert.equal(await meta.count(svc, 100), 3);
+        assert.equal(await meta.count(svc, 2), 2, 'counts no further than atMost');
+        assert.equal(await meta.count(`${svc}.none`, 100), 0);
+      }
     });
   });
 }

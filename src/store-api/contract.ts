@@ -102,4 +102,9 @@ export interface MetadataStore {
   keys(service: string, serviceKey: string): Promise<string[]>;
   /** Removes a value; removing one that is not there does nothing. */
   delete(service: string, serviceKey: string, key: string): Promise<void>;
+  /**
+   * Optional: how many keys a service holds across its service keys, counting no further than `atMost` (so the cost
+   * is bounded). The mount uses it to cap a service's keys (`maxMetadataKeys`); a store without it is listed instead.
+   */
+  count?(service: string, atMost: number): Promise<number>;
 }

@@ -52,6 +52,12 @@ export class MemoryStore implements Store {
       this.#assertOpen();
       return [...(this.#meta.get(service)?.get(serviceKey)?.keys() ?? [])].sort();
     },
+    count: async (service, atMost) => {
+      this.#assertOpen();
+      let n = 0;
+      for (const values of this.#meta.get(service)?.values() ?? []) if ((n += values.size) >= atMost) return atMost;
+      return n;
+    },
     delete: async (service, serviceKey, key) => {
       this.#assertOpen();
       const keys = this.#meta.get(service);

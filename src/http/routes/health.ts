@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { httpError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
 import { isUnavailable } from '../../store-api/unavailable.js';
+import { authorize } from '../access.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';
@@ -10,6 +11,7 @@ import type { RequestState, Routes } from './route.js';
 export function healthRoutes(options: ResolvedOptions): Routes {
   /** Whether the store answers; when not, sets Retry-After from the store's own estimate (1 s by default). */
   const answers = async (ctx: Context, request: RequestState) => {
+    if (!options.publicHealth) await authorize(options, ctx, { action: 'info', route: ctx.path.slice(options.prefix.length) });
     try {
       await withTimeout(options.store.ping(), options.storeTimeoutMs, request.storeCalls);
       return true;

@@ -4,6 +4,9 @@ import type { ResolvedOptions } from '../../options.js';
 import type { MetadataStore } from '../../store-api/contract.js';
 import { authorize } from '../access.js';
 import { textBody } from '../body.js';
+import { listJson } from '../json-answer.js';
+import { sendAnswer } from '../stream-answer.js';
+import { QueryBudget } from '../../query/budget.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';
@@ -31,10 +34,14 @@ export function metadataApiRoutes(options: ResolvedOptions): Routes {
       const value = await run(request, (meta) => meta.get(service, serviceKey as string, key));
       ctx.type = 'text/plain; charset=utf-8';
       ctx.body = value ?? '';
-    } else if (serviceKey !== undefined) {
-      ctx.body = { results: await run(request, (meta) => meta.keys(service, serviceKey)) };
     } else {
-      ctx.body = { results: await run(request, (meta) => meta.serviceKeys(service)) };
+      if ((await run(request, (meta) => countKeys(meta, service, options.maxMetadataKeys + 1))) > options.maxMetadataKeys) {
+        throw httpError('METADATA_TOO_MANY', options.maxMetadataKeys);
+      }
+      const names = await run(request, (meta) => (serviceKey !== undefined ? meta.keys(service, serviceKey) : meta.serviceKeys(service)));
+      const budget = new QueryBudget({ maxPoints: Infinity, maxOutputPoints: Infinity, maxGroups: Infinity, maxResponseBytes: options.maxQueryResponseBytes, timeoutMs: options.queryTimeoutMs });
+      const pace = { deadline: budget.deadline, minBytesPerSecond: options.minAnswerBytesPerSecond, graceMs: options.bodyRateGraceMs, open: request.openAnswers };
+      await sendAnswer(ctx, request, listJson(names, budget), options.storeTimeoutMs, options.logger, pace);
     }
   };
   const change = (operation: 'write' | 'delete') => async (ctx: Context, request: RequestState) => {
@@ -43,10 +50,24 @@ export function metadataApiRoutes(options: ResolvedOptions): Routes {
     await authorize(options, ctx, { action: 'metadata', operation, ...path.names });
     request.admit('write');
     const [service, serviceKey, key] = path.stored(request.tenant) as [string, string, string];
+    if (operation === 'write') {
+      const isNew = (await run(request, (meta) => meta.get(service, serviceKey, key))) === undefined;
+      if (isNew && (await run(request, (meta) => countKeys(meta, service, options.maxMetadataKeys))) >= options.maxMetadataKeys) {
+        throw httpError('METADATA_FULL', options.maxMetadataKeys);
+      }
+    }
     await run(request, (meta) => (operation === 'write' ? meta.set(service, serviceKey, key, value) : meta.delete(service, serviceKey, key)));
     respondNoContent(ctx);
   };
   return { '/metadata/{path}': { GET: read, POST: change('write'), DELETE: change('delete') } };
+}
+
+/** The keys a service holds, counting no further than `atMost`; a store without `count` is listed. */
+async function countKeys(meta: MetadataStore, service: string, atMost: number): Promise<number> {
+  if (meta.count) return meta.count(service, atMost);
+  let n = 0;
+  for (const serviceKey of await meta.serviceKeys(service)) if ((n += (await meta.keys(service, serviceKey)).length) >= atMost) return atMost;
+  return n;
 }
 
 /** The names of a metadata path, checked: `min`…`max` non-empty segments of at most MAX_NAME characters. */

@@ -32,11 +32,13 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
     },
     '/features': {
       GET: async (ctx) => {
+        await authorize(options, ctx, { action: 'info', route: '/features' });
         ctx.body = FEATURES;
       },
     },
     '/features/{name}': {
       GET: async (ctx, request) => {
+        await authorize(options, ctx, { action: 'info', route: '/features/{name}' });
         const feature = FEATURES.find((f) => f.name === request.param);
         if (!feature) throw httpError('UNKNOWN_FEATURE', request.param.slice(0, 100));
         ctx.body = feature;
@@ -44,6 +46,7 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
     },
     '/version': {
       GET: async (ctx) => {
+        await authorize(options, ctx, { action: 'info', route: '/version' });
         ctx.body = { version: `koa-kairosdb ${VERSION}` };
       },
     },

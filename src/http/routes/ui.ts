@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'koa';
+import type { ResolvedOptions } from '../../options.js';
 import { resolvePeerFile } from '../../optional-peer.js';
+import { authorize } from '../access.js';
 import type { Routes } from './route.js';
 
 /** The page's own strict policy: everything from this origin, nothing inline. */
@@ -10,13 +13,14 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 interface Asset {
   type: string;
   body: Buffer;
+  etag?: string;
 }
 
 /**
  * GET /ui/: the explorer page (ui/ in the package, uPlot from its npm package), under the mount's prefix so that it
  * calls the same routes as clients, with the host's middleware in front. Files are read once, when the mount is made.
  */
-export function uiRoutes(): Routes {
+export function uiRoutes(options: ResolvedOptions): Routes {
   const here = (file: string) => fileURLToPath(new URL(`../../../ui/${file}`, import.meta.url));
   const assets = new Map<string, Asset>([
     ['', { type: 'text/html; charset=utf-8', body: readFileSync(here('index.html')) }],
@@ -25,7 +29,9 @@ export function uiRoutes(): Routes {
     ['uPlot.iife.min.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(resolvePeerFile('uplot', 'dist/uPlot.iife.min.js')) }],
     ['uPlot.min.css', { type: 'text/css; charset=utf-8', body: readFileSync(resolvePeerFile('uplot', 'dist/uPlot.min.css')) }],
   ]);
-  const serve = (ctx: Context, name: string) => {
+  for (const asset of assets.values()) asset.etag = `"${createHash('sha256').update(asset.body).digest('base64url').slice(0, 22)}"`;
+  const serve = async (ctx: Context, name: string) => {
+    await authorize(options, ctx, { action: 'info', route: `/ui/${name.slice(0, 100)}` });
     const asset = assets.get(name);
     if (!asset) {
       ctx.status = 404;
@@ -34,14 +40,22 @@ export function uiRoutes(): Routes {
     }
     ctx.set('Content-Security-Policy', CSP);
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Cache-Control', name === '' ? 'no-cache' : 'public, max-age=3600');
+    // Behind the host's auth, so never in shared caches; revalidated by ETag, so an upgrade is seen at once.
+    ctx.set('Cache-Control', 'private, no-cache');
+    ctx.etag = asset.etag as string;
     ctx.type = asset.type;
+    ctx.status = 200;
+    if (ctx.fresh) {
+      ctx.status = 304;
+      return;
+    }
     ctx.body = asset.body;
   };
   return {
     '/ui': {
       GET: async (ctx) => {
-        ctx.redirect(ctx.originalUrl.replace(/^[^?]*/, (path) => `${path}/`));
+        // Relative, so that neither an absolute-form request target nor a Host header can send the browser elsewhere.
+        ctx.redirect(`ui/${ctx.querystring === '' ? '' : `?${ctx.querystring}`}`);
       },
     },
     '/ui/': { GET: async (ctx) => serve(ctx, '') },

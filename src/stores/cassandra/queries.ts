@@ -44,6 +44,7 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
     metadataGet: `SELECT value FROM ${ks}.${t.metadata} WHERE service = ? AND service_key = ? AND key = ?`,
     metadataServiceKeys: `SELECT service_key FROM ${ks}.${t.metadata} WHERE service = ?`,
     metadataKeys: `SELECT key FROM ${ks}.${t.metadata} WHERE service = ? AND service_key = ?`,
+    metadataCount: `SELECT key FROM ${ks}.${t.metadata} WHERE service = ? LIMIT ?`,
     metadataDelete: `DELETE FROM ${ks}.${t.metadata} WHERE service = ? AND service_key = ? AND key = ?`,
   };
 }

@@ -85,6 +85,10 @@ export class CassandraStore implements Store {
       return (await this.#all(this.#q.metadataKeys, [service, serviceKey])).map((r) => r.key as string);
     },
     delete: (service, serviceKey, key) => this.#track(() => this.#run(this.#q.metadataDelete, [service, serviceKey, key])),
+    count: async (service, atMost) => {
+      await this.#ready0();
+      return (await this.#all(this.#q.metadataCount, [service, atMost])).length;
+    },
   };
 
   /** Creates the schema when `createSchema` is set, then checks schema_meta; runs once, before the first call. */

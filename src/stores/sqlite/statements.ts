@@ -102,6 +102,7 @@ export function prepareStatements(db: Database.Database) {
     metaServiceKeys: prepare<[string], { k: string }>(db, 'SELECT DISTINCT service_key AS k FROM metadata WHERE service = ? ORDER BY service_key'),
     metaKeys: prepare<[string, string], { k: string }>(db, 'SELECT key AS k FROM metadata WHERE service = ? AND service_key = ? ORDER BY key'),
     metaDelete: prepare(db, 'DELETE FROM metadata WHERE service = ? AND service_key = ? AND key = ?'),
+    metaCount: prepare<[string, number], { n: number }>(db, 'SELECT COUNT(*) AS n FROM (SELECT 1 FROM metadata WHERE service = ? LIMIT ?)'),
   };
 }
 

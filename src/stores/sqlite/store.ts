@@ -427,6 +427,7 @@ function metadataOf(sql: Statements, guard: <T>(work: () => T) => T, write: (wor
     serviceKeys: async (service) => guard(() => sql.metaServiceKeys.all(service)).map((r) => r.k),
     keys: async (service, serviceKey) => guard(() => sql.metaKeys.all(service, serviceKey)).map((r) => r.k),
     delete: async (service, serviceKey, key) => void (await write(() => sql.metaDelete.run(service, serviceKey, key))),
+    count: async (service, atMost) => guard(() => sql.metaCount.get(service, atMost))?.n ?? 0,
   };
 }
 
