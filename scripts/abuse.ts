@@ -1,4 +1,4 @@
-// npm run abuse [-- --only gaps-day]: each attack of issue #12 against a fresh example server on SQLite
+// npm run abuse [-- --only gaps-day]: each attack of issues #12 and #29 against a fresh example server on SQLite
 // (in memory), one at a time. Per attack: status, time, response bytes, the server's peak RSS and the worst
 // latency of a small request (GET /api/v1/version every 100 ms) while it ran. Loopback only, bounded in time.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -162,7 +162,112 @@ const attacks: Attack[] = [
   { name: 'nested-complex', run: (url) => send(url, 'POST', '/api/v1/datapoints', `[{"name":"m","type":"complex-number","tags":{"h":"a"},"timestamp":1,"value":{"real":${nested(100_000, '1')},"imaginary":1}}]`, json) },
   { name: 'start-1M-years', run: (url) => send(url, 'POST', '/api/v1/datapoints/query', JSON.stringify({ start_relative: { value: 1_000_000, unit: 'years' }, metrics: [{ name: 'm' }] }), json) },
   { name: 'gzip-empty', run: (url) => send(url, 'POST', '/api/v1/datapoints', '', { ...json, 'Content-Encoding': 'gzip' }) },
+  // Issue #29.
+  {
+    name: 'stalled-readers-8',
+    seed: seedMillion,
+    run: async (url) => {
+      const stalled = Array.from({ length: 8 }, () => stalledReader(url, query([{ name: 'm' }])));
+      await new Promise((r) => setTimeout(r, 1000));
+      const started = performance.now();
+      let last = { status: 0, bytes: 0, text: '', ms: 0 };
+      while (performance.now() - started < limitMs) {
+        last = await send(url, 'POST', '/api/v1/datapoints/query', query([{ name: 'm', aggregators: [{ name: 'count', sampling: { value: 1, unit: 'days' } }] }]), json);
+        if (last.status === 200) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const freedMs = performance.now() - started;
+      stalled.forEach((s) => s.destroy());
+      return { ...last, ms: freedMs, text: `first query admitted after ${(freedMs / 1000).toFixed(1)} s (status ${last.status})` };
+    },
+  },
+  {
+    name: 'empty-metrics-1M',
+    run: (url) => send(url, 'POST', '/api/v1/datapoints', `[${Array(1_000_000).fill('{}').join(',')}]`, json),
+  },
+  {
+    name: 'forged-form-delete',
+    seed: (url) => post(url, [point('victim', { h: 'a' }, now - 1000, 1)]),
+    run: async (url) => {
+      const forged = await send(url, 'POST', '/api/v1/datapoints/delete', '{"metrics":[{"name":"victim"}],"start_absolute":0,"x":"="}', { 'Content-Type': 'text/plain', Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' });
+      const left = await send(url, 'GET', '/api/v1/metricnames');
+      return { ...forged, text: `${forged.text}; metric names after: ${left.text}` };
+    },
+  },
+  {
+    name: 'metadata-80000-keys',
+    seed: async (url) => {
+      let refused = 0;
+      for (let i = 0; i < 80_000; i += 100) {
+        const batch = await Promise.all(Array.from({ length: 100 }, (_, k) => send(url, 'POST', `/api/v1/metadata/svc/sk/${String(i + k).padStart(6, '0')}${'k'.repeat(994)}`, 'v', { 'Content-Type': 'text/plain' })));
+        refused += batch.filter((r) => r.status !== 204).length;
+      }
+      console.log(`metadata-80000-keys: ${80_000 - refused} keys written, ${refused} refused`);
+    },
+    run: async (url) => {
+      const listings = await Promise.all(Array.from({ length: 8 }, () => send(url, 'GET', '/api/v1/metadata/svc/sk')));
+      const first = listings[0] as Awaited<ReturnType<typeof send>>;
+      return { ...first, text: `8 listings: ${listings.map((l) => l.status).join(',')}; ${first.text.slice(0, 80)}` };
+    },
+  },
+  {
+    name: 'gzip-120MiB-body',
+    seed: async () => {
+      bigGzip ??= gzipSync(JSON.stringify(Array.from({ length: 5840 }, (_, m) => ({ name: 'big', tags: { h: String(m) }, datapoints: Array.from({ length: 1000 }, (_, i) => [now - day + i * 1000, i + 0.25]) }))));
+    },
+    run: (url) => send(url, 'POST', '/api/v1/datapoints', bigGzip as Buffer, { ...json, 'Content-Encoding': 'gzip' }),
+  },
+  {
+    name: 'body-15.5MiB',
+    seed: async () => {
+      maxBody ??= JSON.stringify(Array.from({ length: 720 }, (_, m) => ({ name: 'big', tags: { h: String(m) }, datapoints: Array.from({ length: 1000 }, (_, i) => [now - day + i * 1000, i + 0.25]) })));
+    },
+    run: async (url) => {
+      const res = await send(url, 'POST', '/api/v1/datapoints', maxBody as string, json);
+      return { ...res, text: `${(Buffer.byteLength(maxBody as string) / 2 ** 20).toFixed(1)} MiB: ${res.text}` };
+    },
+  },
+  {
+    name: 'absolute-form-ui',
+    run: async (url) => {
+      const started = performance.now();
+      const s = connect(Number(new URL(url).port), '127.0.0.1');
+      s.end('GET http://evil.example/api/v1/ui HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n');
+      let text = '';
+      for await (const chunk of s) text += chunk;
+      const location = /\r\nlocation: ([^\r]*)/i.exec(text)?.[1];
+      return { status: Number(text.slice(9, 12)), bytes: text.length, text: `Location: ${location}`, ms: performance.now() - started };
+    },
+  },
+  {
+    name: 'metadata-as-script',
+    seed: (url) => send(url, 'POST', '/api/v1/metadata/s/k/js', 'alert(1)', { 'Content-Type': 'text/plain' }).then(() => undefined),
+    run: async (url) => {
+      const started = performance.now();
+      const res = await fetch(`${url}/api/v1/metadata/s/k/js`);
+      const asset = await fetch(`${url}/api/v1/ui/explorer.js`);
+      const api = await fetch(`${url}/api/v1/metricnames`);
+      const headers = `content-type ${res.headers.get('content-type')}, nosniff ${res.headers.get('x-content-type-options')}; explorer.js cache ${asset.headers.get('cache-control')}; API cache ${api.headers.get('cache-control')}`;
+      return { status: res.status, bytes: 0, text: headers, ms: performance.now() - started };
+    },
+  },
 ];
+
+let bigGzip: Buffer | undefined;
+let maxBody: string | undefined;
+
+async function seedMillion(url: string): Promise<void> {
+  for (let k = 0; k < 100; k++) await post(url, [{ name: 'm', tags: { h: 'a' }, datapoints: Array.from({ length: 10_000 }, (_, i) => [now - day + 1 + k * 10_000 + i, i]) }]);
+}
+
+/** Sends a query on a raw connection and never reads its answer. */
+function stalledReader(url: string, body: string) {
+  const s = connect(Number(new URL(url).port), '127.0.0.1');
+  s.on('error', () => {});
+  s.write(`POST /api/v1/datapoints/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  s.pause();
+  return s;
+}
 
 for (const attack of attacks) {
   if (values.only && !values.only.split(',').includes(attack.name)) continue;
@@ -193,6 +298,21 @@ for (const attack of attacks) {
   console.log(
     `${attack.name.padEnd(22)} ${String(result.status).padStart(3)} in ${(result.ms / 1000).toFixed(2)} s, ${(result.bytes / 1e6).toFixed(2)} MB; RSS ${base.toFixed(0)} → peak ${peak.toFixed(0)} MB; worst probe ${worstProbe.toFixed(0)} ms; ${result.text.replace(/\s+/g, ' ').slice(0, 140)}${died}`,
   );
+  server.child.kill('SIGKILL');
+}
+
+// Issue #29 row 1, the shutdown: SIGTERM while a client that never reads holds a streamed answer.
+if (!values.only || values.only.split(',').includes('sigterm-stalled')) {
+  const server = await start();
+  await seedMillion(server.url);
+  const reader = stalledReader(server.url, query([{ name: 'm' }]));
+  await new Promise((r) => setTimeout(r, 1000));
+  const started = performance.now();
+  const exited = new Promise<string>((resolve) => server.child.once('exit', (code) => resolve(`exited ${code}`)));
+  server.child.kill('SIGTERM');
+  const outcome = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 40_000))]);
+  console.log(`sigterm-stalled        ${outcome} after ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  reader.destroy();
   server.child.kill('SIGKILL');
 }
 process.exit(0);

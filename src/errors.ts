@@ -23,6 +23,10 @@ export const ERRORS = {
     status: 400,
     message: (max: number) => `The query's answer exceeds ${max} bytes (maxQueryResponseBytes); narrow its time range or tags, or set a limit`,
   },
+  QUERY_TOO_MANY_SERIES: {
+    status: 400,
+    message: (max: number) => `The query selects more than ${max} series of one metric (maxQuerySeries); narrow it with tags`,
+  },
   QUERY_TIMEOUT: { status: 503, message: (ms: number) => `The query did not finish within ${ms} ms (queryTimeoutMs); narrow it or retry later` },
   TOO_DEEP: { status: 400, message: (max: number) => `Invalid json. The body nests arrays and objects deeper than ${max} levels (maxJsonDepth).` },
   CLIENT_OVERLOADED: { status: 503, message: (max: number) => `Too many requests in flight from this client (at most ${max}); retry later` },

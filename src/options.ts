@@ -50,10 +50,18 @@ export interface KairosdbOptions {
   maxQueryMetrics?: number;
   /** Most metadata keys one service holds across its service keys (each tenant's services apart); a new key past it answers 400, and so does listing a service that holds more. @default 10000 */
   maxMetadataKeys?: number;
+  /** Most tags one written series may have (the tenant tag included); more answers 400. @default 50 */
+  maxTagsPerSeries?: number;
+  /** Longest tag name of a written series, in characters; longer answers 400. @default 256 */
+  maxTagNameLength?: number;
+  /** Longest tag value of a written series, in characters; longer answers 400. @default 4096 */
+  maxTagValueLength?: number;
   /** Most tag names in one tag grouper, and most tag values in one metric's tag filter. @default 1000 */
   maxQueryTags?: number;
   /** Most values one query answers, `gaps` nulls included; known too many up front or past it while running answers 400. @default 1000000 */
   maxQueryOutputPoints?: number;
+  /** Most series one query metric may select; checked from the store's series index before any point is read (stores with `countSeries`), else as series are read; more answers 400. @default 100000 */
+  maxQuerySeries?: number;
   /** Most results (groups) one query answers. @default 10000 */
   maxQueryGroups?: number;
   /** Largest query answer in bytes. @default 67108864 (64 MiB) */
@@ -148,9 +156,13 @@ const DEFAULTS = {
   maxJsonDepth: 64,
   maxQueryMetrics: 1000,
   maxQueryTags: 1000,
+  maxTagsPerSeries: 50,
+  maxTagNameLength: 256,
+  maxTagValueLength: 4096,
   maxMetadataKeys: 10_000,
   maxQueryOutputPoints: 1_000_000,
   maxQueryGroups: 10_000,
+  maxQuerySeries: 100_000,
   maxQueryResponseBytes: 64 * 1024 * 1024,
   queryTimeoutMs: 30_000,
   maxInFlightQueries: 8,

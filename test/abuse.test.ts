@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { kairosdb, MemoryStore, type KairosdbOptions, type Store } from '../src/index.js';
+import { wrapStore } from './helpers.js';
 import { SqliteStore } from '../src/sqlite.js';
 import { series } from '../src/store-api/conformance.js';
 
@@ -175,7 +176,7 @@ describe('abuse: queries with a bounded cost', () => {
 
   it('a query past queryTimeoutMs answers 503 with Retry-After and frees its slot', async () => {
     const inner = await seeded(Array.from({ length: 50 }, (_, i) => [T + i, i]), { h: 'a' }, new MemoryStore());
-    const slow: Store = Object.assign(Object.create(inner) as Store, {
+    const slow: Store = wrapStore(inner, {
       read: async function* (q: Parameters<Store['read']>[0]) {
         for await (const s of inner.read(q)) {
           yield {
@@ -290,7 +291,7 @@ describe('abuse: fair admission', () => {
     const inner = await seeded([[T + 1, 1]], { h: 'a' }, new MemoryStore());
     let release = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const store: Store = Object.assign(Object.create(inner) as Store, {
+    const store: Store = wrapStore(inner, {
       write: (s: Parameters<Store['write']>[0]) => inner.write(s),
       read: async function* (q: Parameters<Store['read']>[0]) {
         await gate;

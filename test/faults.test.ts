@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import Koa from 'koa';
 import request from 'supertest';
 import { kairosdb, MemoryStore, StoreUnavailableError, type SeriesWrite, type Store } from '../src/index.js';
+import { wrapStore } from './helpers.js';
 import { readAll } from '../src/store-api/conformance.js';
 
 type Mode = 'ok' | 'slow' | 'fail' | 'unavailable' | 'hang' | 'fail-after-write';
@@ -12,7 +13,7 @@ function faulty(inner: MemoryStore, seed: number) {
   let state = seed;
   const draw = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const modes = new Map<string, Mode>();
-  const store: Store = Object.assign(Object.create(inner) as Store, {
+  const store: Store = wrapStore(inner, {
     write: async (series: readonly SeriesWrite[]) => {
       const r = draw();
       const mode: Mode = r < 0.4 ? 'ok' : r < 0.6 ? 'slow' : r < 0.7 ? 'fail' : r < 0.8 ? 'unavailable' : r < 0.9 ? 'hang' : 'fail-after-write';
@@ -60,7 +61,7 @@ describe('fault injection', () => {
 
   it('with a slow store and many concurrent clients: the excess gets 503 and memory stays bounded', async () => {
     const inner = new MemoryStore();
-    const slow: Store = Object.assign(Object.create(inner) as Store, {
+    const slow: Store = wrapStore(inner, {
       write: async (s: readonly SeriesWrite[]) => {
         await new Promise((resolve) => setTimeout(resolve, 100));
         await inner.write(s);

@@ -5,7 +5,7 @@ import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { koaBody } from 'koa-body';
 import request from 'supertest';
 import { kairosdb, MemoryStore, StoreUnavailableError, type Store } from '../src/index.js';
-import { countPoints, KOAS, mount } from './helpers.js';
+import { countPoints, KOAS, mount, wrapStore } from './helpers.js';
 
 const body = JSON.stringify([{ name: 'm', tags: { host: 'a' }, datapoints: [[1, 1], [2, 2]] }]);
 
@@ -210,7 +210,7 @@ for (const [label, Koa] of KOAS) {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const inner = new MemoryStore();
-      const store: Store = Object.assign(Object.create(inner), { write: async (s: never) => (await gate, inner.write(s)) });
+      const store: Store = wrapStore(inner, { write: async (s: never) => (await gate, inner.write(s)) });
       const { post } = mount(Koa, { store });
       let answered = false;
       const pending = post(body).then((res) => ((answered = true), res));

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import Koa from 'koa';
 import request from 'supertest';
 import { kairosdb, MemoryStore, type KairosdbOptions, type Store } from '../src/index.js';
-import { countPoints } from './helpers.js';
+import { countPoints, wrapStore } from './helpers.js';
 
 const body = [{ name: 'm', tags: { h: 'a' }, datapoints: [[1, 1]] }];
 
@@ -27,7 +27,7 @@ async function until(condition: () => boolean): Promise<void> {
 function gated() {
   const inner = new MemoryStore();
   const waiting: (() => void)[] = [];
-  const store: Store = Object.assign(Object.create(inner) as Store, {
+  const store: Store = wrapStore(inner, {
     write: async (s: never) => {
       await new Promise<void>((resolve) => waiting.push(resolve));
       return inner.write(s);

@@ -554,6 +554,25 @@ describe('SqliteStore on chunks', () => {
     assert.equal(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'points'").get().n, 0);
     db.pragma('user_version = 99');
     db.close();
-    assert.throws(() => new SqliteStore({ path }), /has storage layout 99, newer than this version of koa-kairosdb reads \(2\); upgrade koa-kairosdb/);
+    assert.throws(() => new SqliteStore({ path }), /has storage layout 99, newer than this version of koa-kairosdb reads \(3\); upgrade koa-kairosdb/);
+  });
+
+  it('builds the series index of a database of layout 2 (chunks without the index) when it is opened', async () => {
+    const path = join(dir, 'layout2.db');
+    const first = new SqliteStore({ path, compactInWorker: false });
+    await first.write([series('m', { h: 'a', id: '1' }, [[1, 1]]), series('m', { h: 'b', id: '2' }, [[1, 2]]), series('other', { h: 'a' }, [[1, 3]])]);
+    await first.close();
+    const db = new Database(path);
+    db.exec('DROP TABLE series_tags; DROP TABLE metrics; DROP INDEX series_by_metric');
+    db.pragma('user_version = 2');
+    db.close();
+    const store = new SqliteStore({ path, compactInWorker: false });
+    assert.deepEqual(await store.metricNames(), ['m', 'other']);
+    assert.deepEqual((await readAll(store, { metric: 'm', tags: { id: ['2'] } })).map((s) => s.points), [[[1, 2]]]);
+    assert.equal(await store.countSeries({ metric: 'm', tags: { h: ['a', 'b'] } }, 10), 2);
+    await store.close();
+    const after = new Database(path);
+    assert.equal(after.pragma('user_version', { simple: true }), 3);
+    after.close();
   });
 });

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { kairosdb, MemoryStore, type Store } from '../src/index.js';
 import { series } from '../src/store-api/conformance.js';
 import type { SeriesQuery, SeriesRead } from '../src/store-api/contract.js';
-import { KOAS, type KoaClass } from './helpers.js';
+import { KOAS, wrapStore, type KoaClass } from './helpers.js';
 
 const T = Date.UTC(2026, 0, 1);
 const POINTS = 200_000;
@@ -22,7 +22,7 @@ async function filled(): Promise<MemoryStore> {
 
 /** A store whose series fail after `pages` pages of points. */
 function failingAfter(inner: Store, pages: number): Store {
-  return Object.assign(Object.create(inner) as Store, {
+  return wrapStore(inner, {
     async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
       for await (const s of inner.read(query)) {
         yield {

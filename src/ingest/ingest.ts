@@ -5,6 +5,7 @@ import type { TypeRegistry } from '../types/registry.js';
 import { explain } from './explain.js';
 import { normalise, type SeriesBuilder } from './normalise.js';
 import { bodySchema } from './schema.js';
+import { DEFAULT_TAG_LIMITS } from './rules.js';
 import { TagSets } from './tag-sets.js';
 
 /** The series of a valid body, or for an invalid one the function that says what is wrong (the costly part, run only when asked). */
@@ -17,12 +18,20 @@ export interface IngestSettings {
   readonly maxErrors: number;
   /** Deepest nesting a rejected body may have to be explained; deeper gets one message saying so. */
   readonly maxJsonDepth: number;
+  readonly maxTagsPerSeries?: number;
+  readonly maxTagNameLength?: number;
+  readonly maxTagValueLength?: number;
 }
 
 /** Builds the function that turns a parsed body into series (fast path) or, when invalid, messages (schema path). */
 export function createIngest(settings: IngestSettings): (body: unknown) => IngestResult {
-  const schema = bodySchema(settings.types);
-  const context = { types: settings.types, defaultTtl: settings.defaultTtl, tagSets: new TagSets<SeriesBuilder>() };
+  const limits = {
+    maxTags: settings.maxTagsPerSeries ?? DEFAULT_TAG_LIMITS.maxTags,
+    maxNameLength: settings.maxTagNameLength ?? DEFAULT_TAG_LIMITS.maxNameLength,
+    maxValueLength: settings.maxTagValueLength ?? DEFAULT_TAG_LIMITS.maxValueLength,
+  };
+  const schema = bodySchema(settings.types, limits);
+  const context = { types: settings.types, defaultTtl: settings.defaultTtl, tagSets: new TagSets<SeriesBuilder>(undefined, limits) };
   const tooDeep = ERRORS.TOO_DEEP.message(settings.maxJsonDepth);
   return (body) => {
     let series: SeriesWrite[] | undefined;

@@ -22,7 +22,9 @@ export type FailureCode =
   | 'unregistered'
   | 'unsafe-integer'
   | 'not-finite'
-  | 'not-type';
+  | 'not-type'
+  | 'too-many-tags'
+  | 'too-long';
 
 const SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -46,6 +48,8 @@ const WHAT: Record<FailureCode, string> = {
   'unsafe-integer': `is an integer outside ±${SAFE} and cannot be stored exactly; send it with type "double" to store it rounded.`,
   'not-finite': 'must be a finite number.',
   'not-type': 'is not a valid value of type',
+  'too-many-tags': 'has more than',
+  'too-long': 'is longer than',
 };
 
 /** Renders one schema failure as a KairosDB-style message. */
@@ -60,6 +64,10 @@ export function render(failure: Failure): string {
   if (name !== undefined && rest[0] !== 'name') subject += `(name=${name})`;
   const field = fieldPath(rest, metric);
   if (code === 'invalid-type') return `${subject} ${WHAT[code]}`;
+  if (code === 'too-many-tags' || code === 'too-long') {
+    const { detail } = failure as Failure & { detail?: string };
+    return `${subject}${field} ${WHAT[code]} ${detail} ${code === 'too-long' ? 'characters' : 'tags'} (${failure.refinement}).`;
+  }
   if (code === 'not-type') {
     const { detail } = failure as Failure & { detail?: string };
     return `${subject}${field} ${WHAT[code]} '${failure.refinement}'${detail ? ` (${detail})` : ''}.`;

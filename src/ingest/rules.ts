@@ -4,6 +4,16 @@ import { MAX_TTL } from '../store-api/contract.js';
 
 const INTEGER_TEXT = /^[+-]?[0-9]+$/;
 
+/** How large one series' tags may be (each a mount option: `maxTagsPerSeries`, `maxTagNameLength`, `maxTagValueLength`). */
+export interface TagLimits {
+  readonly maxTags: number;
+  readonly maxNameLength: number;
+  readonly maxValueLength: number;
+}
+
+/** The defaults of the tag limits: far above what KairosDB clients and collectors send, far below what stalls a store. */
+export const DEFAULT_TAG_LIMITS: TagLimits = { maxTags: 50, maxNameLength: 256, maxValueLength: 4096 };
+
 /**
  * A JSON timestamp as safe-integer ms, else `undefined`: a number (fraction truncated) or, as KairosDB's
  * `Long.parseLong` reads it, a string holding an integer literal (`"1234"`, `"-5"`; not `"1e3"` or `"12.5"`).

@@ -4,7 +4,7 @@ import { isNumericString, numberType } from '../types/numbers.js';
 import type { TypeRegistry } from '../types/registry.js';
 import type { ValueType } from '../types/value-type.js';
 import { isObject } from '../json.js';
-import { toMetricName, toTagValue, toTimestamp, toTtl } from './rules.js';
+import { DEFAULT_TAG_LIMITS, toMetricName, toTagValue, toTimestamp, toTtl, type TagLimits } from './rules.js';
 import type { FailureCode } from './messages.js';
 
 /*
@@ -35,27 +35,33 @@ function presence(v: unknown, type: ValueType | undefined): true | FailureCode {
   return !Array.isArray(v) || v.length > 0 || 'empty-array';
 }
 
-const Tag = define<unknown>('tag', (entry, ctx) => {
-  const [name, value] = entry as [string, unknown];
-  const failures: { message: FailureCode; path: unknown[] }[] = [];
-  if (name === '') failures.push({ message: 'empty', path: [...ctx.path, 'name'] });
-  else if (!name.isWellFormed()) failures.push({ message: 'not-unicode', path: [...ctx.path, 'name'] });
-  const code: FailureCode | undefined =
-    value === null ? 'null' : value === '' ? 'empty' : toTagValue(value) === undefined ? 'tag-value' : undefined;
-  if (code) failures.push({ message: code, path: [...ctx.path, 'value'] });
-  return failures;
-});
-
-const Tags = new Struct<unknown, null>({
-  type: 'tags',
-  schema: null,
-  validator: (v) => (isObject(v) && Object.keys(v).length > 0) || 'tags-count',
-  *entries(v) {
-    if (!isObject(v)) return;
-    const names = Object.keys(v);
-    for (let n = 0; n < names.length; n++) yield [n, [names[n], v[names[n] as string]], Tag] as Entry;
-  },
-});
+function tagStructs(limits: TagLimits): Struct<unknown, null> {
+  const Tag = define<unknown>('tag', (entry, ctx) => {
+    const [name, value] = entry as [string, unknown];
+    const failures: { message: FailureCode; path: unknown[]; refinement?: string; detail?: string }[] = [];
+    if (name === '') failures.push({ message: 'empty', path: [...ctx.path, 'name'] });
+    else if (!name.isWellFormed()) failures.push({ message: 'not-unicode', path: [...ctx.path, 'name'] });
+    else if (name.length > limits.maxNameLength) failures.push({ message: 'too-long', path: [...ctx.path, 'name'], refinement: 'maxTagNameLength', detail: String(limits.maxNameLength) });
+    const text = toTagValue(value);
+    const code: FailureCode | undefined = value === null ? 'null' : value === '' ? 'empty' : text === undefined ? 'tag-value' : undefined;
+    if (code) failures.push({ message: code, path: [...ctx.path, 'value'] });
+    else if ((text as string).length > limits.maxValueLength) failures.push({ message: 'too-long', path: [...ctx.path, 'value'], refinement: 'maxTagValueLength', detail: String(limits.maxValueLength) });
+    return failures;
+  });
+  return new Struct<unknown, null>({
+    type: 'tags',
+    schema: null,
+    validator: (v) => {
+      if (!isObject(v) || Object.keys(v).length === 0) return 'tags-count';
+      return Object.keys(v).length <= limits.maxTags || { message: 'too-many-tags', refinement: 'maxTagsPerSeries', detail: String(limits.maxTags) };
+    },
+    *entries(v) {
+      if (!isObject(v)) return;
+      const names = Object.keys(v);
+      for (let n = 0; n < names.length; n++) yield [n, [names[n], v[names[n] as string]], Tag] as Entry;
+    },
+  });
+}
 
 /** The value of one point: present, not empty, and of its type (explicit, or inferred from the JSON). */
 function valueOf(type: ValueType | undefined, unregistered: boolean): Struct<unknown, null> {
@@ -142,7 +148,8 @@ function datapointsStruct(types: TypeRegistry, metricType: unknown): Struct<unkn
   });
 }
 
-function metricStruct(types: TypeRegistry): Struct<unknown, null> {
+function metricStruct(types: TypeRegistry, limits: TagLimits): Struct<unknown, null> {
+  const Tags = tagStructs(limits);
   return new Struct<unknown, null>({
     type: 'metric',
     schema: null,
@@ -164,9 +171,9 @@ function metricStruct(types: TypeRegistry): Struct<unknown, null> {
   });
 }
 
-/** The structs of a body and of one metric, for a type registry. */
-export function bodySchema(types: TypeRegistry): { Body: Struct<unknown, null>; Metric: Struct<unknown, null> } {
-  const Metric = metricStruct(types);
+/** The structs of a body and of one metric, for a type registry and the tag limits. */
+export function bodySchema(types: TypeRegistry, limits: TagLimits = DEFAULT_TAG_LIMITS): { Body: Struct<unknown, null>; Metric: Struct<unknown, null> } {
+  const Metric = metricStruct(types, limits);
   const Body = new Struct<unknown, null>({
     type: 'body',
     schema: null,

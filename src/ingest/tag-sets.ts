@@ -19,7 +19,7 @@
  */
 import type { Tags } from '../store-api/contract.js';
 import { isObject } from '../json.js';
-import { toTagValue } from './rules.js';
+import { DEFAULT_TAG_LIMITS, toTagValue, type TagLimits } from './rules.js';
 import { TagSetIndex, tagText, type TagSet } from './tag-set-index.js';
 import { TagPaths } from './tag-paths.js';
 
@@ -82,7 +82,10 @@ export class TagSets<S> {
 
   readonly #pathNodes: number;
 
-  constructor(readonly capacity = TAG_SET_CAPACITY) {
+  constructor(
+    readonly capacity = TAG_SET_CAPACITY,
+    readonly limits: TagLimits = DEFAULT_TAG_LIMITS,
+  ) {
     this.#pathNodes = PATH_NODES_PER_SET * capacity;
   }
 
@@ -105,14 +108,15 @@ export class TagSets<S> {
     let hash = 0;
     let count = 0;
     let chars = 0;
+    const { maxTags, maxNameLength, maxValueLength } = this.limits;
     for (const name in json) {
       const text = tagText(json[name]);
-      if (text === undefined) return undefined;
+      if (text === undefined || name.length > maxNameLength || text.length > maxValueLength) return undefined;
       hash = (hash + pairHash(name, text)) | 0;
       count++;
       chars += name.length + text.length;
     }
-    if (count === 0) return undefined;
+    if (count === 0 || count > maxTags) return undefined;
     const kept = this.#kept.find(hash, json, count);
     if (kept) {
       this.#keptFound++;

@@ -12,6 +12,8 @@ export interface QueryCaps {
   readonly maxResponseBytes: number;
   /** ms the query may run. */
   readonly timeoutMs: number;
+  /** Series one query metric may select. @default Infinity */
+  readonly maxSeries?: number;
 }
 
 /** How long the query's code runs before it gives the event loop a turn, ms. */

@@ -1,3 +1,4 @@
+import { httpError } from '../errors.js';
 import type { SeriesRead, Store } from '../store-api/contract.js';
 import { tagsKey } from '../store-api/series-key.js';
 import type { TypeRegistry } from '../types/registry.js';
@@ -77,8 +78,13 @@ export async function* eventsOf(answer: { queries: readonly { sample_size?: numb
 /** Every series of a query metric, read with the query's pace. */
 export async function seriesOf(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext): Promise<SeriesRead[]> {
   const found: SeriesRead[] = [];
-  for await (const series of ctx.store.read({ metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags, order: metric.order })) {
+  const query = { metric: metric.name, start: spec.start, end: spec.end, tags: metric.tags, order: metric.order };
+  const max = ctx.budget.caps.maxSeries ?? Infinity;
+  // Refused from the index before a point is read, where the store can count; else as the series come.
+  if (max !== Infinity && ctx.store.countSeries && (await ctx.store.countSeries(query, max + 1)) > max) throw httpError('QUERY_TOO_MANY_SERIES', max);
+  for await (const series of ctx.store.read(query)) {
     found.push(series);
+    if (found.length > max) throw httpError('QUERY_TOO_MANY_SERIES', max);
     if ((found.length & 255) === 0) await ctx.budget.pace();
   }
   return found;

@@ -201,6 +201,41 @@ export function storeConformanceSuite(name: string, target: ConformanceTarget): 
       assert.deepEqual((await readAll(store, { metric: m })).map((s) => s.tags.h), ['b']);
     });
 
+    it('finds series by tag among thousands (postings intersected), counts a selection from the index, lists names by prefix and by tag', async () => {
+      const m = metric();
+      const other = `${m}.other`;
+      const host = (i: number) => `h${i % 7}`;
+      for (let k = 0; k < 3; k++) {
+        await store.write(Array.from({ length: 1000 }, (_, j) => series(m, { id: String(k * 1000 + j), host: host(k * 1000 + j) }, [[1000, k * 1000 + j]])));
+      }
+      await store.write([series(other, { id: '17', host: 'h3', tenant: 'b' }, [[1000, -1]])]);
+      const ids = async (tags: Record<string, string[]>) => (await readAll(store, { metric: m, tags })).map((s) => s.tags.id).sort();
+      assert.deepEqual(await ids({ id: ['17'] }), ['17']);
+      assert.deepEqual(await ids({ host: ['h3'], id: ['17', '24', '25'] }), ['17', '24']);
+      assert.deepEqual(await ids({ id: ['17', '2999'] }), ['17', '2999']);
+      assert.deepEqual(await ids({ host: ['nope'] }), []);
+      assert.deepEqual(await ids({ id: ['17'], missing: ['x'] }), []);
+      assert.deepEqual((await readAll(store, { metric: m, tags: { id: ['17'] } }))[0]?.points, [[1000, 17]]);
+      if (store.countSeries) {
+        assert.equal(await store.countSeries({ metric: m, tags: { id: ['17'] } }, 100), 1);
+        assert.equal(await store.countSeries({ metric: m, tags: { host: ['h3'] } }, 100), 100, 'counts no further than atMost');
+        assert.equal(await store.countSeries({ metric: m, tags: { host: ['h3'], id: ['17', '24', '25'] } }, 100), 2);
+        assert.equal(await store.countSeries({ metric: m }, 10_000), 3000);
+        assert.equal(await store.countSeries({ metric: m, tags: { host: [] } }, 10_000), 3000, 'a tag listed with no values does not filter');
+        assert.equal(await store.countSeries({ metric: `${m}.none` }, 10), 0);
+      }
+      assert.deepEqual(await store.metricNames(m), [m, other]);
+      assert.deepEqual(await store.metricNames(`${m}.zzz`), []);
+      if (store.metricNamesWithTag) {
+        assert.deepEqual(await store.metricNamesWithTag(m, 'tenant', 'b'), [other]);
+        assert.deepEqual(await store.metricNamesWithTag(m, 'host', 'h3'), [m, other]);
+        assert.deepEqual(await store.metricNamesWithTag(m, 'tenant', 'zzz'), []);
+      }
+      await store.delete({ metric: other });
+      assert.deepEqual(await store.metricNames(m), [m]);
+      if (store.metricNamesWithTag) assert.deepEqual(await store.metricNamesWithTag(m, 'tenant', 'b'), []);
+    });
+
     it('keeps metadata by service, service key and key, lists them sorted, replaces and deletes values', async (t) => {
       const meta = store.metadata;
       if (!meta) return t.skip('the store keeps no metadata');

@@ -68,8 +68,20 @@ export interface Store {
   write(series: readonly SeriesWrite[]): Promise<void>;
   /** The series of a metric that match the tag filter and have points in the range. */
   read(query: SeriesQuery): AsyncIterable<SeriesRead>;
-  /** Metric names, sorted, optionally only those starting with `prefix`. */
+  /** Metric names, sorted, optionally only those starting with `prefix`; from an index: the cost follows what it returns. */
   metricNames(prefix?: string): Promise<string[]>;
+  /**
+   * Optional: the metric names starting with `prefix` that have a series with tag `name` = `value` (a tenant's names),
+   * at a cost that follows that tag's metrics rather than every name under the prefix. Without it the mount reads.
+   */
+  metricNamesWithTag?(prefix: string, name: string, value: string): Promise<string[]>;
+  /**
+   * Optional: how many series a read of the query's metric and tag filter would consider (the time range aside),
+   * counting no further than `atMost`, from the index and without reading points: the mount refuses a query that
+   * selects more than `maxQuerySeries` before it reads. A store with it finds a selection's series through postings
+   * per (metric, tag name, tag value): a read selecting 1 series of 100,000 looks at a handful of index entries.
+   */
+  countSeries?(query: SeriesQuery, atMost: number): Promise<number>;
   /** Deletes the selected points; without start, end and tags the whole metric. */
   delete(query: SeriesQuery): Promise<void>;
   /** Optional: how many series and live points are stored. */

@@ -16,6 +16,12 @@ export class SeriesMap<T> {
   readonly #byKey = new Map<string, T>();
   #byTags = new WeakMap<Tags, Map<string, Kept<T>[]>>();
 
+  /**
+   * @param maxKeys most values kept by key; past it the oldest are dropped (a cache: a store that uses one finds a
+   * dropped value again in its own index). The values found by tag-set object stay while those objects live.
+   */
+  constructor(readonly maxKeys = Infinity) {}
+
   get(metric: string, type: string, tags: Tags): T | undefined {
     const kept = this.#byTags.get(tags)?.get(metric);
     if (kept) for (const k of kept) if (k.type === type) return k.value;
@@ -25,6 +31,7 @@ export class SeriesMap<T> {
   }
 
   set(metric: string, type: string, tags: Tags, value: T): void {
+    if (this.#byKey.size >= this.maxKeys) this.#byKey.delete(this.#byKey.keys().next().value as string);
     this.#byKey.set(seriesKey(metric, type, tags), value);
     this.#remember(metric, type, tags, value);
   }

@@ -1,6 +1,7 @@
 import type { StoredValue } from '../types/value-type.js';
 import type { MetadataStore, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
-import { matchesTags, rangeOf } from '../store-api/series-key.js';
+import { rangeOf } from '../store-api/series-key.js';
+import { SeriesIndex } from '../store-api/series-index.js';
 import { SeriesMap } from '../store-api/series-map.js';
 import { SeriesColumns } from './memory-columns.js';
 import { StoreUnavailableError } from '../store-api/unavailable.js';
@@ -28,6 +29,7 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store {
   readonly capabilities: StoreCapabilities = { ttl: true, persistent: false };
   readonly #series = new SeriesMap<MemorySeries>();
+  readonly #index = new SeriesIndex<MemorySeries>();
   readonly #clock: () => number;
   #closed = false;
   readonly #meta = new Map<string, Map<string, Map<string, string>>>();
@@ -87,6 +89,7 @@ export class MemoryStore implements Store {
     if (!entry) {
       entry = { metric: s.metric, tags: s.tags, type: s.type, columns: new SeriesColumns(s.storage) };
       this.#series.set(s.metric, s.type, s.tags, entry);
+      this.#index.add(s.metric, s.tags, entry);
     }
     return entry;
   }
@@ -130,31 +133,43 @@ export class MemoryStore implements Store {
 
   async metricNames(prefix = ''): Promise<string[]> {
     this.#assertOpen();
-    const names = new Set<string>();
     const now = this.#clock();
-    for (const entry of this.#series.values()) {
-      if (!entry.metric.startsWith(prefix) || names.has(entry.metric)) continue;
-      for (let i = 0; i < entry.columns.length; i++) {
-        if (entry.columns.live(i, now)) {
-          names.add(entry.metric);
-          break;
-        }
-      }
+    return this.#index.names(prefix).filter((metric) => this.#anyLive(this.#index.select(metric, undefined), now));
+  }
+
+  async metricNamesWithTag(prefix: string, name: string, value: string): Promise<string[]> {
+    this.#assertOpen();
+    const now = this.#clock();
+    return this.#index.namesWithTag(prefix, name, value).filter((metric) => this.#anyLive(this.#index.select(metric, { [name]: [value] }), now));
+  }
+
+  async countSeries(query: SeriesQuery, atMost: number): Promise<number> {
+    this.#assertOpen();
+    return this.#index.count(query.metric, query.tags, atMost);
+  }
+
+  /** Whether one of the series holds a live point (usually the first answers). */
+  #anyLive(series: Iterable<MemorySeries>, now: number): boolean {
+    for (const { columns } of series) {
+      if (!columns.expiring && columns.length > 0) return true;
+      for (let i = 0; i < columns.length; i++) if (columns.live(i, now)) return true;
     }
-    return [...names].sort();
+    return false;
   }
 
   async delete(query: SeriesQuery): Promise<void> {
     this.#assertOpen();
     const { start, end } = rangeOf(query);
-    for (const entry of [...this.#series.values()]) {
-      if (entry.metric !== query.metric || !matchesTags(entry.tags, query.tags)) continue;
+    for (const entry of [...this.#index.select(query.metric, query.tags)]) {
       const { columns } = entry;
       columns.retain((i) => {
         const ts = columns.timestamp(i);
         return ts < start || ts > end;
       });
-      if (columns.length === 0) this.#series.delete(entry.metric, entry.type, entry.tags);
+      if (columns.length === 0) {
+        this.#series.delete(entry.metric, entry.type, entry.tags);
+        this.#index.remove(entry.metric, entry.tags, entry);
+      }
     }
   }
 
@@ -162,7 +177,9 @@ export class MemoryStore implements Store {
     const now = this.#clock();
     let series = 0;
     let points = 0;
+    let seen = 0;
     for (const { columns } of this.#series.values()) {
+      if (++seen % 10_000 === 0) await new Promise((resolve) => setImmediate(resolve));
       let live = 0;
       if (!columns.expiring) live = columns.length;
       else for (let i = 0; i < columns.length; i++) if (columns.live(i, now)) live++;
@@ -180,10 +197,8 @@ export class MemoryStore implements Store {
     this.#closed = true;
   }
 
-  *#select(query: SeriesQuery): Iterable<MemorySeries> {
-    for (const entry of this.#series.values()) {
-      if (entry.metric === query.metric && matchesTags(entry.tags, query.tags)) yield entry;
-    }
+  #select(query: SeriesQuery): Iterable<MemorySeries> {
+    return this.#index.select(query.metric, query.tags);
   }
 
   #assertOpen(): void {

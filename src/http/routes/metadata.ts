@@ -15,8 +15,9 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
         request.admit('query');
         const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
         const list = async () => {
-          const names = await options.store.metricNames(prefix);
           const { tenant } = request;
+          if (tenant !== undefined && options.store.metricNamesWithTag) return options.store.metricNamesWithTag(prefix, options.tenantTag, tenant);
+          const names = await options.store.metricNames(prefix);
           if (tenant === undefined) return names;
           const own: string[] = [];
           for (const metric of names) {

@@ -16,6 +16,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
       maxPoints: options.maxQueryPoints,
       maxOutputPoints: options.maxQueryOutputPoints,
       maxGroups: options.maxQueryGroups,
+      maxSeries: options.maxQuerySeries,
       maxResponseBytes: options.maxQueryResponseBytes,
       timeoutMs: options.queryTimeoutMs,
     });

@@ -9,7 +9,11 @@ import { tagsKey } from '../../store-api/series-key.js';
 import { SeriesMap } from '../../store-api/series-map.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { RecentBatches, type PackedBatch, type SeriesPart } from './recent.js';
+import type { SqliteSeriesIndex } from './series-index.js';
 import type { Statements } from './statements.js';
+
+/** Series ids kept in memory; others are looked up in the database (a million series must not mean a million entries). */
+const CACHED_IDS = 200_000;
 
 /** A write's batch and the generation of the ids it was packed with. */
 export interface Packed {
@@ -18,7 +22,7 @@ export interface Packed {
 }
 
 export class SeriesIds {
-  readonly #ids = new SeriesMap<number>();
+  readonly #ids = new SeriesMap<number>(CACHED_IDS);
   /** Counts the times ids were let go. */
   generation = 0;
   readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
@@ -27,6 +31,7 @@ export class SeriesIds {
     db: Database.Database,
     private readonly sql: Statements,
     recent: RecentBatches,
+    private readonly index: SqliteSeriesIndex,
   ) {
     this.#writeAll = db.transaction((series: readonly SeriesWrite[], now: number) => {
       const parts: SeriesPart[] = [];
@@ -71,8 +76,9 @@ export class SeriesIds {
     let id = this.#ids.get(s.metric, s.type, s.tags);
     if (id === undefined) {
       const tags = tagsKey(s.tags);
-      this.sql.insertSeries.run(s.metric, s.type, s.storage, tags);
+      const added = this.sql.insertSeries.run(s.metric, s.type, s.storage, tags).changes > 0;
       id = (this.sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
+      if (added) this.index.add(id, s.metric, s.tags);
       this.#ids.set(s.metric, s.type, s.tags, id);
     }
     return id;

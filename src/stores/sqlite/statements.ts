@@ -39,9 +39,8 @@ export function prepareStatements(db: Database.Database) {
   return {
     insertSeries: prepare(db, 'INSERT INTO series (metric, type, storage, tags) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     seriesId: prepare<[string, string, string], { id: number }>(db, 'SELECT id FROM series WHERE metric = ? AND type = ? AND tags = ?'),
-    seriesOf: prepare<[string], SeriesRow>(db, 'SELECT id, metric, type, storage, tags FROM series WHERE metric = ?'),
     storageOf: prepare<[number], { storage: StorageKind }>(db, 'SELECT storage FROM series WHERE id = ?'),
-    allSeries: prepare<[], SeriesRow>(db, 'SELECT id, metric, type, storage, tags FROM series'),
+    seriesPage: prepare<[number, number], SeriesRow>(db, 'SELECT id, metric, type, storage, tags FROM series WHERE id > ? ORDER BY id LIMIT ?'),
     deleteSeries: prepare(db, 'DELETE FROM series WHERE id = ?'),
 
     insertBatch: prepare<[Uint8Array, Uint8Array]>(db, 'INSERT INTO recent (dir, data) VALUES (?, ?)'),
@@ -92,10 +91,6 @@ export function prepareStatements(db: Database.Database) {
     updateChunk: prepare(db, 'UPDATE chunks SET first = ?, last = ?, count = ?, expires = ?, data = ? WHERE id = ?'),
     deleteChunksOfSeries: prepare(db, 'DELETE FROM chunks WHERE series_id = ?'),
 
-    metricNamesInChunks: prepare<[number], { metric: string }>(db, 
-      'SELECT DISTINCT metric FROM series s WHERE EXISTS (SELECT 1 FROM chunks c WHERE c.series_id = s.id AND (c.expires IS NULL OR c.expires > ?))',
-    ),
-    metricOf: prepare<[number], { metric: string }>(db, 'SELECT metric FROM series WHERE id = ?'),
     ping: prepare(db, 'SELECT 1'),
     metaSet: prepare(db, 'INSERT OR REPLACE INTO metadata (service, service_key, key, value) VALUES (?, ?, ?, ?)'),
     metaGet: prepare<[string, string, string], { value: string }>(db, 'SELECT value FROM metadata WHERE service = ? AND service_key = ? AND key = ?'),

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { optionError } from '../../option-keys.js';
-import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
-import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
+import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, TagFilter, Tags } from '../../store-api/contract.js';
+import { rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import { decodeChunk } from '../chunk/codec.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
@@ -15,6 +15,7 @@ import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
 import { RecentBatches, type Located, type PackedBatch } from './recent.js';
 import { SeriesIds } from './series-ids.js';
+import { SqliteSeriesIndex } from './series-index.js';
 import { prepareStatements, type SeriesRow, type Statements } from './statements.js';
 import { reached, WaitingWrites } from './backpressure.js';
 import { WriteLock } from './write-lock.js';
@@ -41,6 +42,7 @@ export class SqliteStore implements Store {
   readonly #clock: () => number;
   readonly #pageSize: number;
   readonly #series: SeriesIds;
+  readonly #index: SqliteSeriesIndex;
   readonly #sql: Statements;
   readonly #compactor: Compactor;
   readonly #recent: RecentBatches;
@@ -92,7 +94,8 @@ export class SqliteStore implements Store {
       const { v, c } = dataVersion.get() as { v: number; c: number };
       return `${v}:${c}`;
     });
-    this.#series = new SeriesIds(this.#db, this.#sql, this.#recent);
+    this.#index = new SqliteSeriesIndex(this.#db);
+    this.#series = new SeriesIds(this.#db, this.#sql, this.#recent, this.#index);
     if (lock) {
       const settings = { path, compactIntervalMs: this.#compactEvery, purgeIntervalMs: purgeEvery, maxWaitMs, lock: lock.memory, synchronous };
       // The worker copies the log into the file (see compaction-worker.ts); once it is gone, this connection does.
@@ -150,7 +153,14 @@ export class SqliteStore implements Store {
     const { start, end } = rangeOf(query);
     const desc = query.order === 'desc';
     const pageSize = this.#pageSize;
-    const rows = [...this.#select(query)];
+    for (const rows of this.#guard(() => [...this.#index.pages(query.metric, query.tags)])) {
+      yield* this.#readRows(rows, start, end, desc, pageSize);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The series of one page of the index, with their points in the range. */
+  *#readRows(rows: readonly SeriesRow[], start: number, end: number, desc: boolean, pageSize: number): Generator<SeriesRead> {
     const recent = this.#guard(() => this.#recent.located(new Set(rows.map((r) => r.id))));
     for (const row of rows) {
       const now = this.#clock();
@@ -182,33 +192,53 @@ export class SqliteStore implements Store {
 
   async metricNames(prefix = ''): Promise<string[]> {
     this.#assertOpen();
-    const now = this.#clock();
-    // Metrics with a source that may hold a live point; a live-looking source may still hold only points hidden by
-    // newer expired ones, so a metric counts once a live point is actually read (the first one found ends the check).
-    const candidates = new Set(this.#sql.metricNamesInChunks.all(now).map((r) => r.metric));
-    const recent = this.#recent.located();
-    for (const [id, parts] of recent) {
-      if (parts.some((p) => p.expires === 0 || p.expires > now)) candidates.add((this.#sql.metricOf.get(id) as { metric: string }).metric);
-    }
-    const names = [...candidates].filter((m) => m.startsWith(prefix)).sort();
-    return this.#guard(() => this.#snapshot(() => names.filter((metric) => this.#hasLivePoint(metric, recent, now))));
+    return this.#liveNames(() => this.#index.names(prefix), undefined);
   }
 
-  #hasLivePoint(metric: string, recent: Map<number, Located[]>, now: number): boolean {
+  async metricNamesWithTag(prefix: string, name: string, value: string): Promise<string[]> {
+    this.#assertOpen();
+    return this.#liveNames(() => this.#index.namesWithTag(prefix, name, value), { [name]: [value] });
+  }
+
+  async countSeries(query: SeriesQuery, atMost: number): Promise<number> {
+    this.#assertOpen();
+    return this.#guard(() => this.#index.count(query.metric, query.tags, atMost));
+  }
+
+  /**
+   * The names from the index that hold a live point (of a series passing `filter`): a name stays in the index while
+   * its series do, and a source may hold only points expired or hidden by newer expired ones, so a metric counts once
+   * a live point is actually read (the first one found ends the check).
+   */
+  #liveNames(names: () => string[], filter: TagFilter | undefined): string[] {
+    const now = this.#clock();
+    return this.#guard(() =>
+      this.#snapshot(() => {
+        const recent = this.#recent.located();
+        return names()
+          .filter((metric) => this.#hasLivePoint(metric, filter, recent, now))
+          .sort();
+      }),
+    );
+  }
+
+  #hasLivePoint(metric: string, filter: TagFilter | undefined, recent: Map<number, Located[]>, now: number): boolean {
     const range = { start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER, now, desc: false };
-    for (const row of this.#sql.seriesOf.all(metric)) {
-      // Chunks decoded only as the merge reaches them: usually the first one answers.
-      const sources: Source[] = this.#sql.chunkBoundsOf.all(row.id).map(({ id, seq, first, last }) => ({
-        seq,
-        first,
-        last,
-        load: () => decodeChunk((this.#sql.chunkData.get(id) as { data: Uint8Array }).data),
-      }));
-      for (const at of recent.get(row.id) ?? []) {
-        const source = this.#recent.source(row.storage, at);
-        if (source) sources.push(source);
+    for (const rows of this.#index.pages(metric, filter)) {
+      for (const row of rows) {
+        // Chunks decoded only as the merge reaches them: usually the first one answers.
+        const sources: Source[] = this.#sql.chunkBoundsOf.all(row.id).map(({ id, seq, first, last }) => ({
+          seq,
+          first,
+          last,
+          load: () => decodeChunk((this.#sql.chunkData.get(id) as { data: Uint8Array }).data),
+        }));
+        for (const at of recent.get(row.id) ?? []) {
+          const source = this.#recent.source(row.storage, at);
+          if (source) sources.push(source);
+        }
+        if (new SourceMerge(sources, range).next(1).timestamps.length > 0) return true;
       }
-      if (new SourceMerge(sources, range).next(1).timestamps.length > 0) return true;
     }
     return false;
   }
@@ -218,7 +248,7 @@ export class SqliteStore implements Store {
     const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
     const { start, end } = rangeOf(query);
     const remove = this.#db.transaction(() => {
-      const rows = [...this.#select(query)];
+      const rows = [...this.#index.pages(query.metric, query.tags)].flat();
       const ids = new Set(rows.map((r) => r.id));
       if (whole) this.#recent.removeSeries(ids);
       const recent = whole ? new Map<number, Located[]>() : this.#recent.located(ids);
@@ -226,6 +256,7 @@ export class SqliteStore implements Store {
         if (whole) {
           this.#sql.deleteChunksOfSeries.run(row.id);
           this.#sql.deleteSeries.run(row.id);
+          this.#index.remove(row);
         } else {
           deleteRange(this.#sql, this.#recent, recent.get(row.id) ?? [], row, start, end);
         }
@@ -301,13 +332,23 @@ export class SqliteStore implements Store {
     this.#assertOpen();
     let series = 0;
     let points = 0;
-    const recent = this.#recent.located();
-    for (const row of this.#sql.allSeries.all()) {
-      const n = this.#countSeries(row, recent.get(row.id) ?? []);
-      if (n > 0) series++;
-      points += n;
+    // Page by page of series, giving the event loop a turn between pages (each page read in one snapshot).
+    for (let after = 0; ; ) {
+      const counted = this.#guard(() =>
+        this.#snapshot(() => {
+          const rows = this.#sql.seriesPage.all(after, 1000);
+          const recent = this.#recent.located(new Set(rows.map((r) => r.id)));
+          return rows.map((row) => [row.id, this.#countSeries(row, recent.get(row.id) ?? [])] as const);
+        }),
+      );
+      if (counted.length === 0) return { series, points };
+      for (const [, n] of counted) {
+        if (n > 0) series++;
+        points += n;
+      }
+      after = (counted.at(-1) as readonly [number, number])[0];
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    return { series, points };
   }
 
   async ping(): Promise<void> {
@@ -395,12 +436,6 @@ export class SqliteStore implements Store {
    */
   #exclusive<T>(work: () => T): T | Promise<T> {
     return this.#lock ? this.#lock.runAsync(work) : work();
-  }
-
-  *#select(query: SeriesQuery): Iterable<SeriesRow> {
-    for (const row of this.#sql.seriesOf.all(query.metric)) {
-      if (matchesTags(parseTags(row.tags), query.tags)) yield row;
-    }
   }
 
   #guard<T>(work: () => T): T {

@@ -1,0 +1,135 @@
+import type { TagFilter, Tags } from './contract.js';
+
+/** The postings of one metric: its series, and its series by tag name and value. */
+interface MetricPostings<T> {
+  readonly all: Set<T>;
+  readonly byTag: Map<string, Map<string, Set<T>>>;
+}
+
+/**
+ * An in-memory series index for stores: postings per (metric, tag name, tag value), so that a selection costs what
+ * its smallest posting holds, not what the metric holds; metric names kept sorted, so that a prefix search costs
+ * what it returns. Tag filters follow the store contract: every filtered tag must have one of its listed values (a
+ * tag listed with no values does not filter).
+ */
+export class SeriesIndex<T> {
+  readonly #metrics = new Map<string, MetricPostings<T>>();
+  /** Metric names with at least one series, sorted. */
+  readonly #names: string[] = [];
+
+  add(metric: string, tags: Tags, series: T): void {
+    let postings = this.#metrics.get(metric);
+    if (!postings) {
+      postings = { all: new Set(), byTag: new Map() };
+      this.#metrics.set(metric, postings);
+      this.#names.splice(lowerBound(this.#names, metric), 0, metric);
+    }
+    postings.all.add(series);
+    for (const name in tags) {
+      let byValue = postings.byTag.get(name);
+      if (!byValue) postings.byTag.set(name, (byValue = new Map()));
+      const value = tags[name] as string;
+      let set = byValue.get(value);
+      if (!set) byValue.set(value, (set = new Set()));
+      set.add(series);
+    }
+  }
+
+  remove(metric: string, tags: Tags, series: T): void {
+    const postings = this.#metrics.get(metric);
+    if (!postings || !postings.all.delete(series)) return;
+    for (const name in tags) {
+      const byValue = postings.byTag.get(name);
+      const set = byValue?.get(tags[name] as string);
+      if (!byValue || !set) continue;
+      set.delete(series);
+      if (set.size === 0) byValue.delete(tags[name] as string);
+      if (byValue.size === 0) postings.byTag.delete(name);
+    }
+    if (postings.all.size === 0) {
+      this.#metrics.delete(metric);
+      this.#names.splice(lowerBound(this.#names, metric), 1);
+    }
+  }
+
+  /** The series of a metric that pass a tag filter, found from the smallest of the filter's postings. */
+  *select(metric: string, filter: TagFilter | undefined): Generator<T> {
+    const postings = this.#metrics.get(metric);
+    if (!postings) return;
+    const sets = this.#postingsOf(postings, filter);
+    if (sets === undefined) return;
+    if (sets.length === 0) {
+      yield* postings.all;
+      return;
+    }
+    sets.sort((a, b) => size(a) - size(b));
+    const [smallest, ...rest] = sets as [Set<T>[], ...Set<T>[][]];
+    for (const set of smallest) {
+      for (const series of set) if (rest.every((union) => union.some((s) => s.has(series)))) yield series;
+    }
+  }
+
+  /** How many series `select` would give, counting no further than `atMost`. */
+  count(metric: string, filter: TagFilter | undefined, atMost: number): number {
+    const postings = this.#metrics.get(metric);
+    if (!postings) return 0;
+    if (!filter || Object.values(filter).every((values) => !values || values.length === 0)) return Math.min(postings.all.size, atMost);
+    let n = 0;
+    for (const _ of this.select(metric, filter)) if (++n >= atMost) break;
+    return n;
+  }
+
+  /** Metric names with a series, sorted, those starting with `prefix` (a binary search, then what matches). */
+  names(prefix = ''): string[] {
+    const out: string[] = [];
+    for (let i = lowerBound(this.#names, prefix); i < this.#names.length && (this.#names[i] as string).startsWith(prefix); i++) out.push(this.#names[i] as string);
+    return out;
+  }
+
+  /** Metric names starting with `prefix` that have a series with the tag `name` = `value`. */
+  namesWithTag(prefix: string, name: string, value: string): string[] {
+    return this.names(prefix).filter((metric) => (this.#metrics.get(metric)?.byTag.get(name)?.get(value)?.size ?? 0) > 0);
+  }
+
+  /** The tag names and values of a metric's series. */
+  tags(metric: string): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [name, byValue] of this.#metrics.get(metric)?.byTag ?? []) out.set(name, [...byValue.keys()]);
+    return out;
+  }
+
+  /** Per filtered tag, the postings of its listed values (a union); undefined when one of them is empty (nothing matches). */
+  #postingsOf(postings: MetricPostings<T>, filter: TagFilter | undefined): Set<T>[][] | undefined {
+    const sets: Set<T>[][] = [];
+    for (const name of Object.keys(filter ?? {})) {
+      const values = (filter as TagFilter)[name];
+      if (!values || values.length === 0) continue;
+      const byValue = postings.byTag.get(name);
+      const union: Set<T>[] = [];
+      for (const value of new Set(values)) {
+        const set = byValue?.get(value);
+        if (set) union.push(set);
+      }
+      if (union.length === 0) return undefined;
+      sets.push(union);
+    }
+    return sets;
+  }
+}
+
+function size<T>(union: Set<T>[]): number {
+  let n = 0;
+  for (const set of union) n += set.size;
+  return n;
+}
+
+function lowerBound(sorted: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

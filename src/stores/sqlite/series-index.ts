@@ -1,0 +1,134 @@
+/**
+ * The SQLite store's series index: postings per (metric, tag name, tag value) in `series_tags`, and the metric names
+ * in `metrics`. A selection reads the postings of its smallest filtered tag and checks the other tags on those series
+ * only, so it costs what it selects, not what the metric holds; names by prefix cost what they return; a tenant's
+ * names skip from metric to metric through the (name, value, metric) index.
+ */
+import type Database from 'better-sqlite3';
+import type { TagFilter, Tags } from '../../store-api/contract.js';
+import { matchesTags, tagsFrom } from '../../store-api/series-key.js';
+import type { SeriesRow } from './statements.js';
+
+/** Series read from the index at a time; a read gives the event loop a turn between pages. */
+const PAGE = 1000;
+
+export class SqliteSeriesIndex {
+  readonly #addTag: Database.Statement<[string, string, string, number]>;
+  readonly #addMetric: Database.Statement<[string]>;
+  readonly #removeTag: Database.Statement<[string, string, string, number]>;
+  readonly #removeMetric: Database.Statement<[string, string]>;
+  readonly #posting: Database.Statement<[string, string, string, number, number], { series_id: number }>;
+  readonly #postingSize: Database.Statement<[string, string, string, number], { n: number }>;
+  readonly #metricSeries: Database.Statement<[string, number, number], SeriesRow>;
+  readonly #metricSize: Database.Statement<[string, number], { n: number }>;
+  readonly #byId: Database.Statement<[number], SeriesRow>;
+  readonly #names: Database.Statement<[string], { name: string }>;
+  readonly #firstTagged: Database.Statement<[string, string, string], { metric: string }>;
+  readonly #nextTagged: Database.Statement<[string, string, string], { metric: string }>;
+
+  constructor(db: Database.Database) {
+    this.#addTag = db.prepare('INSERT OR IGNORE INTO series_tags (metric, name, value, series_id) VALUES (?, ?, ?, ?)');
+    this.#addMetric = db.prepare('INSERT OR IGNORE INTO metrics (name) VALUES (?)');
+    this.#removeTag = db.prepare('DELETE FROM series_tags WHERE metric = ? AND name = ? AND value = ? AND series_id = ?');
+    this.#removeMetric = db.prepare('DELETE FROM metrics WHERE name = ? AND NOT EXISTS (SELECT 1 FROM series WHERE metric = ?)');
+    this.#posting = db.prepare('SELECT series_id FROM series_tags WHERE metric = ? AND name = ? AND value = ? AND series_id > ? ORDER BY series_id LIMIT ?');
+    this.#postingSize = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM series_tags WHERE metric = ? AND name = ? AND value = ? LIMIT ?)');
+    this.#metricSeries = db.prepare('SELECT id, metric, type, storage, tags FROM series WHERE metric = ? AND id > ? ORDER BY id LIMIT ?');
+    this.#metricSize = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM series WHERE metric = ? LIMIT ?)');
+    this.#byId = db.prepare('SELECT id, metric, type, storage, tags FROM series WHERE id = ?');
+    this.#names = db.prepare('SELECT name FROM metrics WHERE name >= ? ORDER BY name');
+    this.#firstTagged = db.prepare('SELECT metric FROM series_tags WHERE name = ? AND value = ? AND metric >= ? ORDER BY metric LIMIT 1');
+    this.#nextTagged = db.prepare('SELECT metric FROM series_tags WHERE name = ? AND value = ? AND metric > ? ORDER BY metric LIMIT 1');
+  }
+
+  /** Indexes a new series (in the transaction that inserts it). */
+  add(id: number, metric: string, tags: Tags): void {
+    for (const name in tags) this.#addTag.run(metric, name, tags[name] as string, id);
+    this.#addMetric.run(metric);
+  }
+
+  /** Drops a deleted series from the index (in the transaction that deletes it, after the row is gone). */
+  remove(row: SeriesRow): void {
+    for (const [name, value] of JSON.parse(row.tags) as [string, string][]) this.#removeTag.run(row.metric, name, value, row.id);
+    this.#removeMetric.run(row.metric, row.metric);
+  }
+
+  /** The series of a metric that pass a filter, a page at a time, from the smallest of the filter's postings. */
+  *pages(metric: string, filter: TagFilter | undefined): Generator<SeriesRow[]> {
+    const plan = this.#plan(metric, filter);
+    if (plan === undefined) return;
+    if (plan.values.length === 0) {
+      for (let after = 0; ; ) {
+        const rows = this.#metricSeries.all(metric, after, PAGE);
+        if (rows.length === 0) return;
+        yield rows;
+        after = (rows.at(-1) as SeriesRow).id;
+      }
+    }
+    for (const value of plan.values) {
+      for (let after = 0; ; ) {
+        const ids = this.#posting.all(metric, plan.name, value, after, PAGE);
+        if (ids.length === 0) break;
+        const rows: SeriesRow[] = [];
+        for (const { series_id: id } of ids) {
+          const row = this.#byId.get(id);
+          if (row && (!plan.checkOthers || matchesTags(tagsFrom(JSON.parse(row.tags) as [string, string][]), filter))) rows.push(row);
+        }
+        if (rows.length > 0) yield rows;
+        after = (ids.at(-1) as { series_id: number }).series_id;
+      }
+    }
+  }
+
+  /** How many series `pages` would give, counting no further than `atMost`. */
+  count(metric: string, filter: TagFilter | undefined, atMost: number): number {
+    const plan = this.#plan(metric, filter);
+    if (plan === undefined) return 0;
+    if (plan.values.length === 0) return (this.#metricSize.get(metric, atMost) as { n: number }).n;
+    if (!plan.checkOthers) return Math.min(plan.size, atMost);
+    let n = 0;
+    for (const rows of this.pages(metric, filter)) if ((n += rows.length) >= atMost) return atMost;
+    return n;
+  }
+
+  /** Metric names starting with `prefix`, in the index's order. */
+  names(prefix: string): string[] {
+    const out: string[] = [];
+    for (const { name } of this.#names.iterate(prefix)) {
+      if (!name.startsWith(prefix)) break;
+      out.push(name);
+    }
+    return out;
+  }
+
+  /** Metric names starting with `prefix` that have a series with tag `name` = `value`: one index step per name. */
+  namesWithTag(prefix: string, name: string, value: string): string[] {
+    const out: string[] = [];
+    for (let row = this.#firstTagged.get(name, value, prefix); row && row.metric.startsWith(prefix); row = this.#nextTagged.get(name, value, row.metric)) {
+      out.push(row.metric);
+    }
+    return out;
+  }
+
+  /**
+   * Which posting a selection reads: the filtered tag whose listed values hold the fewest series (counted no further
+   * than the smallest so far), and whether the other filtered tags need checking on its series. `undefined` when a
+   * filtered tag has no series with its values (nothing matches); no values when nothing is filtered.
+   */
+  #plan(metric: string, filter: TagFilter | undefined): { name: string; values: string[]; size: number; checkOthers: boolean } | undefined {
+    let best: { name: string; values: string[]; size: number } | undefined;
+    let filtered = 0;
+    for (const name of Object.keys(filter ?? {})) {
+      const values = [...new Set((filter as TagFilter)[name] ?? [])];
+      if (values.length === 0) continue;
+      filtered++;
+      const cap = best ? best.size + 1 : Number.MAX_SAFE_INTEGER;
+      let size = 0;
+      for (const value of values) if ((size += (this.#postingSize.get(metric, name, value, cap) as { n: number }).n) >= cap) break;
+      if (size === 0) return undefined;
+      if (!best || size < best.size) best = { name, values, size };
+    }
+    if (!best) return { name: '', values: [], size: 0, checkOthers: false };
+    return { ...best, checkOthers: filtered > 1 };
+  }
+}

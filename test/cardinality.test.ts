@@ -1,0 +1,83 @@
+// Issue #28: cardinality limits on ingest (tags per series, tag lengths) and on queries (series selected, checked
+// from the index before any point is read).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import Koa from 'koa';
+import { countPoints, mount, wrapStore } from './helpers.js';
+import { MemoryStore, type Store } from '../src/index.js';
+import { SqliteStore } from '../src/sqlite.js';
+import { series } from '../src/store-api/conformance.js';
+
+const tagsOf = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`t${i}`, String(i)]));
+
+describe('cardinality limits on ingest (#28)', () => {
+  const rows: [string, Record<string, unknown>, object, number, string | undefined][] = [
+    ['50 tags (the default maximum)', {}, tagsOf(50), 204, undefined],
+    ['51 tags', {}, tagsOf(51), 400, 'metric[0](name=m).tags has more than 50 tags (maxTagsPerSeries).'],
+    ['4 tags with maxTagsPerSeries 3', { maxTagsPerSeries: 3 }, tagsOf(4), 400, 'metric[0](name=m).tags has more than 3 tags (maxTagsPerSeries).'],
+    ['a tag name of 257 characters', {}, { ['n'.repeat(257)]: 'v' }, 400, 'metric[0](name=m).tag[0].name is longer than 256 characters (maxTagNameLength).'],
+    ['a tag value of 4097 characters', {}, { h: 'v'.repeat(4097) }, 400, 'metric[0](name=m).tag[h].value is longer than 4096 characters (maxTagValueLength).'],
+    ['a tag value of 11 characters with maxTagValueLength 10', { maxTagValueLength: 10 }, { h: 'v'.repeat(11) }, 400, 'metric[0](name=m).tag[h].value is longer than 10 characters (maxTagValueLength).'],
+    ['a numeric tag value (taken as its text)', {}, { h: 11111111111111110000 }, 204, undefined],
+  ];
+  for (const [title, options, tags, status, message] of rows) {
+    it(`${title} → ${status}`, async () => {
+      const { post, store } = mount(Koa, options);
+      // Twice: the second time the tag set may come from the mount's cache of tag sets.
+      for (let round = 0; round < 2; round++) {
+        const res = await post([{ name: 'm', tags, timestamp: 1, value: 1 }]);
+        assert.equal(res.status, status, res.text);
+        if (message) assert.deepEqual(res.body.errors, [message]);
+      }
+      if (status !== 204) assert.equal(await countPoints(store), 0);
+    });
+  }
+
+  it('a tenant-bound mount counts the tenant tag', async () => {
+    const { post } = mount(Koa, { maxTagsPerSeries: 2, tenant: () => 'acme' });
+    assert.equal((await post([{ name: 'm', tags: tagsOf(1), timestamp: 1, value: 1 }])).status, 204);
+    assert.equal((await post([{ name: 'm', tags: tagsOf(2), timestamp: 1, value: 1 }])).status, 400);
+  });
+});
+
+const stores: [string, () => Store][] = [
+  ['memory', () => new MemoryStore()],
+  ['sqlite', () => new SqliteStore({ path: ':memory:', purgeIntervalMs: 0 })],
+];
+
+for (const [label, make] of stores) {
+  describe(`maxQuerySeries (#28, ${label})`, () => {
+    it('a query selecting more series than maxQuerySeries answers 400 before any point is read; a narrower one answers', async () => {
+      const inner = make();
+      await inner.write(Array.from({ length: 20 }, (_, i) => series('m', { id: String(i), host: `h${i % 2}` }, [[1, i]])));
+      let reads = 0;
+      const store = wrapStore(inner, { read: (q: Parameters<Store['read']>[0]) => (reads++, inner.read(q)) });
+      const { app } = mount(Koa, { store, maxQuerySeries: 10 });
+      const request = (await import('supertest')).default;
+      const query = (tags?: object) => request(app.callback()).post('/api/v1/datapoints/query').send({ start_absolute: 0, metrics: [{ name: 'm', ...(tags ? { tags } : {}) }] });
+      const all = await query();
+      assert.equal(all.status, 400);
+      assert.deepEqual(all.body.errors, ['The query selects more than 10 series of one metric (maxQuerySeries); narrow it with tags']);
+      assert.equal((await query({ host: ['h0', 'h1'] })).status, 400);
+      assert.equal(reads, 0, 'refused from the index: the store was never asked to read');
+      const one = await query({ id: ['7'] });
+      assert.equal(one.status, 200);
+      assert.deepEqual(one.body.queries[0].results[0].values, [[1, 7]]);
+      assert.equal((await query({ host: ['h1'] })).body.queries[0].sample_size, 10);
+      await inner.close();
+    });
+  });
+}
+
+describe('maxQuerySeries with a store that cannot count (#28)', () => {
+  it('is enforced as the series are read', async () => {
+    const inner = new MemoryStore();
+    await inner.write(Array.from({ length: 20 }, (_, i) => series('m', { id: String(i) }, [[1, i]])));
+    const store = wrapStore(inner, { countSeries: undefined });
+    const { app } = mount(Koa, { store, maxQuerySeries: 10 });
+    const request = (await import('supertest')).default;
+    const res = await request(app.callback()).post('/api/v1/datapoints/query').send({ start_absolute: 0, metrics: [{ name: 'm' }] });
+    assert.equal(res.status, 400);
+    assert.match(res.body.errors[0], /maxQuerySeries/);
+  });
+});
