@@ -19,9 +19,12 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
       await store.ping();
       ctx.body = { status: 'ok', store: storeName };
     } else if (ctx.path === '/') {
-      const stats = await store.stats?.();
+      const { metrics, all } = await seriesPerMetric(store);
+      // The totals read every point: only for a small store (the page refreshes every 5 s).
+      const small = all && metrics.reduce((n, [, count]) => n + count, 0) <= COUNTED;
+      const stats = small ? await store.stats?.() : undefined;
       ctx.type = 'html';
-      ctx.body = landingPage(storeName, stats, await seriesPerMetric(store));
+      ctx.body = landingPage(storeName, stats, metrics, small);
     } else {
       await next();
     }
@@ -29,15 +32,20 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
   return app;
 }
 
-/** The first 50 metric names with their number of series (a demo page: a large store would want a cheaper summary). */
-async function seriesPerMetric(store: Store): Promise<[string, number][]> {
-  const out: [string, number][] = [];
-  for (const metric of (await store.metricNames()).slice(0, 50)) {
+/** Series counted per metric, at most: more shows as "10,000+". */
+const COUNTED = 10_000;
+
+/** The first 50 metric names with their number of series, counted from the store's index (never by reading points). */
+async function seriesPerMetric(store: Store): Promise<{ metrics: [string, number][]; all: boolean }> {
+  const names = await store.metricNames();
+  const metrics: [string, number][] = [];
+  for (const metric of names.slice(0, 50)) {
     let series = 0;
-    for await (const _ of store.read({ metric })) series++;
-    out.push([metric, series]);
+    if (store.countSeries) series = await store.countSeries({ metric }, COUNTED + 1);
+    else for await (const _ of store.read({ metric })) if (++series > COUNTED) break;
+    metrics.push([metric, series]);
   }
-  return out;
+  return { metrics, all: names.length <= 50 };
 }
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -48,13 +56,14 @@ function explore(metric: string): string {
   return `/api/v1/ui/?q=${encodeURIComponent(q)}`;
 }
 
-function landingPage(store: string, stats: { series: number; points: number } | undefined, metrics: [string, number][]): string {
+function landingPage(store: string, stats: { series: number; points: number } | undefined, metrics: [string, number][], small: boolean): string {
+  const count = (n: number) => (n > COUNTED ? `${COUNTED.toLocaleString('en')}+` : String(n));
   const list = metrics.length === 0
     ? '<p>No metrics yet: push the example body (see the README quick start).</p>'
-    : `<ul>${metrics.map(([m, n]) => `<li><a href="${escape(explore(m))}">${escape(m)}</a> — ${n} series</li>`).join('')}</ul>`;
+    : `<ul>${metrics.map(([m, n]) => `<li><a href="${escape(explore(m))}">${escape(m)}</a> — ${count(n)} series</li>`).join('')}</ul>`;
   const counts = stats
     ? `Stored now: <strong>${stats.series}</strong> series, <strong>${stats.points}</strong> points (refreshes every 5 s).`
-    : 'This store does not report counts.';
+    : small ? 'This store does not report counts.' : `Totals are shown for stores of up to ${COUNTED.toLocaleString('en')} series (counting points reads them all).`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>koa-kairosdb example</title>
 <meta http-equiv="refresh" content="5"></head>

@@ -81,3 +81,22 @@ describe('maxQuerySeries with a store that cannot count (#28)', () => {
     assert.match(res.body.errors[0], /maxQuerySeries/);
   });
 });
+
+for (const [label, make] of stores) {
+  describe(`a tenant's metric names (#29 row 11, #28; ${label})`, () => {
+    it("come from the index: no read per name of another tenant, and none of the other tenant's names", async () => {
+      const inner = make();
+      await inner.write([series('app.a', { tenant: 'A', h: 'x' }, [[1, 1]])]);
+      await inner.write(Array.from({ length: 2000 }, (_, i) => series(`app.b${i}`, { tenant: 'B', h: 'x' }, [[1, i]])));
+      let reads = 0;
+      const store = wrapStore(inner, { read: (q: Parameters<Store['read']>[0]) => (reads++, inner.read(q)) });
+      const { app } = mount(Koa, { store, tenant: (ctx) => ctx.get('X-Tenant') });
+      const request = (await import('supertest')).default;
+      const res = await request(app.callback()).get('/api/v1/metricnames?prefix=app').set('X-Tenant', 'A');
+      assert.deepEqual(res.body, { results: ['app.a'] });
+      assert.equal(reads, 0);
+      assert.equal((await request(app.callback()).get('/api/v1/metricnames?prefix=app.b1').set('X-Tenant', 'B')).body.results.length, 1111);
+      await inner.close();
+    });
+  });
+}

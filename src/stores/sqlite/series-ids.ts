@@ -26,6 +26,7 @@ export class SeriesIds {
   /** Counts the times ids were let go. */
   generation = 0;
   readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
+  readonly #registerAll: (series: readonly SeriesWrite[]) => void;
 
   constructor(
     db: Database.Database,
@@ -41,6 +42,28 @@ export class SeriesIds {
       }
       recent.append(parts);
     });
+    this.#registerAll = db.transaction((series: readonly SeriesWrite[]) => {
+      for (const s of series) this.#idOf(s);
+    });
+  }
+
+  /** The series whose ids are not known here (new ones, or ones the bounded cache let go). */
+  unknown(series: readonly SeriesWrite[]): SeriesWrite[] {
+    return series.filter((s) => this.#ids.get(s.metric, s.type, s.tags) === undefined);
+  }
+
+  /**
+   * Adds series (and their index entries) in one transaction, without points: a write registers its new series a
+   * slice at a time before its points go in, so a request of many new series never holds the event loop long. A
+   * series left without points (its write failed later) is harmless: reads and listings skip it.
+   */
+  register(series: readonly SeriesWrite[]): void {
+    try {
+      this.#registerAll(series);
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
   }
 
   /** The write's batch, packed, if every series' id is known. */

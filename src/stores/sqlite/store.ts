@@ -27,6 +27,9 @@ const FIRST_PAGE = 256;
 /** How long a write waits for a compaction worker that falls behind before it moves points itself, ms. */
 const WORKER_PATIENCE_MS = 1000;
 
+/** New series a write registers in one transaction (about 25 µs each): the longest stretch it holds the event loop. */
+const REGISTER_SLICE = 1000;
+
 /**
  * A store in one SQLite file (better-sqlite3, WAL). A request is one transaction appending one row per series
  * (write order, no per-series index page to dirty); compaction in the background — a worker thread for a database
@@ -135,8 +138,14 @@ export class SqliteStore implements Store {
     for (const s of series) points += s.timestamps.length;
     // Packed before taking the write lock when every series' id is known (the usual case): the lock is held only to
     // insert the row. A delete meanwhile may have let ids go; then the write is done whole under the lock.
-    const generation = this.#lock?.generation ?? 0;
-    const packed = this.#series.pack(series, this.#clock());
+    let generation = this.#lock?.generation ?? 0;
+    let packed = this.#series.pack(series, this.#clock());
+    if (!packed) {
+      // New series (or ones the id cache let go) are added first, a slice at a time; then the points go in as usual.
+      await this.#registerNew(series);
+      generation = this.#lock?.generation ?? 0;
+      packed = this.#series.pack(series, this.#clock());
+    }
     // Written by the worker, off the event loop.
     if (packed?.batch && this.#handovers?.ready) return this.#handOver(this.#handovers, packed.batch, generation, points);
     await this.#exclusive(() => {
@@ -365,6 +374,18 @@ export class SqliteStore implements Store {
    * Hands a packed batch over to the worker and waits for it to be written. What a write awaits holds its objects
    * alive (copied by every scavenge while it waits): here only the batch, not the request's series.
    */
+  /** Adds the write's unknown series a slice at a time, giving the event loop a turn between slices. */
+  async #registerNew(series: readonly SeriesWrite[]): Promise<void> {
+    const unknown = this.#series.unknown(series);
+    for (let i = 0; i < unknown.length; i += REGISTER_SLICE) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      await this.#exclusive(() => {
+        this.#assertOpen();
+        this.#guard(() => this.#series.register(unknown.slice(i, i + REGISTER_SLICE)));
+      });
+    }
+  }
+
   async #handOver(handovers: Handovers, batch: PackedBatch, generation: number, points: number): Promise<void> {
     const done = await handovers.write(batch, generation).catch((error: unknown) => this.#guard<Handover>(() => { throw error; }));
     if (done === 'stale') {

@@ -1,0 +1,29 @@
+// The server of bench/cardinality.ts: the example app (landing page included) on a store, plus a tenant-bound
+// mount at /t (tenant from X-Tenant); it reports the event loop's worst delay since the last ask over IPC.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { AddressInfo } from 'node:net';
+import { kairosdb, MemoryStore, type Store } from '../src/index.js';
+import { silentLogger } from '../src/logger.js';
+import { createApp } from '../example-app/app.js';
+
+const [kind, path] = process.argv.slice(2) as [string, string | undefined];
+let store: Store;
+if (kind === 'sqlite') {
+  const { SqliteStore } = await import('../src/sqlite.js');
+  const sqlite = new SqliteStore({ path: path as string, synchronous: 'NORMAL' });
+  await sqlite.init();
+  store = sqlite;
+} else {
+  store = new MemoryStore();
+}
+const app = createApp(store, kind, silentLogger);
+app.middleware.unshift(kairosdb({ store, prefix: '/t', tenant: (ctx) => ctx.get('X-Tenant') || undefined }));
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+process.on('message', (m: string) => {
+  if (m === 'delay') {
+    process.send?.({ delayMs: delay.max / 1e6, rssMb: process.memoryUsage().rss / 2 ** 20 });
+    delay.reset();
+  }
+});
