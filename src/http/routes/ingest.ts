@@ -7,6 +7,11 @@ import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
 import type { Routes } from './route.js';
 
+/** Body bytes past which ingest gives the event loop a turn between parsing, normalising and writing (each ~9 ms per MiB). */
+const LARGE_BODY = 1024 * 1024;
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 /** POST /datapoints. */
 export function ingestRoutes(options: ResolvedOptions): Routes {
   const ingest = createIngest(options);
@@ -14,6 +19,8 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
     '/datapoints': {
       POST: async (ctx, request) => {
         let body = await requestBody(ctx, request.reading);
+        const large = request.reading.ticket.bytes > LARGE_BODY;
+        if (large) await turn();
         request.admit('write');
         if (request.tenant !== undefined) body = stampTenant(body, options.tenantTag, request.tenant);
         const result = ingest(body);
@@ -23,6 +30,7 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
           throw new KairosHttpError('INVALID_BODY', await result.explain());
         }
         await authorize(options, ctx, { action: 'write', series: result.series });
+        if (large) await turn();
         if (result.series.length > 0) {
           let datapoints = 0;
           for (const s of result.series) datapoints += s.timestamps.length;
