@@ -35,15 +35,25 @@ function serverState(server: Server): Promise<{ delayMs: number; rssMb: number }
 async function timed(server: Server, label: string, request: () => Promise<Response>): Promise<void> {
   await serverState(server);
   const started = performance.now();
-  const res = await request();
-  const text = await res.text();
+  let status = 0;
+  let text = '';
+  try {
+    const res = await request();
+    status = res.status;
+    text = await res.text();
+  } catch (error) {
+    text = (error as Error).message;
+  }
   const ms = performance.now() - started;
   const { delayMs, rssMb } = await serverState(server);
-  console.log(`  ${label.padEnd(58)} ${String(res.status).padStart(3)} in ${ms.toFixed(1).padStart(8)} ms; loop ≤ ${delayMs.toFixed(0).padStart(5)} ms; RSS ${rssMb.toFixed(0)} MB; ${text.replace(/\s+/g, ' ').slice(0, 60)}`);
+  console.log(`  ${label.padEnd(58)} ${String(status).padStart(3)} in ${ms.toFixed(1).padStart(8)} ms; loop ≤ ${delayMs.toFixed(0).padStart(5)} ms; RSS ${rssMb.toFixed(0)} MB; ${text.replace(/\s+/g, ' ').slice(0, 60)}`);
 }
 
+/** Each request gives up after this long (the row then says so). */
+const LIMIT_MS = 120_000;
+const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, signal: AbortSignal.timeout(LIMIT_MS) });
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(url + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(LIMIT_MS) });
 const query = (url: string, metric: object, path = '/api/v1/datapoints/query', headers: Record<string, string> = {}) => post(url, path, { start_absolute: T - DAY, end_absolute: T + DAY, metrics: [metric] }, headers);
 
 async function ingest(server: Server): Promise<void> {
@@ -69,12 +79,12 @@ async function queries(server: Server): Promise<void> {
   await timed(server, 'query one series by tag (id=7)', () => query(url, { name: 'card', tags: { id: ['7'] } }));
   await timed(server, 'query/tags of one series (id=7)', () => query(url, { name: 'card', tags: { id: ['7'] } }, '/api/v1/datapoints/query/tags'));
   await timed(server, `sum by 1 day over one host (~${Math.round(total / 97).toLocaleString('en')} series)`, () => query(url, { name: 'card', tags: { host: ['h7'] }, aggregators: [{ name: 'sum', sampling: { value: 1, unit: 'days' } }] }));
-  await timed(server, 'GET /metricnames', () => fetch(`${url}/api/v1/metricnames`));
-  await timed(server, 'GET /metricnames?prefix=zzz', () => fetch(`${url}/api/v1/metricnames?prefix=zzz`));
-  await timed(server, 'the landing page /', () => fetch(`${url}/`));
+  await timed(server, 'GET /metricnames', () => get(`${url}/api/v1/metricnames`));
+  await timed(server, 'GET /metricnames?prefix=zzz', () => get(`${url}/api/v1/metricnames?prefix=zzz`));
+  await timed(server, 'the landing page /', () => get(`${url}/`));
   await post(url, '/t/datapoints', [{ name: 'card', tags: { id: 'a1' }, timestamp: T, value: 1 }], { 'X-Tenant': 'A' });
   await timed(server, "tenant A's one-series query (tenant B holds the rest)", () => query(url, { name: 'card', tags: { id: ['a1'] } }, '/t/datapoints/query', { 'X-Tenant': 'A' }));
-  await timed(server, "tenant A's /metricnames", () => fetch(`${url}/t/metricnames`, { headers: { 'X-Tenant': 'A' } }));
+  await timed(server, "tenant A's /metricnames", () => get(`${url}/t/metricnames`, { 'X-Tenant': 'A' }));
 }
 
 async function manyMetrics(server: Server): Promise<void> {
@@ -82,8 +92,8 @@ async function manyMetrics(server: Server): Promise<void> {
     const res = await post(server.url, '/api/v1/datapoints', Array.from({ length: PER_REQUEST }, (_, k) => ({ name: `metric.${String(i + k).padStart(6, '0')}`, tags: { h: 'a' }, timestamp: T, value: 1 })));
     if (res.status !== 204) throw new Error(`metrics: ${res.status}`);
   }
-  await timed(server, 'with 100,000 metrics: GET /metricnames', () => fetch(`${server.url}/api/v1/metricnames`));
-  await timed(server, 'with 100,000 metrics: GET /metricnames?prefix=zzz', () => fetch(`${server.url}/api/v1/metricnames?prefix=zzz`));
+  await timed(server, 'with 100,000 metrics: GET /metricnames', () => get(`${server.url}/api/v1/metricnames`));
+  await timed(server, 'with 100,000 metrics: GET /metricnames?prefix=zzz', () => get(`${server.url}/api/v1/metricnames?prefix=zzz`));
 }
 
 for (const kind of values.stores.split(',')) {

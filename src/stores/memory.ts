@@ -131,16 +131,15 @@ export class MemoryStore implements Store {
     }
   }
 
+  /** From the index: a metric is listed while it has series, as in the other stores (expired points do not unlist it). */
   async metricNames(prefix = ''): Promise<string[]> {
     this.#assertOpen();
-    const now = this.#clock();
-    return this.#index.names(prefix).filter((metric) => this.#anyLive(this.#index.select(metric, undefined), now));
+    return this.#index.names(prefix);
   }
 
   async metricNamesWithTag(prefix: string, name: string, value: string): Promise<string[]> {
     this.#assertOpen();
-    const now = this.#clock();
-    return this.#index.namesWithTag(prefix, name, value).filter((metric) => this.#anyLive(this.#index.select(metric, { [name]: [value] }), now));
+    return this.#index.namesWithTag(prefix, name, value);
   }
 
   async countSeries(query: SeriesQuery, atMost: number): Promise<number> {
@@ -148,25 +147,20 @@ export class MemoryStore implements Store {
     return this.#index.count(query.metric, query.tags, atMost);
   }
 
-  /** Whether one of the series holds a live point (usually the first answers). */
-  #anyLive(series: Iterable<MemorySeries>, now: number): boolean {
-    for (const { columns } of series) {
-      if (!columns.expiring && columns.length > 0) return true;
-      for (let i = 0; i < columns.length; i++) if (columns.live(i, now)) return true;
-    }
-    return false;
-  }
+
 
   async delete(query: SeriesQuery): Promise<void> {
     this.#assertOpen();
     const { start, end } = rangeOf(query);
+    const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
     for (const entry of [...this.#index.select(query.metric, query.tags)]) {
       const { columns } = entry;
       columns.retain((i) => {
         const ts = columns.timestamp(i);
         return ts < start || ts > end;
       });
-      if (columns.length === 0) {
+      // A series goes with a delete of its whole metric, as in the other stores; a range delete leaves it (empty).
+      if (whole) {
         this.#series.delete(entry.metric, entry.type, entry.tags);
         this.#index.remove(entry.metric, entry.tags, entry);
       }

@@ -19,9 +19,27 @@ export type SeriesPart = PartPoints;
 /** A batch's directory and data. */
 export type PackedBatch = ReturnType<typeof packBatch>;
 
+/** A batch's directory as read once: its entries and where each series' entries are. */
+interface ReadBatch {
+  /** The lengths the directory was read at: a range delete rewrites a batch (its data grows or its directory shrinks). */
+  readonly dirBytes: number;
+  readonly dataBytes: number;
+  readonly entries: readonly BatchEntry[];
+  readonly bySeries: Map<number, number[]>;
+}
+
+/** The batches of the backlog and what compaction has taken of each, as of one version of the file. */
+interface Backlog {
+  readonly version: string;
+  readonly batches: readonly { readonly seq: number; readonly read: ReadBatch; readonly taken: Uint8Array | null }[];
+}
+
 export class RecentBatches {
   /** Every series' parts, while nothing has changed the file since they were listed. */
   #listed: { version: string; parts: Map<number, Located[]> } | undefined;
+  #backlog: Backlog | undefined;
+  /** Directories read, by batch: a batch's directory is read once, not at every change of the file. */
+  readonly #read = new Map<number, ReadBatch>();
 
   constructor(
     private readonly sql: Statements,
@@ -49,22 +67,61 @@ export class RecentBatches {
    * while the file is unchanged, so many reads in a row (a query of many metrics) list it once.
    */
   located(only?: ReadonlySet<number>): Map<number, Located[]> {
-    const version = this.version();
-    if (this.#listed?.version !== version) this.#listed = { version, parts: this.#list() };
-    const all = this.#listed.parts;
-    if (!only) return all;
+    const backlog = this.#current();
+    if (!only) {
+      if (this.#listed?.version !== backlog.version) this.#listed = { version: backlog.version, parts: this.#list(backlog) };
+      return this.#listed.parts;
+    }
+    // A few series (a query's): looked up batch by batch, without listing the whole backlog.
     const out = new Map<number, Located[]>();
-    for (const id of only) {
-      const parts = all.get(id);
-      if (parts) out.set(id, parts);
+    for (const { seq, read, taken } of backlog.batches) {
+      for (const id of only) {
+        for (const i of read.bySeries.get(id) ?? []) {
+          if (taken?.[i]) continue;
+          const located = { ...(read.entries[i] as BatchEntry), seq };
+          const list = out.get(id);
+          if (list) list.push(located);
+          else out.set(id, [located]);
+        }
+      }
     }
     return out;
   }
 
-  #list(): Map<number, Located[]> {
+  /** The backlog as of the file's current version: its batches' sizes and taken marks read, new directories parsed. */
+  #current(): Backlog {
+    const version = this.version();
+    if (this.#backlog?.version === version) return this.#backlog;
+    const batches = [];
+    const present = new Set<number>();
+    for (const { seq, dirBytes, dataBytes, taken } of this.sql.oldestBatches.all(Number.MAX_SAFE_INTEGER)) {
+      present.add(seq);
+      let read = this.#read.get(seq);
+      if (!read || read.dirBytes !== dirBytes || read.dataBytes !== dataBytes) {
+        const row = this.sql.directoryOf.get(seq);
+        if (!row) continue;
+        const entries = readDirectory(row.dir);
+        const bySeries = new Map<number, number[]>();
+        for (let i = 0; i < entries.length; i++) {
+          const id = (entries[i] as BatchEntry).seriesId;
+          const at = bySeries.get(id);
+          if (at) at.push(i);
+          else bySeries.set(id, [i]);
+        }
+        read = { dirBytes: row.dir.length, dataBytes: row.dataBytes, entries, bySeries };
+        this.#read.set(seq, read);
+      }
+      batches.push({ seq, read, taken });
+    }
+    for (const seq of this.#read.keys()) if (!present.has(seq)) this.#read.delete(seq);
+    this.#backlog = { version, batches };
+    return this.#backlog;
+  }
+
+  #list(backlog: Backlog): Map<number, Located[]> {
     const out = new Map<number, Located[]>();
-    for (const { seq, dir, taken } of this.sql.directories.all()) {
-      const entries = readDirectory(dir);
+    for (const { seq, read, taken } of backlog.batches) {
+      const { entries } = read;
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i] as BatchEntry;
         if (taken?.[i]) continue;

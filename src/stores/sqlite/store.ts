@@ -199,57 +199,23 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * From the index: a metric is listed while it has series (as KairosDB lists its names), so one whose points all
+   * expired or were deleted by range stays listed until the metric is deleted.
+   */
   async metricNames(prefix = ''): Promise<string[]> {
     this.#assertOpen();
-    return this.#liveNames(() => this.#index.names(prefix), undefined);
+    return this.#guard(() => this.#index.names(prefix)).sort();
   }
 
   async metricNamesWithTag(prefix: string, name: string, value: string): Promise<string[]> {
     this.#assertOpen();
-    return this.#liveNames(() => this.#index.namesWithTag(prefix, name, value), { [name]: [value] });
+    return this.#guard(() => this.#index.namesWithTag(prefix, name, value)).sort();
   }
 
   async countSeries(query: SeriesQuery, atMost: number): Promise<number> {
     this.#assertOpen();
     return this.#guard(() => this.#index.count(query.metric, query.tags, atMost));
-  }
-
-  /**
-   * The names from the index that hold a live point (of a series passing `filter`): a name stays in the index while
-   * its series do, and a source may hold only points expired or hidden by newer expired ones, so a metric counts once
-   * a live point is actually read (the first one found ends the check).
-   */
-  #liveNames(names: () => string[], filter: TagFilter | undefined): string[] {
-    const now = this.#clock();
-    return this.#guard(() =>
-      this.#snapshot(() => {
-        const recent = this.#recent.located();
-        return names()
-          .filter((metric) => this.#hasLivePoint(metric, filter, recent, now))
-          .sort();
-      }),
-    );
-  }
-
-  #hasLivePoint(metric: string, filter: TagFilter | undefined, recent: Map<number, Located[]>, now: number): boolean {
-    const range = { start: Number.MIN_SAFE_INTEGER, end: Number.MAX_SAFE_INTEGER, now, desc: false };
-    for (const rows of this.#index.pages(metric, filter)) {
-      for (const row of rows) {
-        // Chunks decoded only as the merge reaches them: usually the first one answers.
-        const sources: Source[] = this.#sql.chunkBoundsOf.all(row.id).map(({ id, seq, first, last }) => ({
-          seq,
-          first,
-          last,
-          load: () => decodeChunk((this.#sql.chunkData.get(id) as { data: Uint8Array }).data),
-        }));
-        for (const at of recent.get(row.id) ?? []) {
-          const source = this.#recent.source(row.storage, at);
-          if (source) sources.push(source);
-        }
-        if (new SourceMerge(sources, range).next(1).timestamps.length > 0) return true;
-      }
-    }
-    return false;
   }
 
   async delete(query: SeriesQuery): Promise<void> {
