@@ -100,3 +100,15 @@ for (const [label, make] of stores) {
     });
   });
 }
+
+describe('the memory store adds many new series without holding the event loop (#28)', () => {
+  it('a whole-metric delete between the slices of a write loses none of its points', async () => {
+    const store = new MemoryStore();
+    const writing = store.write(Array.from({ length: 5000 }, (_, i) => series('m', { id: String(i) }, [[1, i]])));
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.delete({ metric: 'm' });
+    await writing;
+    assert.equal(await store.countSeries({ metric: 'm' }, 10_000), 5000);
+    assert.equal(await countPoints(store), 5000);
+  });
+});

@@ -15,6 +15,9 @@ interface MemorySeries {
 
 const PAGE_SIZE = 10_000;
 
+/** New series a write adds between two turns it gives the event loop. */
+const NEW_SERIES_SLICE = 2000;
+
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /** Current time in ms, for TTL expiry. @default Date.now */
@@ -30,6 +33,8 @@ export class MemoryStore implements Store {
   readonly capabilities: StoreCapabilities = { ttl: true, persistent: false };
   readonly #series = new SeriesMap<MemorySeries>();
   readonly #index = new SeriesIndex<MemorySeries>();
+  /** New series added since the write last gave the event loop a turn. */
+  #added = 0;
   readonly #clock: () => number;
   #closed = false;
   readonly #meta = new Map<string, Map<string, Map<string, string>>>();
@@ -77,9 +82,25 @@ export class MemoryStore implements Store {
 
   async write(series: readonly SeriesWrite[]): Promise<void> {
     this.#assertOpen();
+    // New series are added (empty: reads skip them) a slice at a time, giving the event loop a turn between slices;
+    // then every point goes in at once, so a read sees all of the write or none of it.
+    const entries: MemorySeries[] = new Array(series.length);
+    let yielded = false;
+    for (let i = 0; i < series.length; i++) {
+      if (i > 0 && i % NEW_SERIES_SLICE === 0 && this.#added >= NEW_SERIES_SLICE) {
+        this.#added = 0;
+        yielded = true;
+        await new Promise((resolve) => setImmediate(resolve));
+        this.#assertOpen();
+      }
+      entries[i] = this.#entryOf(series[i] as SeriesWrite);
+    }
+    this.#added = 0;
     const now = this.#clock();
-    for (const s of series) {
-      const entry = this.#entryOf(s);
+    for (let i = 0; i < series.length; i++) {
+      const s = series[i] as SeriesWrite;
+      // A delete during a turn may have removed a series added before it: looked up again.
+      const entry = yielded ? this.#entryOf(s) : (entries[i] as MemorySeries);
       entry.columns.add(s.timestamps, s.values, s.ttl > 0 ? Math.ceil((now + s.ttl * 1000) / 1000) : 0);
     }
   }
@@ -90,6 +111,7 @@ export class MemoryStore implements Store {
       entry = { metric: s.metric, tags: s.tags, type: s.type, columns: new SeriesColumns(s.storage) };
       this.#series.set(s.metric, s.type, s.tags, entry);
       this.#index.add(s.metric, s.tags, entry);
+      this.#added++;
     }
     return entry;
   }

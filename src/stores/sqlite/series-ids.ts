@@ -43,7 +43,7 @@ export class SeriesIds {
       recent.append(parts);
     });
     this.#registerAll = db.transaction((series: readonly SeriesWrite[]) => {
-      for (const s of series) this.#idOf(s);
+      for (const s of series) this.#ids.set(s.metric, s.type, s.tags, this.#insert(s));
     });
   }
 
@@ -98,13 +98,21 @@ export class SeriesIds {
   #idOf(s: SeriesWrite): number {
     let id = this.#ids.get(s.metric, s.type, s.tags);
     if (id === undefined) {
-      const tags = tagsKey(s.tags);
-      const added = this.sql.insertSeries.run(s.metric, s.type, s.storage, tags).changes > 0;
-      id = (this.sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
-      if (added) this.index.add(id, s.metric, s.tags);
+      id = this.#insert(s);
       this.#ids.set(s.metric, s.type, s.tags, id);
     }
     return id;
+  }
+
+  /** The id of a series, added (and indexed) when it is new. */
+  #insert(s: SeriesWrite): number {
+    const tags = tagsKey(s.tags);
+    const added = this.sql.insertSeries.get(s.metric, s.type, s.storage, tags);
+    if (added) {
+      this.index.add(added.id, s.metric, s.tags);
+      return added.id;
+    }
+    return (this.sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
   }
 }
 

@@ -25,6 +25,8 @@ export class SqliteSeriesIndex {
   readonly #names: Database.Statement<[string], { name: string }>;
   readonly #firstTagged: Database.Statement<[string, string, string], { metric: string }>;
   readonly #nextTagged: Database.Statement<[string, string, string], { metric: string }>;
+  /** Metrics known to be in the `metrics` table (a cache: cleared when it grows past 65,536 or a metric may have gone). */
+  readonly #listed = new Set<string>();
 
   constructor(db: Database.Database) {
     this.#addTag = db.prepare('INSERT OR IGNORE INTO series_tags (metric, name, value, series_id) VALUES (?, ?, ?, ?)');
@@ -44,13 +46,17 @@ export class SqliteSeriesIndex {
   /** Indexes a new series (in the transaction that inserts it). */
   add(id: number, metric: string, tags: Tags): void {
     for (const name in tags) this.#addTag.run(metric, name, tags[name] as string, id);
+    if (this.#listed.has(metric)) return;
     this.#addMetric.run(metric);
+    if (this.#listed.size >= 65_536) this.#listed.clear();
+    this.#listed.add(metric);
   }
 
   /** Drops a deleted series from the index (in the transaction that deletes it, after the row is gone). */
   remove(row: SeriesRow): void {
     for (const [name, value] of JSON.parse(row.tags) as [string, string][]) this.#removeTag.run(row.metric, name, value, row.id);
     this.#removeMetric.run(row.metric, row.metric);
+    this.#listed.delete(row.metric);
   }
 
   /** The series of a metric that pass a filter, a page at a time, from the smallest of the filter's postings. */

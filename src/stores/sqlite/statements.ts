@@ -37,7 +37,7 @@ function prepare<P extends unknown[] = unknown[], R = unknown>(db: Database.Data
 /** Every statement of the SQLite store, prepared once. */
 export function prepareStatements(db: Database.Database) {
   return {
-    insertSeries: prepare(db, 'INSERT INTO series (metric, type, storage, tags) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    insertSeries: prepare<[string, string, string, string], { id: number }>(db, 'INSERT INTO series (metric, type, storage, tags) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id'),
     seriesId: prepare<[string, string, string], { id: number }>(db, 'SELECT id FROM series WHERE metric = ? AND type = ? AND tags = ?'),
     storageOf: prepare<[number], { storage: StorageKind }>(db, 'SELECT storage FROM series WHERE id = ?'),
     seriesPage: prepare<[number, number], SeriesRow>(db, 'SELECT id, metric, type, storage, tags FROM series WHERE id > ? ORDER BY id LIMIT ?'),
