@@ -37,4 +37,15 @@ describe('SeriesMap (series by metric, type and tags, found through the tag-set 
     assert.equal(map.get('m', 'long', first), undefined);
     assert.deepEqual([...map.values()], []);
   });
+
+  it('with maxKeys, keeps at most that many by key (two generations), the most recent found, a value used again kept', () => {
+    const map = new SeriesMap<number>(4);
+    const tags = (i: number) => tagsFrom([['id', String(i)]]);
+    for (let i = 0; i < 3; i++) map.set('m', 'long', tags(i), i);
+    assert.equal(map.get('m', 'long', tags(0)), 0, 'the older generation is still asked');
+    for (let i = 3; i < 10; i++) map.set('m', 'long', tags(i), i);
+    assert.equal(map.get('m', 'long', tags(9)), 9);
+    assert.equal(map.get('m', 'long', tags(8)), 8);
+    assert.equal(map.get('m', 'long', tags(1)), undefined, 'dropped with its generation');
+  });
 });

@@ -13,7 +13,9 @@ interface Kept<T> {
  * Only frozen tag sets are remembered by object: a set sent once is not kept alive in the index, nor slows it.
  */
 export class SeriesMap<T> {
-  readonly #byKey = new Map<string, T>();
+  #byKey = new Map<string, T>();
+  /** With a bound: the values of the previous generation, dropped whole when the current one fills (no per-entry eviction). */
+  #older = new Map<string, T>();
   #byTags = new WeakMap<Tags, Map<string, Kept<T>[]>>();
 
   /**
@@ -25,30 +27,47 @@ export class SeriesMap<T> {
   get(metric: string, type: string, tags: Tags): T | undefined {
     const kept = this.#byTags.get(tags)?.get(metric);
     if (kept) for (const k of kept) if (k.type === type) return k.value;
-    const value = this.#byKey.get(seriesKey(metric, type, tags));
+    const key = seriesKey(metric, type, tags);
+    let value = this.#byKey.get(key);
+    if (value === undefined && this.#older.size > 0) {
+      value = this.#older.get(key);
+      if (value !== undefined) this.#setKey(key, value);
+    }
     if (value !== undefined) this.#remember(metric, type, tags, value);
     return value;
   }
 
   set(metric: string, type: string, tags: Tags, value: T): void {
-    if (this.#byKey.size >= this.maxKeys) this.#byKey.delete(this.#byKey.keys().next().value as string);
-    this.#byKey.set(seriesKey(metric, type, tags), value);
+    this.#setKey(seriesKey(metric, type, tags), value);
     this.#remember(metric, type, tags, value);
   }
 
   delete(metric: string, type: string, tags: Tags): void {
-    this.#byKey.delete(seriesKey(metric, type, tags));
+    const key = seriesKey(metric, type, tags);
+    this.#byKey.delete(key);
+    this.#older.delete(key);
     // Other objects with the same tags may lead to the value too; the index refills as writes come.
     this.#byTags = new WeakMap();
   }
 
   clear(): void {
     this.#byKey.clear();
+    this.#older.clear();
     this.#byTags = new WeakMap();
   }
 
+  /** Every value (of an unbounded map; a bounded one is a cache). */
   values(): IterableIterator<T> {
     return this.#byKey.values();
+  }
+
+  /** Keeps a value by key; with a bound, half of it a generation: a full generation becomes the older one. */
+  #setKey(key: string, value: T): void {
+    if (this.#byKey.size >= this.maxKeys / 2) {
+      this.#older = this.#byKey;
+      this.#byKey = new Map();
+    }
+    this.#byKey.set(key, value);
   }
 
   #remember(metric: string, type: string, tags: Tags, value: T): void {

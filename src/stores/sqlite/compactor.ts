@@ -406,6 +406,8 @@ export class Compactor {
     let storage = this.#storage.get(id);
     if (storage === undefined) {
       storage = (this.sql.storageOf.get(id) as { storage: StorageKind }).storage;
+      // A cache: a million series must not mean a million entries.
+      if (this.#storage.size >= 65_536) this.#storage.clear();
       this.#storage.set(id, storage);
     }
     return storage;

@@ -3,7 +3,7 @@
  * them into chunks. Found by reading the batches' directories (the table holds only the compaction backlog).
  */
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
-import { packBatch, readDirectory, writeDirectory, type BatchEntry, type PartPoints } from './batch.js';
+import { DIRECTORY_FIELDS, directoryFields, packBatch, readDirectory, writeDirectory, type BatchEntry, type PartPoints } from './batch.js';
 import { encodeRecent, recentSource, type StoredRow } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 import type { Source } from '../chunk/merge.js';
@@ -19,19 +19,32 @@ export type SeriesPart = PartPoints;
 /** A batch's directory and data. */
 export type PackedBatch = ReturnType<typeof packBatch>;
 
-/** A batch's directory as read once: its entries and where each series' entries are. */
+/** A batch's directory as read once, its fields in place (no object per entry). */
 interface ReadBatch {
   /** The lengths the directory was read at: a range delete rewrites a batch (its data grows or its directory shrinks). */
   readonly dirBytes: number;
   readonly dataBytes: number;
-  readonly entries: readonly BatchEntry[];
-  readonly bySeries: Map<number, number[]>;
+  /** Entry i's series id at [7i], then first, last, count, expires, offset, length. */
+  readonly fields: Float64Array;
 }
 
 /** The batches of the backlog and what compaction has taken of each, as of one version of the file. */
 interface Backlog {
   readonly version: string;
   readonly batches: readonly { readonly seq: number; readonly read: ReadBatch; readonly taken: Uint8Array | null }[];
+}
+
+/** Adds a batch's parts not yet taken by compaction (of the given series, or all) to `out`. */
+function collect({ seq, read, taken }: Backlog['batches'][number], out: Map<number, Located[]>, only: ReadonlySet<number> | undefined): void {
+  const f = read.fields;
+  for (let i = 0, at = 0; at < f.length; i++, at += DIRECTORY_FIELDS) {
+    const seriesId = f[at] as number;
+    if ((only && !only.has(seriesId)) || taken?.[i]) continue;
+    const located: Located = { seriesId, first: f[at + 1] as number, last: f[at + 2] as number, count: f[at + 3] as number, expires: f[at + 4] as number, offset: f[at + 5] as number, length: f[at + 6] as number, seq };
+    const list = out.get(seriesId);
+    if (list) list.push(located);
+    else out.set(seriesId, [located]);
+  }
 }
 
 export class RecentBatches {
@@ -72,19 +85,9 @@ export class RecentBatches {
       if (this.#listed?.version !== backlog.version) this.#listed = { version: backlog.version, parts: this.#list(backlog) };
       return this.#listed.parts;
     }
-    // A few series (a query's): looked up batch by batch, without listing the whole backlog.
+    // A query's series: one pass over each batch's directory in place, without listing the whole backlog.
     const out = new Map<number, Located[]>();
-    for (const { seq, read, taken } of backlog.batches) {
-      for (const id of only) {
-        for (const i of read.bySeries.get(id) ?? []) {
-          if (taken?.[i]) continue;
-          const located = { ...(read.entries[i] as BatchEntry), seq };
-          const list = out.get(id);
-          if (list) list.push(located);
-          else out.set(id, [located]);
-        }
-      }
-    }
+    for (const batch of backlog.batches) collect(batch, out, only);
     return out;
   }
 
@@ -100,15 +103,7 @@ export class RecentBatches {
       if (!read || read.dirBytes !== dirBytes || read.dataBytes !== dataBytes) {
         const row = this.sql.directoryOf.get(seq);
         if (!row) continue;
-        const entries = readDirectory(row.dir);
-        const bySeries = new Map<number, number[]>();
-        for (let i = 0; i < entries.length; i++) {
-          const id = (entries[i] as BatchEntry).seriesId;
-          const at = bySeries.get(id);
-          if (at) at.push(i);
-          else bySeries.set(id, [i]);
-        }
-        read = { dirBytes: row.dir.length, dataBytes: row.dataBytes, entries, bySeries };
+        read = { dirBytes: row.dir.length, dataBytes: row.dataBytes, fields: directoryFields(row.dir) };
         this.#read.set(seq, read);
       }
       batches.push({ seq, read, taken });
@@ -120,17 +115,7 @@ export class RecentBatches {
 
   #list(backlog: Backlog): Map<number, Located[]> {
     const out = new Map<number, Located[]>();
-    for (const { seq, read, taken } of backlog.batches) {
-      const { entries } = read;
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i] as BatchEntry;
-        if (taken?.[i]) continue;
-        const list = out.get(entry.seriesId);
-        const located = { ...entry, seq };
-        if (list) list.push(located);
-        else out.set(entry.seriesId, [located]);
-      }
-    }
+    for (const batch of backlog.batches) collect(batch, out, undefined);
     return out;
   }
 
