@@ -228,6 +228,17 @@ const attacks: Attack[] = [
     },
   },
   {
+    name: 'body-15.5MiB-x4',
+    seed: async () => {
+      maxBody ??= JSON.stringify(Array.from({ length: 720 }, (_, m) => ({ name: 'big', tags: { h: String(m) }, datapoints: Array.from({ length: 1000 }, (_, i) => [now - day + i * 1000, i + 0.25]) })));
+    },
+    run: async (url) => {
+      const answers = await Promise.all(Array.from({ length: 4 }, () => send(url, 'POST', '/api/v1/datapoints', maxBody as string, json)));
+      const first = answers[0] as Awaited<ReturnType<typeof send>>;
+      return { ...first, ms: Math.max(...answers.map((a) => a.ms)), text: `4 at once: ${answers.map((a) => a.status).join(',')}` };
+    },
+  },
+  {
     name: 'absolute-form-ui',
     run: async (url) => {
       const started = performance.now();
