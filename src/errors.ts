@@ -39,6 +39,10 @@ export const ERRORS = {
     message: (origin: string) =>
       `Cross-site request refused: a page from ${origin.slice(0, 200)} may not write, delete or change metadata here; list its origin in the allowedOrigins option to allow it`,
   },
+  NEW_SERIES_RATE: {
+    status: 429,
+    message: (n: number, max: number) => `This write adds ${n} new series; at most ${max} new series a minute are accepted (maxNewSeriesPerMinute); retry later`,
+  },
   OVERLOADED: { status: 503, message: () => 'Too many requests in flight; retry later' },
   STORE_TIMEOUT: { status: 503, message: (ms: number) => `The store did not answer within ${ms} ms; retry later` },
   METHOD_NOT_ALLOWED: { status: 405, message: (method: string, path: string) => `Method ${method} is not allowed on ${path}` },

@@ -56,6 +56,8 @@ export interface KairosdbOptions {
   maxTagNameLength?: number;
   /** Longest tag value of a written series, in characters; longer answers 400. @default 4096 */
   maxTagValueLength?: number;
+  /** Opt-in: new series a tenant (or the mount, when not tenant-bound) may add per minute; a write past it answers 429 with Retry-After and writes nothing. 0 is no limit; needs a store with `countNewSeries` (the built-in memory and SQLite stores). @default 0 */
+  maxNewSeriesPerMinute?: number;
   /** Most tag names in one tag grouper, and most tag values in one metric's tag filter. @default 1000 */
   maxQueryTags?: number;
   /** Most values one query answers, `gaps` nulls included; known too many up front or past it while running answers 400. @default 1000000 */
@@ -157,6 +159,7 @@ const DEFAULTS = {
   maxQueryMetrics: 1000,
   maxQueryTags: 1000,
   maxTagsPerSeries: 50,
+  maxNewSeriesPerMinute: 0,
   maxTagNameLength: 256,
   maxTagValueLength: 4096,
   maxMetadataKeys: 10_000,
@@ -220,6 +223,9 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (!Array.isArray(origins) || !origins.every((o) => o === '*' || (typeof o === 'string' && isOrigin(o)))) {
     throw optionError(`kairosdb(options): options.allowedOrigins must be an array of origins such as 'https://dash.example.com' (scheme, host and port, no path), or ['*'], got ${JSON.stringify(origins)}`);
   }
+  if (resolved.maxNewSeriesPerMinute > 0 && typeof resolved.store.countNewSeries !== 'function') {
+    throw optionError('kairosdb(options): options.maxNewSeriesPerMinute needs a store that counts new series (countNewSeries: MemoryStore, SqliteStore); this store does not');
+  }
   if (typeof resolved.publicHealth !== 'boolean') throw optionError(`kairosdb(options): options.publicHealth must be true or false, got ${JSON.stringify(resolved.publicHealth)}`);
   if (typeof resolved.clock !== 'function') throw optionError('kairosdb(options): options.clock must be a function');
   for (const group of Object.keys(resolved.routes)) {
@@ -244,7 +250,7 @@ const KNOWN: readonly (keyof KairosdbOptions)[] = [
 
 /** Every numeric option is a whole number, ≥ 1 unless it says otherwise here. */
 const INTEGER_OPTIONS = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).filter((name) => typeof DEFAULTS[name] === 'number') as NumericOption[];
-const MINIMUM: Partial<Record<NumericOption, number>> = { maxRequestsPerClient: 0, minBodyBytesPerSecond: 0, minAnswerBytesPerSecond: 0, defaultTtl: 0 };
+const MINIMUM: Partial<Record<NumericOption, number>> = { maxNewSeriesPerMinute: 0, maxRequestsPerClient: 0, minBodyBytesPerSecond: 0, minAnswerBytesPerSecond: 0, defaultTtl: 0 };
 type NumericOption = { [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never }[keyof typeof DEFAULTS];
 
 function isOrigin(text: string): boolean {

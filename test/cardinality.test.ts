@@ -112,3 +112,42 @@ describe('the memory store adds many new series without holding the event loop (
     assert.equal(await countPoints(store), 5000);
   });
 });
+
+for (const [label, make] of stores) {
+  describe(`maxNewSeriesPerMinute (#28, ${label})`, () => {
+    it("a write past a tenant's budget of new series answers 429 with Retry-After and writes nothing; known series and other tenants are not held back", async () => {
+      const store = make();
+      const { app } = mount(Koa, { store, maxNewSeriesPerMinute: 5, tenant: (ctx) => ctx.get('X-Tenant') });
+      const request = (await import('supertest')).default;
+      const write = (tenant: string, ids: number[], ts = 1) =>
+        request(app.callback()).post('/api/v1/datapoints').set('X-Tenant', tenant).send(ids.map((id) => ({ name: 'm', tags: { id: String(id) }, timestamp: ts, value: id })));
+      assert.equal((await write('A', [1, 2, 3])).status, 204);
+      const refused = await write('A', [4, 5, 6]);
+      assert.equal(refused.status, 429);
+      assert.deepEqual(refused.body.errors, ['This write adds 3 new series; at most 5 new series a minute are accepted (maxNewSeriesPerMinute); retry later']);
+      assert.ok(Number(refused.headers['retry-after']) >= 1);
+      assert.equal(await store.countSeries?.({ metric: 'm' }, 100), 3, 'nothing of the refused write was stored');
+      assert.equal((await write('A', [1, 2, 3], 2)).status, 204, 'new points of known series');
+      assert.equal((await write('B', [7, 8, 9, 10, 11])).status, 204, "another tenant's budget");
+      await store.close();
+    });
+  });
+}
+
+describe('maxNewSeriesPerMinute (#28): the budget', () => {
+  it('refills continuously, a minute for the whole budget; more than a minute of new series at once waits 60 s', async () => {
+    const { NewSeriesRate } = await import('../src/http/new-series-rate.js');
+    let now = 0;
+    const rate = new NewSeriesRate(60, () => now);
+    rate.take('t', 60);
+    assert.throws(() => rate.take('t', 1), (e: { status: number; retryAfter: number }) => e.status === 429 && e.retryAfter === 1);
+    now += 10_000;
+    rate.take('t', 10);
+    assert.throws(() => rate.take('t', 61), (e: { retryAfter: number }) => e.retryAfter === 60);
+  });
+
+  it('needs a store that counts new series', () => {
+    const store = wrapStore(new MemoryStore(), { countNewSeries: undefined });
+    assert.throws(() => mount(Koa, { store, maxNewSeriesPerMinute: 10 }), /maxNewSeriesPerMinute needs a store that counts new series/);
+  });
+});

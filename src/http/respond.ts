@@ -23,6 +23,8 @@ export function respondWithError(ctx: Context, error: unknown, logger: Logger, w
     answer = httpError('INTERNAL', writing);
   }
   if (answer.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', '1');
+  const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
+  if (answer.status === 429 && typeof retryAfter === 'number') ctx.set('Retry-After', String(Math.max(1, retryAfter)));
   if (answer.status === 413 || answer.status === 408) ctx.set('Connection', 'close');
   ctx.status = answer.status;
   ctx.body = { errors: answer.errors };

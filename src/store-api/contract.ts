@@ -82,6 +82,8 @@ export interface Store {
    * per (metric, tag name, tag value): a read selecting 1 series of 100,000 looks at a handful of index entries.
    */
   countSeries?(query: SeriesQuery, atMost: number): Promise<number>;
+  /** Optional: how many of a write's series the store does not hold yet (for `maxNewSeriesPerMinute`). */
+  countNewSeries?(series: readonly SeriesWrite[]): Promise<number>;
   /** Deletes the selected points; without start, end and tags the whole metric. */
   delete(query: SeriesQuery): Promise<void>;
   /** Optional: how many series and live points are stored. */

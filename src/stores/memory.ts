@@ -164,6 +164,13 @@ export class MemoryStore implements Store {
     return this.#index.namesWithTag(prefix, name, value);
   }
 
+  async countNewSeries(series: readonly SeriesWrite[]): Promise<number> {
+    this.#assertOpen();
+    let n = 0;
+    for (const s of series) if (this.#series.get(s.metric, s.type, s.tags) === undefined) n++;
+    return n;
+  }
+
   async countSeries(query: SeriesQuery, atMost: number): Promise<number> {
     this.#assertOpen();
     return this.#index.count(query.metric, query.tags, atMost);

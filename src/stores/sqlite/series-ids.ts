@@ -47,6 +47,16 @@ export class SeriesIds {
     });
   }
 
+  /** How many of the series the database does not hold (the cache first, then the database for the others). */
+  countNew(series: readonly SeriesWrite[]): number {
+    let n = 0;
+    for (const s of series) {
+      if (this.#ids.get(s.metric, s.type, s.tags) !== undefined) continue;
+      if (this.sql.seriesId.get(s.metric, s.type, tagsKey(s.tags)) === undefined) n++;
+    }
+    return n;
+  }
+
   /** The series whose ids are not known here (new ones, or ones the bounded cache let go). */
   unknown(series: readonly SeriesWrite[]): SeriesWrite[] {
     return series.filter((s) => this.#ids.get(s.metric, s.type, s.tags) === undefined);

@@ -213,6 +213,11 @@ export class SqliteStore implements Store {
     return this.#guard(() => this.#index.namesWithTag(prefix, name, value)).sort();
   }
 
+  async countNewSeries(series: readonly SeriesWrite[]): Promise<number> {
+    this.#assertOpen();
+    return this.#guard(() => this.#series.countNew(series));
+  }
+
   async countSeries(query: SeriesQuery, atMost: number): Promise<number> {
     this.#assertOpen();
     return this.#guard(() => this.#index.count(query.metric, query.tags, atMost));
