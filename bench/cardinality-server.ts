@@ -13,6 +13,12 @@ if (kind === 'sqlite') {
   const sqlite = new SqliteStore({ path: path as string, synchronous: 'NORMAL' });
   await sqlite.init();
   store = sqlite;
+} else if (kind === 'cassandra') {
+  const { CassandraStore } = await import('../src/cassandra.js');
+  const contactPoints = (process.env.CASSANDRA_CONTACT_POINTS ?? '127.0.0.1').split(',');
+  const cassandra = new CassandraStore({ contactPoints, localDataCenter: 'datacenter1', keyspace: `cardinality_${Date.now()}`, replication: { class: 'SimpleStrategy', replication_factor: 1 } });
+  await cassandra.init();
+  store = cassandra;
 } else {
   store = new MemoryStore();
 }

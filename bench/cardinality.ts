@@ -1,4 +1,5 @@
-// npm run bench:cardinality [-- --series 1000000] [-- --stores memory,sqlite]: issue #28's target rows. For each
+// npm run bench:cardinality [-- --series 1000000] [-- --stores memory,sqlite,cassandra]: issue #28's target rows
+// (cassandra: a node at CASSANDRA_CONTACT_POINTS, default 127.0.0.1, a keyspace of its own per run). For each
 // store: the ingest of N new series (one metric, tags id (unique) and host (97 values), 10,000 new series a request,
 // through a tenant-bound mount as tenant B), then the queries of one series, tags, a sum over one host, metric names,
 // the landing page; 100,000 metrics; SQLite after a restart. Each row: time, the server's worst event-loop delay, RSS.

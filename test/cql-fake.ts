@@ -23,6 +23,7 @@ export class CqlFake implements CassandraClient {
   readonly #names = new Map<string, Map<string, Cell<true>>>();
   readonly #meta = new Map<string, string>();
   readonly #metadata = new Map<string, Map<string, Cell<Row>>>();
+  readonly #postings = new Map<string, Map<string, Cell<Row>>>();
 
   constructor(now: number, keyspace = 'kairosdb') {
     this.now = now;
@@ -53,6 +54,29 @@ export class CqlFake implements CassandraClient {
         const json = JSON.stringify({ series_id: `0x${id.toString('hex')}`, type, tags: Object.fromEntries(Object.keys(tags).map((k) => [k, tags[k]])) });
         this.#table(this.#series, key(metric, bucket)).set(`${id.toString('hex')}|${type}`, { value: { '[json]': json }, expires: expires(ttl) });
         return { rows: [] };
+      }
+      case q.insertPosting: {
+        const [metric, bucket, name, value, id, type, tags, ttl] = p as [string, number, string, string, Buffer, string, Record<string, string>, number];
+        const json = JSON.stringify({ series_id: `0x${id.toString('hex')}`, type, tags: Object.fromEntries(Object.keys(tags).map((k) => [k, tags[k]])) });
+        this.#table(this.#postings, key(metric, bucket, name, value)).set(`${id.toString('hex')}|${type}`, { value: { '[json]': json }, expires: expires(ttl) });
+        return { rows: [] };
+      }
+      case q.selectPostings:
+        return this.#page(this.#live(this.#postings.get(key(p[0], p[1], p[2], p[3]))).sort().map(([, cell]) => cell), options);
+      case q.deletePosting:
+        this.#postings.get(key(p[0], p[1], p[2], p[3]))?.delete(`${(p[4] as Buffer).toString('hex')}|${p[5]}`);
+        return { rows: [] };
+      case q.setMeta:
+        this.#meta.set(p[0] as string, p[1] as string);
+        return { rows: [] };
+      case q.selectAllBuckets:
+        return this.#page(this.#live(this.#buckets.get(p[0] as string)).sort((x, y) => x[0] - y[0]).map(([b]) => ({ bucket: new Date(b) })), options);
+      case q.selectSeriesTtl: {
+        const rows = this.#liveCells(this.#series.get(key(p[0], p[1]))).map((cell) => {
+          const json = JSON.parse(cell.value['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
+          return { series_id: Buffer.from(json.series_id.slice(2), 'hex'), type: json.type, tags: json.tags, ttl: cell.expires === Infinity ? null : Math.ceil((cell.expires - this.now) / 1000) };
+        });
+        return this.#page(rows, options);
       }
       case q.insertBucket:
         this.#table(this.#buckets, p[0] as string).set(p[1] as number, { value: true, expires: expires(p[2]) });
@@ -130,6 +154,12 @@ export class CqlFake implements CassandraClient {
     }
   }
 
+  /** Drops the series index and records layout 1, as a keyspace written before the index was. */
+  asLayout1(): void {
+    this.#postings.clear();
+    this.#meta.set('layout_version', '1');
+  }
+
   #table<K, V>(tables: Map<string, Map<K, V>>, name: string): Map<K, V> {
     let table = tables.get(name);
     if (!table) tables.set(name, (table = new Map()));
@@ -138,6 +168,10 @@ export class CqlFake implements CassandraClient {
 
   #live<K, V>(table: Map<K, Cell<V>> | undefined): [K, V][] {
     return [...(table ?? [])].filter(([, cell]) => cell.expires > this.now).map(([k, cell]) => [k, cell.value]);
+  }
+
+  #liveCells<K, V>(table: Map<K, Cell<V>> | undefined): Cell<V>[] {
+    return [...(table ?? []).values()].filter((cell) => cell.expires > this.now);
   }
 
   #page(rows: Row[], options: { fetchSize?: number; pageState?: string }): { rows: Row[]; pageState: string | null } {
@@ -150,5 +184,5 @@ export class CqlFake implements CassandraClient {
 
 const pad = (ts: number) => (ts + 2 ** 53).toString().padStart(20, '0');
 function key(...parts: unknown[]): string {
-  return parts.map((part) => (Buffer.isBuffer(part) ? part.toString('hex') : String(part))).join('|');
+  return parts.map((part) => (Buffer.isBuffer(part) ? part.toString('hex') : part instanceof Date ? String(part.getTime()) : String(part))).join('|');
 }

@@ -21,7 +21,7 @@ export class FakeClient implements CassandraClient {
     this.#maybeFail(query, 1);
     this.received.push({ query, params, batch: undefined, options: options as Record<string, unknown> });
     if (query.startsWith('SELECT name, value FROM')) {
-      return { rows: [{ name: 'bucket_width_ms', value: String(this.bucketWidthMs) }, { name: 'layout_version', value: '1' }] };
+      return { rows: [{ name: 'bucket_width_ms', value: String(this.bucketWidthMs) }, { name: 'layout_version', value: '2' }] };
     }
     return { rows: [] };
   }

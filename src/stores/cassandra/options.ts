@@ -19,6 +19,8 @@ export interface TableNames {
   metricBuckets: string;
   metricNames: string;
   metadata: string;
+  /** The series index: postings per (metric, bucket, tag name, tag value). */
+  seriesTags: string;
 }
 
 /** Options of {@link CassandraStore}. */
@@ -35,7 +37,7 @@ export interface CassandraStoreOptions {
   clientOptions?: Record<string, unknown>;
   /** Keyspace of every table. @default 'kairosdb' */
   keyspace?: string;
-  /** Table names. @default schema_meta, data_points, series, metric_buckets, metric_names, metadata */
+  /** Table names. @default schema_meta, data_points, series, metric_buckets, metric_names, metadata, series_tags */
   tables?: Partial<TableNames>;
   /** Limits of a managed service: `astra` and `keyspaces` create no keyspace and use smaller batches. @default 'cassandra' */
   preset?: 'cassandra' | 'astra' | 'keyspaces';
@@ -112,6 +114,7 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
       metricBuckets: 'metric_buckets',
       metricNames: 'metric_names',
       metadata: 'metadata',
+      seriesTags: 'series_tags',
       ...options.tables,
     },
     createSchema: options.createSchema ?? true,
@@ -155,7 +158,7 @@ const KNOWN: readonly (keyof CassandraStoreOptions)[] = [
   'createKeyspace', 'replication', 'compaction', 'bucketWidthMs', 'batchSize', 'concurrency', 'consistency', 'indexCacheSize',
   'pageSize', 'forceTtl', 'alignTtlWithTimestamp', 'allowExpiryAfter2038', 'logger', 'clock',
 ];
-const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames', 'metadata'];
+const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames', 'metadata', 'seriesTags'];
 const PRESETS = ['cassandra', 'astra', 'keyspaces'];
 
 /** Checks the keys and the kinds of values, so that a slip fails at start with the option's name. */

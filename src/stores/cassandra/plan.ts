@@ -66,6 +66,10 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       const rowTtl = indexTtl(ttl, width, now, settings);
       const tags = driverMap(s.tags);
       addIndex(`s\u0000${s.metric}\u0000${bucket}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertSeries, [s.metric, bucket, id, s.type, tags]);
+      for (const name of Object.keys(s.tags)) {
+        const value = s.tags[name] as string;
+        addIndex(`t\u0000${s.metric}\u0000${bucket}\u0000${name}\u0000${value}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertPosting, [s.metric, bucket, name, value, id, s.type, tags]);
+      }
       addIndex(`b\u0000${s.metric}\u0000${bucket}`, rowTtl, queries.insertBucket, [s.metric, bucket]);
       addIndex(`n\u0000${s.metric}`, rowTtl, queries.insertName, [NAMES_PART, s.metric]);
     }

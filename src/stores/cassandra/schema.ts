@@ -1,7 +1,7 @@
 import type { ResolvedCassandraOptions } from './options.js';
 
-/** Version of the table layout, kept in schema_meta. */
-export const LAYOUT_VERSION = '1';
+/** Version of the table layout, kept in schema_meta: 2 adds the series index (`series_tags`) to 1. */
+export const LAYOUT_VERSION = '2';
 
 const literal = (map: Record<string, string | number>) =>
   `{${Object.entries(map)
@@ -29,6 +29,10 @@ export function schemaStatements(options: ResolvedCassandraOptions): string[] {
     `CREATE TABLE IF NOT EXISTS ${ks}.${t.metricBuckets} (metric text, bucket timestamp, PRIMARY KEY ((metric), bucket))`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${t.metricNames} (part text, metric text, PRIMARY KEY ((part), metric))`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${t.metadata} (service text, service_key text, key text, value text, PRIMARY KEY ((service), service_key, key))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.seriesTags} (
+  metric text, bucket timestamp, name text, value text, series_id blob, type text, tags frozen<map<text, text>>,
+  PRIMARY KEY ((metric, bucket, name, value), series_id, type)
+)`,
   );
   return statements;
 }

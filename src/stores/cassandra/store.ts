@@ -1,4 +1,4 @@
-import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
+import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, TagFilter, Tags } from '../../store-api/contract.js';
 import { importPeer } from '../../optional-peer.js';
 import { fromDriverBytes } from '../../store-api/bytes.js';
 import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
@@ -156,6 +156,7 @@ export class CassandraStore implements Store {
             else await this.#run(this.#q.deleteRange, [...key, start, end]);
             if (whole || (await this.#all(this.#q.anyPoint, key)).length === 0) {
               await this.#run(this.#q.deleteSeries, [query.metric, bucket, s.id, s.type]);
+              await Promise.all(Object.keys(s.tags).map((name) => this.#run(this.#q.deletePosting, [query.metric, bucket, name, s.tags[name], s.id, s.type])));
             }
           }),
         ),
@@ -205,7 +206,32 @@ export class CassandraStore implements Store {
       throw new Error(`CassandraStore: the data in keyspace '${this.options.keyspace}' uses buckets of ${width} ms, not ${this.options.bucketWidthMs} ms; a bucket width cannot change under existing data`);
     }
     const layout = meta.get('layout_version');
-    if (layout !== undefined && layout !== LAYOUT_VERSION) throw new Error(`CassandraStore: schema layout ${layout} is not ${LAYOUT_VERSION}`);
+    if (layout === '1' && this.options.createSchema) await this.#indexLayout1(client);
+    else if (layout === '1') throw new Error(`CassandraStore: keyspace '${this.options.keyspace}' has schema layout 1, without the series index of layout ${LAYOUT_VERSION}; start once with createSchema: true to create and fill it (online)`);
+    else if (layout !== undefined && layout !== LAYOUT_VERSION) throw new Error(`CassandraStore: schema layout ${layout} is not ${LAYOUT_VERSION}; upgrade koa-kairosdb`);
+  }
+
+  /**
+   * Fills the series index of a keyspace written in layout 1 (every series row of every bucket of every metric gets
+   * its postings, with the row's TTL), then records layout 2. Idempotent: instances doing it at once write the same rows.
+   */
+  async #indexLayout1(client: CassandraClient): Promise<void> {
+    const { logger } = this.options;
+    logger.info({ keyspace: this.options.keyspace }, 'koa-kairosdb: building the series index of a layout-1 keyspace (layout 2)');
+    const run = (query: string, params: unknown[]) => this.#limiter.run(() => client.execute(query, params, this.#queryOptions()));
+    let series = 0;
+    for (const { metric } of (await run(this.#q.selectNames, [NAMES_PART])).rows as { metric: string }[]) {
+      for (const { bucket } of (await run(this.#q.selectAllBuckets, [metric])).rows as { bucket: Date }[]) {
+        for (const row of (await run(this.#q.selectSeriesTtl, [metric, bucket])).rows) {
+          const tags = row.tags as Record<string, string>;
+          const ttl = Number(row.ttl ?? 0);
+          await Promise.all(Object.keys(tags).map((name) => run(this.#q.insertPosting, [metric, bucket, name, tags[name], row.series_id, row.type, tags, ttl])));
+          series++;
+        }
+      }
+    }
+    await run(this.#q.setMeta, ['layout_version', LAYOUT_VERSION]);
+    logger.info({ keyspace: this.options.keyspace, series }, 'koa-kairosdb: series index built');
   }
 
   async #ready0(): Promise<void> {
@@ -310,8 +336,13 @@ export class CassandraStore implements Store {
     const bucketRows = await this.#all(this.#q.selectBuckets, [query.metric, bucketOf(start, width), bucketOf(end, width)]);
     const buckets = bucketRows.map((r) => toMillis(r.bucket)).sort((a, b) => a - b);
     const found = new Map<string, FoundSeries>();
+    // With a tag filter, the postings of its tag with the fewest listed values, else the bucket's every series.
+    const posting = postingOf(query.tags);
     for (const bucket of buckets) {
-      for (const row of await this.#all(this.#q.selectSeries, [query.metric, bucket])) {
+      const rows = posting
+        ? (await Promise.all(posting.values.map((value) => this.#all(this.#q.selectPostings, [query.metric, bucket, posting.name, value])))).flat()
+        : await this.#all(this.#q.selectSeries, [query.metric, bucket]);
+      for (const row of rows) {
         const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
         const tags = tagsFrom(Object.entries(json.tags));
         if (!matchesTags(tags, query.tags)) continue;
@@ -341,6 +372,16 @@ export class CassandraStore implements Store {
       }
     }
   }
+}
+
+/** The filtered tag whose postings a read takes: the one with the fewest listed values (none without a filter). */
+function postingOf(filter: TagFilter | undefined): { name: string; values: string[] } | undefined {
+  let best: { name: string; values: string[] } | undefined;
+  for (const name of Object.keys(filter ?? {})) {
+    const values = [...new Set((filter as TagFilter)[name] ?? [])];
+    if (values.length > 0 && (!best || values.length < best.values.length)) best = { name, values };
+  }
+  return best;
 }
 
 /** How a type's values are kept: the built-ins in their own column, every other type as bytes. */
