@@ -21,7 +21,7 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
     } else if (ctx.path === '/') {
       const { metrics, all } = await seriesPerMetric(store);
       // The totals read every point: only for a small store (the page refreshes every 5 s).
-      const small = all && metrics.reduce((n, [, count]) => n + count, 0) <= COUNTED;
+      const small = all && metrics.every(([, count]) => count !== undefined) && metrics.reduce((n, [, count]) => n + (count ?? 0), 0) <= COUNTED;
       const stats = small ? await store.stats?.() : undefined;
       ctx.type = 'html';
       ctx.body = landingPage(storeName, stats, metrics, small);
@@ -36,14 +36,12 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
 const COUNTED = 10_000;
 
 /** The first 50 metric names with their number of series, counted from the store's index (never by reading points). */
-async function seriesPerMetric(store: Store): Promise<{ metrics: [string, number][]; all: boolean }> {
+async function seriesPerMetric(store: Store): Promise<{ metrics: [string, number | undefined][]; all: boolean }> {
   const names = await store.metricNames();
-  const metrics: [string, number][] = [];
+  const metrics: [string, number | undefined][] = [];
   for (const metric of names.slice(0, 50)) {
-    let series = 0;
-    if (store.countSeries) series = await store.countSeries({ metric }, COUNTED + 1);
-    else for await (const _ of store.read({ metric })) if (++series > COUNTED) break;
-    metrics.push([metric, series]);
+    // A store without an index count is not read to count (that would read points).
+    metrics.push([metric, store.countSeries ? await store.countSeries({ metric }, COUNTED + 1) : undefined]);
   }
   return { metrics, all: names.length <= 50 };
 }
@@ -56,11 +54,11 @@ function explore(metric: string): string {
   return `/api/v1/ui/?q=${encodeURIComponent(q)}`;
 }
 
-function landingPage(store: string, stats: { series: number; points: number } | undefined, metrics: [string, number][], small: boolean): string {
-  const count = (n: number) => (n > COUNTED ? `${COUNTED.toLocaleString('en')}+` : String(n));
+function landingPage(store: string, stats: { series: number; points: number } | undefined, metrics: [string, number | undefined][], small: boolean): string {
+  const count = (n: number | undefined) => (n === undefined ? '' : ` — ${n > COUNTED ? `${COUNTED.toLocaleString('en')}+` : String(n)} series`);
   const list = metrics.length === 0
     ? '<p>No metrics yet: push the example body (see the README quick start).</p>'
-    : `<ul>${metrics.map(([m, n]) => `<li><a href="${escape(explore(m))}">${escape(m)}</a> — ${count(n)} series</li>`).join('')}</ul>`;
+    : `<ul>${metrics.map(([m, n]) => `<li><a href="${escape(explore(m))}">${escape(m)}</a>${count(n)}</li>`).join('')}</ul>`;
   const counts = stats
     ? `Stored now: <strong>${stats.series}</strong> series, <strong>${stats.points}</strong> points (refreshes every 5 s).`
     : small ? 'This store does not report counts.' : `Totals are shown for stores of up to ${COUNTED.toLocaleString('en')} series (counting points reads them all).`;
