@@ -39,6 +39,25 @@ describe('the Cassandra series index (#28)', () => {
     assert.equal(runs.get(q.selectSeries), 1, 'without a filter, the bucket of series');
   });
 
+  it('counts a selection from the index rows of the buckets in range: maxQuerySeries refuses before any point is read', async () => {
+    const { fake, runs, reset } = counted();
+    const store = new CassandraStore({ client: fake, createSchema: true, clock: () => fake.now });
+    await store.write(Array.from({ length: 30 }, (_, i) => series('m', { id: String(i), host: `h${i % 3}` }, [[NOW - 1000, i]])));
+    assert.equal(await store.countSeries({ metric: 'm' }, 100), 30);
+    assert.equal(await store.countSeries({ metric: 'm', tags: { host: ['h1'] } }, 100), 10);
+    assert.equal(await store.countSeries({ metric: 'm', tags: { host: ['h1'] } }, 4), 4);
+    assert.equal(await store.countSeries({ metric: 'm', start: NOW + 10 * 86_400_000 }, 100), 0, 'no bucket in range');
+    const { mount } = await import('./helpers.js');
+    const Koa = (await import('koa')).default;
+    const { app } = mount(Koa, { store, maxQuerySeries: 20, clock: () => NOW });
+    const request = (await import('supertest')).default;
+    reset();
+    const res = await request(app.callback()).post('/api/v1/datapoints/query').send({ start_absolute: 0, metrics: [{ name: 'm' }] });
+    assert.equal(res.status, 400);
+    assert.match(res.body.errors[0], /more than 20 series of one metric \(maxQuerySeries\)/);
+    assert.equal(runs.get(q.selectPoints) ?? 0, 0);
+  });
+
   it('a delete drops the postings of the series rows it removes', async () => {
     const fake = new CqlFake(NOW);
     const store = new CassandraStore({ client: fake, createSchema: true, clock: () => fake.now });

@@ -76,9 +76,10 @@ export interface Store {
    */
   metricNamesWithTag?(prefix: string, name: string, value: string): Promise<string[]>;
   /**
-   * Optional: how many series a read of the query's metric and tag filter would consider (the time range aside),
-   * counting no further than `atMost`, from the index and without reading points: the mount refuses a query that
-   * selects more than `maxQuerySeries` before it reads. A store with it finds a selection's series through postings
+   * Optional: how many series a read of the query's metric and tag filter would consider, counting no further than
+   * `atMost`, from the index and without reading points — an upper bound of what the read yields (a store may count
+   * series with no point in the time range): the mount refuses a query that selects more than `maxQuerySeries`
+   * before it reads. A store with it finds a selection's series through postings
    * per (metric, tag name, tag value): a read selecting 1 series of 100,000 looks at a handful of index entries.
    */
   countSeries?(query: SeriesQuery, atMost: number): Promise<number>;

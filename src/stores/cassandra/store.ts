@@ -141,6 +141,22 @@ export class CassandraStore implements Store {
     return rows.map((r) => r.metric as string).filter((m) => m.startsWith(prefix)).sort();
   }
 
+  /** From the index rows of the buckets in the query's range (postings with a tag filter), no point read. */
+  async countSeries(query: SeriesQuery, atMost: number): Promise<number> {
+    await this.#ready0();
+    const { start, end } = rangeOf(query);
+    const seen = new Set<string>();
+    for (const bucket of await this.#bucketsOf(query.metric, start, end)) {
+      for (const row of await this.#indexRows(query, bucket)) {
+        const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
+        if (!matchesTags(tagsFrom(Object.entries(json.tags)), query.tags)) continue;
+        seen.add(`${json.series_id}\u0000${json.type}`);
+        if (seen.size >= atMost) return atMost;
+      }
+    }
+    return seen.size;
+  }
+
   async delete(query: SeriesQuery): Promise<void> {
     await this.#track(async () => {
       const whole = query.start === undefined && query.end === undefined && query.tags === undefined;
@@ -332,17 +348,9 @@ export class CassandraStore implements Store {
   }
 
   async #findSeries(query: SeriesQuery, start: number, end: number): Promise<FoundSeries[]> {
-    const width = this.options.bucketWidthMs;
-    const bucketRows = await this.#all(this.#q.selectBuckets, [query.metric, bucketOf(start, width), bucketOf(end, width)]);
-    const buckets = bucketRows.map((r) => toMillis(r.bucket)).sort((a, b) => a - b);
     const found = new Map<string, FoundSeries>();
-    // With a tag filter, the postings of its tag with the fewest listed values, else the bucket's every series.
-    const posting = postingOf(query.tags);
-    for (const bucket of buckets) {
-      const rows = posting
-        ? (await Promise.all(posting.values.map((value) => this.#all(this.#q.selectPostings, [query.metric, bucket, posting.name, value])))).flat()
-        : await this.#all(this.#q.selectSeries, [query.metric, bucket]);
-      for (const row of rows) {
+    for (const bucket of await this.#bucketsOf(query.metric, start, end)) {
+      for (const row of await this.#indexRows(query, bucket)) {
         const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
         const tags = tagsFrom(Object.entries(json.tags));
         if (!matchesTags(tags, query.tags)) continue;
@@ -353,6 +361,20 @@ export class CassandraStore implements Store {
       }
     }
     return [...found.values()];
+  }
+
+  /** The metric's buckets in a time range, in time order. */
+  async #bucketsOf(metric: string, start: number, end: number): Promise<number[]> {
+    const width = this.options.bucketWidthMs;
+    const rows = await this.#all(this.#q.selectBuckets, [metric, bucketOf(start, width), bucketOf(end, width)]);
+    return rows.map((r) => toMillis(r.bucket)).sort((a, b) => a - b);
+  }
+
+  /** A bucket's index rows for a query: with a tag filter the postings of its tag with the fewest listed values, else every series. */
+  async #indexRows(query: SeriesQuery, bucket: number): Promise<Row[]> {
+    const posting = postingOf(query.tags);
+    if (!posting) return this.#all(this.#q.selectSeries, [query.metric, bucket]);
+    return (await Promise.all(posting.values.map((value) => this.#all(this.#q.selectPostings, [query.metric, bucket, posting.name, value])))).flat();
   }
 
   async *#pages(metric: string, series: FoundSeries, start: number, end: number, desc: boolean): AsyncGenerator<PointPage> {
