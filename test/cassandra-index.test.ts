@@ -80,6 +80,7 @@ describe('the Cassandra series index (#28)', () => {
     const ids = async (tags: Record<string, string[]>) => (await readAll(second, { metric: 'm', start: 0, tags })).map((s) => s.tags.id);
     assert.deepEqual(await ids({ id: ['1'] }), ['1']);
     assert.deepEqual(await ids({ host: ['a'] }), ['1', '2']);
+    assert.deepEqual(await second.metricNamesWithTag('', 'host', 'a'), ['m']);
     const meta = await fake.execute(q.selectMeta, []);
     assert.equal(meta.rows.find((r) => r.name === 'layout_version')?.value, '2');
     fake.now += 3601 * 1000;

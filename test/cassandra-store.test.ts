@@ -137,7 +137,7 @@ describe('CassandraStore write planning (fake client)', () => {
     const creating = setup({ createSchema: true });
     await creating.store.init();
     const ddl = creating.client.received.filter((r) => r.query.startsWith('CREATE'));
-    assert.equal(ddl.length, 8);
+    assert.equal(ddl.length, 9);
     assert.ok(ddl.every((r) => r.query.includes('IF NOT EXISTS')));
   });
 });

@@ -24,6 +24,7 @@ export class CqlFake implements CassandraClient {
   readonly #meta = new Map<string, string>();
   readonly #metadata = new Map<string, Map<string, Cell<Row>>>();
   readonly #postings = new Map<string, Map<string, Cell<Row>>>();
+  readonly #tagMetrics = new Map<string, Map<string, Cell<true>>>();
 
   constructor(now: number, keyspace = 'kairosdb') {
     this.now = now;
@@ -65,6 +66,14 @@ export class CqlFake implements CassandraClient {
         return this.#page(this.#live(this.#postings.get(key(p[0], p[1], p[2], p[3]))).sort().map(([, cell]) => cell), options);
       case q.deletePosting:
         this.#postings.get(key(p[0], p[1], p[2], p[3]))?.delete(`${(p[4] as Buffer).toString('hex')}|${p[5]}`);
+        return { rows: [] };
+      case q.insertTagMetric:
+        this.#table(this.#tagMetrics, key(p[0], p[1])).set(p[2] as string, { value: true, expires: expires(p[3]) });
+        return { rows: [] };
+      case q.selectTagMetrics:
+        return this.#page(this.#live(this.#tagMetrics.get(key(p[0], p[1]))).map(([metric]) => metric).filter((m) => m >= (p[2] as string)).sort().map((metric) => ({ metric })), options);
+      case q.deleteTagMetric:
+        this.#tagMetrics.get(key(p[0], p[1]))?.delete(p[2] as string);
         return { rows: [] };
       case q.setMeta:
         this.#meta.set(p[0] as string, p[1] as string);
@@ -157,6 +166,7 @@ export class CqlFake implements CassandraClient {
   /** Drops the series index and records layout 1, as a keyspace written before the index was. */
   asLayout1(): void {
     this.#postings.clear();
+    this.#tagMetrics.clear();
     this.#meta.set('layout_version', '1');
   }
 

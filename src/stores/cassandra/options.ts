@@ -21,6 +21,8 @@ export interface TableNames {
   metadata: string;
   /** The series index: postings per (metric, bucket, tag name, tag value). */
   seriesTags: string;
+  /** The metrics that have a series with a tag name and value (a tenant's metric names). */
+  tagMetrics: string;
 }
 
 /** Options of {@link CassandraStore}. */
@@ -37,7 +39,7 @@ export interface CassandraStoreOptions {
   clientOptions?: Record<string, unknown>;
   /** Keyspace of every table. @default 'kairosdb' */
   keyspace?: string;
-  /** Table names. @default schema_meta, data_points, series, metric_buckets, metric_names, metadata, series_tags */
+  /** Table names. @default schema_meta, data_points, series, metric_buckets, metric_names, metadata, series_tags, tag_metrics */
   tables?: Partial<TableNames>;
   /** Limits of a managed service: `astra` and `keyspaces` create no keyspace and use smaller batches. @default 'cassandra' */
   preset?: 'cassandra' | 'astra' | 'keyspaces';
@@ -115,6 +117,7 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
       metricNames: 'metric_names',
       metadata: 'metadata',
       seriesTags: 'series_tags',
+      tagMetrics: 'tag_metrics',
       ...options.tables,
     },
     createSchema: options.createSchema ?? true,
@@ -158,7 +161,7 @@ const KNOWN: readonly (keyof CassandraStoreOptions)[] = [
   'createKeyspace', 'replication', 'compaction', 'bucketWidthMs', 'batchSize', 'concurrency', 'consistency', 'indexCacheSize',
   'pageSize', 'forceTtl', 'alignTtlWithTimestamp', 'allowExpiryAfter2038', 'logger', 'clock',
 ];
-const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames', 'metadata', 'seriesTags'];
+const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames', 'metadata', 'seriesTags', 'tagMetrics'];
 const PRESETS = ['cassandra', 'astra', 'keyspaces'];
 
 /** Checks the keys and the kinds of values, so that a slip fails at start with the option's name. */

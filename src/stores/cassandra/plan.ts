@@ -69,6 +69,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       for (const name of Object.keys(s.tags)) {
         const value = s.tags[name] as string;
         addIndex(`t\u0000${s.metric}\u0000${bucket}\u0000${name}\u0000${value}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertPosting, [s.metric, bucket, name, value, id, s.type, tags]);
+        addIndex(`g\u0000${name}\u0000${value}\u0000${s.metric}`, rowTtl, queries.insertTagMetric, [name, value, s.metric]);
       }
       addIndex(`b\u0000${s.metric}\u0000${bucket}`, rowTtl, queries.insertBucket, [s.metric, bucket]);
       addIndex(`n\u0000${s.metric}`, rowTtl, queries.insertName, [NAMES_PART, s.metric]);

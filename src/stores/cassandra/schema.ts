@@ -1,6 +1,6 @@
 import type { ResolvedCassandraOptions } from './options.js';
 
-/** Version of the table layout, kept in schema_meta: 2 adds the series index (`series_tags`) to 1. */
+/** Version of the table layout, kept in schema_meta: 2 adds the series index (`series_tags`, `tag_metrics`) to 1. */
 export const LAYOUT_VERSION = '2';
 
 const literal = (map: Record<string, string | number>) =>
@@ -33,6 +33,7 @@ export function schemaStatements(options: ResolvedCassandraOptions): string[] {
   metric text, bucket timestamp, name text, value text, series_id blob, type text, tags frozen<map<text, text>>,
   PRIMARY KEY ((metric, bucket, name, value), series_id, type)
 )`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.tagMetrics} (name text, value text, metric text, PRIMARY KEY ((name, value), metric))`,
   );
   return statements;
 }

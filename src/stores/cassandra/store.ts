@@ -141,6 +141,22 @@ export class CassandraStore implements Store {
     return rows.map((r) => r.metric as string).filter((m) => m.startsWith(prefix)).sort();
   }
 
+  /** From `tag_metrics`: one partition per tag name and value, read from the prefix on. */
+  async metricNamesWithTag(prefix: string, name: string, value: string): Promise<string[]> {
+    await this.#ready0();
+    const listed: string[] = [];
+    pages: for await (const rows of this.#rowPages(this.#q.selectTagMetrics, [name, value, prefix])) {
+      for (const row of rows) {
+        const metric = row.metric as string;
+        if (!metric.startsWith(prefix)) break pages;
+        listed.push(metric);
+      }
+    }
+    // A row may outlive its metric (series deleted by range before the metric went): kept only while a bucket is.
+    const alive = await Promise.all(listed.map(async (metric) => (await this.#all(this.#q.anyBucket, [metric])).length > 0));
+    return listed.filter((_, i) => alive[i]).sort();
+  }
+
   /** From the index rows of the buckets in the query's range (postings with a tag filter), no point read. */
   async countSeries(query: SeriesQuery, atMost: number): Promise<number> {
     await this.#ready0();
@@ -184,6 +200,8 @@ export class CassandraStore implements Store {
       }
       if ((await this.#all(this.#q.anyBucket, [query.metric])).length === 0) {
         await this.#run(this.#q.deleteName, [NAMES_PART, query.metric]);
+        const pairs = new Set(found.flatMap((s) => Object.keys(s.tags).map((name) => JSON.stringify([name, s.tags[name]]))));
+        await Promise.all([...pairs].map((pair) => this.#run(this.#q.deleteTagMetric, [...(JSON.parse(pair) as [string, string]), query.metric])));
       }
       this.#written.clear();
     });
@@ -241,7 +259,7 @@ export class CassandraStore implements Store {
         for (const row of (await run(this.#q.selectSeriesTtl, [metric, bucket])).rows) {
           const tags = row.tags as Record<string, string>;
           const ttl = Number(row.ttl ?? 0);
-          await Promise.all(Object.keys(tags).map((name) => run(this.#q.insertPosting, [metric, bucket, name, tags[name], row.series_id, row.type, tags, ttl])));
+          await Promise.all(Object.keys(tags).flatMap((name) => [run(this.#q.insertPosting, [metric, bucket, name, tags[name], row.series_id, row.type, tags, ttl]), run(this.#q.insertTagMetric, [name, tags[name], metric, ttl])]));
           series++;
         }
       }
