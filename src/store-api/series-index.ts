@@ -1,9 +1,23 @@
 import type { TagFilter, Tags } from './contract.js';
 
+/**
+ * The series with one tag value: the series itself while there is one (a unique tag such as an id has a million
+ * values; a `Set` each would be most of the index's memory), else a set. Series are never sets themselves.
+ */
+type Posting<T> = T | Set<T>;
+
 /** The postings of one metric: its series, and its series by tag name and value. */
 interface MetricPostings<T> {
   readonly all: Set<T>;
-  readonly byTag: Map<string, Map<string, Set<T>>>;
+  readonly byTag: Map<string, Map<string, Posting<T>>>;
+}
+
+const isSet = <T>(posting: Posting<T>): posting is Set<T> => posting instanceof Set;
+const sizeOf = <T>(posting: Posting<T>): number => (isSet(posting) ? posting.size : 1);
+const holds = <T>(posting: Posting<T>, series: T): boolean => (isSet(posting) ? posting.has(series) : posting === series);
+function* membersOf<T>(posting: Posting<T>): Generator<T> {
+  if (isSet(posting)) yield* posting;
+  else yield posting;
 }
 
 /**
@@ -29,9 +43,10 @@ export class SeriesIndex<T> {
       let byValue = postings.byTag.get(name);
       if (!byValue) postings.byTag.set(name, (byValue = new Map()));
       const value = tags[name] as string;
-      let set = byValue.get(value);
-      if (!set) byValue.set(value, (set = new Set()));
-      set.add(series);
+      const posting = byValue.get(value);
+      if (posting === undefined) byValue.set(value, series);
+      else if (isSet(posting)) posting.add(series);
+      else if (posting !== series) byValue.set(value, new Set([posting, series]));
     }
   }
 
@@ -39,11 +54,16 @@ export class SeriesIndex<T> {
     const postings = this.#metrics.get(metric);
     if (!postings || !postings.all.delete(series)) return;
     for (const name in tags) {
+      const value = tags[name] as string;
       const byValue = postings.byTag.get(name);
-      const set = byValue?.get(tags[name] as string);
-      if (!byValue || !set) continue;
-      set.delete(series);
-      if (set.size === 0) byValue.delete(tags[name] as string);
+      const posting = byValue?.get(value);
+      if (!byValue || posting === undefined) continue;
+      if (isSet(posting)) {
+        posting.delete(series);
+        if (posting.size === 1) byValue.set(value, posting.values().next().value as T);
+      } else if (posting === series) {
+        byValue.delete(value);
+      }
       if (byValue.size === 0) postings.byTag.delete(name);
     }
     if (postings.all.size === 0) {
@@ -63,9 +83,9 @@ export class SeriesIndex<T> {
       return;
     }
     sets.sort((a, b) => size(a) - size(b));
-    const [smallest, ...rest] = sets as [Set<T>[], ...Set<T>[][]];
-    for (const set of smallest) {
-      for (const series of set) if (rest.every((union) => union.some((s) => s.has(series)))) yield series;
+    const [smallest, ...rest] = sets as [Posting<T>[], ...Posting<T>[][]];
+    for (const posting of smallest) {
+      for (const series of membersOf(posting)) if (rest.every((union) => union.some((p) => holds(p, series)))) yield series;
     }
   }
 
@@ -88,27 +108,20 @@ export class SeriesIndex<T> {
 
   /** Metric names starting with `prefix` that have a series with the tag `name` = `value`. */
   namesWithTag(prefix: string, name: string, value: string): string[] {
-    return this.names(prefix).filter((metric) => (this.#metrics.get(metric)?.byTag.get(name)?.get(value)?.size ?? 0) > 0);
-  }
-
-  /** The tag names and values of a metric's series. */
-  tags(metric: string): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const [name, byValue] of this.#metrics.get(metric)?.byTag ?? []) out.set(name, [...byValue.keys()]);
-    return out;
+    return this.names(prefix).filter((metric) => this.#metrics.get(metric)?.byTag.get(name)?.has(value) === true);
   }
 
   /** Per filtered tag, the postings of its listed values (a union); undefined when one of them is empty (nothing matches). */
-  #postingsOf(postings: MetricPostings<T>, filter: TagFilter | undefined): Set<T>[][] | undefined {
-    const sets: Set<T>[][] = [];
+  #postingsOf(postings: MetricPostings<T>, filter: TagFilter | undefined): Posting<T>[][] | undefined {
+    const sets: Posting<T>[][] = [];
     for (const name of Object.keys(filter ?? {})) {
       const values = (filter as TagFilter)[name];
       if (!values || values.length === 0) continue;
       const byValue = postings.byTag.get(name);
-      const union: Set<T>[] = [];
+      const union: Posting<T>[] = [];
       for (const value of new Set(values)) {
-        const set = byValue?.get(value);
-        if (set) union.push(set);
+        const posting = byValue?.get(value);
+        if (posting !== undefined) union.push(posting);
       }
       if (union.length === 0) return undefined;
       sets.push(union);
@@ -117,9 +130,9 @@ export class SeriesIndex<T> {
   }
 }
 
-function size<T>(union: Set<T>[]): number {
+function size<T>(union: Posting<T>[]): number {
   let n = 0;
-  for (const set of union) n += set.size;
+  for (const posting of union) n += sizeOf(posting);
   return n;
 }
 

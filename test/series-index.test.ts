@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SeriesIndex } from '../src/store-api/series-index.js';
+import { tagsFrom } from '../src/store-api/series-key.js';
+
+const tags = (pairs: Record<string, string>) => tagsFrom(Object.entries(pairs));
+
+describe('SeriesIndex (the memory store\'s postings)', () => {
+  it('selects from the smallest posting, a value held by one series or by many, as series come and go', () => {
+    const index = new SeriesIndex<{ id: string }>();
+    const a = { id: 'a' };
+    const b = { id: 'b' };
+    const c = { id: 'c' };
+    index.add('m', tags({ host: 'x', id: 'a' }), a);
+    index.add('m', tags({ host: 'x', id: 'b' }), b);
+    index.add('m', tags({ host: 'y', id: 'c' }), c);
+    index.add('m', tags({ host: 'x', id: 'a' }), a);
+    const ids = (filter?: Record<string, string[]>) => [...index.select('m', filter)].map((s) => s.id).sort();
+    assert.deepEqual(ids({ host: ['x'] }), ['a', 'b']);
+    assert.deepEqual(ids({ host: ['x', 'y'], id: ['b', 'c'] }), ['b', 'c']);
+    assert.deepEqual(ids({ id: ['a'], host: ['y'] }), []);
+    assert.deepEqual(ids({ id: ['zzz'] }), []);
+    assert.equal(index.count('m', { host: ['x'] }, 10), 2);
+    assert.equal(index.count('m', undefined, 2), 2);
+    index.remove('m', tags({ host: 'x', id: 'a' }), a);
+    assert.deepEqual(ids({ host: ['x'] }), ['b'], 'a set of two back to its one series');
+    index.add('m', tags({ host: 'x', id: 'd' }), { id: 'd' });
+    assert.deepEqual(ids({ host: ['x'] }), ['b', 'd']);
+    assert.deepEqual(index.namesWithTag('', 'id', 'c'), ['m']);
+    index.remove('m', tags({ host: 'y', id: 'c' }), c);
+    assert.deepEqual(index.namesWithTag('', 'id', 'c'), []);
+    assert.deepEqual(ids({ host: ['y'] }), []);
+    assert.deepEqual(index.names(), ['m']);
+  });
+
+  it('keeps names sorted and finds them by prefix', () => {
+    const index = new SeriesIndex<number>();
+    for (const [i, name] of ['b.2', 'a', 'b.1', 'c', 'b'].entries()) index.add(name, tags({ h: 'x' }), i);
+    assert.deepEqual(index.names(), ['a', 'b', 'b.1', 'b.2', 'c']);
+    assert.deepEqual(index.names('b.'), ['b.1', 'b.2']);
+    assert.deepEqual(index.names('zz'), []);
+    index.remove('b.1', tags({ h: 'x' }), 2);
+    assert.deepEqual(index.names('b'), ['b', 'b.2']);
+  });
+});
