@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
 import { optionError } from '../../option-keys.js';
-import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, TagFilter, Tags } from '../../store-api/contract.js';
+import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
 import { rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
-import { decodeChunk } from '../chunk/codec.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
 import { compactionLoop, compactionWorker, failingQuietly, LOG_PAGES } from './background.js';
 import type { Handover, Handovers } from './handover.js';
