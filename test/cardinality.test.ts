@@ -151,3 +151,31 @@ describe('maxNewSeriesPerMinute (#28): the budget', () => {
     assert.throws(() => mount(Koa, { store, maxNewSeriesPerMinute: 10 }), /maxNewSeriesPerMinute needs a store that counts new series/);
   });
 });
+
+describe('the SQLite index is read a page at a time (#28)', () => {
+  it('the first series of a read of 5,000 comes after one page of the index, not all of them', async () => {
+    const { SqliteSeriesIndex } = await import('../src/stores/sqlite/series-index.js');
+    const store = new SqliteStore({ path: ':memory:', purgeIntervalMs: 0 });
+    await store.write(Array.from({ length: 5000 }, (_, i) => series('m', { id: String(i) }, [[1, i]])));
+    const pages = SqliteSeriesIndex.prototype.pages;
+    let pulled = 0;
+    SqliteSeriesIndex.prototype.pages = function* (this: InstanceType<typeof SqliteSeriesIndex>, ...args: Parameters<typeof pages>) {
+      for (const page of pages.apply(this, args)) {
+        pulled++;
+        yield page;
+      }
+    };
+    try {
+      const reading = store.read({ metric: 'm' })[Symbol.asyncIterator]();
+      await reading.next();
+      assert.equal(pulled, 1);
+      let n = 1;
+      while (!(await reading.next()).done) n++;
+      assert.equal(n, 5000);
+      assert.equal(pulled, 5);
+    } finally {
+      SqliteSeriesIndex.prototype.pages = pages;
+      await store.close();
+    }
+  });
+});

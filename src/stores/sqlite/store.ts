@@ -161,8 +161,10 @@ export class SqliteStore implements Store {
     const { start, end } = rangeOf(query);
     const desc = query.order === 'desc';
     const pageSize = this.#pageSize;
-    for (const rows of this.#guard(() => [...this.#index.pages(query.metric, query.tags)])) {
-      yield* this.#readRows(rows, start, end, desc, pageSize);
+    // The index is read a page at a time as the read goes on, the event loop given a turn between pages.
+    const pages = this.#index.pages(query.metric, query.tags);
+    for (let page = this.#guard(() => pages.next()); !page.done; page = this.#guard(() => pages.next())) {
+      yield* this.#readRows(page.value, start, end, desc, pageSize);
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
