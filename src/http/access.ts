@@ -26,10 +26,11 @@ export function stampTenant(body: unknown, tag: string, tenant: string): unknown
   const stamp = (metric: unknown, i: number) => {
     if (!isObject(metric) || !isObject(metric.tags)) return metric;
     const own = Object.hasOwn(metric.tags, tag) ? metric.tags[tag] : undefined;
-    if (own == null) return { ...metric, tags: { ...metric.tags, [tag]: tenant } };
-    const value = toTagValue(own);
-    if (value === undefined) return metric;
-    if (value !== tenant) throw httpError('FORBIDDEN', `metric[${i}].tag[${tag}] may not name another tenant`);
+    if (own != null) {
+      const value = toTagValue(own);
+      if (value === undefined) return metric;
+      if (value !== tenant) throw httpError('FORBIDDEN', `metric[${i}].tag[${tag}] may not name another tenant`);
+    }
     return { ...metric, tags: { ...metric.tags, [tag]: tenant } };
   };
   return Array.isArray(body) ? body.map(stamp) : stamp(body, 0);

@@ -15,8 +15,7 @@ export async function* answerJson(events: AsyncIterable<AnswerEvent>, budget: Qu
   let results = 0;
   let values = 0;
   const piece = () => {
-    const out = Buffer.from(text);
-    budget.written(out.length);
+    const out = counted(text, budget);
     text = '';
     return out;
   };
@@ -50,14 +49,17 @@ export async function* listJson(names: readonly string[], budget: QueryBudget): 
   for (let i = 0; i < names.length; i++) {
     text += `${i > 0 ? ',' : ''}${JSON.stringify(names[i])}`;
     if (text.length >= PIECE) {
-      const out = Buffer.from(text);
-      budget.written(out.length);
+      yield counted(text, budget);
       text = '';
-      yield out;
       await budget.pace();
     }
   }
-  const out = Buffer.from(`${text}]}`);
+  yield counted(`${text}]}`, budget);
+}
+
+/** A piece of an answer, its bytes counted against the answer's cap. */
+function counted(text: string, budget: QueryBudget): Buffer {
+  const out = Buffer.from(text);
   budget.written(out.length);
-  yield out;
+  return out;
 }

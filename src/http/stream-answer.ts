@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import type { Context } from 'koa';
 import { KairosHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { ResolvedOptions } from '../options.js';
+import type { QueryBudget } from '../query/budget.js';
 import type { RequestState } from './routes/route.js';
 import { withTimeout } from './timeout.js';
 
@@ -17,6 +19,11 @@ export interface AnswerPace {
   readonly graceMs: number;
   /** Streamed answers still being sent, so that the mount's `close()` can end them. */
   readonly open: Set<() => void>;
+}
+
+/** The pace of an answer: the budget's deadline, and the mount's minimum read rate. */
+export function paceOf(budget: QueryBudget, options: ResolvedOptions, request: RequestState): AnswerPace {
+  return { deadline: budget.deadline, minBytesPerSecond: options.minAnswerBytesPerSecond, graceMs: options.bodyRateGraceMs, open: request.openAnswers };
 }
 
 /**

@@ -35,7 +35,7 @@ function presence(v: unknown, type: ValueType | undefined): true | FailureCode {
   return !Array.isArray(v) || v.length > 0 || 'empty-array';
 }
 
-function tagStructs(limits: TagLimits): Struct<unknown, null> {
+function tagsStruct(limits: TagLimits): Struct<unknown, null> {
   const Tag = define<unknown>('tag', (entry, ctx) => {
     const [name, value] = entry as [string, unknown];
     const failures: { message: FailureCode; path: unknown[]; refinement?: string; detail?: string }[] = [];
@@ -149,7 +149,7 @@ function datapointsStruct(types: TypeRegistry, metricType: unknown): Struct<unkn
 }
 
 function metricStruct(types: TypeRegistry, limits: TagLimits): Struct<unknown, null> {
-  const Tags = tagStructs(limits);
+  const Tags = tagsStruct(limits);
   return new Struct<unknown, null>({
     type: 'metric',
     schema: null,

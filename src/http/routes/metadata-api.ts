@@ -5,7 +5,7 @@ import type { MetadataStore } from '../../store-api/contract.js';
 import { authorize } from '../access.js';
 import { textBody } from '../body.js';
 import { listJson } from '../json-answer.js';
-import { sendAnswer } from '../stream-answer.js';
+import { paceOf, sendAnswer } from '../stream-answer.js';
 import { QueryBudget } from '../../query/budget.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
@@ -40,8 +40,7 @@ export function metadataApiRoutes(options: ResolvedOptions): Routes {
       }
       const names = await run(request, (meta) => (serviceKey !== undefined ? meta.keys(service, serviceKey) : meta.serviceKeys(service)));
       const budget = new QueryBudget({ maxPoints: Infinity, maxOutputPoints: Infinity, maxGroups: Infinity, maxResponseBytes: options.maxQueryResponseBytes, timeoutMs: options.queryTimeoutMs });
-      const pace = { deadline: budget.deadline, minBytesPerSecond: options.minAnswerBytesPerSecond, graceMs: options.bodyRateGraceMs, open: request.openAnswers };
-      await sendAnswer(ctx, request, listJson(names, budget), options.storeTimeoutMs, options.logger, pace);
+      await sendAnswer(ctx, request, listJson(names, budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
     }
   };
   const change = (operation: 'write' | 'delete') => async (ctx: Context, request: RequestState) => {

@@ -5,7 +5,7 @@ import { eventsOf, queryEvents, seriesOf, tagsOf, type AnswerEvent } from '../..
 import { json, queryBody } from '../body.js';
 import { answerJson } from '../json-answer.js';
 import { parseQueryRequest } from '../query-request.js';
-import { sendAnswer } from '../stream-answer.js';
+import { paceOf, sendAnswer } from '../stream-answer.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';
 
@@ -20,12 +20,6 @@ export function queryRoutes(options: ResolvedOptions): Routes {
       maxResponseBytes: options.maxQueryResponseBytes,
       timeoutMs: options.queryTimeoutMs,
     });
-  const paceOf = (budget: QueryBudget, request: RequestState) => ({
-    deadline: budget.deadline,
-    minBytesPerSecond: options.minAnswerBytesPerSecond,
-    graceMs: options.bodyRateGraceMs,
-    open: request.openAnswers,
-  });
   const run = async (ctx: Context, request: RequestState, body: unknown) => {
     const now = options.clock();
     const spec = await parseQueryRequest(options, ctx, request, body, 'read');
@@ -34,7 +28,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
     const context = { store: options.store, types: options.types, now, budget };
     const started = performance.now();
     const events = counted(queryEvents(spec, context), (n) => (request.datapoints += n));
-    await sendAnswer(ctx, request, answerJson(events, budget), options.storeTimeoutMs, options.logger, paceOf(budget, request));
+    await sendAnswer(ctx, request, answerJson(events, budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
     request.storeMs = performance.now() - started;
   };
   return {
@@ -57,7 +51,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
           return { queries };
         };
         const answer = await withTimeout(tagsOfMetrics(), options.storeTimeoutMs, request.storeCalls);
-        await sendAnswer(ctx, request, answerJson(eventsOf(answer), budget), options.storeTimeoutMs, options.logger, paceOf(budget, request));
+        await sendAnswer(ctx, request, answerJson(eventsOf(answer), budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
       },
     },
   };
