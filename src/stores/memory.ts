@@ -33,7 +33,7 @@ export class MemoryStore implements Store {
   readonly capabilities: StoreCapabilities = { ttl: true, persistent: false };
   readonly #series = new SeriesMap<MemorySeries>();
   readonly #index = new SeriesIndex<MemorySeries>();
-  /** New series added since the write last gave the event loop a turn. */
+  /** New series `#entryOf` added since the write last gave the event loop a turn. */
   #added = 0;
   readonly #clock: () => number;
   #closed = false;
@@ -86,8 +86,9 @@ export class MemoryStore implements Store {
     // then every point goes in at once, so a read sees all of the write or none of it.
     const entries: MemorySeries[] = new Array(series.length);
     let yielded = false;
+    this.#added = 0;
     for (let i = 0; i < series.length; i++) {
-      if (i > 0 && i % NEW_SERIES_SLICE === 0 && this.#added >= NEW_SERIES_SLICE) {
+      if (this.#added >= NEW_SERIES_SLICE) {
         this.#added = 0;
         yielded = true;
         await new Promise((resolve) => setImmediate(resolve));
@@ -95,7 +96,6 @@ export class MemoryStore implements Store {
       }
       entries[i] = this.#entryOf(series[i] as SeriesWrite);
     }
-    this.#added = 0;
     const now = this.#clock();
     for (let i = 0; i < series.length; i++) {
       const s = series[i] as SeriesWrite;
@@ -175,8 +175,6 @@ export class MemoryStore implements Store {
     this.#assertOpen();
     return this.#index.count(query.metric, query.tags, atMost);
   }
-
-
 
   async delete(query: SeriesQuery): Promise<void> {
     this.#assertOpen();

@@ -34,12 +34,12 @@ interface Backlog {
   readonly batches: readonly { readonly seq: number; readonly read: ReadBatch; readonly taken: Uint8Array | null }[];
 }
 
-/** Adds a batch's parts not yet taken by compaction (of the given series, or all) to `out`. */
-function collect({ seq, read, taken }: Backlog['batches'][number], out: Map<number, Located[]>, only: ReadonlySet<number> | undefined): void {
+/** Adds a batch's parts of the given series not yet taken by compaction to `out`. */
+function collect({ seq, read, taken }: Backlog['batches'][number], out: Map<number, Located[]>, only: ReadonlySet<number>): void {
   const f = read.fields;
   for (let i = 0, at = 0; at < f.length; i++, at += DIRECTORY_FIELDS) {
     const seriesId = f[at] as number;
-    if ((only && !only.has(seriesId)) || taken?.[i]) continue;
+    if (!only.has(seriesId) || taken?.[i]) continue;
     const located: Located = { seriesId, first: f[at + 1] as number, last: f[at + 2] as number, count: f[at + 3] as number, expires: f[at + 4] as number, offset: f[at + 5] as number, length: f[at + 6] as number, seq };
     const list = out.get(seriesId);
     if (list) list.push(located);
@@ -48,8 +48,6 @@ function collect({ seq, read, taken }: Backlog['batches'][number], out: Map<numb
 }
 
 export class RecentBatches {
-  /** Every series' parts, while nothing has changed the file since they were listed. */
-  #listed: { version: string; parts: Map<number, Located[]> } | undefined;
   #backlog: Backlog | undefined;
   /** Directories read, by batch: a batch's directory is read once, not at every change of the file. */
   readonly #read = new Map<number, ReadBatch>();
@@ -76,18 +74,12 @@ export class RecentBatches {
   }
 
   /**
-   * Every series' parts, by series id (optionally only the given ones). The list of the whole backlog is kept
-   * while the file is unchanged, so many reads in a row (a query of many metrics) list it once.
+   * The parts of the given series not yet compacted, by series id: one pass over each batch's directory in place
+   * (directories are read once per batch, the taken marks once per change of the file).
    */
-  located(only?: ReadonlySet<number>): Map<number, Located[]> {
-    const backlog = this.#current();
-    if (!only) {
-      if (this.#listed?.version !== backlog.version) this.#listed = { version: backlog.version, parts: this.#list(backlog) };
-      return this.#listed.parts;
-    }
-    // A query's series: one pass over each batch's directory in place, without listing the whole backlog.
+  located(only: ReadonlySet<number>): Map<number, Located[]> {
     const out = new Map<number, Located[]>();
-    for (const batch of backlog.batches) collect(batch, out, only);
+    for (const batch of this.#current().batches) collect(batch, out, only);
     return out;
   }
 
@@ -111,12 +103,6 @@ export class RecentBatches {
     for (const seq of this.#read.keys()) if (!present.has(seq)) this.#read.delete(seq);
     this.#backlog = { version, batches };
     return this.#backlog;
-  }
-
-  #list(backlog: Backlog): Map<number, Located[]> {
-    const out = new Map<number, Located[]>();
-    for (const batch of backlog.batches) collect(batch, out, undefined);
-    return out;
   }
 
   /** A part as a merge source; undefined when its batch has been compacted meanwhile. */
