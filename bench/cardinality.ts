@@ -80,6 +80,7 @@ async function queries(server: Server): Promise<void> {
   await timed(server, 'query one series by tag (id=7)', () => query(url, { name: 'card', tags: { id: ['7'] } }));
   await timed(server, 'query/tags of one series (id=7)', () => query(url, { name: 'card', tags: { id: ['7'] } }, '/api/v1/datapoints/query/tags'));
   await timed(server, `sum by 1 day over one host (~${Math.round(total / 97).toLocaleString('en')} series)`, () => query(url, { name: 'card', tags: { host: ['h7'] }, aggregators: [{ name: 'sum', sampling: { value: 1, unit: 'days' } }] }));
+  await timed(server, 'query every series of the metric (no tags; maxQuerySeries)', () => query(url, { name: 'card' }));
   await timed(server, 'GET /metricnames', () => get(`${url}/api/v1/metricnames`));
   await timed(server, 'GET /metricnames?prefix=zzz', () => get(`${url}/api/v1/metricnames?prefix=zzz`));
   await timed(server, 'the landing page /', () => get(`${url}/`));
