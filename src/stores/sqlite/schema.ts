@@ -67,7 +67,7 @@ const SCHEMA = `
 /**
  * Creates the tables, or converts a database of an earlier layout: the per-point layout into chunks, and any earlier
  * layout gets its series index built from the series table (one transaction: a crash leaves the old layout whole;
- * about 3 s per million series, while the store is constructed). A layout newer than this code's is refused, never
+ * it runs while the store is constructed, in time proportional to the series). A layout newer than this code's is refused, never
  * misread.
  */
 export function prepareSchema(db: Database.Database, path: string): void {

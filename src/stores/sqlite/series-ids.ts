@@ -65,7 +65,8 @@ export class SeriesIds {
   /**
    * Adds series (and their index entries) in one transaction, without points: a write registers its new series a
    * slice at a time before its points go in, so a request of many new series never holds the event loop long. A
-   * series left without points (its write failed later) is harmless: reads and listings skip it.
+   * series left without points (its write failed later) is harmless: reads skip it, and its metric is listed as one
+   * whose points all expired is.
    */
   register(series: readonly SeriesWrite[]): void {
     try {
