@@ -27,9 +27,18 @@ app.middleware.unshift(kairosdb({ store, prefix: '/t', tenant: (ctx) => ctx.get(
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+process.once('SIGTERM', () => process.exit(0));
 process.on('message', (m: string) => {
   if (m === 'delay') {
     process.send?.({ delayMs: delay.max / 1e6, rssMb: process.memoryUsage().rss / 2 ** 20 });
     delay.reset();
   }
 });
+if (process.env.BENCH_STALLS) {
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (now - last > 60) console.error(`stall ${(now - last).toFixed(0)} ms ending at ${now.toFixed(0)}`);
+    last = now;
+  }, 5).unref();
+}

@@ -12,6 +12,8 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { series: { type: 'string', default: '1000000' }, stores: { type: 'string', default: 'memory,sqlite' } } });
 const total = Number(values.series);
+/** Node flags for the server (e.g. BENCH_SERVER_FLAGS='--trace-gc' or '--cpu-prof'), to see where the event loop waits. */
+const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
 const PER_REQUEST = 10_000;
 const DAY = 86_400_000;
 const T = Date.now() - DAY / 2;
@@ -22,7 +24,7 @@ interface Server {
 }
 
 function start(kind: string, path?: string): Promise<Server> {
-  const child = fork(fileURLToPath(new URL('./cardinality-server.ts', import.meta.url)), [kind, ...(path ? [path] : [])], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./cardinality-server.ts', import.meta.url)), [kind, ...(path ? [path] : [])], { execArgv: ['--import', 'tsx', ...serverFlags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve) => child.once('message', (m: { port: number }) => resolve({ child, url: `http://127.0.0.1:${m.port}` })));
 }
 
@@ -111,7 +113,11 @@ for (const kind of values.stores.split(',')) {
     server = await start(kind, path);
     await timed(server, 'after a restart: the first one-series query', () => query(server.url, { name: 'card', tags: { id: ['7'] } }));
   }
-  server.child.kill('SIGKILL');
+  // Stopped, not killed: a profile (BENCH_SERVER_FLAGS='--cpu-prof') is written as the process exits.
+  await new Promise((resolve) => {
+    server.child.once('exit', resolve);
+    server.child.kill('SIGTERM');
+  });
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

@@ -3,7 +3,8 @@ import type { Context } from 'koa';
 import { KairosHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
-import type { QueryBudget } from '../query/budget.js';
+import { QueryBudget } from '../query/budget.js';
+import { listJson } from './json-answer.js';
 import type { RequestState } from './routes/route.js';
 import { withTimeout } from './timeout.js';
 
@@ -130,4 +131,13 @@ async function* rest(ctx: Context, held: Buffer[], pieces: AsyncGenerator<Buffer
     await pieces.return(undefined);
     ended();
   }
+}
+
+/**
+ * A list of names as `{"results":[…]}` (metric names, metadata keys): sent in pieces with turns between them (100,000
+ * names are ~2 MB of JSON), bounded as a query's answer is.
+ */
+export function sendList(ctx: Context, request: RequestState, names: readonly string[], options: ResolvedOptions): Promise<void> {
+  const budget = new QueryBudget({ maxPoints: Infinity, maxOutputPoints: Infinity, maxGroups: Infinity, maxResponseBytes: options.maxQueryResponseBytes, timeoutMs: options.queryTimeoutMs });
+  return sendAnswer(ctx, request, listJson(names, budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
 }

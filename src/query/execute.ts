@@ -85,7 +85,7 @@ export async function seriesOf(spec: QuerySpec, metric: MetricQuery, ctx: QueryC
   for await (const series of ctx.store.read(query)) {
     found.push(series);
     if (found.length > max) throw httpError('QUERY_TOO_MANY_SERIES', max);
-    if ((found.length & 255) === 0) await ctx.budget.pace();
+    if (ctx.budget.due) await ctx.budget.pace();
   }
   return found;
 }
@@ -193,7 +193,7 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
   let opened = false;
   /** Points taken when the slice of work was last checked. */
   let checked = 0;
-  reading: for await (const page of mergeSeries(bucket.series, metric.order, (n) => budget.read(n))) {
+  reading: for await (const page of mergeSeries(bucket.series, metric.order, (n) => budget.read(n), () => (budget.due ? budget.pace() : undefined))) {
     const { timestamps, values } = page;
     for (let k = 0; k < timestamps.length; ) {
       if (points >= limit) break reading;

@@ -1,18 +1,19 @@
+import { BigMap, BigSet, stringHash } from './big-map.js';
 import type { TagFilter, Tags } from './contract.js';
 
 /**
  * The series with one tag value: the series itself while there is one (a unique tag such as an id has a million
  * values; a `Set` each would be most of the index's memory), else a set. Series are never sets themselves.
  */
-type Posting<T> = T | Set<T>;
+type Posting<T> = T | BigSet<T>;
 
-/** The postings of one metric: its series, and its series by tag name and value. */
+/** The postings of one metric: its series, and its series by tag name and value (maps and sets of millions: big-map.ts). */
 interface MetricPostings<T> {
-  readonly all: Set<T>;
-  readonly byTag: Map<string, Map<string, Posting<T>>>;
+  readonly all: BigSet<T>;
+  readonly byTag: Map<string, BigMap<string, Posting<T>>>;
 }
 
-const isSet = <T>(posting: Posting<T>): posting is Set<T> => posting instanceof Set;
+const isSet = <T>(posting: Posting<T>): posting is BigSet<T> => posting instanceof BigSet;
 const sizeOf = <T>(posting: Posting<T>): number => (isSet(posting) ? posting.size : 1);
 const holds = <T>(posting: Posting<T>, series: T): boolean => (isSet(posting) ? posting.has(series) : posting === series);
 function* membersOf<T>(posting: Posting<T>): Generator<T> {
@@ -31,22 +32,25 @@ export class SeriesIndex<T> {
   /** Metric names with at least one series, sorted. */
   readonly #names: string[] = [];
 
+  /** @param hashOf a 32-bit hash of a series, equal for the same series (e.g. a serial number it was given). */
+  constructor(readonly hashOf: (series: T) => number) {}
+
   add(metric: string, tags: Tags, series: T): void {
     let postings = this.#metrics.get(metric);
     if (!postings) {
-      postings = { all: new Set(), byTag: new Map() };
+      postings = { all: new BigSet(this.hashOf), byTag: new Map() };
       this.#metrics.set(metric, postings);
       this.#names.splice(lowerBound(this.#names, metric), 0, metric);
     }
     postings.all.add(series);
     for (const name in tags) {
       let byValue = postings.byTag.get(name);
-      if (!byValue) postings.byTag.set(name, (byValue = new Map()));
+      if (!byValue) postings.byTag.set(name, (byValue = new BigMap(stringHash)));
       const value = tags[name] as string;
       const posting = byValue.get(value);
       if (posting === undefined) byValue.set(value, series);
       else if (isSet(posting)) posting.add(series);
-      else if (posting !== series) byValue.set(value, new Set([posting, series]));
+      else if (posting !== series) byValue.set(value, new BigSet(this.hashOf, [posting, series]));
     }
   }
 

@@ -1,3 +1,4 @@
+import { BigMap, stringHash } from './big-map.js';
 import type { Tags } from './contract.js';
 import { seriesKey } from './series-key.js';
 
@@ -13,9 +14,9 @@ interface Kept<T> {
  * Only frozen tag sets are remembered by object: a set sent once is not kept alive in the index, nor slows it.
  */
 export class SeriesMap<T> {
-  #byKey = new Map<string, T>();
+  #byKey = new BigMap<string, T>(stringHash);
   /** With a bound: the values of the previous generation, dropped whole when the current one fills (no per-entry eviction). */
-  #older = new Map<string, T>();
+  #older = new BigMap<string, T>(stringHash);
   #byTags = new WeakMap<Tags, Map<string, Kept<T>[]>>();
 
   /**
@@ -57,7 +58,7 @@ export class SeriesMap<T> {
   }
 
   /** Every value (of an unbounded map; a bounded one is a cache). */
-  values(): IterableIterator<T> {
+  values(): Iterator<T> & Iterable<T> {
     return this.#byKey.values();
   }
 
@@ -65,7 +66,7 @@ export class SeriesMap<T> {
   #setKey(key: string, value: T): void {
     if (this.#byKey.size >= this.maxKeys / 2) {
       this.#older = this.#byKey;
-      this.#byKey = new Map();
+      this.#byKey = new BigMap(stringHash);
     }
     this.#byKey.set(key, value);
   }

@@ -1,6 +1,26 @@
 import type { StorageKind, StoredValue } from '../types/value-type.js';
 
 /**
+ * Small blocks (a new series' first points) are pieces of shared 64 KiB buffers: an `ArrayBuffer` each cost a
+ * million allocations outside the heap and the collector's work on them when a million series came at once (the
+ * memory store's ingest stalled the event loop for 100s of ms). A piece a series outgrew stays until its slab goes.
+ */
+const SLAB_BYTES = 65_536;
+const SLAB_PIECE = 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function slabPiece(bytes: number): { buffer: ArrayBuffer; offset: number } {
+  if (slabUsed + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const offset = slabUsed;
+  slabUsed += bytes;
+  return { buffer: slab, offset };
+}
+
+/**
  * A stretch of a series' points in columns: timestamps and numbers in Float64Arrays (no object per point; long
  * values are safe integers, exact in a double), strings and bytes in an array, and expiry in seconds since the epoch
  * (rounded up, 0 never) in a Uint32Array that exists only once a point of the block has a TTL.
@@ -11,11 +31,12 @@ class Block {
   others: StoredValue[] | undefined;
   expires: Uint32Array | undefined;
 
-  /** Timestamps and numbers share one buffer: a block is one allocation. */
+  /** Timestamps and numbers share one buffer: a block is one allocation (a small one, a piece of a shared slab). */
   constructor(capacity: number, numeric: boolean) {
-    const buffer = new ArrayBuffer(capacity * (numeric ? 16 : 8));
-    this.timestamps = new Float64Array(buffer, 0, capacity);
-    if (numeric) this.numbers = new Float64Array(buffer, capacity * 8, capacity);
+    const bytes = capacity * (numeric ? 16 : 8);
+    const { buffer, offset } = bytes <= SLAB_PIECE ? slabPiece(bytes) : { buffer: new ArrayBuffer(bytes), offset: 0 };
+    this.timestamps = new Float64Array(buffer, offset, capacity);
+    if (numeric) this.numbers = new Float64Array(buffer, offset + capacity * 8, capacity);
     else this.others = [];
   }
 

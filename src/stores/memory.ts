@@ -7,6 +7,8 @@ import { SeriesColumns } from './memory-columns.js';
 import { StoreUnavailableError } from '../store-api/unavailable.js';
 
 interface MemorySeries {
+  /** Its hash in the series index: random, so that the index's shards fill unevenly and grow at different times. */
+  hash: number;
   metric: string;
   tags: Tags;
   type: string;
@@ -16,7 +18,7 @@ interface MemorySeries {
 const PAGE_SIZE = 10_000;
 
 /** New series a write adds between two turns it gives the event loop. */
-const NEW_SERIES_SLICE = 2000;
+const NEW_SERIES_SLICE = 1000;
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -32,7 +34,7 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store {
   readonly capabilities: StoreCapabilities = { ttl: true, persistent: false };
   readonly #series = new SeriesMap<MemorySeries>();
-  readonly #index = new SeriesIndex<MemorySeries>();
+  readonly #index = new SeriesIndex<MemorySeries>((s) => s.hash);
   /** New series `#entryOf` added since the write last gave the event loop a turn. */
   #added = 0;
   readonly #clock: () => number;
@@ -108,7 +110,7 @@ export class MemoryStore implements Store {
   #entryOf(s: SeriesWrite): MemorySeries {
     let entry = this.#series.get(s.metric, s.type, s.tags);
     if (!entry) {
-      entry = { metric: s.metric, tags: s.tags, type: s.type, columns: new SeriesColumns(s.storage) };
+      entry = { hash: (Math.random() * 0x1_0000_0000) >>> 0, metric: s.metric, tags: s.tags, type: s.type, columns: new SeriesColumns(s.storage) };
       this.#series.set(s.metric, s.type, s.tags, entry);
       this.#index.add(s.metric, s.tags, entry);
       this.#added++;

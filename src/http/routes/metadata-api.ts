@@ -4,9 +4,7 @@ import type { ResolvedOptions } from '../../options.js';
 import type { MetadataStore } from '../../store-api/contract.js';
 import { authorize } from '../access.js';
 import { textBody } from '../body.js';
-import { listJson } from '../json-answer.js';
-import { paceOf, sendAnswer } from '../stream-answer.js';
-import { QueryBudget } from '../../query/budget.js';
+import { sendList } from '../stream-answer.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';
@@ -39,8 +37,7 @@ export function metadataApiRoutes(options: ResolvedOptions): Routes {
         throw httpError('METADATA_TOO_MANY', options.maxMetadataKeys);
       }
       const names = await run(request, (meta) => (serviceKey !== undefined ? meta.keys(service, serviceKey) : meta.serviceKeys(service)));
-      const budget = new QueryBudget({ maxPoints: Infinity, maxOutputPoints: Infinity, maxGroups: Infinity, maxResponseBytes: options.maxQueryResponseBytes, timeoutMs: options.queryTimeoutMs });
-      await sendAnswer(ctx, request, listJson(names, budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
+      await sendList(ctx, request, names, options);
     }
   };
   const change = (operation: 'write' | 'delete') => async (ctx: Context, request: RequestState) => {

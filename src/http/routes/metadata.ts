@@ -3,6 +3,7 @@ import type { ResolvedOptions } from '../../options.js';
 import { FEATURES } from '../../query/features.js';
 import { VERSION } from '../../version.js';
 import { authorize } from '../access.js';
+import { sendList } from '../stream-answer.js';
 import { withTimeout } from '../timeout.js';
 import type { Routes } from './route.js';
 
@@ -28,7 +29,8 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
           }
           return own;
         };
-        ctx.body = { results: await withTimeout(list(), options.storeTimeoutMs, request.storeCalls) };
+        const names = await withTimeout(list(), options.storeTimeoutMs, request.storeCalls);
+        await sendList(ctx, request, names, options);
       },
     },
     '/features': {

@@ -26,6 +26,8 @@ interface ReadBatch {
   readonly dataBytes: number;
   /** Entry i's series id at [7i], then first, last, count, expires, offset, length. */
   readonly fields: Float64Array;
+  /** The entries ordered by series id, then position (see `orderById`), made when a read first asks for a few series of it. */
+  byId?: Float64Array;
 }
 
 /** The batches of the backlog and what compaction has taken of each, as of one version of the file. */
@@ -34,17 +36,58 @@ interface Backlog {
   readonly batches: readonly { readonly seq: number; readonly read: ReadBatch; readonly taken: Uint8Array | null }[];
 }
 
-/** Adds a batch's parts of the given series not yet taken by compaction to `out`. */
-function collect({ seq, read, taken }: Backlog['batches'][number], out: Map<number, Located[]>, only: ReadonlySet<number>): void {
+/**
+ * Adds a batch's parts of the given series not yet taken by compaction to `out`: found by binary search when they are
+ * few beside the batch's entries (a page of a query's series against a backlog of 100s of batches of 10,000 series
+ * each), else by one pass over the directory.
+ */
+function collect(batch: Backlog['batches'][number], out: Map<number, Located[]>, only: ReadonlySet<number>): void {
+  const { read, taken } = batch;
   const f = read.fields;
-  for (let i = 0, at = 0; at < f.length; i++, at += DIRECTORY_FIELDS) {
-    const seriesId = f[at] as number;
-    if (!only.has(seriesId) || taken?.[i]) continue;
-    const located: Located = { seriesId, first: f[at + 1] as number, last: f[at + 2] as number, count: f[at + 3] as number, expires: f[at + 4] as number, offset: f[at + 5] as number, length: f[at + 6] as number, seq };
-    const list = out.get(seriesId);
-    if (list) list.push(located);
-    else out.set(seriesId, [located]);
+  const entries = f.length / DIRECTORY_FIELDS;
+  if (only.size * 16 >= entries || entries > POSITIONS) {
+    for (let i = 0; i < entries; i++) if (only.has(f[i * DIRECTORY_FIELDS] as number) && !taken?.[i]) add(batch, i, out);
+    return;
   }
+  const byId = (read.byId ??= orderById(f, entries));
+  for (const id of only) {
+    for (let k = lowerBound(byId, id * POSITIONS); k < entries && Math.floor((byId[k] as number) / POSITIONS) === id; k++) {
+      const i = (byId[k] as number) % POSITIONS;
+      if (!taken?.[i]) add(batch, i, out);
+    }
+  }
+}
+
+function add({ seq, read }: Backlog['batches'][number], i: number, out: Map<number, Located[]>): void {
+  const f = read.fields;
+  const at = i * DIRECTORY_FIELDS;
+  const seriesId = f[at] as number;
+  const located: Located = { seriesId, first: f[at + 1] as number, last: f[at + 2] as number, count: f[at + 3] as number, expires: f[at + 4] as number, offset: f[at + 5] as number, length: f[at + 6] as number, seq };
+  const list = out.get(seriesId);
+  if (list) list.push(located);
+  else out.set(seriesId, [located]);
+}
+
+/** Positions a batch's order by id can hold: an entry is `id × POSITIONS + position`, exact below 2^53 for ids below 2^32. */
+const POSITIONS = 2 ** 21;
+
+/** The entries as `id × POSITIONS + position`, sorted (a numeric sort of doubles, no comparator: ~1 ms for 10,000). */
+function orderById(f: Float64Array, entries: number): Float64Array {
+  const order = new Float64Array(entries);
+  for (let i = 0; i < entries; i++) order[i] = (f[i * DIRECTORY_FIELDS] as number) * POSITIONS + i;
+  return order.sort();
+}
+
+/** The first position in `byId` whose key is at least `key`. */
+function lowerBound(byId: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = byId.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((byId[mid] as number) < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export class RecentBatches {
