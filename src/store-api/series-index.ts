@@ -1,5 +1,6 @@
 import { BigMap, BigSet, stringHash } from './big-map.js';
 import type { TagFilter, Tags } from './contract.js';
+import { lowerBound } from './lower-bound.js';
 
 /**
  * The series with one tag value: the series itself while there is one (a unique tag such as an id has a million
@@ -138,15 +139,4 @@ function size<T>(union: Posting<T>[]): number {
   let n = 0;
   for (const posting of union) n += sizeOf(posting);
   return n;
-}
-
-function lowerBound(sorted: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as string) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -3,6 +3,7 @@
  * a source is decoded only when the run reaches its time range, so a long series is held a few chunks at a time.
  */
 import type { StoredValue } from '../../types/value-type.js';
+import { lowerBound } from '../../store-api/lower-bound.js';
 
 /** Decoded points of one source: timestamps strictly ascending. */
 export interface Points {
@@ -188,16 +189,4 @@ export class SourceMerge {
     this.#active.push(cursor);
     return true;
   }
-}
-
-/** First index whose timestamp is ≥ t. */
-function lowerBound(timestamps: ArrayLike<number>, t: number): number {
-  let low = 0;
-  let high = timestamps.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((timestamps[mid] as number) < t) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }

@@ -7,6 +7,7 @@ import { DIRECTORY_FIELDS, directoryFields, packBatch, readDirectory, writeDirec
 import { encodeRecent, recentSource, type StoredRow } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 import type { Source } from '../chunk/merge.js';
+import { lowerBound } from '../../store-api/lower-bound.js';
 
 /** A series' part in a batch, with the batch's write order. */
 export interface Located extends BatchEntry {
@@ -78,17 +79,6 @@ function orderById(f: Float64Array, entries: number): Float64Array {
   return order.sort();
 }
 
-/** The first position in `byId` whose key is at least `key`. */
-function lowerBound(byId: Float64Array, key: number): number {
-  let lo = 0;
-  let hi = byId.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((byId[mid] as number) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 export class RecentBatches {
   #backlog: Backlog | undefined;
