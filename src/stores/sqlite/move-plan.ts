@@ -22,13 +22,22 @@ export interface SeriesParts {
   readonly points: number;
 }
 
+/** Positions of a plan's entries (its batches' unmoved entries, in order) that a sort key can hold. */
+const POSITIONS = 2 ** 26;
+
+/**
+ * The plan is three typed arrays (16 bytes an entry): 64 batches of 10,000 new series each made a `Map` of an array
+ * per series — 600,000 arrays, 130 MB in the compaction worker, built anew as the oldest batch changed.
+ */
 export class MovePlan {
-  /** Series ids in order of appearance. */
-  readonly #order: number[] = [];
-  /** Per series, its unmoved parts as (batch index, entry index) pairs, and their points. */
-  readonly #entries = new Map<number, number[]>();
-  readonly #points = new Map<number, number>();
-  #next = 0;
+  /** Per position (its batches' unmoved entries, batch by batch), the batch and entry. */
+  readonly #batchOf: Uint32Array;
+  readonly #entryOf: Uint32Array;
+  /** Positions ordered by their series' first position, then position: a series' parts are a run, oldest first. */
+  readonly #order: Float64Array;
+  /** Where the next step starts in `#order`. */
+  #at = 0;
+  #seriesLeft = 0;
   /** Points not yet taken. */
   waiting = 0;
   /** Per batch, its entries not yet moved (the caller counts down as it moves them). */
@@ -36,22 +45,30 @@ export class MovePlan {
 
   constructor(readonly batches: readonly CachedBatch[]) {
     this.left = batches.map(() => 0);
+    let n = 0;
+    for (const { taken } of batches) for (let i = 0; i < taken.length; i++) if (taken[i] === 0) n++;
+    if (n >= POSITIONS) throw new RangeError(`MovePlan: ${n} entries, more than a plan holds`);
+    this.#batchOf = new Uint32Array(n);
+    this.#entryOf = new Uint32Array(n);
+    this.#order = new Float64Array(n);
+    const first = new Map<number, number>();
+    let g = 0;
     batches.forEach(({ fields, taken }, b) => {
       for (let i = 0; i < taken.length; i++) {
         if (taken[i] !== 0) continue;
         this.left[b] = (this.left[b] as number) + 1;
         const id = fields[i * F] as number;
-        const count = fields[i * F + 3] as number;
-        let list = this.#entries.get(id);
-        if (!list) {
-          this.#entries.set(id, (list = []));
-          this.#order.push(id);
-        }
-        list.push(b, i);
-        this.#points.set(id, (this.#points.get(id) ?? 0) + count);
-        this.waiting += count;
+        let at = first.get(id);
+        if (at === undefined) first.set(id, (at = g));
+        this.#batchOf[g] = b;
+        this.#entryOf[g] = i;
+        this.#order[g] = at * POSITIONS + g;
+        this.waiting += fields[i * F + 3] as number;
+        g++;
       }
     });
+    this.#seriesLeft = first.size;
+    this.#order.sort();
   }
 
   /** Whether the plan is of these batches, as the cache holds them now. */
@@ -61,7 +78,7 @@ export class MovePlan {
 
   /** Series not yet taken. */
   get series(): number {
-    return this.#order.length - this.#next;
+    return this.#seriesLeft;
   }
 
   /**
@@ -71,53 +88,61 @@ export class MovePlan {
   take(budget: number): SeriesParts[] {
     const out: SeriesParts[] = [];
     let moved = 0;
-    while (this.#next < this.#order.length) {
-      const id = this.#order[this.#next] as number;
-      const entries = this.#entries.get(id) as number[];
-      const points = this.#points.get(id) as number;
-      // (A part moved in pieces counts whole here: its first steps may move less than the budget.)
+    while (this.#at < this.#order.length) {
+      const id = this.#idAt(this.#at);
+      let end = this.#at;
+      let points = 0;
+      for (; end < this.#order.length && this.#idAt(end) === id; end++) points += this.#leftAt(end);
       if (out.length > 0 && moved + points > budget) break;
       if (points <= budget) {
         const parts: PartRef[] = [];
-        for (let k = 0; k < entries.length; k += 2) parts.push(this.#ref(entries[k] as number, entries[k + 1] as number, Infinity));
+        for (let k = this.#at; k < end; k++) parts.push(this.#ref(k, Infinity));
         out.push({ id, parts, points });
         moved += points;
-        this.#next++;
+        this.#at = end;
+        this.#seriesLeft--;
         continue;
       }
       const parts: PartRef[] = [];
-      let k = 0;
-      while (k < entries.length && moved < budget) {
-        const [b, i] = [entries[k] as number, entries[k + 1] as number];
+      let k = this.#at;
+      while (k < end && moved < budget) {
         // Whole parts while they fit; a part larger than what is left only alone, in pieces: a chunk of a piece and
         // other parts would carry the newer part's seq for the older parts' points the rest of the piece overrides.
-        if (this.#left(b, i) > budget - moved && parts.length > 0) break;
-        const ref = this.#ref(b, i, budget - moved);
+        if (this.#leftAt(k) > budget - moved && parts.length > 0) break;
+        const ref = this.#ref(k, budget - moved);
         parts.push(ref);
         moved += ref.to - ref.from;
         if (!ref.ends) break;
-        k += 2;
+        k++;
       }
       out.push({ id, parts, points: moved });
-      if (k === entries.length) this.#next++;
-      else {
-        this.#entries.set(id, entries.slice(k));
-        this.#points.set(id, points - moved);
-      }
+      this.#at = k;
+      if (k === end) this.#seriesLeft--;
       break;
     }
     this.waiting -= moved;
     return out;
   }
 
-  /** Points of a part not yet moved. */
-  #left(batch: number, entry: number): number {
-    const { fields, pieces } = this.batches[batch] as CachedBatch;
+  /** The series id of the entry at `order[k]`. */
+  #idAt(k: number): number {
+    const g = (this.#order[k] as number) % POSITIONS;
+    return (this.batches[this.#batchOf[g] as number] as CachedBatch).fields[(this.#entryOf[g] as number) * F] as number;
+  }
+
+  /** Points of the part at `order[k]` not yet moved. */
+  #leftAt(k: number): number {
+    const g = (this.#order[k] as number) % POSITIONS;
+    const { fields, pieces } = this.batches[this.#batchOf[g] as number] as CachedBatch;
+    const entry = this.#entryOf[g] as number;
     return (fields[entry * F + 3] as number) - (pieces.get(entry) ?? 0);
   }
 
-  /** Up to `most` of the points of a part not yet moved, counted as moved. */
-  #ref(batch: number, entry: number, most: number): PartRef {
+  /** Up to `most` of the points not yet moved of the part at `order[k]`, counted as moved. */
+  #ref(k: number, most: number): PartRef {
+    const g = (this.#order[k] as number) % POSITIONS;
+    const batch = this.#batchOf[g] as number;
+    const entry = this.#entryOf[g] as number;
     const { fields, pieces } = this.batches[batch] as CachedBatch;
     const count = fields[entry * F + 3] as number;
     const from = pieces.get(entry) ?? 0;
