@@ -86,6 +86,16 @@ describe('the Cassandra series index (#28)', () => {
     fake.now += 3601 * 1000;
     assert.deepEqual(await ids({ host: ['a'] }), ['2'], 'the postings keep the TTL of the series rows they index');
   });
+
+  it('indexes every series of a layout-1 bucket, past the first page of a statement (5,000 rows)', async () => {
+    const fake = new CqlFake(NOW);
+    const first = new CassandraStore({ client: fake, createSchema: true, clock: () => fake.now });
+    await first.write(Array.from({ length: 5003 }, (_, i) => series('m', { id: String(i) }, [[NOW - 1000, i]])));
+    fake.asLayout1();
+    const second = new CassandraStore({ client: fake, createSchema: true, clock: () => fake.now });
+    await second.init();
+    assert.deepEqual((await readAll(second, { metric: 'm', tags: { id: ['5002'] } })).map((s) => s.points), [[[NOW - 1000, 5002]]]);
+  });
 });
 
 /** The latest bucket (ms) of metric `m`. */

@@ -120,7 +120,7 @@ export class CqlFake implements CassandraClient {
       case q.anyPoint:
         return { rows: this.#live(this.#points.get(key(p[0], p[1], p[2]))).slice(0, 1).map(([, row]) => row) };
       case q.selectNames:
-        return this.#page(this.#live(this.#names.get(p[0] as string)).sort().map(([metric]) => ({ metric })), options);
+        return this.#page(this.#live(this.#names.get(p[0] as string)).map(([metric]) => metric).filter((m) => m >= (p[1] as string)).sort().map((metric) => ({ metric })), options);
       case q.deleteRange: {
         const partition = this.#points.get(key(p[0], p[1], p[2]));
         for (const [k, cell] of partition ?? []) {

@@ -42,7 +42,7 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
     anyPoint: `SELECT ts FROM ${ks}.${t.dataPoints} WHERE ${partition} LIMIT 1`,
     anySeries: `SELECT series_id FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ? LIMIT 1`,
     anyBucket: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ? LIMIT 1`,
-    selectNames: `SELECT metric FROM ${ks}.${t.metricNames} WHERE part = ?`,
+    selectNames: `SELECT metric FROM ${ks}.${t.metricNames} WHERE part = ? AND metric >= ?`,
     deleteRange: `DELETE FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`,
     deletePartition: `DELETE FROM ${ks}.${t.dataPoints} WHERE ${partition}`,
     deleteSeries: `DELETE FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ? AND series_id = ? AND type = ?`,

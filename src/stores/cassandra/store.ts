@@ -1,6 +1,7 @@
 import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, TagFilter, Tags } from '../../store-api/contract.js';
 import { importPeer } from '../../optional-peer.js';
 import { fromDriverBytes } from '../../store-api/bytes.js';
+import { inNameOrder } from '../../store-api/names.js';
 import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
@@ -100,18 +101,31 @@ export class CassandraStore implements Store {
     return this.#ready;
   }
 
+  /**
+   * Planned and sent a slice of the request at a time, the event loop given a turn between slices: the plan and the
+   * driver's encoding of a request of 10,000 new series (~60,000 statements) held it for ~700 ms in one stretch.
+   * After a statement fails no further slice is sent; the write fails with the first error once those sent settle.
+   */
   async write(series: readonly SeriesWrite[]): Promise<void> {
     await this.#track(async () => {
-      const plan = planWrite(series, { ...this.options, queries: this.#q, now: this.options.clock() });
-      if (plan.expired > 0) this.options.logger.warn({ expired: plan.expired }, 'koa-kairosdb: dropped points whose aligned TTL had already expired');
-      const index = plan.index.filter((row) => {
-        const known = this.#written.get(row.key);
-        return known === undefined || outlives(row.ttl, known);
-      });
-      await Promise.all([
-        ...plan.partitions.flatMap((statements) => chunk(statements, this.options.batchSize).map((batch) => this.#writeBatch(batch))),
-        ...index.map((row) => this.#writeIndex(row)),
-      ]);
+      let failure: { error: unknown } | undefined;
+      const sent: Promise<void>[] = [];
+      const send = (done: Promise<void>) => sent.push(done.catch((error: unknown) => void (failure ??= { error })));
+      let expired = 0;
+      for (const slice of slices(series)) {
+        if (sent.length > 0) await new Promise((resolve) => setImmediate(resolve));
+        if (failure) break;
+        const plan = planWrite(slice, { ...this.options, queries: this.#q, now: this.options.clock() });
+        expired += plan.expired;
+        for (const statements of plan.partitions) for (const batch of chunk(statements, this.options.batchSize)) send(this.#writeBatch(batch));
+        for (const row of plan.index) {
+          const known = this.#written.get(row.key);
+          if (known === undefined || outlives(row.ttl, known)) send(this.#writeIndex(row));
+        }
+      }
+      await Promise.all(sent);
+      if (expired > 0) this.options.logger.warn({ expired }, 'koa-kairosdb: dropped points whose aligned TTL had already expired');
+      if (failure) throw failure.error;
     });
   }
 
@@ -135,10 +149,18 @@ export class CassandraStore implements Store {
     }
   }
 
+  /** From the names partition, read from the prefix on (names are its clustering keys): costs what it returns. */
   async metricNames(prefix = ''): Promise<string[]> {
     await this.#ready0();
-    const rows = await this.#all(this.#q.selectNames, [NAMES_PART]);
-    return rows.map((r) => r.metric as string).filter((m) => m.startsWith(prefix)).sort();
+    const names: string[] = [];
+    pages: for await (const rows of this.#rowPages(this.#q.selectNames, [NAMES_PART, prefix])) {
+      for (const row of rows) {
+        const metric = row.metric as string;
+        if (!metric.startsWith(prefix)) break pages;
+        names.push(metric);
+      }
+    }
+    return inNameOrder(names);
   }
 
   /** From `tag_metrics`: one partition per tag name and value, read from the prefix on. */
@@ -154,7 +176,7 @@ export class CassandraStore implements Store {
     }
     // A row may outlive its metric (series deleted by range before the metric went): kept only while a bucket is.
     const alive = await Promise.all(listed.map(async (metric) => (await this.#all(this.#q.anyBucket, [metric])).length > 0));
-    return listed.filter((_, i) => alive[i]).sort();
+    return inNameOrder(listed.filter((_, i) => alive[i]));
   }
 
   /** From the index rows of the buckets in the query's range (postings with a tag filter), no point read. */
@@ -162,13 +184,9 @@ export class CassandraStore implements Store {
     await this.#ready0();
     const { start, end } = rangeOf(query);
     const seen = new Set<string>();
-    for (const bucket of await this.#bucketsOf(query.metric, start, end)) {
-      for (const row of await this.#indexRows(query, bucket)) {
-        const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
-        if (!matchesTags(tagsFrom(Object.entries(json.tags)), query.tags)) continue;
-        seen.add(`${json.series_id}\u0000${json.type}`);
-        if (seen.size >= atMost) return atMost;
-      }
+    for await (const { key } of this.#indexEntries(query, start, end)) {
+      seen.add(key);
+      if (seen.size >= atMost) return atMost;
     }
     return seen.size;
   }
@@ -254,13 +272,16 @@ export class CassandraStore implements Store {
     logger.info({ keyspace: this.options.keyspace }, 'koa-kairosdb: building the series index of a layout-1 keyspace (layout 2)');
     const run = (query: string, params: unknown[]) => this.#limiter.run(() => client.execute(query, params, this.#queryOptions()));
     let series = 0;
-    for (const { metric } of (await run(this.#q.selectNames, [NAMES_PART])).rows as { metric: string }[]) {
-      for (const { bucket } of (await run(this.#q.selectAllBuckets, [metric])).rows as { bucket: Date }[]) {
-        for (const row of (await run(this.#q.selectSeriesTtl, [metric, bucket])).rows) {
-          const tags = row.tags as Record<string, string>;
-          const ttl = Number(row.ttl ?? 0);
-          await Promise.all(Object.keys(tags).flatMap((name) => [run(this.#q.insertPosting, [metric, bucket, name, tags[name], row.series_id, row.type, tags, ttl]), run(this.#q.insertTagMetric, [name, tags[name], metric, ttl])]));
-          series++;
+    // Every page of each listing (a statement answers its first page only: 5,000 rows).
+    for (const { metric } of (await this.#all(this.#q.selectNames, [NAMES_PART, ''])) as { metric: string }[]) {
+      for (const { bucket } of (await this.#all(this.#q.selectAllBuckets, [metric])) as { bucket: Date }[]) {
+        for await (const rows of this.#rowPages(this.#q.selectSeriesTtl, [metric, bucket])) {
+          for (const row of rows) {
+            const tags = row.tags as Record<string, string>;
+            const ttl = Number(row.ttl ?? 0);
+            await Promise.all(Object.keys(tags).flatMap((name) => [run(this.#q.insertPosting, [metric, bucket, name, tags[name], row.series_id, row.type, tags, ttl]), run(this.#q.insertTagMetric, [name, tags[name], metric, ttl])]));
+            series++;
+          }
         }
       }
     }
@@ -367,18 +388,30 @@ export class CassandraStore implements Store {
 
   async #findSeries(query: SeriesQuery, start: number, end: number): Promise<FoundSeries[]> {
     const found = new Map<string, FoundSeries>();
-    for (const bucket of await this.#bucketsOf(query.metric, start, end)) {
-      for (const row of await this.#indexRows(query, bucket)) {
-        const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
-        const tags = tagsFrom(Object.entries(json.tags));
-        if (!matchesTags(tags, query.tags)) continue;
-        const key = `${json.series_id}\u0000${json.type}`;
-        let entry = found.get(key);
-        if (!entry) found.set(key, (entry = { id: Buffer.from(json.series_id.slice(2), 'hex'), type: json.type, tags, buckets: [] }));
-        entry.buckets.push(bucket);
-      }
+    for await (const { bucket, key, seriesId, type, tags } of this.#indexEntries(query, start, end)) {
+      let entry = found.get(key);
+      if (!entry) found.set(key, (entry = { id: Buffer.from(seriesId.slice(2), 'hex'), type, tags, buckets: [] }));
+      entry.buckets.push(bucket);
     }
     return [...found.values()];
+  }
+
+  /**
+   * The index entries of the query's series in its range's buckets, bucket by bucket, parsed a page at a time (each
+   * fetch a turn for the event loop: a bucket of 100,000 series parsed at once held it for 350 ms).
+   */
+  async *#indexEntries(query: SeriesQuery, start: number, end: number): AsyncGenerator<{ bucket: number; key: string; seriesId: string; type: string; tags: Tags }> {
+    for (const bucket of await this.#bucketsOf(query.metric, start, end)) {
+      for await (const rows of this.#indexRows(query, bucket)) {
+        const entries = [];
+        for (const row of rows) {
+          const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
+          const tags = tagsFrom(Object.entries(json.tags));
+          if (matchesTags(tags, query.tags)) entries.push({ bucket, key: `${json.series_id}\u0000${json.type}`, seriesId: json.series_id, type: json.type, tags });
+        }
+        yield* entries;
+      }
+    }
   }
 
   /** The metric's buckets in a time range, in time order. */
@@ -389,10 +422,10 @@ export class CassandraStore implements Store {
   }
 
   /** A bucket's index rows for a query: with a tag filter the postings of its tag with the fewest listed values, else every series. */
-  async #indexRows(query: SeriesQuery, bucket: number): Promise<Row[]> {
+  async *#indexRows(query: SeriesQuery, bucket: number): AsyncGenerator<Row[]> {
     const posting = postingOf(query.tags);
-    if (!posting) return this.#all(this.#q.selectSeries, [query.metric, bucket]);
-    return (await Promise.all(posting.values.map((value) => this.#all(this.#q.selectPostings, [query.metric, bucket, posting.name, value])))).flat();
+    if (!posting) return yield* this.#rowPages(this.#q.selectSeries, [query.metric, bucket]);
+    for (const value of posting.values) yield* this.#rowPages(this.#q.selectPostings, [query.metric, bucket, posting.name, value]);
   }
 
   async *#pages(metric: string, series: FoundSeries, start: number, end: number, desc: boolean): AsyncGenerator<PointPage> {
@@ -443,4 +476,23 @@ function fromDriver(value: unknown, storage: StorageKind): StoredValue {
 
 async function loadDriver(): Promise<typeof import('cassandra-driver')> {
   return (await importPeer('cassandra-driver', () => import('cassandra-driver'))).default as never;
+}
+
+/** Points, and series, a write plans and sends before it gives the event loop a turn (~20 ms of new series). */
+const SLICE_POINTS = 2000;
+const SLICE_SERIES = 250;
+
+/** A write's series in slices of about SLICE_POINTS points or SLICE_SERIES series (a series is never split). */
+function* slices(series: readonly SeriesWrite[]): Generator<readonly SeriesWrite[]> {
+  let from = 0;
+  let points = 0;
+  for (let i = 0; i < series.length; i++) {
+    points += (series[i] as SeriesWrite).timestamps.length;
+    if (points >= SLICE_POINTS || i + 1 - from >= SLICE_SERIES) {
+      yield series.slice(from, i + 1);
+      from = i + 1;
+      points = 0;
+    }
+  }
+  if (from < series.length) yield series.slice(from);
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { optionError } from '../../option-keys.js';
 import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
+import { inNameOrder } from '../../store-api/names.js';
 import { rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import { SourceMerge, type Source } from '../chunk/merge.js';
@@ -219,8 +220,7 @@ export class SqliteStore implements Store {
       await turn();
       this.#assertOpen();
     }
-    // SQLite's order is UTF-8's; JavaScript's, UTF-16's: they differ only past U+FFFF (sorted again then).
-    return inOrder(names) ? names : names.sort();
+    return inNameOrder(names);
   }
 
   async metricNamesWithTag(prefix: string, name: string, value: string): Promise<string[]> {
@@ -474,11 +474,6 @@ function metadataOf(sql: Statements, guard: <T>(work: () => T) => T, write: (wor
 }
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
-
-function inOrder(names: readonly string[]): boolean {
-  for (let i = 1; i < names.length; i++) if ((names[i - 1] as string) > (names[i] as string)) return false;
-  return true;
-}
 
 function parseTags(json: string): Tags {
   return tagsFrom(JSON.parse(json) as [string, string][]);
