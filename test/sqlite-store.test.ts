@@ -51,6 +51,24 @@ describe('SqliteStore', () => {
     await second.close();
   });
 
+  it('counts its points for stats() with turns for the event loop inside a long series', async () => {
+    const store = new SqliteStore({ path: ':memory:', compactIntervalMs: 0 });
+    const timestamps = Array.from({ length: 700_000 }, (_, i) => i + 1);
+    await store.write([{ ...series('long', { h: 'a' }, []), timestamps, values: timestamps }]);
+    await store.compact();
+    let turns = 0;
+    let counting = true;
+    const tick = () => {
+      turns++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    assert.deepEqual(await store.stats(), { series: 1, points: 700_000 });
+    counting = false;
+    assert.ok(turns >= 3, `${turns} turns while 700,000 points were counted (a turn per 200,000)`);
+    await store.close();
+  });
+
   it('hides expired points at once and purges them from the file', async () => {
     let t = 1_000_000;
     const store = new SqliteStore({ path: ':memory:', clock: () => t, purgeIntervalMs: 0 });
