@@ -2,7 +2,8 @@
 // (cassandra: a node at CASSANDRA_CONTACT_POINTS, default 127.0.0.1, a keyspace of its own per run). For each
 // store: the ingest of N new series (one metric, tags id (unique) and host (97 values), 10,000 new series a request,
 // through a tenant-bound mount as tenant B), then the queries of one series, tags, a sum over one host, metric names,
-// the landing page; 100,000 metrics; SQLite after a restart. Each row: time, the server's worst event-loop delay, RSS.
+// the landing page; 100,000 metrics; SQLite after a restart. Each row: time, the server's worst event-loop delay, RSS;
+// the ingest also how often the loop was held over 50 ms (BENCH_STALLS=1: the server prints each such stretch).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ function start(kind: string, path?: string): Promise<Server> {
   return new Promise((resolve) => child.once('message', (m: { port: number }) => resolve({ child, url: `http://127.0.0.1:${m.port}` })));
 }
 
-function serverState(server: Server): Promise<{ delayMs: number; rssMb: number }> {
+function serverState(server: Server): Promise<{ delayMs: number; rssMb: number; stalls: number }> {
   return new Promise((resolve) => {
     server.child.once('message', resolve);
     server.child.send('delay');
@@ -62,6 +63,7 @@ const query = (url: string, metric: object, path = '/api/v1/datapoints/query', h
 async function ingest(server: Server): Promise<void> {
   let worst = 0;
   let worstLoop = 0;
+  let stalls = 0;
   const started = performance.now();
   for (let i = 0; i < total; i += PER_REQUEST) {
     const body = Array.from({ length: PER_REQUEST }, (_, k) => ({ name: 'card', tags: { id: String(i + k), host: `h${(i + k) % 97}` }, timestamp: T, value: i + k }));
@@ -70,11 +72,13 @@ async function ingest(server: Server): Promise<void> {
     const res = await post(server.url, '/t/datapoints', body, { 'X-Tenant': 'B' });
     if (res.status !== 204) throw new Error(`ingest: ${res.status} ${await res.text()}`);
     worst = Math.max(worst, performance.now() - t);
-    worstLoop = Math.max(worstLoop, (await serverState(server)).delayMs);
+    const state = await serverState(server);
+    worstLoop = Math.max(worstLoop, state.delayMs);
+    stalls += state.stalls;
   }
   const seconds = (performance.now() - started) / 1000;
   const { rssMb } = await serverState(server);
-  console.log(`  ingest of ${total.toLocaleString('en')} new series: ${Math.round(total / seconds).toLocaleString('en')} series/s; worst request ${worst.toFixed(0)} ms; loop ≤ ${worstLoop.toFixed(0)} ms; RSS ${rssMb.toFixed(0)} MB`);
+  console.log(`  ingest of ${total.toLocaleString('en')} new series: ${Math.round(total / seconds).toLocaleString('en')} series/s; worst request ${worst.toFixed(0)} ms; loop ≤ ${worstLoop.toFixed(0)} ms, held over 50 ms ${stalls} times; RSS ${rssMb.toFixed(0)} MB`);
 }
 
 async function queries(server: Server): Promise<void> {
