@@ -27,8 +27,10 @@ interface ReadBatch {
   readonly dataBytes: number;
   /** Entry i's series id at [7i], then first, last, count, expires, offset, length. */
   readonly fields: Float64Array;
-  /** The entries ordered by series id, then position (see `orderById`), made when a read first asks for a few series of it. */
+  /** The entries ordered by series id, then position (see `orderById`), made once reads asked for a few series of it often. */
   byId?: Float64Array;
+  /** How often reads asked for a few of its series before `byId` was made. */
+  lookups?: number;
 }
 
 /** The batches of the backlog and what compaction has taken of each, as of one version of the file. */
@@ -46,7 +48,9 @@ function collect(batch: Backlog['batches'][number], out: Map<number, Located[]>,
   const { read, taken } = batch;
   const f = read.fields;
   const entries = f.length / DIRECTORY_FIELDS;
-  if (only.size * 16 >= entries || entries > POSITIONS) {
+  // Sorting costs ~5 passes: made from the fourth lookup on (the first query after a burst of writes meets a backlog
+  // of 100s of batches, most never looked up again before compaction takes them).
+  if (only.size * 16 >= entries || entries > POSITIONS || (!read.byId && (read.lookups = (read.lookups ?? 0) + 1) < SORT_AFTER_LOOKUPS)) {
     for (let i = 0; i < entries; i++) if (only.has(f[i * DIRECTORY_FIELDS] as number) && !taken?.[i]) add(batch, i, out);
     return;
   }
@@ -68,6 +72,9 @@ function add({ seq, read }: Backlog['batches'][number], i: number, out: Map<numb
   if (list) list.push(located);
   else out.set(seriesId, [located]);
 }
+
+/** Lookups of a few series in a batch after which its entries are sorted by id. */
+const SORT_AFTER_LOOKUPS = 4;
 
 /** Positions a batch's order by id can hold: an entry is `id × POSITIONS + position`, exact below 2^53 for ids below 2^32. */
 const POSITIONS = 2 ** 21;
