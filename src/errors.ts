@@ -49,6 +49,7 @@ export const ERRORS = {
   STORE_NOT_ANSWERING: { status: 503, message: () => 'The store does not answer' },
   STORE_UNAVAILABLE: { status: 503, message: () => 'The store is unavailable; retry later' },
   INTERNAL: { status: 500, message: (writing: boolean) => (writing ? 'Internal server error; the request was not stored' : 'Internal server error') },
+  VALUE_TYPE_FAILED: { status: 500, message: (type: string) => `A stored value of type '${type}' could not be read back by the type's decode or toJSON (the server's log says why)` },
   UNKNOWN_FEATURE: { status: 404, message: (name: string) => `Unknown feature '${name.toLowerCase()}'` },
   METADATA_PATH: {
     status: 400,

@@ -94,4 +94,15 @@ describe('Mounting next to the usual Koa pieces (README "Mounting")', () => {
       process.off('warning', onWarning);
     }
   });
+
+  it('says what happened when the factory itself is given to app.use (app.use(kairosdb) instead of app.use(kairosdb({ store })))', async () => {
+    const app = new Koa();
+    app.silent = true;
+    const errors: Error[] = [];
+    app.on('error', (error: Error) => void errors.push(error));
+    app.use(kairosdb as never);
+    await request(app.callback()).get('/api/v1/version').expect(500);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]?.message ?? '', /kairosdb was given to app.use\(\) without being called: write app.use\(kairosdb\(\{ store \}\)\), not app.use\(kairosdb\)/);
+  });
 });

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { array, number, object, refine } from 'superstruct';
+import request from 'supertest';
 import { kairosdb, MemoryStore, TypeRegistry } from '../src/index.js';
+import { SqliteStore } from '../src/sqlite.js';
 import { geoPoint } from '../example-app/geo-point.js';
 import { KOAS, mount } from './helpers.js';
 
@@ -60,6 +63,50 @@ for (const [label, Koa] of KOAS) {
       assert.deepEqual(bad.body.errors, ["metric[0](name=pos).datapoints[0].value is not a valid value of type 'geo-point' (lat fails the 'latitude' check)."]);
       const wrongKind = await post([{ name: 'pos', tags: { car: '1' }, type: 'geo-point', datapoints: [[1, { lat: 'north', lon: 0 }]] }]);
       assert.deepEqual(wrongKind.body.errors, ["metric[0](name=pos).datapoints[0].value is not a valid value of type 'geo-point' (lat fails the number check)."]);
+    });
+
+    it("passes on the message a custom type's own check gives (a refiner returning a string), bounded", async () => {
+      const types = new TypeRegistry();
+      const shaped = refine(object({ bins: array(number()), counts: array(number()) }), 'shape', (v) => v.bins.length === v.counts.length || `bins has ${v.bins.length} entries, counts ${v.counts.length}: they must match`);
+      types.register({ ...geoPoint, name: 'histogram', struct: shaped as never });
+      const { post } = mount(Koa, { types });
+      const bad = await post([{ name: 'h', tags: { h: 'a' }, type: 'histogram', datapoints: [[1, { bins: [1, 2], counts: [1] }]] }]);
+      assert.deepEqual(bad.body.errors, ["metric[0](name=h).datapoints[0].value is not a valid value of type 'histogram' (fails the 'shape' check: bins has 2 entries, counts 1: they must match)."]);
+      const long = refine(number(), 'small', () => 'x'.repeat(5000));
+      types.register({ ...geoPoint, name: 'wordy', struct: long as never });
+      const wordy = await post([{ name: 'w', tags: { h: 'a' }, type: 'wordy', datapoints: [[1, 1]] }]);
+      assert.equal(wordy.status, 400);
+      assert.ok((wordy.body.errors[0] as string).length < 400, 'a long message is cut');
+    });
+
+    it('hands decode bytes of their own (a store keeps values in shared buffers), and answers 500 naming a type whose decode fails, logged once', async () => {
+      const types = new TypeRegistry();
+      // The naive decode of the papercut: a Float64Array over the whole buffer.
+      types.register<number[]>({ name: 'vec', struct: array(number()) as never, encode: (v) => new Uint8Array(Float64Array.from(v).buffer), decode: (b) => Array.from(new Float64Array(b.buffer)) });
+      types.register<number>({ name: 'broken', struct: number() as never, encode: () => new Uint8Array(1), decode: () => { throw new Error('no such layout'); } });
+      types.register<number>({ name: 'lying', struct: number() as never, encode: () => new Uint8Array(1), decode: () => 1, toJSON: () => 10n });
+      const logged: unknown[] = [];
+      const logger = { error: (o: unknown) => void logged.push(o), warn: () => {}, info: () => {}, debug: () => {} };
+      const store = new SqliteStore({ path: ':memory:' });
+      const { app, post } = mount(Koa, { types, store, logger });
+      const series = Array.from({ length: 20 }, (_, i) => ({ name: 'v', tags: { n: String(i) }, type: 'vec', datapoints: [[1, [i, i + 0.5]], [2, [-i]]] }));
+      assert.equal((await post(series)).status, 204);
+      const query = (metric: string) => request(app.callback()).post('/api/v1/datapoints/query').send({ start_absolute: 0, metrics: [{ name: metric, tags: { n: ['7'] } }] });
+      const read = await query('v');
+      assert.equal(read.status, 200, read.text);
+      assert.deepEqual(read.body.queries[0].results[0].values, [[1, [7, 7.5]], [2, [-7]]]);
+      assert.equal((await post([{ name: 'b', tags: { n: '7' }, type: 'broken', datapoints: [[1, 1]] }, { name: 'l', tags: { n: '7' }, type: 'lying', datapoints: [[1, 1]] }])).status, 204);
+      for (let i = 0; i < 2; i++) {
+        const broken = await query('b');
+        assert.equal(broken.status, 500);
+        assert.deepEqual(broken.body.errors, ["A stored value of type 'broken' could not be read back by the type's decode or toJSON (the server's log says why)"]);
+      }
+      const lying = await query('l');
+      assert.equal(lying.status, 500);
+      assert.match(lying.body.errors[0], /type 'lying'/);
+      assert.equal(logged.length, 2, 'each failing type logged once');
+      assert.match(String((logged[0] as { err: Error }).err.message), /Value type 'broken': decode or toJSON failed on a stored value: no such layout/);
+      await store.close();
     });
 
     it('does not know a type registered on another mount', async () => {

@@ -1,3 +1,4 @@
+import { optionError } from '../option-keys.js';
 import type { Context, Middleware, Next } from 'koa';
 import { httpError } from '../errors.js';
 import { OPT_IN_GROUPS, resolveOptions, ROUTE_GROUPS, type KairosdbOptions, type ResolvedOptions, type RouteGroup } from '../options.js';
@@ -39,6 +40,9 @@ const GROUPS: Record<RouteGroup, (options: ResolvedOptions) => Routes> = { inges
  * app.listen(8080);
  */
 export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
+  if (isKoaContext(options, arguments[1])) {
+    throw optionError('kairosdb was given to app.use() without being called: write app.use(kairosdb({ store })), not app.use(kairosdb)');
+  }
   const resolved = resolveOptions(options);
   const routes: Routes = {};
   for (const group of ROUTE_GROUPS) {
@@ -153,4 +157,9 @@ function decodeParam(param: string): string {
   } catch {
     throw httpError('INVALID_PATH', param);
   }
+}
+
+/** Whether Koa called the factory as a middleware: (ctx, next) instead of (options). */
+function isKoaContext(options: unknown, next: unknown): boolean {
+  return typeof next === 'function' && typeof options === 'object' && options !== null && 'app' in options && 'request' in options && 'response' in options;
 }

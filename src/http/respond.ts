@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { httpError, KairosHttpError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isUnavailable } from '../store-api/unavailable.js';
+import { ValueTypeError } from '../types/value-type.js';
 
 /**
  * Answers a failed request: its own status for HTTP errors, 503 for an unavailable store, else 500. A 500 is also
@@ -17,6 +18,9 @@ export function respondWithError(ctx: Context, error: unknown, logger: Logger, w
     ctx.set('Retry-After', String(Math.max(1, Math.ceil(error.retryAfter ?? 1))));
   } else if (isAuthorizationRefusal(error)) {
     answer = httpError('FORBIDDEN', 'Forbidden');
+  } else if (error instanceof ValueTypeError) {
+    if (error.first) logger.error({ err: error, path: ctx.path }, `koa-kairosdb: ${error.message} (logged once per type)`);
+    answer = httpError('VALUE_TYPE_FAILED', error.typeName);
   } else {
     logger.error({ err: error, path: ctx.path }, 'koa-kairosdb: request failed');
     ctx.app.emit('error', error instanceof Error ? error : new Error(`koa-kairosdb: non-error thrown: ${String(error)}`), ctx);

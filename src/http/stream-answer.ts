@@ -6,6 +6,7 @@ import type { ResolvedOptions } from '../options.js';
 import { QueryBudget } from '../query/budget.js';
 import { listJson } from './json-answer.js';
 import type { RequestState } from './routes/route.js';
+import { ValueTypeError } from '../types/value-type.js';
 import { withTimeout } from './timeout.js';
 
 /** An answer up to this size is held and sent with its length, so any failure before it is a plain error status. */
@@ -123,7 +124,7 @@ async function* rest(ctx: Context, held: Buffer[], pieces: AsyncGenerator<Buffer
     }
   } catch (error) {
     if (error instanceof KairosHttpError) logger.warn({ err: error, path: ctx.path }, `koa-kairosdb: streamed answer cut off: ${error.errors.join('; ')}`);
-    else logger.error({ err: error, path: ctx.path }, 'koa-kairosdb: streamed answer failed');
+    else if (!(error instanceof ValueTypeError) || error.first) logger.error({ err: error, path: ctx.path }, 'koa-kairosdb: streamed answer failed');
     // Koa 3 destroys the response when its body stream fails; Koa 2 leaves it open, so it is cut here.
     setImmediate(() => ctx.res.destroy());
     throw error instanceof Error ? error : new Error(`koa-kairosdb: non-error thrown: ${String(error)}`);

@@ -79,13 +79,21 @@ function valueOf(type: ValueType | undefined, unregistered: boolean): Struct<unk
 /** The built-in types keep KairosDB's message; custom types also say which of their checks failed. */
 const BUILT_IN_NAMES = new Set(Object.values(builtin).map((t) => t.name));
 
-/** Where a custom type's struct refused the value and which check: the failing key and the refinement's name or expected type. */
-function whyNot(failure: { path: unknown[]; refinement?: string | undefined; type: string } | undefined): string {
+/**
+ * Where a custom type's struct refused the value and which check: the failing key, the refinement's name or expected
+ * type, and the message the check gave (a refiner returning a string), if it gave one of its own.
+ */
+function whyNot(failure: { path: unknown[]; refinement?: string | undefined; type: string; message: string } | undefined): string {
   if (!failure) return '';
   const at = failure.path.map((key) => String(key).slice(0, 64)).join('.');
   const check = failure.refinement !== undefined ? `the '${failure.refinement}' check` : `the ${failure.type} check`;
-  return at === '' ? `fails ${check}` : `${at} fails ${check}`;
+  // superstruct's own messages quote the value received (which the client sent): only a check's own message is added.
+  const own = failure.message.startsWith('Expected ') ? '' : `: ${failure.message.slice(0, MAX_CHECK_MESSAGE)}`;
+  return `${at === '' ? '' : `${at} `}fails ${check}${own}`;
 }
+
+/** Characters of a custom check's own message kept in the answer. */
+const MAX_CHECK_MESSAGE = 200;
 
 function inferred(v: unknown): true | FailureCode {
   if (typeof v === 'number') {

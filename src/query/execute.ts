@@ -2,7 +2,7 @@ import { httpError } from '../errors.js';
 import type { SeriesRead, Store } from '../store-api/contract.js';
 import { tagsKey } from '../store-api/series-key.js';
 import type { TypeRegistry } from '../types/registry.js';
-import type { StoredValue } from '../types/value-type.js';
+import { ValueTypeError, type StoredValue } from '../types/value-type.js';
 import { chain, pushRun, type ChainContext, type Sink } from './aggregators.js';
 import type { QueryBudget } from './budget.js';
 import { mergeSeries } from './merge.js';
@@ -311,5 +311,21 @@ export function tagsOf(series: readonly SeriesRead[]): Record<string, string[]> 
 function decoder(type: string, types: TypeRegistry): (value: StoredValue) => unknown {
   const valueType = types.get(type);
   if (!valueType) return (value) => (value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value);
-  return (value) => valueType.toJSON(valueType.decode(value));
+  if (valueType.storage !== 'bytes') return (value) => valueType.toJSON(valueType.decode(value));
+  // A custom type's code: a throw, or a value JSON cannot write (a BigInt, a cycle, undefined), fails the query here,
+  // naming the type, rather than midway through writing the answer.
+  return (value) => {
+    try {
+      const json = valueType.toJSON(valueType.decode(value));
+      if (JSON.stringify(json) === undefined) throw new TypeError(`toJSON gave ${typeof json}, which JSON cannot write`);
+      return json;
+    } catch (error) {
+      const first = !failedTypes.has(valueType);
+      failedTypes.add(valueType);
+      throw new ValueTypeError(type, first, error);
+    }
+  };
 }
+
+/** Custom types whose decoding failed once in this process (their later failures are not logged again). */
+const failedTypes = new WeakSet<object>();

@@ -41,7 +41,9 @@ export class TypeRegistry {
         return error ? undefined : value;
       },
       encode,
-      decode: (stored) => decode(stored as Uint8Array),
+      // Bytes of its own, at offset 0 of a buffer of exactly their length: stores hand out views into shared buffers
+      // (a driver's pool, a batch), and `new Float64Array(bytes.buffer)` read other values there.
+      decode: (stored) => decode(Uint8Array.from(stored as Uint8Array)),
       toJSON: definition.toJSON ?? ((value) => value),
     };
     this.#types.set(name, valueType as ValueType);

@@ -34,10 +34,27 @@ export interface CustomTypeDefinition<T> {
   struct: Struct<T, unknown>;
   /** Encodes a value to bytes for storage. */
   encode: (value: T) => Uint8Array;
-  /** Decodes stored bytes. */
+  /**
+   * Decodes stored bytes: a `Uint8Array` of its own (offset 0, its `buffer` exactly these bytes), so
+   * `new DataView(bytes.buffer)` or `new Float64Array(bytes.buffer)` (a length of a multiple of 8) read just them. A
+   * throw, or a value `toJSON` and JSON cannot write, answers the query 500 naming the type (logged once).
+   */
   decode: (bytes: Uint8Array) => T;
   /** The JSON form for reads. @default the value itself */
   toJSON?: (value: T) => unknown;
   /** Result group in query responses. @default the type name */
   group?: string;
+}
+
+/** A custom type's `decode` or `toJSON` failed on a stored value (the query answers 500 naming the type). */
+export class ValueTypeError extends Error {
+  constructor(
+    readonly typeName: string,
+    /** Whether it is the first failure of this type in the process (logged; later ones are not). */
+    readonly first: boolean,
+    cause: unknown,
+  ) {
+    super(`Value type '${typeName}': decode or toJSON failed on a stored value: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ValueTypeError';
+  }
 }
