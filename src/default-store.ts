@@ -1,6 +1,7 @@
 import { silentLogger, type Logger } from './logger.js';
 import type { Store } from './store-api/contract.js';
 import { lazyStore } from './store-api/lazy.js';
+import { isUnavailable } from './store-api/unavailable.js';
 import { driverOptions, resolveCassandraOptions, type CassandraStoreOptions } from './stores/cassandra/options.js';
 
 /** Options of the `cassandra` option: those of `new CassandraStore()`. */
@@ -18,8 +19,9 @@ export function defaultCassandraStore(options: CassandraStoreOptions, logger: Lo
   const store = lazyStore(async () => new (await import('./cassandra.js')).CassandraStore(settings), { ttl: true, persistent: true });
   store.init?.().catch((error: unknown) => {
     const message = `koa-kairosdb: the Cassandra store did not start: ${(error as Error).message}`;
-    logger.error({ err: error }, message);
+    // No host answering is logged by the store itself (the same logger), once, as it starts answering 503.
     if (logger === silentLogger) process.emitWarning(message, 'KairosdbStoreWarning');
+    else if (!isUnavailable(error)) logger.error({ err: error }, message);
   });
   return store;
 }

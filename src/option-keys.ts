@@ -14,7 +14,7 @@ export function rejectUnknownKeys(where: string, given: object, known: readonly 
 }
 
 /** The known key nearest to `key` by edit distance (case ignored), when near enough to be a slip. */
-function closest(key: string, known: readonly string[]): string | undefined {
+export function closest(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(key.length * 0.4)) + 1;
   for (const candidate of known) {

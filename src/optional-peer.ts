@@ -42,7 +42,9 @@ export async function importPeer<T>(name: Peer, load: () => Promise<T>): Promise
 /** The error to throw for a failed load: a plain "install it" when the package is missing, else the error as it is. */
 export function explainMissing(name: string, error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
-  const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes(`'${name}'`);
+  const message = String((error as Error).message);
+  // The package itself, or a file inside it ('uplot/dist/uPlot.iife.min.js').
+  const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (message.includes(`'${name}'`) || message.includes(`'${name}/`));
   if (!missing) return error;
   const peer = PEERS[name as Peer];
   const install = `npm install ${name}${peer?.range ?? ''}`;

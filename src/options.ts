@@ -70,7 +70,7 @@ export interface KairosdbOptions {
   maxQueryResponseBytes?: number;
   /** Time one query may run (reading, aggregating, and sending the answer to the client); past it 503 with Retry-After, or a cut connection once the answer has started. @default 30000 */
   queryTimeoutMs?: number;
-  /** Queries (query, tags) this mount runs at once; more answer 503 with Retry-After. Health routes are never limited. @default 8 */
+  /** Reads this mount runs at once (/datapoints/query, /datapoints/query/tags, /metricnames, metadata reads); more answer 503 with Retry-After. Health routes are never limited. @default 8 */
   maxInFlightQueries?: number;
   /** Requests one client address (`ctx.ip`) may have in flight, body upload included; 0 is no limit. @default 0 */
   maxRequestsPerClient?: number;

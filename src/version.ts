@@ -1,2 +1,2 @@
 /** This package's version, as GET /version reports it. */
-export const VERSION = '0.1.0';
+export const VERSION = '0.2.0-dev';

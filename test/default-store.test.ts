@@ -41,6 +41,17 @@ describe('Cassandra as the default store (options.cassandra)', () => {
     }
   });
 
+  it('logs an unreachable cluster once to a given logger (the store says it; the mount does not say it again)', async () => {
+    const errors: string[] = [];
+    const logger = { error: (_o: unknown, m: string) => void errors.push(m), warn: () => {}, info: () => {}, debug: () => {} };
+    const middleware = kairosdb({ cassandra: { contactPoints: ['127.0.0.1:1'], localDataCenter: 'datacenter1', keyspace: 'nowhere' }, logger });
+    await assert.rejects(middleware.ready());
+    await middleware.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0] ?? '', /Cassandra is unavailable \(contact points 127\.0\.0\.1:1, keyspace 'nowhere'\).*answering 503 until a host answers/);
+  });
+
   describe('a host that accepts connections and never answers', () => {
     let host: Awaited<ReturnType<typeof silentHost>>;
     before(async () => (host = await silentHost()));

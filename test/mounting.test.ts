@@ -105,4 +105,21 @@ describe('Mounting next to the usual Koa pieces (README "Mounting")', () => {
     assert.equal(errors.length, 1);
     assert.match(errors[0]?.message ?? '', /kairosdb was given to app.use\(\) without being called: write app.use\(kairosdb\(\{ store \}\)\), not app.use\(kairosdb\)/);
   });
+
+  it("works in the README's order: auth, kairosdb, the host's body parser, the host's router (which gets its bodies)", async () => {
+    const store = new MemoryStore();
+    const app = new Koa();
+    const router = new Router();
+    router.post('/echo', (ctx) => {
+      ctx.body = { got: (ctx.request as { body?: unknown }).body };
+    });
+    app.use(async (ctx, next) => (ctx.get('Authorization') === 'Bearer t' ? next() : ctx.throw(401)));
+    app.use(kairosdb({ store }));
+    app.use(bodyParser());
+    app.use(router.routes());
+    const http = request(app.callback());
+    await http.post('/api/v1/datapoints').set('Authorization', 'Bearer t').send(point).expect(204);
+    assert.deepEqual((await http.post('/echo').set('Authorization', 'Bearer t').send({ a: 1 }).expect(200)).body, { got: { a: 1 } });
+    await http.post('/api/v1/datapoints').send(point).expect(401);
+  });
 });

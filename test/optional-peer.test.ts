@@ -19,6 +19,17 @@ describe('optional peer dependencies', () => {
     assert.match((explainMissing('cassandra-driver', required) as Error).message, /CassandraStore .* needs the 'cassandra-driver' package.*npm install cassandra-driver@4/);
   });
 
+  it("a missing package whose file is asked for (the explorer's uPlot) is told the same way", () => {
+    let resolved: unknown;
+    try {
+      createRequire(import.meta.url).resolve('uplot-is-not-installed/dist/uPlot.iife.min.js');
+    } catch (error) {
+      resolved = Object.assign(new Error(String((error as Error).message).replace('uplot-is-not-installed', 'uplot')), { code: (error as { code: string }).code });
+    }
+    assert.match(String((resolved as Error).message), /'uplot\/dist\/uPlot.iife.min.js'/);
+    assert.equal((explainMissing('uplot', resolved) as Error).message, "koa-kairosdb: the explorer page (routes.ui) needs the 'uplot' package, which is not installed; run: npm install uplot@1");
+  });
+
   it('any other failure to load is passed on as it is', () => {
     const broken = Object.assign(new Error('The module was compiled against a different Node.js version'), { code: 'ERR_DLOPEN_FAILED' });
     assert.equal(explainMissing('better-sqlite3', broken), broken);

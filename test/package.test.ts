@@ -26,7 +26,13 @@ describe('the published package', () => {
     const modules = join(project, 'node_modules');
     mkdirSync(modules, { recursive: true });
     for (const name of readdirSync(join(root, 'node_modules'))) {
+      if (name === '@types') continue;
       if (name !== '.bin' && name !== '.package-lock.json') symlinkSync(join(root, 'node_modules', name), join(modules, name));
+    }
+    // A user of the package need not install better-sqlite3's types (they are this repository's devDependency).
+    mkdirSync(join(modules, '@types'));
+    for (const name of readdirSync(join(root, 'node_modules', '@types'))) {
+      if (name !== 'better-sqlite3') symlinkSync(join(root, 'node_modules', '@types', name), join(modules, '@types', name));
     }
     execFileSync('tar', ['-xzf', join(work, packed.filename), '-C', work]);
     cpSync(join(work, 'package'), join(modules, 'koa-kairosdb'), { recursive: true });

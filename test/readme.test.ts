@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { MemoryStore } from '../src/index.js';
-import { resolveOptions } from '../src/options.js';
+import { resolveOptions, ROUTE_GROUPS } from '../src/options.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -41,5 +41,19 @@ describe('README', () => {
     assert.match(readme, /npm install && npm start/);
     assert.match(readme, /npm test/);
     assert.match(readFileSync(new URL('../.ci/run', import.meta.url), 'utf8'), /npm ci[\s\S]*npm test/);
+  });
+
+  it("names the example body's metrics with a TTL and without one as the body has them", () => {
+    const body = JSON.parse(readFileSync(new URL('./fixtures/seed-example-body.json', import.meta.url), 'utf8')) as { name: string; ttl?: number }[];
+    const sentence = /gives\s+((?:`\w+`(?:,|\s+and)?\s*)+)a `ttl` of 300[\s\S]*?;\s+((?:`\w+`(?:,|\s+and)?\s*)+)have no TTL/.exec(readme);
+    assert.ok(sentence, 'the README says which metrics of the example body expire');
+    const names = (text: string) => [...text.matchAll(/`(\w+)`/g)].map(([, name]) => name).sort();
+    assert.deepEqual(names(sentence[1] as string), body.filter((m) => m.ttl === 300).map((m) => m.name).sort());
+    assert.deepEqual(names(sentence[2] as string), body.filter((m) => m.ttl === undefined).map((m) => m.name).sort());
+  });
+
+  it('names every route group in the options table', () => {
+    const row = /^\| `routes` \|.*$/m.exec(readme)?.[0] ?? '';
+    for (const group of ROUTE_GROUPS) assert.match(row, new RegExp(`\\b${group}\\b`), `routes row lacks ${group}`);
   });
 });

@@ -29,6 +29,8 @@ describe('koa-kairosdb-schema', () => {
       [['--replication-factor', '2.5'], /got '2.5'/],
       [['--preset', 'nonsense'], /preset must be one of cassandra, astra, keyspaces/],
       [['--bogus'], /Unknown option '--bogus'/],
+      [['--keyspce', 'k'], /Unknown option '--keyspce'; did you mean '--keyspace'\?/],
+      [['--replication_factor=3'], /did you mean '--replication-factor'\?/],
       [['--datacenter', 'dc1'], /--datacenter takes DC:N/],
       [['--bucket-width-ms', '5'], /bucketWidthMs must be an integer between 3600000/],
     ];

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { printSchema } from '../cassandra.js';
+import { closest } from '../option-keys.js';
 import type { CassandraStoreOptions } from '../stores/cassandra/options.js';
 import { VERSION } from '../version.js';
 
@@ -19,18 +20,22 @@ operators who run it themselves and start the store with createSchema: false.
 
 /** Turns the command line into store options; a usage error is thrown as a message for the user. */
 function optionsFromArgs(args: string[]): CassandraStoreOptions | 'help' | 'version' {
-  const { values } = parseArgs({
-    args,
-    options: {
-      keyspace: { type: 'string' },
-      'replication-factor': { type: 'string' },
-      datacenter: { type: 'string', multiple: true },
-      'bucket-width-ms': { type: 'string' },
-      preset: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-  });
+  const flags = {
+    keyspace: { type: 'string' },
+    'replication-factor': { type: 'string' },
+    datacenter: { type: 'string', multiple: true },
+    'bucket-width-ms': { type: 'string' },
+    preset: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean', short: 'v' },
+  } as const;
+  for (const arg of args) {
+    const name = /^--([^=]+)/.exec(arg)?.[1];
+    if (name === undefined || Object.hasOwn(flags, name)) continue;
+    const guess = closest(name, Object.keys(flags));
+    throw new Error(`Unknown option '--${name}'${guess ? `; did you mean '--${guess}'?` : ''}`);
+  }
+  const { values } = parseArgs({ args, options: flags });
   if (values.help) return 'help';
   if (values.version) return 'version';
   const options: CassandraStoreOptions = {};

@@ -240,7 +240,12 @@ export class CassandraStore implements Store {
   async #init(): Promise<void> {
     const client = await this.#client;
     if (this.options.createSchema) {
+      // The driver knows the cluster's keyspaces once connected: a keyspace this store creates is said in the log.
+      await (client as { connect?: () => Promise<void> }).connect?.();
+      const known = (client as { metadata?: { keyspaces?: Record<string, unknown> } }).metadata?.keyspaces;
+      const creating = known !== undefined && known[this.options.keyspace] === undefined;
       for (const statement of schemaStatements(this.options)) await client.execute(statement);
+      if (creating) this.options.logger.info({ keyspace: this.options.keyspace, replication: this.options.replication }, `koa-kairosdb: created keyspace '${this.options.keyspace}' and its tables (createSchema: true)`);
       await client.execute(this.#q.insertMeta, ['bucket_width_ms', String(this.options.bucketWidthMs)], { prepare: true });
       await client.execute(this.#q.insertMeta, ['layout_version', LAYOUT_VERSION], { prepare: true });
     }

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CHECKPOINT_MS, compactionLoop, failingQuietly, LOG_PAGES, type WorkerData, type WorkerMessage } from './background.js';
 import { Compactor } from './compactor.js';
 import { takeHandovers } from './handover.js';
-import { open } from './options.js';
+import { open } from './open.js';
 import { prepareStatements } from './statements.js';
 import { WriteLock } from './write-lock.js';
 

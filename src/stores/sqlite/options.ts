@@ -1,10 +1,6 @@
-import type Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { optionError, rejectUnknownKeys } from '../../option-keys.js';
-import { requirePeer } from '../../optional-peer.js';
 
-/** Options of {@link SqliteStore}. */
+/** Options of {@link SqliteStore} (public: no better-sqlite3 type here, so users need not install its types). */
 export interface SqliteStoreOptions {
   /** Database file, created with its directory if missing; `':memory:'` keeps everything in memory (lost on exit). */
   path: string;
@@ -57,15 +53,4 @@ export function checkOptions(options: SqliteStoreOptions): void {
 /** Whether the database lives in this connection's memory (no other connection can open it). */
 export function inMemory(path: string): boolean {
   return path === ':memory:' || path.startsWith('file::memory:');
-}
-
-/** Opens (and creates) the database file, creating its directory; a failure names the path. */
-export function open(path: string): Database.Database {
-  const Driver = requirePeer<typeof Database>('better-sqlite3');
-  try {
-    if (!inMemory(path)) mkdirSync(dirname(resolve(path)), { recursive: true });
-    return new Driver(path);
-  } catch (error) {
-    throw new Error(`SqliteStore: cannot open the database '${path}': ${(error as Error).message}`, { cause: error });
-  }
 }
