@@ -86,7 +86,16 @@ describe('the published package', () => {
       const auth = { Authorization: 'Bearer t0k', 'Content-Type': 'application/json' };
       const value = { bounds: [10, 100], counts: [3, 1] };
       assert.deepEqual(await (await fetch(`${base}/hello`)).json(), { hello: 'world' });
-      assert.equal((await fetch(`${base}/metrics/api/v1/metricnames`)).status, 401);
+      const refused = await fetch(`${base}/metrics/api/v1/metricnames`);
+      assert.equal(refused.status, 401);
+      assert.match(refused.headers.get('www-authenticate') ?? '', /^Basic realm="metrics"/);
+      // The explorer in a browser: the token as the password of Basic credentials, for the page and its API calls.
+      const basic = { Authorization: `Basic ${Buffer.from('me:t0k').toString('base64')}` };
+      const page = await fetch(`${base}/metrics/api/v1/ui/`, { headers: basic });
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>koa-kairosdb explorer<\/title>/);
+      assert.equal((await fetch(`${base}/metrics/api/v1/metricnames`, { headers: basic })).status, 200);
+      assert.equal((await fetch(`${base}/metrics/api/v1/metricnames`, { headers: { Authorization: `Basic ${Buffer.from('me:wrong').toString('base64')}` } })).status, 401);
       const push = await fetch(`${base}/metrics/api/v1/datapoints`, { method: 'POST', headers: auth, body: JSON.stringify([{ name: 'latency', tags: { host: 'a' }, type: 'histogram', datapoints: [[5, value]] }]) });
       assert.equal(push.status, 204, await push.text());
       const bad = await fetch(`${base}/metrics/api/v1/datapoints`, { method: 'POST', headers: auth, body: JSON.stringify([{ name: 'latency', tags: { host: 'a' }, type: 'histogram', datapoints: [[5, { bounds: [1], counts: [1, 2] }]] }]) });

@@ -108,9 +108,27 @@ function field(property, value, path) {
   }
   input.dataset.path = path;
   input.dataset.type = property.type;
+  input.dataset.label = property.label;
+  if (input.type === 'number' && (property.defaultValue ?? '') === '') input.dataset.required = 'true';
   if (property.type === 'boolean') label.append(input, property.label);
   else label.append(property.label, input);
   return label;
+}
+
+/** Sampling widths a new aggregator starts from: the smallest giving at most ~200 buckets over the range. */
+const SAMPLINGS = [[1, 'seconds', 1e3], [10, 'seconds', 1e4], [1, 'minutes', 6e4], [5, 'minutes', 3e5], [15, 'minutes', 9e5], [1, 'hours', 36e5], [6, 'hours', 216e5], [1, 'days', 864e5], [7, 'days', 6048e5], [30, 'days', 2592e6]];
+const UNIT_MS = { seconds: 1e3, minutes: 6e4, hours: 36e5, days: 864e5, weeks: 6048e5, months: 2592e6, years: 31536e6 };
+
+function rangeMs() {
+  if ($('range').value === 'abs') return new Date($('end').value).getTime() - new Date($('start').value).getTime();
+  const [value, unit] = RANGES[$('range').value] ?? RANGES['1d'];
+  return value * UNIT_MS[unit];
+}
+
+function defaultSampling() {
+  const wanted = (rangeMs() || UNIT_MS.days) / 200;
+  const [value, unit] = SAMPLINGS.find(([, , ms]) => ms >= wanted) ?? SAMPLINGS[SAMPLINGS.length - 1];
+  return { value, unit: unit.toUpperCase() };
 }
 
 function renderParams() {
@@ -118,7 +136,8 @@ function renderParams() {
   box.replaceChildren();
   const feature = aggregatorFeature($('aggregator').value);
   if (!feature) return;
-  const current = state.aggregator?.name === feature.name ? state.aggregator : {};
+  // A newly picked aggregator samples the range in ~200 buckets (not the 1 ms default, which looks like raw points).
+  const current = state.aggregator?.name === feature.name ? state.aggregator : { sampling: defaultSampling() };
   for (const property of feature.properties) {
     if (property.type === 'Object' && property.name === 'sampling') {
       for (const sub of property.properties) box.append(field(sub, current.sampling?.[sub.name], `sampling.${sub.name}`));
@@ -128,10 +147,15 @@ function renderParams() {
   }
 }
 
+/** The labels of number parameters left empty that have no default (divisor, factor, percentile, …): needed. */
+function missingParams() {
+  return [...$('params').querySelectorAll('input[type=number][data-required]')].filter((input) => input.value === '').map((input) => input.dataset.label);
+}
+
 function readParams() {
   const params = {};
   for (const input of $('params').querySelectorAll('[data-path]')) {
-    if (input.type !== 'checkbox' && input.value === '') continue; // a required parameter left empty: the API says so
+    if (input.type !== 'checkbox' && input.value === '') continue;
     const value = input.type === 'checkbox' ? input.checked : input.type === 'number' ? Number(input.value) : input.value;
     const [first, second] = input.dataset.path.split('.');
     if (second) (params[first] ??= {})[second] = value;
@@ -186,17 +210,26 @@ async function run() {
   $('curl').textContent = `curl -s -X POST '${api('datapoints/query')}' -H 'Content-Type: application/json' -d '${JSON.stringify(query).replaceAll("'", "'\\''")}'`;
   $('error').hidden = true;
   if (!state.metric) return setStatus('Pick a metric.', 'idle');
+  const missing = missingParams();
+  if (missing.length > 0) return failed(`${missing.join(', ')}: enter a value (the ${state.aggregator?.name} aggregator needs it).`);
   setStatus('Running…', 'loading');
   try {
     await loadTags();
     const answer = await call('POST', 'datapoints/query', query);
     draw(answer.queries[0]?.results ?? []);
-    setStatus(`${answer.queries[0]?.sample_size ?? 0} points read`, 'ready');
+    const read = answer.queries[0]?.sample_size ?? 0;
+    setStatus(`${read} point${read === 1 ? '' : 's'} read`, 'ready');
   } catch (error) {
-    $('error').textContent = error.message;
-    $('error').hidden = false;
-    setStatus('The query failed.', 'error');
+    failed(error.message);
   }
+}
+
+/** Shows why the query failed, and no longer the previous answer (it would read as this one's). */
+function failed(message) {
+  draw([]);
+  $('error').textContent = message;
+  $('error').hidden = false;
+  setStatus('The query failed.', 'error');
 }
 
 function labelOf(result) {
@@ -219,6 +252,10 @@ function draw(results) {
   plot?.destroy();
   plot = undefined;
   labels = numeric.map(labelOf);
+  const listed = results.filter((r) => !numeric.includes(r) && r.values.length > 0);
+  const types = [...new Set(listed.map((r) => r.group_by?.find((g) => g.name === 'type')?.type ?? 'text'))];
+  $('note').textContent = listed.length === 0 ? '' : `${listed.length} series of type ${types.join(', ')} ${listed.length === 1 ? 'is' : 'are'} listed in the table below, not drawn (the chart draws numbers).`;
+  $('note').hidden = listed.length === 0;
   if (numeric.length === 0) return;
   const xs = [...new Set(numeric.flatMap((r) => r.values.map(([t]) => t)))].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));

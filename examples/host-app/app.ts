@@ -23,8 +23,11 @@ export function createHostApp({ dbPath, token }: HostAppOptions): { app: Koa; me
   });
 
   app.use(async (ctx, next) => {
-    if (ctx.path.startsWith('/metrics/') && ctx.get('Authorization') !== `Bearer ${token}`) {
+    if (ctx.path.startsWith('/metrics/') && !authorized(ctx.get('Authorization'), token)) {
       ctx.status = 401;
+      // The explorer (/metrics/api/v1/ui/) in a browser: the challenge makes it ask for a user name (any) and the
+      // token as password, once; it then sends them with the page's own calls to the API.
+      ctx.set('WWW-Authenticate', 'Basic realm="metrics", charset="UTF-8"');
       ctx.body = { errors: ['Unauthorized'] };
       return;
     }
@@ -37,7 +40,15 @@ export function createHostApp({ dbPath, token }: HostAppOptions): { app: Koa; me
   types.register(histogram);
   const store = new SqliteStore({ path: dbPath });
   // Mounted on the app, not with router.use(): @koa/router runs such middleware only for paths its own routes match.
-  const metrics = kairosdb({ store, types, prefix: '/metrics/api/v1' });
+  const metrics = kairosdb({ store, types, prefix: '/metrics/api/v1', routes: { ui: true } });
   app.use(metrics);
   return { app, metrics, close: () => store.close() };
+}
+
+/** The token as a bearer token (clients, collectors), or as the password of Basic credentials (a browser). */
+function authorized(header: string, token: string): boolean {
+  if (header === `Bearer ${token}`) return true;
+  if (!header.startsWith('Basic ')) return false;
+  const credentials = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  return credentials.slice(credentials.indexOf(':') + 1) === token;
 }

@@ -107,13 +107,39 @@ describe('the explorer page in headless Chromium', { skip: existsSync(CHROMIUM) 
     assert.deepEqual(xs, [1_359_788_300_000], 'only the first range is left in the zoomed window');
   });
 
-  it("shows the API's 400 text for a bad aggregator parameter", async () => {
+  it("shows the API's 400 text for a bad aggregator parameter, and no longer the previous answer", async () => {
+    assert.notDeepEqual(await chartData(page), [], 'a chart from the query before');
     await page.selectOption('#aggregator', 'percentile');
     await page.fill('[data-path="percentile"]', '2');
     await page.click('#run');
     await settled(page);
     assert.equal(await page.textContent('#error'), 'query.metric[0].aggregators[0].percentile must be greater than 0 and at most 1');
     assert.equal(await page.isVisible('#error'), true);
+    assert.deepEqual(await chartData(page), [], 'the previous chart is gone');
+    assert.equal(await page.locator('#table tbody tr').count(), 0, 'the previous table is gone');
+  });
+
+  it('says a parameter without a default needs a value before sending (an empty divisor)', async () => {
+    await page.selectOption('#aggregator', 'div');
+    await page.fill('[data-path="divisor"]', '');
+    await page.click('#run');
+    await settled(page);
+    assert.equal(await page.textContent('#error'), 'Divisor: enter a value (the div aggregator needs it).');
+  });
+
+  it('samples a newly picked sum in ~200 buckets of its range (not 1 ms), and counts points in words', async () => {
+    await page.selectOption('#range', '1d');
+    await page.selectOption('#aggregator', '');
+    await page.selectOption('#aggregator', 'sum');
+    assert.equal(await page.inputValue('[data-path="sampling.value"]'), '15');
+    assert.equal(await page.inputValue('[data-path="sampling.unit"]'), 'MINUTES');
+    await page.selectOption('#range', '30d');
+    await page.selectOption('#aggregator', 'avg');
+    assert.equal(await page.inputValue('[data-path="sampling.value"]'), '6');
+    assert.equal(await page.inputValue('[data-path="sampling.unit"]'), 'HOURS');
+    await page.goto(`${server.url}/api/v1/ui/?q=${encodeURIComponent(JSON.stringify({ metric: 'archive_file_search', range: 'abs', start: DAY.start, end: DAY.end, tags: {}, aggregator: null, groupBy: '' }))}`);
+    await ready(page);
+    assert.equal(await page.textContent('#status'), '1 point read');
   });
 
   it('shows text series in the table, not in the chart, and sends a strict Content-Security-Policy', async () => {
@@ -123,5 +149,7 @@ describe('the explorer page in headless Chromium', { skip: existsSync(CHROMIUM) 
     await ready(page);
     assert.deepEqual(await chartData(page), []);
     assert.deepEqual(await page.$$eval('#table tbody td:last-child', (cells) => cells.map((c) => c.textContent)), ['hello']);
+    assert.equal(await page.textContent('#note'), '1 series of type text is listed in the table below, not drawn (the chart draws numbers).');
+    assert.equal(await page.isVisible('#note'), true);
   });
 });
