@@ -16,10 +16,10 @@ const app = () => {
 const PLAIN_KEYS = ['autocomplete', 'defaultValue', 'description', 'label', 'multiline', 'name', 'optional', 'options', 'type', 'validations'];
 
 describe('GET /features (KairosDB\'s Features API)', () => {
-  it('lists groupby then aggregators, each processor with its properties sorted by label, as KairosDB serializes them', async () => {
+  it('lists group_by then aggregators, each processor with its properties sorted by label, as KairosDB serializes them (its FeaturesResourceTest)', async () => {
     const res = await request(app()).get('/api/v1/features');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.map((f: { name: string; label: string }) => [f.name, f.label]), [['groupby', 'Group By'], ['aggregators', 'Aggregator']]);
+    assert.deepEqual(res.body.map((f: { name: string; label: string }) => [f.name, f.label]), [['group_by', 'Group By'], ['aggregators', 'Aggregator']]);
     const [groupby, aggregators] = res.body as { properties: { name: string; label: string; description: string; properties: { label: string }[] }[] }[];
     assert.deepEqual(groupby?.properties.map((p) => p.name), ['bin', 'tag', 'time', 'value']);
     for (const feature of [groupby, aggregators]) {
@@ -34,7 +34,9 @@ describe('GET /features (KairosDB\'s Features API)', () => {
   });
 
   it("describes tag, avg, percentile, score and the sampling object in KairosDB's shape (its Features.rst and annotations)", async () => {
-    const groupby = (await request(app()).get('/api/v1/features/groupby')).body;
+    const groupers = (await request(app()).get('/api/v1/features/group_by')).body;
+    assert.ok(Array.isArray(groupers), 'a bare array of processors, as KairosDB answers /features/{feature}');
+    const groupby = { properties: groupers };
     const tag = groupby.properties.find((p: { name: string }) => p.name === 'tag');
     assert.deepEqual(tag, {
       name: 'tag',
@@ -45,7 +47,8 @@ describe('GET /features (KairosDB\'s Features API)', () => {
       ],
     });
     for (const g of groupby.properties) for (const p of g.properties) if (p.type !== 'Object') assert.deepEqual(Object.keys(p).sort(), PLAIN_KEYS, `${g.name}.${p.name}`);
-    const aggregators = (await request(app()).get('/api/v1/features/aggregators')).body;
+    const aggregators = { properties: (await request(app()).get('/api/v1/features/aggregators')).body };
+    assert.ok(Array.isArray(aggregators.properties));
     const avg = aggregators.properties.find((p: { name: string }) => p.name === 'avg');
     assert.deepEqual([avg.label, avg.description], ['AVG', 'Averages the data points together.']);
     assert.deepEqual(avg.properties.map((p: { name: string }) => p.name), ['align_end_time', 'align_sampling', 'align_start_time', 'sampling']);
@@ -73,6 +76,11 @@ describe('GET /features (KairosDB\'s Features API)', () => {
       const needs = feature.properties.filter(required).map((p) => p.name);
       assert.equal(res.status, needs.length > 0 ? 400 : 200, `${feature.name} (required: ${needs.join(', ') || 'none'}): ${res.text}`);
     }
+  });
+
+  it("answers 404 for 'groupby' (the documentation's spelling, not the server's)", async () => {
+    const res = await request(app()).get('/api/v1/features/groupby');
+    assert.deepEqual([res.status, res.body], [404, { errors: ["Unknown feature 'groupby'"] }]);
   });
 
   it("answers 404 Unknown feature 'x' for another name", async () => {

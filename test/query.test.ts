@@ -132,6 +132,31 @@ describe('read API details', () => {
     assert.deepEqual(res.body, { queries: [{ sample_size: 0, results: [{ name: 'x', tags: {}, values: [] }] }] });
   });
 
+  it('reads every point after start_absolute without an end, future ones included (KairosDB: Long.MAX_VALUE), and deletes them so', async () => {
+    const store = new MemoryStore();
+    const api = app(store);
+    const now = T + 60 * MIN; // the mount's clock
+    const future = now + 86_400_000;
+    await api.post('/api/v1/datapoints').send([{ name: 'f', tags: { h: 'x' }, datapoints: [[now - 1000, 1], [future, 2]] }]).expect(204);
+    const read = await api.post('/api/v1/datapoints/query').send({ start_absolute: now - 60_000, metrics: [{ name: 'f' }] });
+    assert.deepEqual(read.body.queries[0].results[0].values, [[now - 1000, 1], [future, 2]]);
+    const untilNow = await api.post('/api/v1/datapoints/query').send({ start_absolute: now - 60_000, end_relative: { value: 0, unit: 'seconds' }, metrics: [{ name: 'f' }] });
+    assert.deepEqual(untilNow.body.queries[0].results[0].values, [[now - 1000, 1]], 'an end given still bounds it');
+    const gaps = await api.post('/api/v1/datapoints/query').send({ start_absolute: now - 60_000, metrics: [{ name: 'f', aggregators: [{ name: 'gaps', sampling: { value: 1, unit: 'minutes' } }] }] });
+    assert.equal(gaps.status, 200, 'gaps stops at now without an end, as before');
+    await api.post('/api/v1/datapoints/delete').send({ start_absolute: now - 500, metrics: [{ name: 'f' }] }).expect(204);
+    const left = await api.post('/api/v1/datapoints/query').send({ start_absolute: 0, metrics: [{ name: 'f' }] });
+    assert.deepEqual(left.body.queries[0].results[0].values, [[now - 1000, 1]], 'the delete took the future point too');
+  });
+
+  it('groups a series without a grouped tag under "" for it, as KairosDB answers ({"host": ""})', async () => {
+    const api = app(new MemoryStore());
+    await api.post('/api/v1/datapoints').send([{ name: 'g', tags: { host: 'a' }, timestamp: T, value: 1 }, { name: 'g', tags: { dc: 'x' }, timestamp: T, value: 2 }]).expect(204);
+    const res = await api.post('/api/v1/datapoints/query').send({ start_absolute: 0, metrics: [{ name: 'g', group_by: [{ name: 'tag', tags: ['host'] }] }] });
+    const groups = res.body.queries[0].results.map((r: { group_by: { name: string; group?: unknown }[]; values: unknown }) => [r.group_by.find((g) => g.name === 'tag')?.group, r.values]);
+    assert.deepEqual(groups, [[{ host: '' }, [[T, 2]]], [{ host: 'a' }, [[T, 1]]]]);
+  });
+
   it('deletes a metric whose name is URL-encoded', async () => {
     const store = new MemoryStore();
     const api = app(store);

@@ -305,7 +305,7 @@ form.addEventListener('submit', (event) => { event.preventDefault(); run(); });
 (async () => {
   setStatus('Loading…', 'loading');
   try {
-    features = (await call('GET', 'features/aggregators')).properties;
+    features = await call('GET', 'features/aggregators');
     $('aggregator').append(...features.map((f) => Object.assign(new Option(f.name, f.name), { title: f.description })));
   } catch (error) {
     $('error').textContent = error.message;

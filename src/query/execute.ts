@@ -285,9 +285,10 @@ const byNumbers = ({ numbers: x }: { numbers: number[] }, { numbers: y }: { numb
   return 0;
 };
 
+/** A series' values of the grouped tags, in the grouper's order; "" for a tag it lacks (KairosDB's getMatchingTags). */
 function pick(tags: Readonly<Record<string, string>>, names: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of names) if (Object.hasOwn(tags, name)) Object.defineProperty(out, name, { value: tags[name], enumerable: true });
+  for (const name of names) Object.defineProperty(out, name, { value: Object.hasOwn(tags, name) ? tags[name] : '', enumerable: true });
   return out;
 }
 

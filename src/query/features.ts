@@ -132,7 +132,9 @@ const sorted = (processors: FeatureProcessor[]) => byLabel(processors).map((p) =
 
 /** The features as GET /features answers them: groupers first, then aggregators, each sorted by label as KairosDB does. */
 export const FEATURES: Feature[] = [
-  { name: 'groupby', label: 'Group By', properties: sorted(GROUPER_FEATURES) },
+  // 'group_by' as KairosDB's GroupByFactory names it (@FeatureComponent(name = "group_by")); its documentation's
+  // 'groupby' is not what the server answers.
+  { name: 'group_by', label: 'Group By', properties: sorted(GROUPER_FEATURES) },
   { name: 'aggregators', label: 'Aggregator', properties: sorted(AGGREGATOR_FEATURES) },
 ];
 

@@ -35,7 +35,8 @@ export function parseQuery(body: unknown, now: number, limits: QueryLimits = UNL
   }
 
   const start = instant(body.start_absolute, body.start_relative, 'start_relative', now, zone, errors);
-  const end = instant(body.end_absolute, body.end_relative, 'end_relative', now, zone, errors) ?? now;
+  // Without an end there is no upper bound (KairosDB's QueryMetric.getEndTime: Long.MAX_VALUE), future points included.
+  const end = instant(body.end_absolute, body.end_relative, 'end_relative', now, zone, errors) ?? NO_END;
   if (start === undefined && body.start_absolute == null && body.start_relative == null) {
     errors.push({ at: 'query.metric[0].start_time', code: 'start-missing' });
   } else if (start !== undefined && end < start) {
@@ -45,17 +46,21 @@ export function parseQuery(body: unknown, now: number, limits: QueryLimits = UNL
   const parsed = metrics.map((m, i) => metric(m, `query.metric[${i}]`, limits, errors));
   if (errors.length > 0 || start === undefined) return { ok: false, errors };
   const spec = { start, end, timeZone: zone, metrics: parsed as MetricQuery[] };
-  checkGaps(spec, limits, errors);
+  checkGaps(spec, limits, errors, now);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, spec };
 }
 
+/** The end of a query that gives none: every point after its start. */
+export const NO_END = Number.MAX_SAFE_INTEGER;
+
 /** `gaps` answers a value for every sampling range of the window, data or not: refuse a window with too many. */
-function checkGaps(spec: QuerySpec, limits: QueryLimits, errors: QueryFailure[]): void {
+function checkGaps(spec: QuerySpec, limits: QueryLimits, errors: QueryFailure[], now: number): void {
   spec.metrics.forEach((m, i) =>
     m.aggregators.forEach((a, j) => {
       if (a.name !== 'gaps') return;
       const anchor = a.alignSampling ? alignStart(spec.start, a.sampling.unit, spec.timeZone) : spec.start;
-      const ranges = rangesBetween(anchor, spec.end, a.sampling);
+      // (gaps marks empty ranges up to the end clamped to now: see its stage)
+      const ranges = rangesBetween(anchor, Math.min(spec.end, now), a.sampling);
       if (ranges > limits.maxQueryOutputPoints) {
         errors.push({ at: `query.metric[${i}].aggregators[${j}]`, code: 'gaps-too-many', ranges, max: limits.maxQueryOutputPoints });
       }

@@ -44,7 +44,8 @@ export function metadataRoutes(options: ResolvedOptions): Routes {
         await authorize(options, ctx, { action: 'info', route: '/features/{name}' });
         const feature = FEATURES.find((f) => f.name === request.param);
         if (!feature) throw httpError('UNKNOWN_FEATURE', request.param.slice(0, 100));
-        ctx.body = feature;
+        // The feature's processors as a bare array, as KairosDB's FeaturesResource.getFeature serializes them.
+        ctx.body = feature.properties;
       },
     },
     '/version': {
