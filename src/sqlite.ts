@@ -1,1 +1,1 @@
-export { SqliteStore, type SqliteStoreOptions } from './stores/sqlite/store.js';
+export { SqliteStore, type BackupOptions, type BackupProgress, type SqliteStoreOptions } from './stores/sqlite/store.js';

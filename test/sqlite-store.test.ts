@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -49,6 +49,42 @@ describe('SqliteStore', () => {
     const second = new SqliteStore({ path });
     assert.deepEqual((await readAll(second, { metric: 'm' })).map((s) => [s.type, s.points]), [['long', [[1, 1], [2, 2]]], ['string', [[1, 'x']]]]);
     await second.close();
+  });
+
+  it('backs up online to a new file while writes go on: a consistent copy that opens as a store, with progress, and refuses an existing file', async () => {
+    const path = join(dir, 'backed.db');
+    const store = new SqliteStore({ path });
+    await store.init();
+    const write = (i: number) => store.write([series('b', { h: String(i % 50) }, Array.from({ length: 200 }, (_, k): [number, number] => [i * 1000 + k, k]))]);
+    for (let i = 0; i < 300; i++) await write(i);
+    const copy = join(dir, 'backups', 'copy.db');
+    mkdirSync(join(dir, 'backups'));
+    const heard: { bytes: number; estimatedBytes: number }[] = [];
+    let writing = true;
+    const during = (async () => {
+      for (let i = 300; writing; i++) await write(i);
+    })();
+    const { bytes } = await store.backup(copy, { onProgress: (p) => void heard.push(p), progressIntervalMs: 1 });
+    writing = false;
+    await during;
+    assert.ok(bytes > 0 && heard.length >= 1);
+    assert.deepEqual(heard.at(-1), { bytes, estimatedBytes: bytes }, 'the last progress is the final size');
+    const check = new Database(copy, { readonly: true });
+    assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
+    check.close();
+    const restored = new SqliteStore({ path: copy, compactInWorker: false });
+    const stats = await restored.stats();
+    assert.ok(stats.points >= 300 * 200, `the copy holds at least what was written before it began: ${stats.points}`);
+    assert.equal(stats.points % 200, 0, 'whole writes only (one transaction each)');
+    await restored.close();
+    await assert.rejects(store.backup(copy), /SqliteStore.backup: '.*copy.db' exists; give the path of a file that does not/);
+    const memory = new SqliteStore({ path: ':memory:' });
+    await memory.write([series('m', { h: 'a' }, [[1, 1]])]);
+    const memoryCopy = join(dir, 'backups', 'memory.db');
+    await memory.backup(memoryCopy);
+    assert.deepEqual((await readAll(new SqliteStore({ path: memoryCopy }), { metric: 'm' }))[0]?.points, [[1, 1]]);
+    await memory.close();
+    await store.close();
   });
 
   it('counts its points for stats() with turns for the event loop inside a long series', async () => {

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { optionError } from '../../option-keys.js';
 import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
 import { inNameOrder } from '../../store-api/names.js';
@@ -12,6 +14,7 @@ import { Compactor } from './compactor.js';
 import { keepAlive } from './keep-alive.js';
 import { open } from './open.js';
 import { checkOptions, inMemory, type SqliteStoreOptions } from './options.js';
+import { backupFile, type BackupOptions } from './backup.js';
 import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
 import { RecentBatches, type Located, type PackedBatch } from './recent.js';
@@ -21,6 +24,7 @@ import { prepareStatements, type SeriesRow, type Statements } from './statements
 import { reached, WaitingWrites } from './backpressure.js';
 import { WriteLock } from './write-lock.js';
 
+export type { BackupOptions, BackupProgress } from './backup.js';
 export type { SqliteStoreOptions };
 
 /** Points in the first page of a series: small, since a query holds one first page of every series it merges. */
@@ -362,6 +366,27 @@ export class SqliteStore implements Store {
       await turn();
       this.#assertOpen();
     }
+  }
+
+  /**
+   * Writes a consistent copy of the database to `path` (a file that must not exist), online: from a read-only
+   * connection of its own in a worker thread (`VACUUM INTO`: the store as it was when the backup started, compacted),
+   * while writes go on. Restore: stop the app, put the copy at the store's path (with no `-wal`/`-shm` files beside
+   * it), start. Returns the copy's size.
+   * @example await store.backup(`./backups/metrics-${Date.now()}.db`, { onProgress: ({ bytes, estimatedBytes }) => … })
+   */
+  async backup(path: string, options: BackupOptions = {}): Promise<{ bytes: number }> {
+    this.#assertOpen();
+    const { pages, pageSize } = this.#guard(() => this.#db.prepare<[], { pages: number; pageSize: number }>('SELECT (SELECT page_count FROM pragma_page_count) AS pages, (SELECT page_size FROM pragma_page_size) AS pageSize').get() as { pages: number; pageSize: number });
+    const estimatedBytes = pages * pageSize;
+    const destination = resolve(path);
+    if (!inMemory(this.#db.name)) return backupFile(this.#db.name, destination, estimatedBytes, options);
+    // A database in this connection's memory: SQLite's backup API (no other connection writes to it).
+    if (existsSync(destination)) throw new Error(`SqliteStore.backup: '${destination}' exists; give the path of a file that does not`);
+    await this.#db.backup(destination, { progress: ({ totalPages, remainingPages }) => (options.onProgress?.({ bytes: (totalPages - remainingPages) * pageSize, estimatedBytes }), 1000) });
+    const bytes = statSync(destination).size;
+    options.onProgress?.({ bytes, estimatedBytes: bytes });
+    return { bytes };
   }
 
   async ping(): Promise<void> {
