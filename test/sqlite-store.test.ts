@@ -87,6 +87,16 @@ describe('SqliteStore', () => {
     await store.close();
   });
 
+  it('lists metric names past a page of the index (10,000 names), whole and by prefix', async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    const names = Array.from({ length: 10_005 }, (_, i) => `n.${String(i).padStart(5, '0')}`);
+    await store.write(names.map((name) => series(name, { h: 'a' }, [[1, 1]])));
+    assert.deepEqual(await store.metricNames(), names);
+    assert.deepEqual(await store.metricNames('n.0999'), names.slice(9990, 10_000));
+    assert.deepEqual(await store.metricNames('n.1000'), names.slice(10_000));
+    await store.close();
+  });
+
   it('counts its points for stats() with turns for the event loop inside a long series', async () => {
     const store = new SqliteStore({ path: ':memory:', compactIntervalMs: 0 });
     const timestamps = Array.from({ length: 700_000 }, (_, i) => i + 1);

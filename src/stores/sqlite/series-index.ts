@@ -25,7 +25,6 @@ export class SqliteSeriesIndex {
   readonly #metricSize: Database.Statement<[string, number], { n: number }>;
   readonly #byId: Database.Statement<[number], SeriesRow>;
   readonly #names: Database.Statement<[string, number], { name: string }>;
-  readonly #namesAfter: Database.Statement<[string, number], { name: string }>;
   readonly #firstTagged: Database.Statement<[string, string, string], { metric: string }>;
   readonly #nextTagged: Database.Statement<[string, string, string], { metric: string }>;
   /** Metrics known to be in the `metrics` table (a cache: cleared when it grows past 65,536 or a metric may have gone). */
@@ -42,7 +41,6 @@ export class SqliteSeriesIndex {
     this.#metricSize = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM series WHERE metric = ? LIMIT ?)');
     this.#byId = db.prepare('SELECT id, metric, type, storage, tags FROM series WHERE id = ?');
     this.#names = db.prepare('SELECT name FROM metrics WHERE name >= ? ORDER BY name LIMIT ?');
-    this.#namesAfter = db.prepare('SELECT name FROM metrics WHERE name > ? ORDER BY name LIMIT ?');
     this.#firstTagged = db.prepare('SELECT metric FROM series_tags WHERE name = ? AND value = ? AND metric >= ? ORDER BY metric LIMIT 1');
     this.#nextTagged = db.prepare('SELECT metric FROM series_tags WHERE name = ? AND value = ? AND metric > ? ORDER BY metric LIMIT 1');
   }
@@ -103,7 +101,8 @@ export class SqliteSeriesIndex {
 
   /** Metric names starting with `prefix`, in the index's order, a page at a time (empty pages end it). */
   *names(prefix: string): Generator<string[]> {
-    for (let page = this.#names.all(prefix, NAMES_PAGE); ; page = this.#namesAfter.all(page.at(-1)?.name as string, NAMES_PAGE)) {
+    // The next page starts just after the last name: at it with a NUL appended, the least string greater than it.
+    for (let page = this.#names.all(prefix, NAMES_PAGE); ; page = this.#names.all(`${page.at(-1)?.name as string}\u0000`, NAMES_PAGE)) {
       const names: string[] = [];
       for (const { name } of page) {
         if (!name.startsWith(prefix)) return yield names;
