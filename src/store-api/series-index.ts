@@ -33,7 +33,7 @@ export class SeriesIndex<T> {
   /** Metric names with at least one series, sorted. */
   readonly #names: string[] = [];
 
-  /** @param hashOf a 32-bit hash of a series, equal for the same series (e.g. a serial number it was given). */
+  /** @param hashOf a 32-bit hash of a series, equal for the same series: a random number it was given, not a serial one (see BigMap). */
   constructor(readonly hashOf: (series: T) => number) {}
 
   add(metric: string, tags: Tags, series: T): void {

@@ -430,7 +430,15 @@ export class CassandraStore implements Store {
   async *#indexRows(query: SeriesQuery, bucket: number): AsyncGenerator<Row[]> {
     const posting = postingOf(query.tags);
     if (!posting) return yield* this.#rowPages(this.#q.selectSeries, [query.metric, bucket]);
-    for (const value of posting.values) yield* this.#rowPages(this.#q.selectPostings, [query.metric, bucket, posting.name, value]);
+    // The first page of every listed value fetched at once (as the whole postings were before they were paged).
+    const values = posting.values.map((value) => this.#rowPages(this.#q.selectPostings, [query.metric, bucket, posting.name, value]));
+    const firsts = await Promise.all(values.map((pages) => pages.next()));
+    for (let i = 0; i < values.length; i++) {
+      const first = firsts[i] as IteratorResult<Row[]>;
+      if (first.done) continue;
+      yield first.value;
+      yield* values[i] as AsyncGenerator<Row[]>;
+    }
   }
 
   async *#pages(metric: string, series: FoundSeries, start: number, end: number, desc: boolean): AsyncGenerator<PointPage> {
