@@ -23,8 +23,9 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
       // The totals read every point: only for a small store (the page refreshes every 5 s).
       const small = all && metrics.every(([, count]) => count !== undefined) && metrics.reduce((n, [, count]) => n + (count ?? 0), 0) <= COUNTED;
       const stats = small ? await store.stats?.() : undefined;
+      if (small) await countTagSets(store, metrics);
       ctx.type = 'html';
-      ctx.body = landingPage(storeName, stats, metrics, small);
+      ctx.body = landingPage(storeName, stats && { series: metrics.reduce((n, [, count]) => n + (count ?? 0), 0), points: stats.points }, metrics, small);
     } else {
       await next();
     }
@@ -44,6 +45,18 @@ async function seriesPerMetric(store: Store): Promise<{ metrics: [string, number
     metrics.push([metric, store.countSeries ? await store.countSeries({ metric }, COUNTED + 1) : undefined]);
   }
   return { metrics, all: names.length <= 50 };
+}
+
+/**
+ * A small store's counts made what a query shows: one series per tag set. Stores count a long and a double series of
+ * one tag set as two (their values are kept apart), and an expired series until its metric is deleted.
+ */
+async function countTagSets(store: Store, metrics: [string, number | undefined][]): Promise<void> {
+  for (const entry of metrics) {
+    const tagSets = new Set<string>();
+    for await (const series of store.read({ metric: entry[0] })) tagSets.add(JSON.stringify(series.tags));
+    entry[1] = tagSets.size;
+  }
 }
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -71,7 +71,9 @@ describe('example server (end to end, SQLite)', () => {
     const health = await fetch(`${second.url}/healthz`);
     assert.deepEqual(await health.json(), { status: 'ok', store: `sqlite (${dbPath})` });
     const page = await (await fetch(`${second.url}/`)).text();
-    assert.match(page, /<strong>8<\/strong> series, <strong>12<\/strong> points/);
+    // A series per tag set, as a query shows them: archive_file_tracked's long and double values are one series.
+    assert.match(page, /<strong>6<\/strong> series, <strong>12<\/strong> points/);
+    assert.match(page, />archive_file_tracked<\/a> — 1 series</);
     assert.equal(await stop(second.child), 0);
 
     const store = new SqliteStore({ path: dbPath });
