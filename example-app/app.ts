@@ -2,8 +2,11 @@ import Koa from 'koa';
 import { kairosdb, TypeRegistry, type Logger, type Store } from '../src/index.js';
 import { geoPoint } from './geo-point.js';
 
-/** The example application: its own routes, the middleware under /api/v1, one custom value type. */
-export function createApp(store: Store, storeName: string, logger: Logger): Koa {
+/**
+ * The example application: its own routes, the middleware under /api/v1 (with the explorer and GET /api/v1/metrics),
+ * one custom value type; with `statisticsIntervalMs`, the mount's statistics written into the store.
+ */
+export function createApp(store: Store, storeName: string, logger: Logger, statisticsIntervalMs?: number): Koa {
   const types = new TypeRegistry();
   types.register(geoPoint);
   const app = new Koa();
@@ -12,7 +15,8 @@ export function createApp(store: Store, storeName: string, logger: Logger): Koa 
     await next();
     logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: performance.now() - started }, 'request');
   });
-  app.use(kairosdb({ store, types, logger, routes: { ui: true } }));
+  const statistics = statisticsIntervalMs === undefined ? false : { intervalMs: statisticsIntervalMs };
+  app.use(kairosdb({ store, types, logger, routes: { ui: true, metrics: true }, statistics }));
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET') return next();
     if (ctx.path === '/healthz') {

@@ -9,6 +9,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 const storeName = env.STORE ?? 'sqlite';
+const statisticsIntervalMs = env.STATISTICS_INTERVAL_MS === undefined ? undefined : Number(env.STATISTICS_INTERVAL_MS);
 const logger = pino({ level: env.LOG_LEVEL ?? 'info' });
 
 async function openStore(): Promise<Store> {
@@ -44,12 +45,12 @@ async function main(): Promise<void> {
       : storeName === 'cassandra'
         ? `cassandra (${env.CASSANDRA_CONTACT_POINTS}, keyspace ${env.CASSANDRA_KEYSPACE ?? 'kairosdb'})`
         : storeName;
-  const app = createApp(store, described, logger);
+  const app = createApp(store, described, logger, statisticsIntervalMs);
   const server = app.listen(port, () => {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     process.stdout.write(
-      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: /api/v1 (datapoints, datapoints/query, datapoints/query/tags, datapoints/delete, metric/{name}, metricnames, version, health), GET /, GET /healthz\n`,
+      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: /api/v1 (datapoints, datapoints/query, datapoints/query/tags, datapoints/delete, metric/{name}, metricnames, version, health, metrics, ui), GET /, GET /healthz\n`,
     );
   });
   server.on('error', (error: NodeJS.ErrnoException) => {

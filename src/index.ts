@@ -1,5 +1,5 @@
 export { kairosdb, type KairosdbMiddleware } from './http/middleware.js';
-export type { AccessRequest, DefaultCassandraOptions, KairosdbOptions, Logger, RequestEvent, RouteGroup } from './options.js';
+export type { AccessRequest, DefaultCassandraOptions, KairosdbOptions, Logger, RequestEvent, RouteGroup, StatisticsOptions } from './options.js';
 export { ERRORS, KairosHttpError, type ErrorCode } from './errors.js';
 export { TypeRegistry } from './types/registry.js';
 export type { Complex } from './types/builtins.js';

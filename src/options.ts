@@ -1,4 +1,6 @@
 import type { Context } from 'koa';
+import { hostname } from 'node:os';
+import type { StatisticsOptions, StatisticsSettings } from './metrics/statistics.js';
 import { defaultCassandraStore, type DefaultCassandraOptions } from './default-store.js';
 import { silentLogger, type Logger } from './logger.js';
 import { optionError, rejectUnknownKeys } from './option-keys.js';
@@ -7,6 +9,7 @@ import { TypeRegistry } from './types/registry.js';
 
 export type { DefaultCassandraOptions } from './default-store.js';
 export type { Logger } from './logger.js';
+export type { StatisticsOptions } from './metrics/statistics.js';
 
 /** What a request is about to do, as the `authorize` hook sees it. */
 export type AccessRequest =
@@ -92,6 +95,12 @@ export interface KairosdbOptions {
   storeTimeoutMs?: number;
   /** @deprecated the old name of `storeTimeoutMs`, which it also bounded reads with. */
   writeTimeoutMs?: number;
+  /**
+   * Opt-in: writes the mount's own metrics into its store every `intervalMs`, as KairosDB writes its statistics, so the
+   * explorer charts them (`kairosdb.http.request_count`, `kairosdb.datastore.write_time`, …; see docs/monitoring.md).
+   * `true` takes every default. @default false
+   */
+  statistics?: boolean | StatisticsOptions;
   /** Called once per handled request with what it did, for the host's metrics (prom-client, OpenTelemetry, …). */
   onRequest?: (event: RequestEvent) => void;
   /** Called after parsing and before any write, read or delete, and before informational routes (`action: 'info'`); `false` (or a thrown 401/403) answers 403. */
@@ -128,18 +137,19 @@ export interface RequestEvent {
 
 /** The route groups: ingest (POST /datapoints), query (/datapoints/query, /datapoints/query/tags),
  * delete (/datapoints/delete, DELETE /metric/{name}), metadata (/metricnames, /version), metadataApi (KairosDB's
- * Metadata API, /metadata/...), health (/health/*), ui (the explorer page at /ui/, off unless `routes: { ui: true }`). */
+ * Metadata API, /metadata/...), health (/health/*), ui (the explorer page at /ui/, off unless `routes: { ui: true }`),
+ * metrics (GET /metrics, the mount's own metrics in Prometheus' text format, off unless `routes: { metrics: true }`). */
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 /** The route groups, in the order they are mounted. */
-export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui'] as const;
+export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui', 'metrics'] as const;
 
 /** Route groups mounted only when asked for (`routes: { ui: true }`). */
-export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui'];
+export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui', 'metrics'];
 
 /** Options with every default applied. */
-export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant'>> &
-  Pick<KairosdbOptions, 'onRequest' | 'authorize' | 'tenant'>;
+export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant' | 'statistics'>> &
+  Pick<KairosdbOptions, 'onRequest' | 'authorize' | 'tenant'> & { statistics: StatisticsSettings | undefined };
 
 const DEFAULTS = {
   prefix: '/api/v1',
@@ -181,7 +191,7 @@ const DEFAULTS = {
 export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw optionError('kairosdb(options): options must be an object');
   rejectUnknownKeys('kairosdb(options)', options, KNOWN, { maxBodySize: 'maxBodyBytes', limit: 'maxBodyBytes', path: 'prefix' });
-  const { cassandra, writeTimeoutMs, ...rest } = options;
+  const { cassandra, writeTimeoutMs, statistics, ...rest } = options;
   if (writeTimeoutMs !== undefined && rest.storeTimeoutMs !== undefined) {
     throw optionError('kairosdb(options): give options.storeTimeoutMs, not also its old name writeTimeoutMs');
   }
@@ -192,6 +202,7 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
     logger: silentLogger,
     clock: Date.now,
     ...definedOnly(rest),
+    statistics: resolveStatistics(statistics),
   } as ResolvedOptions;
   if (resolved.store !== undefined && cassandra !== undefined) {
     throw optionError('kairosdb(options): give options.store or options.cassandra, not both');
@@ -245,8 +256,28 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
 
 const KNOWN: readonly (keyof KairosdbOptions)[] = [
   ...(Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]),
-  'store', 'cassandra', 'types', 'logger', 'clock', 'onRequest', 'authorize', 'tenant', 'writeTimeoutMs',
+  'store', 'cassandra', 'types', 'logger', 'clock', 'onRequest', 'authorize', 'tenant', 'writeTimeoutMs', 'statistics',
 ];
+
+const STATISTICS_KEYS: readonly (keyof StatisticsOptions)[] = ['intervalMs', 'prefix', 'tags', 'ttl'];
+
+/** `statistics` checked, with its defaults; undefined when off. */
+function resolveStatistics(statistics: KairosdbOptions['statistics']): StatisticsSettings | undefined {
+  if (statistics === undefined || statistics === false) return undefined;
+  if (statistics !== true && (typeof statistics !== 'object' || statistics === null)) {
+    throw optionError(`kairosdb(options): options.statistics must be true, false or an object, got ${JSON.stringify(statistics)}`);
+  }
+  const given = statistics === true ? {} : statistics;
+  rejectUnknownKeys('kairosdb(options).statistics', given, STATISTICS_KEYS);
+  const { intervalMs = 60_000, prefix = 'kairosdb.', tags = { host: hostname() || 'unknown' }, ttl = 0 } = given;
+  if (!Number.isSafeInteger(intervalMs) || intervalMs < 1000) throw optionError(`kairosdb(options): options.statistics.intervalMs must be an integer ≥ 1000, got ${String(intervalMs)}`);
+  if (typeof prefix !== 'string') throw optionError('kairosdb(options): options.statistics.prefix must be a string');
+  if (typeof tags !== 'object' || tags === null || !Object.values(tags).every((v) => typeof v === 'string' && v !== '')) {
+    throw optionError('kairosdb(options): options.statistics.tags must be an object of non-empty strings');
+  }
+  if (!Number.isSafeInteger(ttl) || ttl < 0 || ttl > MAX_TTL) throw optionError(`kairosdb(options): options.statistics.ttl must be an integer between 0 and ${MAX_TTL}`);
+  return { intervalMs, prefix, tags: { ...tags }, ttl };
+}
 
 /** Every numeric option is a whole number, ≥ 1 unless it says otherwise here. */
 const INTEGER_OPTIONS = (Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]).filter((name) => typeof DEFAULTS[name] === 'number') as NumericOption[];

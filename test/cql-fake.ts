@@ -41,6 +41,17 @@ export class CqlFake implements CassandraClient {
     const p = params;
     const expires = (ttl: unknown) => ((ttl as number) > 0 ? this.now + (ttl as number) * 1000 : Infinity);
     if (query.startsWith('CREATE')) return { rows: [] };
+    const withTtl = Object.values(q.selectPointsTtl).find((text) => query === text || query === `${text} ORDER BY ts DESC`);
+    if (withTtl) {
+      const [start, end] = [p[3] as number, p[4] as number];
+      const desc = query.endsWith('DESC') ? -1 : 1;
+      const rows = [...(this.#points.get(key(p[0], p[1], p[2])) ?? [])]
+        .filter(([, cell]) => cell.expires > this.now)
+        .sort((x, y) => (x[0] < y[0] ? -desc : desc))
+        .map(([, cell]): Row => ({ ...cell.value, ttl: cell.expires === Infinity ? null : Math.ceil((cell.expires - this.now) / 1000) }))
+        .filter((row) => (row.ts as Date).getTime() >= start && (row.ts as Date).getTime() <= end);
+      return this.#page(rows, options);
+    }
     for (const [storage, text] of Object.entries(q.insertPoint)) {
       if (query !== text) continue;
       const [metric, id, bucket, ts, type, value, ttl] = p as [string, Buffer, number, number, string, unknown, number];

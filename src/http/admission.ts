@@ -52,6 +52,11 @@ export class Admission {
     else this.#clients.set(address, n);
   }
 
+  /** Requests holding a slot now, by kind. */
+  get inFlight(): Readonly<Record<WorkKind, number>> {
+    return { ...this.#inFlight };
+  }
+
   /** Body bytes that may still be held. */
   get available(): number {
     return this.limits.bytes - this.#bytes;

@@ -15,6 +15,9 @@ import { metadataApiRoutes } from './routes/metadata-api.js';
 import { metadataRoutes } from './routes/metadata.js';
 import { queryRoutes } from './routes/query.js';
 import { uiRoutes } from './routes/ui.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { SelfMetrics } from '../metrics/self-metrics.js';
+import { startStatistics } from '../metrics/statistics.js';
 import type { Handler, RequestState, Routes } from './routes/route.js';
 
 /** The middleware, with its store's start and end. */
@@ -26,9 +29,20 @@ export type KairosdbMiddleware = Middleware & {
    * handle. Streamed query answers still being sent get up to `graceMs` to finish, then their connections are cut.
    */
   close(options?: { graceMs?: number }): Promise<void>;
+  /** The mount's own metrics in Prometheus' text format (what `routes: { metrics: true }` serves at GET /metrics), for a host that serves them elsewhere. */
+  metrics(): Promise<string>;
 };
 
-const GROUPS: Record<RouteGroup, (options: ResolvedOptions) => Routes> = { ingest: ingestRoutes, query: queryRoutes, delete: deleteRoutes, metadata: metadataRoutes, metadataApi: metadataApiRoutes, health: healthRoutes, ui: uiRoutes };
+const GROUPS: Record<RouteGroup, (options: ResolvedOptions, metrics: SelfMetrics) => Routes> = {
+  ingest: ingestRoutes,
+  query: queryRoutes,
+  delete: deleteRoutes,
+  metadata: metadataRoutes,
+  metadataApi: metadataApiRoutes,
+  health: healthRoutes,
+  ui: uiRoutes,
+  metrics: metricsRoutes,
+};
 
 /**
  * Mounts KairosDB's REST API on a Koa application.
@@ -44,18 +58,20 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     throw optionError('kairosdb was given to app.use() without being called: write app.use(kairosdb({ store })), not app.use(kairosdb)');
   }
   const resolved = resolveOptions(options);
-  const routes: Routes = {};
-  for (const group of ROUTE_GROUPS) {
-    const on = OPT_IN_GROUPS.includes(group) ? resolved.routes[group] === true : resolved.routes[group] !== false;
-    if (on) Object.assign(routes, GROUPS[group](resolved));
-  }
-  const table = new RouteTable(resolved.prefix, routes);
   const admission = new Admission({
     writes: resolved.maxInFlightRequests,
     queries: resolved.maxInFlightQueries,
     bytes: resolved.maxInFlightBytes,
     perClient: resolved.maxRequestsPerClient,
   });
+  const metrics = new SelfMetrics({ store: resolved.store, inFlight: () => admission.inFlight });
+  const routes: Routes = {};
+  for (const group of ROUTE_GROUPS) {
+    const on = OPT_IN_GROUPS.includes(group) ? resolved.routes[group] === true : resolved.routes[group] !== false;
+    if (on) Object.assign(routes, GROUPS[group](resolved, metrics));
+  }
+  const table = new RouteTable(resolved.prefix, routes);
+  const stopStatistics = resolved.statistics && startStatistics(metrics, resolved.store, resolved.statistics, resolved.clock, resolved.logger);
   const limits = { wire: resolved.maxBodyBytes, decompressed: resolved.maxDecompressedBytes };
   const rate = { minBytesPerSecond: resolved.minBodyBytesPerSecond, graceMs: resolved.bodyRateGraceMs };
   const ingestPath = `${resolved.prefix}/datapoints`;
@@ -79,6 +95,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     let admitted: WorkKind | undefined;
     const client = resolved.maxRequestsPerClient > 0 && !healthPaths.has(ctx.path) ? ctx.ip : undefined;
     let counted = false;
+    let code: string | undefined;
     ctx.set('X-Content-Type-Options', 'nosniff');
     if (!match.declared.startsWith('/ui')) ctx.set('Cache-Control', 'no-store');
     try {
@@ -97,10 +114,11 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
         admission.enter(kind);
         admitted = kind;
       };
-      request = { param: decodeParam(param), get params() { return param.split('/').map(decodeParam); }, tenant: tenantOf(resolved, ctx), reading, admit, openAnswers, datapoints: 0, storeMs: 0, storeCalls: [] };
+      const cutOff = (reason: string) => metrics.cut.inc([reason]);
+      request = { param: decodeParam(param), get params() { return param.split('/').map(decodeParam); }, tenant: tenantOf(resolved, ctx), reading, admit, openAnswers, datapoints: 0, storeMs: 0, storeCalls: [], cutOff };
       await handler(ctx, request);
     } catch (error) {
-      respondWithError(ctx, error, resolved.logger, ctx.method === 'POST' && ctx.path === ingestPath);
+      code = respondWithError(ctx, error, resolved.logger, ctx.method === 'POST' && ctx.path === ingestPath);
     } finally {
       const free = () => {
         admission.release(reading.ticket);
@@ -109,7 +127,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
       };
       if (request && request.storeCalls.length > 0) void Promise.allSettled(request.storeCalls).then(free);
       else free();
-      report(ctx, match.declared, request, reading.received.bytes, started);
+      report(ctx, match.declared, request, reading.received.bytes, started, code);
     }
   };
 
@@ -118,12 +136,13 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     await (store.init ? store.init() : store.ping());
   };
   const close = async ({ graceMs = 5000 }: { graceMs?: number } = {}) => {
+    stopStatistics?.();
     const until = performance.now() + graceMs;
     while (openAnswers.size > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
     for (const cut of [...openAnswers]) cut();
     await resolved.store.close();
   };
-  return Object.assign(middleware, { ready, close });
+  return Object.assign(middleware, { ready, close, metrics: () => metrics.prometheus() });
 
   function warnIfShadowed(ctx: Context): void {
     const shadowed = claimPaths(ctx, mount, table.paths());
@@ -133,18 +152,20 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     process.emitWarning(message, 'KairosdbMountWarning');
   }
 
-  function report(ctx: Context, route: string, request: RequestState | undefined, bytesIn: number, started: number): void {
+  function report(ctx: Context, route: string, request: RequestState | undefined, bytesIn: number, started: number, code: string | undefined): void {
+    const event = {
+      method: ctx.method,
+      route,
+      status: ctx.status,
+      bytesIn,
+      datapoints: request?.datapoints ?? 0,
+      storeMs: request?.storeMs ?? 0,
+      durationMs: performance.now() - started,
+    };
+    metrics.record({ ...event, code });
     if (!resolved.onRequest) return;
     try {
-      resolved.onRequest({
-        method: ctx.method,
-        route,
-        status: ctx.status,
-        bytesIn,
-        datapoints: request?.datapoints ?? 0,
-        storeMs: request?.storeMs ?? 0,
-        durationMs: performance.now() - started,
-      });
+      resolved.onRequest(event);
     } catch (error) {
       resolved.logger.warn({ err: error }, 'koa-kairosdb: onRequest threw');
     }

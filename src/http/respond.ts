@@ -5,10 +5,10 @@ import { isUnavailable } from '../store-api/unavailable.js';
 import { ValueTypeError } from '../types/value-type.js';
 
 /**
- * Answers a failed request: its own status for HTTP errors, 503 for an unavailable store, else 500. A 500 is also
- * emitted on the app (`ctx.app.emit('error', err, ctx)`, as Koa does with its own), so Koa prints it unless the host listens.
+ * Answers a failed request: its own status for HTTP errors, 503 for an unavailable store, else 500; returns the
+ * answer's code. A 500 is also emitted on the app (`ctx.app.emit('error', err, ctx)`, as Koa does with its own), so Koa prints it unless the host listens.
  */
-export function respondWithError(ctx: Context, error: unknown, logger: Logger, writing: boolean): void {
+export function respondWithError(ctx: Context, error: unknown, logger: Logger, writing: boolean): string {
   let answer: KairosHttpError;
   if (error instanceof KairosHttpError) {
     answer = error;
@@ -32,6 +32,7 @@ export function respondWithError(ctx: Context, error: unknown, logger: Logger, w
   if (answer.status === 413 || answer.status === 408) ctx.set('Connection', 'close');
   ctx.status = answer.status;
   ctx.body = { errors: answer.errors };
+  return answer.code;
 }
 
 /** A 401 or 403 thrown by the host's `authorize` hook (e.g. `ctx.throw(403)`). */

@@ -59,7 +59,7 @@ export async function sendAnswer(ctx: Context, request: RequestState, pieces: As
   const sent = { bytes: 0 };
   const ended = watch(ctx, request, pace, sent, logger);
   ctx.type = 'application/json';
-  ctx.body = Readable.from(rest(ctx, held, pieces, pieceTimeoutMs, logger, sent, ended), { highWaterMark: 1 });
+  ctx.body = Readable.from(rest(ctx, held, pieces, pieceTimeoutMs, logger, { sent, ended, cutOff: request.cutOff }), { highWaterMark: 1 });
 }
 
 /**
@@ -71,7 +71,8 @@ function watch(ctx: Context, request: RequestState, pace: AnswerPace, sent: { by
   const started = performance.now();
   let release!: () => void;
   request.storeCalls.push(new Promise<void>((resolve) => (release = resolve)));
-  const cut = (reason: string) => {
+  const cut = (reason: string, kind: string) => {
+    request.cutOff(kind);
     logger.warn({ path: ctx.path, sentBytes: sent.bytes }, `koa-kairosdb: streamed answer cut off: ${reason}`);
     ctx.res.destroy();
     end();
@@ -80,20 +81,20 @@ function watch(ctx: Context, request: RequestState, pace: AnswerPace, sent: { by
   const marks = [{ at: started, bytes: 0 }];
   const check = () => {
     const now = performance.now();
-    if (now >= pace.deadline) return cut('not sent by the query deadline (queryTimeoutMs)');
+    if (now >= pace.deadline) return cut('not sent by the query deadline (queryTimeoutMs)', 'deadline');
     marks.push({ at: now, bytes: sent.bytes });
     while (marks.length > 2 && now - (marks[1] as { at: number }).at >= pace.graceMs) marks.shift();
     const from = marks[0] as { at: number; bytes: number };
     const ms = now - from.at;
     if (pace.minBytesPerSecond > 0 && ms >= pace.graceMs && ((sent.bytes - from.bytes) * 1000) / ms < pace.minBytesPerSecond) {
-      cut(`read slower than ${pace.minBytesPerSecond} bytes/s (minAnswerBytesPerSecond)`);
+      cut(`read slower than ${pace.minBytesPerSecond} bytes/s (minAnswerBytesPerSecond)`, 'slow_reader');
     }
   };
   const timer = setInterval(check, Math.min(1000, Math.max(10, pace.graceMs / 2)));
   timer.unref();
   const deadline = setTimeout(check, Math.max(0, pace.deadline - started));
   deadline.unref();
-  const shutdown = () => cut('the mount is closing');
+  const shutdown = () => cut('the mount is closing', 'closing');
   pace.open.add(shutdown);
   let done = false;
   function end(): void {
@@ -109,7 +110,14 @@ function watch(ctx: Context, request: RequestState, pace: AnswerPace, sent: { by
   return end;
 }
 
-async function* rest(ctx: Context, held: Buffer[], pieces: AsyncGenerator<Buffer>, pieceTimeoutMs: number, logger: Logger, sent: { bytes: number }, ended: () => void): AsyncGenerator<Buffer> {
+/** An answer being sent: bytes sent so far, the end of its watch, and the count of cut answers. */
+interface Sending {
+  readonly sent: { bytes: number };
+  readonly ended: () => void;
+  readonly cutOff: (reason: string) => void;
+}
+
+async function* rest(ctx: Context, held: Buffer[], pieces: AsyncGenerator<Buffer>, pieceTimeoutMs: number, logger: Logger, { sent, ended, cutOff }: Sending): AsyncGenerator<Buffer> {
   try {
     for (const piece of held) {
       sent.bytes += piece.length;
@@ -123,6 +131,7 @@ async function* rest(ctx: Context, held: Buffer[], pieces: AsyncGenerator<Buffer
       yield next.value;
     }
   } catch (error) {
+    cutOff(error instanceof KairosHttpError ? error.code : 'failed');
     if (error instanceof KairosHttpError) logger.warn({ err: error, path: ctx.path }, `koa-kairosdb: streamed answer cut off: ${error.errors.join('; ')}`);
     else if (!(error instanceof ValueTypeError) || error.first) logger.error({ err: error, path: ctx.path }, 'koa-kairosdb: streamed answer failed');
     // Koa 3 destroys the response when its body stream fails; Koa 2 leaves it open, so it is cut here.

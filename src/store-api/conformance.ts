@@ -201,6 +201,34 @@ export function storeConformanceSuite(name: string, target: ConformanceTarget): 
       assert.deepEqual((await readAll(store, { metric: m })).map((s) => s.tags.h), ['b']);
     });
 
+    it('yields each point\'s expiry when a read asks (expiry: true), in either order, and none unasked', async (t) => {
+      if (!store.capabilities.ttl) return t.skip('the store does not support TTL');
+      const m = metric();
+      const at = Date.now();
+      await store.write([series(m, { h: 'a' }, [[at, 1], [at + 1, 2]], { ttl: 3600 }), series(m, { h: 'b' }, [[at, 3]], { ttl: 7200 }), series(m, { h: 'c' }, [[at, 4]])]);
+      const expiries = async (order: 'asc' | 'desc') => {
+        const found: Record<string, number[]> = {};
+        for await (const s of store.read({ metric: m, expiry: true, order })) {
+          const list: number[] = (found[s.tags.h as string] = []);
+          for await (const page of s.points()) {
+            assert.equal(page.expires?.length, page.timestamps.length);
+            list.push(...Array.from(page.expires ?? []));
+          }
+        }
+        return found;
+      };
+      for (const order of ['asc', 'desc'] as const) {
+        const { a = [], b = [], c = [] } = await expiries(order);
+        assert.equal(a.length, 2);
+        // Kept in whole seconds (Cassandra's TTL), so within a second or two of each other.
+        assert.ok(Math.abs((a[0] as number) - (a[1] as number)) <= 1000, `${a}`);
+        assert.ok(Math.abs((b[0] as number) - (a[0] as number) - 3_600_000) <= 2000, `${a} ${b}`);
+        assert.deepEqual(c, [0]);
+        if (!target.advance) assert.ok(Math.abs((a[0] as number) - (at + 3_600_000)) <= 5000, `${a[0]} vs ${at + 3_600_000}`);
+      }
+      for await (const s of store.read({ metric: m })) for await (const page of s.points()) assert.equal(page.expires, undefined);
+    });
+
     it('finds series by tag among thousands (postings intersected), counts a selection from the index, lists names by prefix and by tag', async () => {
       const m = metric();
       const other = `${m}.other`;

@@ -35,12 +35,16 @@ export interface SeriesQuery {
   readonly tags?: TagFilter;
   /** Order of the points a read yields. @default 'asc' */
   readonly order?: 'asc' | 'desc';
+  /** A read also yields each point's expiry (`PointPage.expires`), for export; stores with `capabilities.ttl` keep it. @default false */
+  readonly expiry?: boolean;
 }
 
 /** A page of points of one series, in the read's time order (arrays, or typed arrays of numbers). */
 export interface PointPage {
   readonly timestamps: ArrayLike<number>;
   readonly values: ArrayLike<StoredValue>;
+  /** When each point expires, ms since epoch (0 never): given by a store with `capabilities.ttl` when the read asked (`expiry: true`). */
+  readonly expires?: ArrayLike<number>;
 }
 
 /** One series found by a read; its points are fetched when iterated. */
@@ -87,6 +91,11 @@ export interface Store {
   countNewSeries?(series: readonly SeriesWrite[]): Promise<number>;
   /** Deletes the selected points; without start, end and tags the whole metric. */
   delete(query: SeriesQuery): Promise<void>;
+  /**
+   * Optional: a few figures of the store's state by name (`[a-z][a-z0-9_]*`), cheap to read — nothing that costs what
+   * the store holds runs on the event loop: the mount's metrics show them as `koa_kairosdb_store_<name>` gauges.
+   */
+  figures?(): Promise<Readonly<Record<string, number>>>;
   /** Optional: how many series and live points are stored. */
   stats?(): Promise<{ series: number; points: number }>;
   /** Resolves when the store answers (health checks). */

@@ -57,6 +57,11 @@ export class SeriesMap<T> {
     this.#byTags = new WeakMap();
   }
 
+  /** How many values are kept (of an unbounded map, every one). */
+  get size(): number {
+    return this.#byKey.size + this.#older.size;
+  }
+
   /** Every value (of an unbounded map; a bounded one is a cache). */
   values(): Iterator<T> & Iterable<T> {
     return this.#byKey.values();

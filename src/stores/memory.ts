@@ -138,18 +138,21 @@ export class MemoryStore implements Store {
         points: async function* () {
           let timestamps: number[] = [];
           let values: StoredValue[] = [];
+          let expires: number[] | undefined = query.expiry ? [] : undefined;
           for (let k = 0; k < to - from; k++) {
             const i = desc ? to - 1 - k : from + k;
             if (i >= columns.length || !columns.live(i, now)) continue;
             timestamps.push(columns.timestamp(i));
             values.push(columns.value(i));
+            expires?.push(columns.expiry(i) * 1000);
             if (timestamps.length === PAGE_SIZE) {
-              yield { timestamps, values };
+              yield expires ? { timestamps, values, expires } : { timestamps, values };
               timestamps = [];
               values = [];
+              if (expires) expires = [];
             }
           }
-          if (timestamps.length > 0) yield { timestamps, values };
+          if (timestamps.length > 0) yield expires ? { timestamps, values, expires } : { timestamps, values };
         },
       };
     }
@@ -194,6 +197,11 @@ export class MemoryStore implements Store {
         this.#index.remove(entry.metric, entry.tags, entry);
       }
     }
+  }
+
+  /** `series`: how many series it holds (expired ones until a purge or delete removes them). */
+  async figures(): Promise<Readonly<Record<string, number>>> {
+    return { series: this.#series.size };
   }
 
   async stats(): Promise<{ series: number; points: number }> {

@@ -19,6 +19,8 @@ export interface RequestState {
   admit(kind: WorkKind): void;
   /** The mount's streamed answers still being sent, each with the function that cuts it (for `close()`). */
   readonly openAnswers: Set<() => void>;
+  /** Counts a streamed answer cut off after it started, by reason (the mount's metrics). */
+  readonly cutOff: (reason: string) => void;
   /** Store calls of this request; its in-flight slot is held until they settle, even after a timeout answered. */
   readonly storeCalls: Promise<unknown>[];
 }

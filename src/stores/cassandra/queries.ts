@@ -14,6 +14,7 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
   const insertPoint = (column: string) =>
     `INSERT INTO ${ks}.${t.dataPoints} (metric, series_id, bucket, ts, type, ${column}) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?`;
   const partition = 'metric = ? AND series_id = ? AND bucket = ?';
+  const selectTtl = (column: string) => `SELECT ts, type, ${column}, TTL(${column}) AS ttl FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`;
   return {
     insertPoint: {
       long: insertPoint(VALUE_COLUMN.long),
@@ -38,6 +39,13 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
     selectSeriesTtl: `SELECT series_id, type, tags, TTL(tags) AS ttl FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ?`,
     selectSeries: `SELECT JSON series_id, type, tags FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ?`,
     selectPoints: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`,
+    /** Ascending, with each value's remaining TTL in seconds (null: never expires), for reads that ask for expiry. */
+    selectPointsTtl: {
+      long: selectTtl(VALUE_COLUMN.long),
+      double: selectTtl(VALUE_COLUMN.double),
+      string: selectTtl(VALUE_COLUMN.string),
+      bytes: selectTtl(VALUE_COLUMN.bytes),
+    } satisfies Record<StorageKind, string>,
     selectPointsDesc: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ? ORDER BY ts DESC`,
     anyPoint: `SELECT ts FROM ${ks}.${t.dataPoints} WHERE ${partition} LIMIT 1`,
     anySeries: `SELECT series_id FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ? LIMIT 1`,

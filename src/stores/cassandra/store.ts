@@ -133,7 +133,7 @@ export class CassandraStore implements Store {
     await this.#ready0();
     const { start, end } = rangeOf(query);
     for (const found of await this.#findSeries(query, start, end)) {
-      const pages = this.#pages(query.metric, found, start, end, query.order === 'desc');
+      const pages = this.#pages(query.metric, found, { start, end, desc: query.order === 'desc', expiry: query.expiry === true });
       const first = await pages.next();
       if (first.done) continue;
       yield {
@@ -228,6 +228,14 @@ export class CassandraStore implements Store {
   async ping(): Promise<void> {
     await this.#ready0();
     await this.#all(this.#q.ping, []);
+  }
+
+  /**
+   * `breaker_open`: 1 while no host answers (requests answer 503 at once until a probe reaches one), else 0;
+   * `calls_in_flight`: writes and deletes waiting for Cassandra.
+   */
+  async figures(): Promise<Readonly<Record<string, number>>> {
+    return { breaker_open: this.#outage ? 1 : 0, calls_in_flight: this.#inFlight.size };
   }
 
   /** Waits for writes in flight, then shuts down the client if the store created it. */
@@ -441,20 +449,25 @@ export class CassandraStore implements Store {
     }
   }
 
-  async *#pages(metric: string, series: FoundSeries, start: number, end: number, desc: boolean): AsyncGenerator<PointPage> {
+  /** A series' points, bucket by bucket; with `expiry`, each point's expiry from its remaining TTL. */
+  async *#pages(metric: string, series: FoundSeries, { start, end, desc, expiry }: { start: number; end: number; desc: boolean; expiry: boolean }): AsyncGenerator<PointPage> {
     const storage = storageOf(series.type);
     const column = VALUE_COLUMN[storage];
-    const select = desc ? this.#q.selectPointsDesc : this.#q.selectPoints;
+    const withTtl = expiry && `${this.#q.selectPointsTtl[storage]}${desc ? ' ORDER BY ts DESC' : ''}`;
+    const select = withTtl || (desc ? this.#q.selectPointsDesc : this.#q.selectPoints);
     for (const bucket of desc ? [...series.buckets].reverse() : series.buckets) {
       for await (const rows of this.#rowPages(select, [metric, series.id, bucket, start, end])) {
+        const now = this.options.clock();
         const timestamps: number[] = [];
         const values: StoredValue[] = [];
+        const expires: number[] = [];
         for (const row of rows) {
           if (row.type !== series.type) continue;
           timestamps.push(toMillis(row.ts));
           values.push(fromDriver(row[column], storage));
+          if (expiry) expires.push(row.ttl == null ? 0 : now + (row.ttl as number) * 1000);
         }
-        if (timestamps.length > 0) yield { timestamps, values };
+        if (timestamps.length > 0) yield expiry ? { timestamps, values, expires } : { timestamps, values };
       }
     }
   }

@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { optionError } from '../../option-keys.js';
 import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
 import { inNameOrder } from '../../store-api/names.js';
 import { rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
-import { SourceMerge, type Source } from '../chunk/merge.js';
+import { SourceMerge, type MergedPage, type Source } from '../chunk/merge.js';
 import { compactionLoop, compactionWorker, failingQuietly, LOG_PAGES } from './background.js';
 import type { Handover, Handovers } from './handover.js';
 import { chunkSource, windowOf } from './chunk-rows.js';
@@ -39,6 +40,18 @@ const REGISTER_SLICE = 250;
  * places spread over them, and past a few 100,000 series each insert read its pages from the file again.
  */
 const CACHE_KIB = 65_536;
+/** A merged page as a read yields it (with `expires` only when asked for). */
+const pointPage = ({ timestamps, values, expires }: MergedPage): PointPage => (expires ? { timestamps, values, expires } : { timestamps, values });
+
+/** What a read selects of each series' points. */
+interface ReadRange {
+  readonly start: number;
+  readonly end: number;
+  readonly desc: boolean;
+  /** Whether pages carry each point's expiry. */
+  readonly expiry: boolean;
+}
+
 /** Points `stats()` counts between two turns it gives the event loop (~20 ms of decoding). */
 const STATS_TURN_POINTS = 200_000;
 
@@ -74,10 +87,12 @@ export class SqliteStore implements Store {
   readonly #stopBackground: () => Promise<void>;
   readonly #compactQuietly: (work: () => void) => void;
   readonly metadata: MetadataStore;
+  readonly #path: string;
 
   constructor(options: SqliteStoreOptions) {
     checkOptions(options);
     const { path } = options;
+    this.#path = path;
     this.#clock = options.clock ?? Date.now;
     this.#pageSize = options.pageSize ?? 10_000;
     this.capabilities = { ttl: true, persistent: path !== ':memory:' && path !== '' };
@@ -178,13 +193,13 @@ export class SqliteStore implements Store {
     // The index is read a page at a time as the read goes on, the event loop given a turn between pages.
     const pages = this.#index.pages(query.metric, query.tags);
     for (let page = this.#guard(() => pages.next()); !page.done; page = this.#guard(() => pages.next())) {
-      yield* this.#readRows(page.value, start, end, desc, pageSize);
+      yield* this.#readRows(page.value, { start, end, desc, expiry: query.expiry === true }, pageSize);
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
   /** The series of one page of the index, with their points in the range. */
-  *#readRows(rows: readonly SeriesRow[], start: number, end: number, desc: boolean, pageSize: number): Generator<SeriesRead> {
+  *#readRows(rows: readonly SeriesRow[], { start, end, desc, expiry }: ReadRange, pageSize: number): Generator<SeriesRead> {
     const recent = this.#guard(() => this.#recent.located(new Set(rows.map((r) => r.id))));
     for (const row of rows) {
       const now = this.#clock();
@@ -196,9 +211,9 @@ export class SqliteStore implements Store {
       // A query holds every series it merges before reading them: each keeps its compressed sources and a copy of
       // its first page, not a decoded chunk (the merge that found the page is let go).
       const firstSize = Math.min(FIRST_PAGE, pageSize);
-      const found = new SourceMerge(sources, { start, end, now, desc }).next(firstSize);
+      const found = new SourceMerge(sources, { start, end, now, desc }).next(firstSize, expiry);
       if (found.timestamps.length === 0) continue;
-      const first: PointPage = { timestamps: Array.from(found.timestamps), values: Array.from(found.values) };
+      const first: PointPage = { timestamps: Array.from(found.timestamps), values: Array.from(found.values), ...(found.expires && { expires: found.expires }) };
       yield {
         metric: row.metric,
         tags: parseTags(row.tags),
@@ -208,7 +223,7 @@ export class SqliteStore implements Store {
           yield first;
           const last = first.timestamps[first.timestamps.length - 1] as number;
           const rest = new SourceMerge(sources, desc ? { start, end: last - 1, now, desc } : { start: last + 1, end, now, desc });
-          for (let page = rest.next(pageSize); page.timestamps.length > 0; page = rest.next(pageSize)) yield page;
+          for (let page = rest.next(pageSize, expiry); page.timestamps.length > 0; page = rest.next(pageSize, expiry)) yield pointPage(page);
         },
       };
     }
@@ -392,6 +407,17 @@ export class SqliteStore implements Store {
   async ping(): Promise<void> {
     this.#assertOpen();
     this.#sql.ping.get();
+  }
+
+  /**
+   * `backlog_batches`: written batches compaction has still to move into chunks (it keeps up when this stays low);
+   * `wal_bytes`: the size of the write-ahead log, which checkpoints copy into the file and start over (0 in memory).
+   */
+  async figures(): Promise<Readonly<Record<string, number>>> {
+    this.#assertOpen();
+    const backlog = this.#guard(() => this.#sql.backlog.get() as { n: number }).n;
+    const log = inMemory(this.#path) ? undefined : await stat(`${this.#path}-wal`).catch(() => undefined);
+    return { backlog_batches: backlog, wal_bytes: log?.size ?? 0 };
   }
 
   async close(): Promise<void> {
