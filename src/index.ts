@@ -16,3 +16,6 @@ export type {
 } from './store-api/contract.js';
 export { StoreUnavailableError, isUnavailable } from './store-api/unavailable.js';
 export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export { exportData, type ExportOptions } from './transfer/export.js';
+export { importData, ImportError, type ImportOptions } from './transfer/import.js';
+export type { TransferProgress } from './transfer/progress.js';

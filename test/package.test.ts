@@ -46,7 +46,7 @@ describe('the published package', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
   it('ships LICENSE, CHANGELOG, README, the HTTP contract and the example, and no source maps pointing at unshipped sources', () => {
-    for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'docs/http-contract.md', 'examples/host-app/app.ts', 'ui/index.html', 'ui/explorer.js', 'dist/index.js', 'dist/index.d.ts', 'dist/sqlite.js', 'dist/cassandra.js', 'dist/bin/schema.js']) {
+    for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md', 'package.json', 'docs/http-contract.md', 'examples/host-app/app.ts', 'ui/index.html', 'ui/explorer.js', 'dist/index.js', 'dist/index.d.ts', 'dist/sqlite.js', 'dist/cassandra.js', 'dist/bin/schema.js', 'dist/bin/transfer.js']) {
       assert.ok(files.includes(file), `${file} is in the package`);
     }
     assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('src/') || f.startsWith('test/')), []);
@@ -110,6 +110,19 @@ describe('the published package', () => {
     } finally {
       server.kill('SIGKILL');
     }
+  });
+
+  it('runs the packed koa-kairosdb CLI: a SQLite store exported and imported into another, TTL kept', () => {
+    const bin = join(project, 'node_modules', 'koa-kairosdb', 'dist', 'bin', 'transfer.js');
+    const from = join(work, 'cli-from.db');
+    const body = '{"name":"cpu","tags":{"host":"a"},"ttl":600,"datapoints":[[1,1],[2,2.5,"double"]]}\n';
+    const imported = spawnSync(process.execPath, [bin, 'import', '--store', `sqlite:${from}`], { input: body, encoding: 'utf8' });
+    assert.equal(imported.status, 0, imported.stderr);
+    const exported = spawnSync(process.execPath, [bin, 'export', '--store', `sqlite:${from}`], { encoding: 'utf8' });
+    assert.equal(exported.status, 0, exported.stderr);
+    const lines = exported.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; ttl: number; datapoints: unknown[] });
+    assert.deepEqual(lines.map((l) => [l.type, l.datapoints]), [['double', [[2, 2.5]]], ['long', [[1, 1]]]]);
+    assert.ok(lines.every((l) => l.ttl > 590 && l.ttl <= 600));
   });
 
   it('runs under CommonJS: require("koa-kairosdb") on this Node', () => {
