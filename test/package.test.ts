@@ -121,7 +121,7 @@ describe('the published package', () => {
     const exported = spawnSync(process.execPath, [bin, 'export', '--store', `sqlite:${from}`], { encoding: 'utf8' });
     assert.equal(exported.status, 0, exported.stderr);
     const lines = exported.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; ttl: number; datapoints: unknown[] });
-    assert.deepEqual(lines.map((l) => [l.type, l.datapoints]), [['double', [[2, 2.5]]], ['long', [[1, 1]]]]);
+    assert.deepEqual(lines.map((l) => [l.type, l.datapoints]).sort(), [['double', [[2, 2.5]]], ['long', [[1, 1]]]]);
     assert.ok(lines.every((l) => l.ttl > 590 && l.ttl <= 600));
   });
 

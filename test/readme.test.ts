@@ -5,11 +5,12 @@ import { MemoryStore } from '../src/index.js';
 import { resolveOptions, ROUTE_GROUPS } from '../src/options.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const optionsPage = readFileSync(new URL('../docs/options.md', import.meta.url), 'utf8');
 
-describe('README', () => {
+describe('README and docs/options.md', () => {
   it('states the defaults the code applies, for every numeric or string option', () => {
     const resolved = resolveOptions({ store: new MemoryStore() }) as unknown as Record<string, unknown>;
-    const rows = [...readme.matchAll(/^\| `(\w+)` \| `([^`]+)`/gm)].filter(([, name]) => name !== undefined && name in resolved && typeof resolved[name] !== 'function');
+    const rows = [...`${readme}\n${optionsPage}`.matchAll(/^\| `(\w+)` \| `([^`]+)`/gm)].filter(([, name]) => name !== undefined && name in resolved && typeof resolved[name] !== 'function');
     assert.ok(rows.length >= 10, `${rows.length} option rows found`);
     for (const [, name, value] of rows) {
       const expected = resolved[name as string];
@@ -30,9 +31,9 @@ describe('README', () => {
     }
   });
 
-  it('has a row for every numeric option', () => {
+  it('has a row for every numeric option in docs/options.md', () => {
     const resolved = resolveOptions({ store: new MemoryStore() }) as unknown as Record<string, unknown>;
-    const documented = new Set([...readme.matchAll(/^\| `(\w+)` \|/gm)].map(([, name]) => name));
+    const documented = new Set([...optionsPage.matchAll(/^\| `(\w+)` \|/gm)].map(([, name]) => name));
     const missing = Object.keys(resolved).filter((name) => typeof resolved[name] === 'number' && !documented.has(name));
     assert.deepEqual(missing, []);
   });
@@ -52,8 +53,10 @@ describe('README', () => {
     assert.deepEqual(names(sentence[2] as string), body.filter((m) => m.ttl === undefined).map((m) => m.name).sort());
   });
 
-  it('names every route group in the options table', () => {
-    const row = /^\| `routes` \|.*$/m.exec(readme)?.[0] ?? '';
-    for (const group of ROUTE_GROUPS) assert.match(row, new RegExp(`\\b${group}\\b`), `routes row lacks ${group}`);
+  it('names every route group in the options tables', () => {
+    for (const page of [readme, optionsPage]) {
+      const row = /^\| `routes` \|.*$/m.exec(page)?.[0] ?? '';
+      for (const group of ROUTE_GROUPS) assert.match(row, new RegExp(`\\b${group}\\b`), `routes row lacks ${group}`);
+    }
   });
 });
