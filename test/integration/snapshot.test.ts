@@ -1,4 +1,4 @@
-// The README's Cassandra backup and restore, tried on the project's own single node: `nodetool snapshot`, then after
+// The Cassandra backup and restore of docs/production.md, tried on the project's own single node: `nodetool snapshot`, then after
 // every table is truncated, `nodetool import --copy-data` of each table's snapshot — every point back, TTLs kept.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { nodetool, SINGLE } from '../../scripts/cassandra/nodes.js';
 const local = process.env.CASSANDRA_CONTACT_POINTS === '127.0.0.1' && existsSync(join(SINGLE.dir, 'data'));
 const SKIP = 'needs the project\'s own single node (npm run cassandra:start; CASSANDRA_CONTACT_POINTS=127.0.0.1): nodetool reaches it over its local JMX port';
 
-describe('Cassandra backup and restore as the README says (snapshot, truncate, import)', { skip: local ? false : SKIP }, () => {
+describe('Cassandra backup and restore as docs/production.md says (snapshot, truncate, import)', { skip: local ? false : SKIP }, () => {
   it('brings back every point of every table, with its TTL', async () => {
     const keyspace = `koa_kairosdb_snapshot_${process.pid}`;
     const options = { contactPoints: ['127.0.0.1'], localDataCenter: 'datacenter1' };
