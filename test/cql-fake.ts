@@ -203,7 +203,8 @@ export class CqlFake implements CassandraClient {
   }
 }
 
-const pad = (ts: number) => (ts + 2 ** 53).toString().padStart(20, '0');
+/** A clustering key that sorts as the timestamp does, negative ones included (exact: in BigInt, past 2^53). */
+const pad = (ts: number) => (BigInt(ts) + 2n ** 63n).toString().padStart(20, '0');
 function key(...parts: unknown[]): string {
   return parts.map((part) => (Buffer.isBuffer(part) ? part.toString('hex') : part instanceof Date ? String(part.getTime()) : String(part))).join('|');
 }
