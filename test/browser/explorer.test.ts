@@ -13,8 +13,8 @@ const seed = readFileSync(new URL('../fixtures/seed-example-body.json', import.m
 const DAY = { start: 1_359_763_200_000, end: 1_359_849_600_000 };
 
 /** Starts the example server (SQLite in memory) and pushes the example body plus a second host. */
-async function exampleServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'example-app/server.ts'], { cwd: root, env: { ...process.env, PORT: '0', SQLITE_PATH: ':memory:', LOG_LEVEL: 'warn' } });
+async function exampleServer(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'example-app/server.ts'], { cwd: root, env: { ...process.env, PORT: '0', SQLITE_PATH: ':memory:', LOG_LEVEL: 'warn', ...env } });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -151,5 +151,29 @@ describe('the explorer page in headless Chromium', { skip: existsSync(CHROMIUM) 
     assert.deepEqual(await page.$$eval('#table tbody td:last-child', (cells) => cells.map((c) => c.textContent)), ['hello']);
     assert.equal(await page.textContent('#note'), '1 series of type text is listed in the table below, not drawn (the chart draws numbers).');
     assert.equal(await page.isVisible('#note'), true);
+  });
+});
+
+describe("the explorer charts the mount's own statistics", { skip: existsSync(CHROMIUM) ? false : process.env.BROWSER_REQUIRED === '1' ? false : SKIP }, () => {
+  it('shows the request count written by statistics, one line per route', async () => {
+    if (!existsSync(CHROMIUM)) assert.fail(`BROWSER_REQUIRED=1 but ${SKIP}`);
+    const server = await exampleServer({ STATISTICS_INTERVAL_MS: '1000' });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      // The two pushes of exampleServer, then a report: kairosdb.http.request_count{route=/datapoints} = 2.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const page = await browser.newPage();
+      page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
+      const now = Date.now();
+      const q = { metric: 'kairosdb.http.request_count', range: 'abs', start: now - 3_600_000, end: now + 60_000, tags: { route: ['/datapoints'] }, aggregator: null, groupBy: 'status' };
+      await page.goto(`${server.url}/api/v1/ui/?q=${encodeURIComponent(JSON.stringify(q))}`);
+      await ready(page);
+      assert.deepEqual(await chartLabels(page), ['status=204']);
+      const [, counts] = await chartData(page);
+      assert.equal((counts ?? []).reduce((sum: number, n) => sum + (n ?? 0), 0), 2);
+    } finally {
+      await browser.close();
+      server.child.kill('SIGTERM');
+    }
   });
 });
