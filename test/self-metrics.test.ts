@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Koa from 'koa';
 import request from 'supertest';
@@ -111,6 +114,23 @@ describe('self-metrics: GET /metrics (Prometheus text format)', () => {
     assert.equal(sample(text, 'koa_kairosdb_store_backlog_batches'), 1);
     assert.equal(sample(text, 'koa_kairosdb_store_wal_bytes'), 0);
     await store.close();
+  });
+
+  it("shows a SQLite file's series, counted by its compaction worker (not on the host's thread)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kairosdb-figures-'));
+    const store = new SqliteStore({ path: join(dir, 'm.db') });
+    try {
+      await store.init();
+      const { server, middleware } = app({ store });
+      await request(server).post('/api/v1/datapoints').send(body).expect(204);
+      const text = await middleware.metrics();
+      assert.equal(sample(text, 'koa_kairosdb_store_series'), 2);
+      assert.ok((sample(text, 'koa_kairosdb_store_wal_bytes') ?? 0) > 0);
+      assert.deepEqual(await Promise.all([store.figures(), store.figures()]).then((f) => f.map((x) => x.series)), [2, 2]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('escapes label values and refuses a misnamed store figure', async () => {

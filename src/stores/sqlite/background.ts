@@ -32,8 +32,11 @@ export interface WorkerData extends WorkerSettings {
   readonly writes: MessagePort;
 }
 
-/** A message from the worker: ready for 'close' (a message before it listens would be lost), or a warning for the host. */
-export type WorkerMessage = { readonly ready: true } | { readonly warning: string };
+/**
+ * A message from the worker: ready for 'close' (a message before it listens would be lost), a warning for the host,
+ * or the number of series it was asked to count ('count').
+ */
+export type WorkerMessage = { readonly ready: true } | { readonly warning: string } | { readonly series: number | null };
 
 /**
  * Runs `compactor` in steps: after a step that left work, again at once; otherwise after `intervalMs`. Marks windows
@@ -84,6 +87,8 @@ export interface CompactionWorker {
   readonly started: Promise<void>;
   /** Lets it finish its step and the batches handed over, and close its connections. */
   stop(): Promise<void>;
+  /** Counts the store's series on its own connection (the host's event loop does not scan the index); undefined once it has stopped. */
+  countSeries(): Promise<number | undefined>;
 }
 
 /** Starts the compaction worker, which also writes the batches handed over to it. */
@@ -101,8 +106,15 @@ export function compactionWorker(settings: WorkerSettings, warn: (message: strin
     worker.ref();
     worker.postMessage('close');
   };
+  let counts: ((n: number | undefined) => void)[] = [];
+  const answer = (n: number | undefined) => {
+    for (const resolve of counts) resolve(n);
+    counts = [];
+    if (!closing) worker.unref();
+  };
   worker.on('message', (m: WorkerMessage) => {
     if ('warning' in m) return warn(m.warning);
+    if ('series' in m) return answer(m.series ?? undefined);
     ready = true;
     writes.ready = !closing;
     up();
@@ -112,6 +124,7 @@ export function compactionWorker(settings: WorkerSettings, warn: (message: strin
   const gone = new Promise<void>((resolve) =>
     worker.once('exit', () => {
       running = false;
+      answer(undefined);
       writes.stopped();
       exited();
       up();
@@ -123,6 +136,16 @@ export function compactionWorker(settings: WorkerSettings, warn: (message: strin
   return {
     writes,
     started,
+    countSeries: () => {
+      if (!running || !ready || closing) return Promise.resolve(undefined);
+      const counted = new Promise<number | undefined>((resolve) => counts.push(resolve));
+      if (counts.length === 1) {
+        // Held alive until it answers (an unanswered count would leave the process nothing to wait for).
+        worker.ref();
+        worker.postMessage('count');
+      }
+      return counted;
+    },
     stop: async () => {
       if (running && !closing) {
         closing = true;

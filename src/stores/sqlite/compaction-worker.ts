@@ -66,7 +66,15 @@ const warn = (warning: string) => port.postMessage({ warning } satisfies WorkerM
 const stop = compactionLoop(compactor, settings.compactIntervalMs, settings.purgeIntervalMs, warn);
 const quietly = failingQuietly(warn);
 const checkpoints = setInterval(() => quietly(checkpoint), CHECKPOINT_MS).unref();
+// The store's series, counted here when the store asks so that the host's event loop never scans the index.
+const countSeries = db.prepare('SELECT count(*) AS n FROM series');
+const count = () => {
+  let series: number | null = null;
+  quietly(() => (series = (countSeries.get() as { n: number }).n));
+  port.postMessage({ series } satisfies WorkerMessage);
+};
 port.on('message', (message) => {
+  if (message === 'count') count();
   if (message !== 'close') return;
   stop();
   clearInterval(checkpoints);

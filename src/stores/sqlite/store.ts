@@ -8,7 +8,7 @@ import { inNameOrder } from '../../store-api/names.js';
 import { rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import { SourceMerge, type MergedPage, type Source } from '../chunk/merge.js';
-import { compactionLoop, compactionWorker, failingQuietly, LOG_PAGES } from './background.js';
+import { compactionLoop, compactionWorker, failingQuietly, LOG_PAGES, type CompactionWorker } from './background.js';
 import type { Handover, Handovers } from './handover.js';
 import { chunkSource, windowOf } from './chunk-rows.js';
 import { Compactor } from './compactor.js';
@@ -88,6 +88,8 @@ export class SqliteStore implements Store {
   readonly #compactQuietly: (work: () => void) => void;
   readonly metadata: MetadataStore;
   readonly #path: string;
+  /** The compaction worker, when one runs (it also counts the series for `figures()`). */
+  #worker: CompactionWorker | undefined;
 
   constructor(options: SqliteStoreOptions) {
     checkOptions(options);
@@ -136,6 +138,7 @@ export class SqliteStore implements Store {
         if (this.#db.open) this.#db.pragma(`wal_autocheckpoint = ${LOG_PAGES}`);
       };
       const worker = compactionWorker(settings, warn, exited);
+      this.#worker = worker;
       this.#stopBackground = worker.stop;
       this.#handovers = worker.writes;
       this.#started = worker.started;
@@ -411,13 +414,16 @@ export class SqliteStore implements Store {
 
   /**
    * `backlog_batches`: written batches compaction has still to move into chunks (it keeps up when this stays low);
-   * `wal_bytes`: the size of the write-ahead log, which checkpoints copy into the file and start over (0 in memory).
+   * `wal_bytes`: the size of the write-ahead log, which checkpoints copy into the file and start over (0 in memory);
+   * `series`: the series of the store, counted by the compaction worker on its own connection (absent without a
+   * worker: counting them is a scan of the index, which the host's thread does not do).
    */
   async figures(): Promise<Readonly<Record<string, number>>> {
     this.#assertOpen();
     const backlog = this.#guard(() => this.#sql.backlog.get() as { n: number }).n;
     const log = inMemory(this.#path) ? undefined : await stat(`${this.#path}-wal`).catch(() => undefined);
-    return { backlog_batches: backlog, wal_bytes: log?.size ?? 0 };
+    const series = await this.#worker?.countSeries();
+    return { backlog_batches: backlog, wal_bytes: log?.size ?? 0, ...(series !== undefined && { series }) };
   }
 
   async close(): Promise<void> {
