@@ -1,12 +1,13 @@
 import Koa from 'koa';
-import { kairosdb, TypeRegistry, type Logger, type Store } from '../src/index.js';
+import { kairosdb, TypeRegistry, type KairosdbMiddleware, type Logger, type Store } from '../src/index.js';
 import { geoPoint } from './geo-point.js';
 
 /**
  * The example application: its own routes, the middleware under /api/v1 (with the explorer and GET /api/v1/metrics),
- * one custom value type; with `statisticsIntervalMs`, the mount's statistics written into the store.
+ * one custom value type; with `statisticsIntervalMs`, the mount's statistics written into the store. The mount is
+ * `app.context.kairosdb`, for its line listeners.
  */
-export function createApp(store: Store, storeName: string, logger: Logger, statisticsIntervalMs?: number): Koa {
+export function createApp(store: Store, storeName: string, logger: Logger, statisticsIntervalMs?: number): Koa & { kairosdb: KairosdbMiddleware } {
   const types = new TypeRegistry();
   types.register(geoPoint);
   const app = new Koa();
@@ -16,7 +17,8 @@ export function createApp(store: Store, storeName: string, logger: Logger, stati
     logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: performance.now() - started }, 'request');
   });
   const statistics = statisticsIntervalMs === undefined ? false : { intervalMs: statisticsIntervalMs };
-  app.use(kairosdb({ store, types, logger, routes: { ui: true, metrics: true }, statistics }));
+  const mount = kairosdb({ store, types, logger, routes: { ui: true, metrics: true }, statistics });
+  app.use(mount);
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET') return next();
     if (ctx.path === '/healthz') {
@@ -34,7 +36,7 @@ export function createApp(store: Store, storeName: string, logger: Logger, stati
       await next();
     }
   });
-  return app;
+  return Object.assign(app, { kairosdb: mount });
 }
 
 /** Series counted per metric, at most: more shows as "10,000+". */

@@ -9,6 +9,19 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 const storeName = env.STORE ?? 'sqlite';
+/** A TCP port from the environment, or undefined when unset. */
+function portOf(name: string): number | undefined {
+  const text = env[name];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    process.stderr.write(`koa-kairosdb example: ${name} must be a port number (0–65535), got '${text}'\n`);
+    process.exit(1);
+  }
+  return n;
+}
+const telnetPort = portOf('TELNET_PORT');
+const graphitePort = portOf('GRAPHITE_PORT');
 const statisticsIntervalMs = env.STATISTICS_INTERVAL_MS === undefined ? undefined : Number(env.STATISTICS_INTERVAL_MS);
 const logger = pino({ level: env.LOG_LEVEL ?? 'info' });
 
@@ -46,11 +59,20 @@ async function main(): Promise<void> {
         ? `cassandra (${env.CASSANDRA_CONTACT_POINTS}, keyspace ${env.CASSANDRA_KEYSPACE ?? 'kairosdb'})`
         : storeName;
   const app = createApp(store, described, logger, statisticsIntervalMs);
+  const lines: string[] = [];
+  try {
+    if (telnetPort !== undefined) lines.push(`telnet on 127.0.0.1:${((await app.kairosdb.listenTelnet({ port: telnetPort })).address() as { port: number }).port}`);
+    if (graphitePort !== undefined) lines.push(`graphite on 127.0.0.1:${((await app.kairosdb.listenGraphite({ port: graphitePort })).address() as { port: number }).port}`);
+  } catch (error) {
+    process.stderr.write(`koa-kairosdb example: cannot listen: ${(error as Error).message}\n`);
+    await store.close();
+    process.exit(1);
+  }
   const server = app.listen(port, () => {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     process.stdout.write(
-      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: /api/v1 (datapoints, datapoints/query, datapoints/query/tags, datapoints/delete, metric/{name}, metricnames, version, health, metrics, ui), GET /, GET /healthz\n`,
+      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: /api/v1 (datapoints, datapoints/query, datapoints/query/tags, datapoints/delete, metric/{name}, metricnames, version, health, metrics, ui), GET /, GET /healthz${lines.map((l) => ` — ${l}`).join('')}\n`,
     );
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -64,7 +86,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info(`${signal}: finishing requests in flight, then closing the store`);
     server.close(async () => {
-      await store.close();
+      await app.kairosdb.close({ graceMs: 0 });
       logger.info('stopped');
       process.exit(0);
     });

@@ -19,3 +19,6 @@ export { MemoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export { exportData, type ExportOptions } from './transfer/export.js';
 export { importData, ImportError, type ImportOptions } from './transfer/import.js';
 export type { TransferProgress } from './transfer/progress.js';
+export type { LineListenerOptions } from './protocols/lines.js';
+export type { GraphiteListenerOptions } from './protocols/listeners.js';
+export type { GraphiteMapping } from './protocols/graphite.js';

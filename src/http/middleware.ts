@@ -18,6 +18,9 @@ import { uiRoutes } from './routes/ui.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { SelfMetrics } from '../metrics/self-metrics.js';
 import { startStatistics } from '../metrics/statistics.js';
+import type { Server } from 'node:net';
+import type { LineListenerOptions } from '../protocols/lines.js';
+import { Listeners, type GraphiteListenerOptions } from '../protocols/listeners.js';
 import type { Handler, RequestState, Routes } from './routes/route.js';
 
 /** The middleware, with its store's start and end. */
@@ -29,6 +32,13 @@ export type KairosdbMiddleware = Middleware & {
    * handle. Streamed query answers still being sent get up to `graceMs` to finish, then their connections are cut.
    */
   close(options?: { graceMs?: number }): Promise<void>;
+  /**
+   * Listens for KairosDB's telnet protocol (`put`, `putm`, `puts`, `version`; collectd's write_tsdb, tcollector) on a
+   * TCP port (4242, loopback, by default); resolves with the server once it listens. Closed by `close()`, or by the host.
+   */
+  listenTelnet(options?: LineListenerOptions): Promise<Server>;
+  /** Listens for Graphite's plaintext protocol (collectd's write_graphite, carbon relays) on a TCP port (2003, loopback, by default). */
+  listenGraphite(options?: GraphiteListenerOptions): Promise<Server>;
   /** The mount's own metrics in Prometheus' text format (what `routes: { metrics: true }` serves at GET /metrics), for a host that serves them elsewhere. */
   metrics(): Promise<string>;
 };
@@ -71,6 +81,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     if (on) Object.assign(routes, GROUPS[group](resolved, metrics));
   }
   const table = new RouteTable(resolved.prefix, routes);
+  const listeners = new Listeners(resolved, metrics);
   const stopStatistics = resolved.statistics && startStatistics(metrics, resolved.store, resolved.statistics, resolved.clock, resolved.logger);
   const limits = { wire: resolved.maxBodyBytes, decompressed: resolved.maxDecompressedBytes };
   const rate = { minBytesPerSecond: resolved.minBodyBytesPerSecond, graceMs: resolved.bodyRateGraceMs };
@@ -137,12 +148,19 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   };
   const close = async ({ graceMs = 5000 }: { graceMs?: number } = {}) => {
     stopStatistics?.();
+    await listeners.close();
     const until = performance.now() + graceMs;
     while (openAnswers.size > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
     for (const cut of [...openAnswers]) cut();
     await resolved.store.close();
   };
-  return Object.assign(middleware, { ready, close, metrics: () => metrics.prometheus() });
+  return Object.assign(middleware, {
+    ready,
+    close,
+    metrics: () => metrics.prometheus(),
+    listenTelnet: (options?: LineListenerOptions) => listeners.telnet(options),
+    listenGraphite: (options?: GraphiteListenerOptions) => listeners.graphite(options),
+  });
 
   function warnIfShadowed(ctx: Context): void {
     const shadowed = claimPaths(ctx, mount, table.paths());

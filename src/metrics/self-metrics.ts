@@ -45,6 +45,7 @@ export class SelfMetrics {
   readonly ingested = new Counter(info('ingested_datapoints_total', 'http.ingest_count', 'Data points written by POST /datapoints.'));
   readonly queried = new Counter(info('queried_datapoints_total', 'datastore.query_sample_size', 'Data points read by queries.'));
   readonly errors = new Counter(info('errors_total', 'http.error_count', 'Error answers by their code (OVERLOADED, QUERY_TIMEOUT, INVALID_BODY, …).', ['code']));
+  readonly lines = new Counter(info('protocol_lines_total', 'protocol.line_count', 'Lines received by the TCP line protocols (telnet, Graphite), by protocol and outcome (stored, invalid, too_long, failed, refused_connection).', ['protocol', 'outcome']));
   readonly cut = new Counter(info('answers_cut_total', 'http.answers_cut', 'Streamed answers cut off after they started, by reason.', ['reason']));
   readonly duration = new Histogram(info('http_request_duration_seconds', 'http.request_time', 'Time to answer a request (a streamed answer: until it starts), by route.', ['route']), SECONDS);
   readonly storeWrite = new Histogram(info('store_write_duration_seconds', 'datastore.write_time', 'Time a write waited for the store.'), SECONDS);
@@ -71,7 +72,7 @@ export class SelfMetrics {
   }
 
   counters(): Counter[] {
-    return [this.requests, this.received, this.ingested, this.queried, this.errors, this.cut];
+    return [this.requests, this.received, this.ingested, this.queried, this.errors, this.cut, this.lines];
   }
 
   histograms(): Histogram[] {
