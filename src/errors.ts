@@ -65,6 +65,8 @@ export const ERRORS = {
   },
   METADATA_UNSUPPORTED: { status: 501, message: () => 'This store keeps no metadata' },
   NOT_UTF8: { status: 400, message: () => 'The body is not valid UTF-8' },
+  LINE_PROTOCOL: { status: 400, message: (line: number, detail: string) => `unable to parse line ${line}: ${detail}` },
+  PRECISION: { status: 400, message: (given: string) => `precision '${given.slice(0, 20)}' is not one of ns, n, us, u, ms, s, m, h` },
   FORM_BODY: {
     status: 400,
     message: () =>
@@ -85,6 +87,8 @@ export class KairosHttpError extends Error {
   constructor(
     readonly code: ErrorCode,
     errors: readonly string[],
+    /** The answer's body in another protocol's shape (Influx, OpenTSDB); else `{ errors }`. */
+    readonly body?: unknown,
   ) {
     super(errors[0] ?? code);
     this.name = 'KairosHttpError';

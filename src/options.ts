@@ -13,7 +13,8 @@ export type { StatisticsOptions } from './metrics/statistics.js';
 
 /** What a request is about to do, as the `authorize` hook sees it. */
 export type AccessRequest =
-  | { action: 'write'; series: readonly SeriesWrite[] }
+  /** `protocol`: how the points came when not as KairosDB's JSON (`influx`, `opentsdb`). */
+  | { action: 'write'; series: readonly SeriesWrite[]; protocol?: string }
   | { action: 'read'; metrics: string[] }
   | { action: 'delete'; metrics: string[] }
   | { action: 'list' }
@@ -138,14 +139,16 @@ export interface RequestEvent {
 /** The route groups: ingest (POST /datapoints), query (/datapoints/query, /datapoints/query/tags),
  * delete (/datapoints/delete, DELETE /metric/{name}), metadata (/metricnames, /version), metadataApi (KairosDB's
  * Metadata API, /metadata/...), health (/health/*), ui (the explorer page at /ui/, off unless `routes: { ui: true }`),
- * metrics (GET /metrics, the mount's own metrics in Prometheus' text format, off unless `routes: { metrics: true }`). */
+ * metrics (GET /metrics, the mount's own metrics in Prometheus' text format, off unless `routes: { metrics: true }`),
+ * influx (Influx line protocol: POST /write and /api/v2/write, off unless `routes: { influx: true }`),
+ * opentsdb (OpenTSDB's POST /api/put, off unless `routes: { opentsdb: true }`). */
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 /** The route groups, in the order they are mounted. */
-export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui', 'metrics'] as const;
+export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui', 'metrics', 'influx', 'opentsdb'] as const;
 
 /** Route groups mounted only when asked for (`routes: { ui: true }`). */
-export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui', 'metrics'];
+export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui', 'metrics', 'influx', 'opentsdb'];
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant' | 'statistics'>> &

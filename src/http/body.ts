@@ -45,7 +45,12 @@ function unparsedText(ctx: Context, parsed: unknown): string {
 }
 
 /** A text body (a metadata value): at most `maxQueryBodyBytes` after decompression, valid UTF-8. */
-export async function textBody(ctx: Context, reading: BodyReading, options: ResolvedOptions): Promise<string> {
+export function textBody(ctx: Context, reading: BodyReading, options: ResolvedOptions): Promise<string> {
+  return anyTextBody(ctx, smallBody(reading, options));
+}
+
+/** A text body within the reading's limits (an ingest body's for a line protocol), valid UTF-8. */
+export async function anyTextBody(ctx: Context, reading: BodyReading): Promise<string> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
   if (hostParsed !== undefined && ctx.req.readableEnded) {
     const raw = (ctx.request as { rawBody?: unknown }).rawBody;
@@ -55,7 +60,7 @@ export async function textBody(ctx: Context, reading: BodyReading, options: Reso
     if (!isUtf8(hostParsed)) throw httpError('NOT_UTF8');
     return hostParsed.toString('utf8');
   }
-  const bytes = await readBody(ctx.req, smallBody(reading, options));
+  const bytes = await readBody(ctx.req, reading);
   if (!isUtf8(bytes)) throw httpError('NOT_UTF8');
   return bytes.toString('utf8');
 }

@@ -16,6 +16,8 @@ import { metadataRoutes } from './routes/metadata.js';
 import { queryRoutes } from './routes/query.js';
 import { uiRoutes } from './routes/ui.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { influxRoutes } from './routes/influx.js';
+import { openTsdbRoutes } from './routes/opentsdb.js';
 import { SelfMetrics } from '../metrics/self-metrics.js';
 import { startStatistics } from '../metrics/statistics.js';
 import type { Server } from 'node:net';
@@ -52,6 +54,8 @@ const GROUPS: Record<RouteGroup, (options: ResolvedOptions, metrics: SelfMetrics
   health: healthRoutes,
   ui: uiRoutes,
   metrics: metricsRoutes,
+  influx: influxRoutes,
+  opentsdb: openTsdbRoutes,
 };
 
 /**

@@ -31,7 +31,7 @@ export function respondWithError(ctx: Context, error: unknown, logger: Logger, w
   if (answer.status === 429 && typeof retryAfter === 'number') ctx.set('Retry-After', String(Math.max(1, retryAfter)));
   if (answer.status === 413 || answer.status === 408) ctx.set('Connection', 'close');
   ctx.status = answer.status;
-  ctx.body = { errors: answer.errors };
+  ctx.body = answer.body ?? { errors: answer.errors };
   return answer.code;
 }
 

@@ -1,0 +1,39 @@
+import type { Context } from 'koa';
+import { httpError, KairosHttpError } from '../../errors.js';
+import { createIngest } from '../../ingest/ingest.js';
+import type { ResolvedOptions } from '../../options.js';
+import { isPrecision, parseInflux } from '../../protocols/influx.js';
+import { anyTextBody } from '../body.js';
+import { respondNoContent } from '../respond.js';
+import { storePoints } from './protocol-write.js';
+import type { RequestState, Routes } from './route.js';
+
+/** Influx's error codes by status (v2's `{ code, message }`). */
+const CODES: Record<number, string> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 408: 'request timeout', 413: 'request too large', 429: 'too many requests', 503: 'unavailable' };
+
+/**
+ * Influx line protocol: POST /write (v1: `precision` n, u, ms, s, m, h) and POST /api/v2/write (v2: ns, us, ms, s).
+ * All or nothing: a line that cannot be read or stored answers 400 naming it, and nothing of the body is written.
+ * Errors answer in Influx's shape (v1 `{ error }`, v2 `{ code, message }`).
+ */
+export function influxRoutes(options: ResolvedOptions): Routes {
+  const ingest = createIngest(options);
+  const write = (v2: boolean) => async (ctx: Context, request: RequestState) => {
+    try {
+      const precision = typeof ctx.query.precision === 'string' ? ctx.query.precision : 'ns';
+      if (!isPrecision(precision)) throw httpError('PRECISION', precision);
+      const parsed = parseInflux(await anyTextBody(ctx, request.reading), precision, options.clock());
+      if (!parsed.ok) throw httpError('LINE_PROTOCOL', parsed.line, parsed.message);
+      await storePoints(ctx, request, options, ingest, { metrics: parsed.metrics, origins: parsed.lines }, 'influx', (line, message) => httpError('LINE_PROTOCOL', line, message));
+      respondNoContent(ctx);
+    } catch (error) {
+      if (!(error instanceof KairosHttpError)) throw error;
+      const message = error.errors.join('; ');
+      throw new KairosHttpError(error.code, error.errors, v2 ? { code: CODES[error.status] ?? 'internal error', message } : { error: message });
+    }
+  };
+  return {
+    '/write': { POST: write(false) },
+    '/api/v2/write': { POST: write(true) },
+  };
+}

@@ -1,0 +1,72 @@
+import type { Context } from 'koa';
+import { KairosHttpError } from '../../errors.js';
+import { createIngest } from '../../ingest/ingest.js';
+import type { ResolvedOptions } from '../../options.js';
+import { openTsdbPoint } from '../../protocols/opentsdb.js';
+import { authorize, stampTenant } from '../access.js';
+import { requestBody } from '../body.js';
+import { respondNoContent } from '../respond.js';
+import { withTimeout } from '../timeout.js';
+import type { RequestState, Routes } from './route.js';
+
+/**
+ * OpenTSDB's POST /api/put: each data point stored on its own, as OpenTSDB does (a bad one does not stop the others);
+ * 204 when all are stored, else 400 — with `?summary` `{success, failed}`, with `?details` also `errors`, else
+ * OpenTSDB's error object. A body that is not JSON stores nothing.
+ */
+export function openTsdbRoutes(options: ResolvedOptions): Routes {
+  const ingest = createIngest(options);
+  const put = async (ctx: Context, request: RequestState) => {
+    let body: unknown;
+    try {
+      body = await requestBody(ctx, request.reading);
+    } catch (error) {
+      if (error instanceof KairosHttpError) throw new KairosHttpError(error.code, error.errors, openTsdbError(error.status, error.errors.join('; ')));
+      throw error;
+    }
+    request.admit('write');
+    const points = Array.isArray(body) ? body : [body];
+    const errors: { datapoint: unknown; error: string }[] = [];
+    const valid: Record<string, unknown>[] = [];
+    for (const point of points) {
+      const metric = openTsdbPoint(point);
+      if (typeof metric === 'string') {
+        errors.push({ datapoint: point, error: metric });
+        continue;
+      }
+      const stamped = request.tenant === undefined ? metric : (stampTenant(metric, options.tenantTag, request.tenant) as Record<string, unknown>);
+      const alone = ingest([stamped]);
+      if (alone.ok) valid.push(stamped);
+      else errors.push({ datapoint: point, error: ((await alone.explain())[0] ?? 'invalid').replace(/^metric\[0\](\(name=[^)]*\))?\.?/, '') });
+    }
+    const result = ingest(valid);
+    if (!result.ok) throw new Error('koa-kairosdb: points valid one by one were refused together');
+    await authorize(options, ctx, { action: 'write', series: result.series, protocol: 'opentsdb' });
+    if (valid.length > 0) {
+      const started = performance.now();
+      await withTimeout(options.store.write(result.series), options.storeTimeoutMs, request.storeCalls);
+      request.storeMs = performance.now() - started;
+      request.datapoints += valid.length;
+    }
+    const details = ctx.query.details !== undefined;
+    const summary = details || ctx.query.summary !== undefined;
+    const counts = { success: valid.length, failed: errors.length };
+    if (summary) {
+      ctx.status = errors.length > 0 ? 400 : 200;
+      ctx.body = details ? { ...counts, errors: errors.slice(0, options.maxErrors) } : counts;
+    } else if (errors.length > 0) {
+      ctx.status = 400;
+      ctx.body = openTsdbError(400, 'One or more data points had errors', 'Please see the TSD logs or append "details" to the put request');
+      options.logger.debug({ errors: errors.slice(0, 10) }, 'koa-kairosdb: OpenTSDB put refused data points');
+    } else {
+      respondNoContent(ctx);
+    }
+  };
+  return { '/api/put': { POST: put } };
+}
+
+/** OpenTSDB's error body. */
+function openTsdbError(code: number, message: string, details?: string): unknown {
+  return { error: { code, message, ...(details !== undefined && { details }) } };
+}
+

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import Koa from 'koa';
+import request from 'supertest';
+import { kairosdb, MemoryStore, type AccessRequest, type KairosdbOptions } from '../src/index.js';
+import { parseInflux } from '../src/protocols/influx.js';
+import { readAll } from '../src/store-api/conformance.js';
+
+const NOW = 1_700_000_000_000;
+
+describe('Influx line protocol parser', () => {
+  const cases: [string, string, unknown[]][] = [
+    ['cpu,host=a usage=1.5,count=3i 1700000000000000000', 'ns', [
+      { name: 'cpu.usage', tags: { host: 'a' }, timestamp: NOW, value: 1.5, type: 'double' },
+      { name: 'cpu.count', tags: { host: 'a' }, timestamp: NOW, value: 3, type: 'long' },
+    ]],
+    ['cpu value=1 1700000000', 's', [{ name: 'cpu.value', tags: { add: 'tag' }, timestamp: NOW, value: 1, type: 'double' }]],
+    ['cpu value=7u,up=t,down=FALSE 1700000000000', 'ms', [
+      { name: 'cpu.value', tags: { add: 'tag' }, timestamp: NOW, value: 7, type: 'long' },
+      { name: 'cpu.up', tags: { add: 'tag' }, timestamp: NOW, value: 1, type: 'long' },
+      { name: 'cpu.down', tags: { add: 'tag' }, timestamp: NOW, value: 0, type: 'long' },
+    ]],
+    ['log,host=a msg="said \\"hi\\", then left" 1700000000000000', 'us', [{ name: 'log.msg', tags: { host: 'a' }, timestamp: NOW, value: 'said "hi", then left', type: 'string' }]],
+    ['my\\ cpu,my\\,tag=a\\ b\\=c f\\=x=-1.5e3', 'ns', [{ name: 'my cpu.f=x', tags: { 'my,tag': 'a b=c' }, timestamp: NOW, value: -1500, type: 'double' }]],
+    ['# a comment\n\ncpu,h=a v=1 1700000000000000000\r\n', 'ns', [{ name: 'cpu.v', tags: { h: 'a' }, timestamp: NOW, value: 1, type: 'double' }]],
+    ['cpu v=2 28333333', 'm', [{ name: 'cpu.v', tags: { add: 'tag' }, timestamp: 1_699_999_980_000, value: 2, type: 'double' }]],
+  ];
+  for (const [text, precision, metrics] of cases) {
+    it(`reads ${JSON.stringify(text).slice(0, 60)} (${precision})`, () => {
+      const parsed = parseInflux(text, precision, NOW);
+      assert.ok(parsed.ok, JSON.stringify(parsed));
+      assert.deepEqual(parsed.metrics, metrics);
+    });
+  }
+
+  const bad: [string, number, RegExp][] = [
+    ['cpu', 1, /no fields/],
+    ['cpu,host value=1', 1, /tag 'host' has no '='/],
+    ['cpu value=abc', 1, /'abc' is not a float, an integer/],
+    ['cpu value="open', 1, /without its closing quote/],
+    ['cpu value=1 12x', 1, /timestamp '12x' is not an integer/],
+    ['cpu value=1\ncpu value=99999999999999999999i', 2, /outside ±\(2\^53−1\)/],
+    ['cpu value=1 999999999999999999999999', 1, /out of range/],
+    [',host=a value=1', 1, /no measurement/],
+  ];
+  for (const [text, line, message] of bad) {
+    it(`refuses ${JSON.stringify(text).slice(0, 50)} naming line ${line}`, () => {
+      const parsed = parseInflux(text, 'ms', NOW);
+      assert.equal(parsed.ok, false);
+      if (!parsed.ok) {
+        assert.equal(parsed.line, line);
+        assert.match(parsed.message, message);
+      }
+    });
+  }
+
+  it('reads a body of 100,000 lines in linear time (a line of 1 MB of backslashes too)', () => {
+    const body = Array.from({ length: 100_000 }, (_, i) => `m,host=h${i % 10} v=${i} ${i}`).join('\n');
+    const started = performance.now();
+    const parsed = parseInflux(body, 'ms', NOW);
+    assert.ok(parsed.ok && parsed.metrics.length === 100_000);
+    const long = `m,t=${'\\\\'.repeat(500_000)} v=1`;
+    const parsedLong = parseInflux(long, 'ms', NOW);
+    assert.ok(parsedLong.ok);
+    assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+  });
+});
+
+function app(options: Partial<KairosdbOptions> = {}) {
+  const store = new MemoryStore();
+  const koa = new Koa();
+  koa.use(kairosdb({ store, routes: { influx: true }, ...options }));
+  return { store, server: koa.callback() };
+}
+
+describe('POST /write and /api/v2/write', () => {
+  it('stores a body (gzipped too) and answers 204; the routes are off unless asked for', async () => {
+    const { store, server } = app();
+    await request(server).post('/api/v1/api/v2/write?org=o&bucket=b&precision=s').send('cpu,host=a usage=1.5 1700000000\ncpu,host=b usage=2 1700000000').expect(204);
+    await request(server).post('/api/v1/write?db=x&precision=ms').set('Content-Encoding', 'gzip').send(gzipSync('mem,host=a used=10i 1700000000000')).expect(204);
+    assert.deepEqual((await readAll(store, { metric: 'cpu.usage' })).map((s) => [s.tags.host, s.points]), [['a', [[NOW, 1.5]]], ['b', [[NOW, 2]]]]);
+    assert.deepEqual((await readAll(store, { metric: 'mem.used' }))[0]?.points, [[NOW, 10]]);
+    const off = new Koa();
+    off.use(kairosdb({ store: new MemoryStore() }));
+    await request(off.callback()).post('/api/v1/write').send('cpu v=1').expect(404);
+  });
+
+  it('writes nothing of a body with a bad line, and says which line in Influx\'s shape (v1 error, v2 code and message)', async () => {
+    const { store, server } = app();
+    const v2 = await request(server).post('/api/v1/api/v2/write?precision=s').send('cpu,host=a v=1 1700000000\ncpu,host=a v=x 1700000000\n');
+    assert.equal(v2.status, 400);
+    assert.deepEqual(v2.body, { code: 'invalid', message: "unable to parse line 2: field 'v': 'x' is not a float, an integer (i, u), a boolean or a quoted string" });
+    const v1 = await request(server).post('/api/v1/write?precision=xs').send('cpu v=1');
+    assert.deepEqual([v1.status, v1.body], [400, { error: "precision 'xs' is not one of ns, n, us, u, ms, s, m, h" }]);
+    const tooManyTags = Array.from({ length: 60 }, (_, i) => `t${i}=v`).join(',');
+    const limit = await request(server).post('/api/v1/api/v2/write?precision=s').send(`cpu v=1 1700000000\ncpu,${tooManyTags} v=1 1700000000`);
+    assert.equal(limit.status, 400);
+    assert.match(limit.body.message, /^unable to parse line 2: point.*maxTagsPerSeries/);
+    assert.deepEqual(await store.metricNames(), []);
+  });
+
+  it('asks authorize for a write naming the protocol, and stamps the tenant', async () => {
+    const seen: AccessRequest[] = [];
+    const { store, server } = app({ tenant: () => 'acme', authorize: (_ctx, r) => void seen.push(r) });
+    await request(server).post('/api/v1/api/v2/write?precision=s').send('cpu,host=a v=1 1700000000').expect(204);
+    assert.equal(seen[0]?.action, 'write');
+    assert.equal((seen[0] as { protocol?: string }).protocol, 'influx');
+    assert.deepEqual((await readAll(store, { metric: 'cpu.v' }))[0]?.tags, { host: 'a', tenant: 'acme' });
+    const other = await request(server).post('/api/v1/api/v2/write?precision=s').send('cpu,host=a,tenant=other v=1 1700000000');
+    assert.equal(other.status, 403);
+  });
+});
