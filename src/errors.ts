@@ -2,6 +2,7 @@
 export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, message: (limit: number) => `Request body exceeds the limit of ${limit} bytes` },
   UNSUPPORTED_ENCODING: { status: 415, message: (encoding: string) => `Unsupported Content-Encoding: ${encoding}` },
+  UNSUPPORTED_MEDIA: { status: 415, message: (wanted: string) => `The body must be ${wanted}` },
   INVALID_GZIP: { status: 400, message: (detail: string) => `Invalid gzip body: ${detail}` },
   INVALID_JSON: { status: 400, message: (detail: string) => detail },
   INVALID_BODY: { status: 400, message: (detail: string) => detail },
@@ -65,6 +66,8 @@ export const ERRORS = {
   },
   METADATA_UNSUPPORTED: { status: 501, message: () => 'This store keeps no metadata' },
   NOT_UTF8: { status: 400, message: () => 'The body is not valid UTF-8' },
+  INVALID_SNAPPY: { status: 400, message: (detail: string) => `Invalid snappy body: ${detail}` },
+  INVALID_PROTOBUF: { status: 400, message: (detail: string) => `Invalid protobuf body: ${detail}` },
   LINE_PROTOCOL: { status: 400, message: (line: number, detail: string) => `unable to parse line ${line}: ${detail}` },
   PRECISION: { status: 400, message: (given: string) => `precision '${given.slice(0, 20)}' is not one of ns, n, us, u, ms, s, m, h` },
   FORM_BODY: {

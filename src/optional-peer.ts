@@ -8,6 +8,7 @@ const PEERS = {
   'better-sqlite3': { range: '@12', usedBy: 'SqliteStore' },
   'cassandra-driver': { range: '@4', usedBy: 'CassandraStore (and the cassandra option)' },
   uplot: { range: '@1', usedBy: 'the explorer page (routes.ui)' },
+  snappy: { range: '@7', usedBy: 'Prometheus remote write (routes.prometheus)' },
 } as const;
 
 export type Peer = keyof typeof PEERS;

@@ -141,14 +141,15 @@ export interface RequestEvent {
  * Metadata API, /metadata/...), health (/health/*), ui (the explorer page at /ui/, off unless `routes: { ui: true }`),
  * metrics (GET /metrics, the mount's own metrics in Prometheus' text format, off unless `routes: { metrics: true }`),
  * influx (Influx line protocol: POST /write and /api/v2/write, off unless `routes: { influx: true }`),
- * opentsdb (OpenTSDB's POST /api/put, off unless `routes: { opentsdb: true }`). */
+ * opentsdb (OpenTSDB's POST /api/put, off unless `routes: { opentsdb: true }`), prometheus (remote write at POST
+ * /write, off unless `routes: { prometheus: true }`; needs the `snappy` package). */
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 /** The route groups, in the order they are mounted. */
-export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui', 'metrics', 'influx', 'opentsdb'] as const;
+export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui', 'metrics', 'influx', 'opentsdb', 'prometheus'] as const;
 
 /** Route groups mounted only when asked for (`routes: { ui: true }`). */
-export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui', 'metrics', 'influx', 'opentsdb'];
+export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui', 'metrics', 'influx', 'opentsdb', 'prometheus'];
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant' | 'statistics'>> &

@@ -18,6 +18,7 @@ import { uiRoutes } from './routes/ui.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { influxRoutes } from './routes/influx.js';
 import { openTsdbRoutes } from './routes/opentsdb.js';
+import { prometheusRoutes } from './routes/prometheus.js';
 import { SelfMetrics } from '../metrics/self-metrics.js';
 import { startStatistics } from '../metrics/statistics.js';
 import type { Server } from 'node:net';
@@ -56,6 +57,7 @@ const GROUPS: Record<RouteGroup, (options: ResolvedOptions, metrics: SelfMetrics
   metrics: metricsRoutes,
   influx: influxRoutes,
   opentsdb: openTsdbRoutes,
+  prometheus: prometheusRoutes,
 };
 
 /**

@@ -22,7 +22,7 @@ async function freePort(): Promise<number> {
 
 /** A mount with /metrics on, after one write and one query. */
 async function mountedApp() {
-  const middleware = kairosdb({ store: new MemoryStore(), routes: { metrics: true } });
+  const middleware = kairosdb({ store: new MemoryStore(), routes: { metrics: true, prometheus: true } });
   const app = new Koa();
   app.use(middleware);
   const server = app.listen(0, '127.0.0.1');
@@ -54,7 +54,11 @@ describe("Debian's Prometheus 2.42 scrapes GET /metrics", () => {
     const dir = mkdtempSync(join(tmpdir(), 'kairosdb-prom-'));
     const port = await freePort();
     const config = join(dir, 'prometheus.yml');
-    writeFileSync(config, `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: kairosdb\n    metrics_path: /api/v1/metrics\n    static_configs:\n      - targets: ['${url.slice('http://'.length)}']\n`);
+    writeFileSync(
+      config,
+      `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: kairosdb\n    metrics_path: /api/v1/metrics\n    static_configs:\n      - targets: ['${url.slice('http://'.length)}']\n` +
+        `remote_write:\n  - url: ${url}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n`,
+    );
     const prometheus = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     prometheus.stderr.on('data', (chunk: Buffer) => (log = (log + chunk).slice(-4000)));
@@ -78,6 +82,16 @@ describe("Debian's Prometheus 2.42 scrapes GET /metrics", () => {
       assert.equal(ingested, '3', log);
       assert.equal(await value('koa_kairosdb_http_requests_total{route="/datapoints/query",status="200"}'), '1');
       assert.equal(await value('koa_kairosdb_store_series'), '1');
+      // remote_write: Prometheus sends what it scraped back to the mount; KairosDB's query finds it.
+      let written: { tags: Record<string, string[]>; values: number[][] } | undefined;
+      for (const until = Date.now() + 30_000; Date.now() < until && !written?.values.length; ) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const res = await fetch(`${url}/api/v1/datapoints/query`, { method: 'POST', body: JSON.stringify({ start_relative: { value: 5, unit: 'minutes' }, metrics: [{ name: 'up', tags: { job: ['kairosdb'] } }] }) });
+        written = ((await res.json()) as { queries: { results: { tags: Record<string, string[]>; values: number[][] }[] }[] }).queries[0]?.results[0];
+      }
+      assert.ok(written && written.values.length > 0, log);
+      assert.deepEqual(written.tags.instance, [url.slice('http://'.length)]);
+      assert.ok(written.values.every(([, v]) => v === 1));
     } finally {
       prometheus.kill('SIGTERM');
       await new Promise((resolve) => prometheus.once('exit', resolve));

@@ -1,0 +1,39 @@
+import { httpError } from '../errors.js';
+import { requirePeer } from '../optional-peer.js';
+
+interface Snappy {
+  uncompressSync(input: Buffer, options: { asBuffer: true }): Buffer;
+}
+
+/**
+ * A decoder of snappy's block format (what Prometheus sends) that never allocates more than `max` bytes: the length the
+ * block declares is read and checked first, and the output must have exactly that length (some decoders accept a
+ * declared length that is too long). Loads the `snappy` package (an optional peer) when called.
+ */
+export function snappyDecoder(): (raw: Buffer, max: number) => Buffer {
+  const snappy = requirePeer<Snappy>('snappy');
+  return (raw, max) => {
+    const declared = declaredLength(raw);
+    if (declared === undefined) throw httpError('INVALID_SNAPPY', 'no length at its start');
+    if (declared > max) throw httpError('BODY_TOO_LARGE', max);
+    let out: Buffer;
+    try {
+      out = snappy.uncompressSync(raw, { asBuffer: true });
+    } catch (error) {
+      throw httpError('INVALID_SNAPPY', (error as Error).message);
+    }
+    if (out.length !== declared) throw httpError('INVALID_SNAPPY', `it declares ${declared} bytes and holds ${out.length}`);
+    return out;
+  };
+}
+
+/** The uncompressed length at the start of a snappy block (a varint of at most 32 bits). */
+function declaredLength(raw: Buffer): number | undefined {
+  let value = 0;
+  for (let i = 0; i < 5 && i < raw.length; i++) {
+    const byte = raw[i] as number;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if (byte < 0x80) return value <= 0xffff_ffff ? value : undefined;
+  }
+  return undefined;
+}
