@@ -142,7 +142,7 @@ export interface RequestEvent {
  * metrics (GET /metrics, the mount's own metrics in Prometheus' text format, off unless `routes: { metrics: true }`),
  * influx (Influx line protocol: POST /write and /api/v2/write, off unless `routes: { influx: true }`),
  * opentsdb (OpenTSDB's POST /api/put, off unless `routes: { opentsdb: true }`), prometheus (remote write at POST
- * /write, off unless `routes: { prometheus: true }`; needs the `snappy` package). */
+ * /write and read at POST /read, off unless `routes: { prometheus: true }`; needs the `snappy` package). */
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 /** The route groups, in the order they are mounted. */

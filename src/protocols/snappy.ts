@@ -3,16 +3,17 @@ import { requirePeer } from '../optional-peer.js';
 
 interface Snappy {
   uncompressSync(input: Buffer, options: { asBuffer: true }): Buffer;
+  compressSync(input: Buffer): Buffer;
 }
 
 /**
- * A decoder of snappy's block format (what Prometheus sends) that never allocates more than `max` bytes: the length the
- * block declares is read and checked first, and the output must have exactly that length (some decoders accept a
- * declared length that is too long). Loads the `snappy` package (an optional peer) when called.
+ * snappy's block format (what Prometheus sends and reads). The decoder never allocates more than `max` bytes: the
+ * length a block declares is read and checked first, and the output must have exactly that length (some decoders
+ * accept a declared length that is too long). Loads the `snappy` package (an optional peer) when called.
  */
-export function snappyDecoder(): (raw: Buffer, max: number) => Buffer {
+export function snappyCodec(): { decode: (raw: Buffer, max: number) => Buffer; encode: (bytes: Buffer) => Buffer } {
   const snappy = requirePeer<Snappy>('snappy');
-  return (raw, max) => {
+  const decode = (raw: Buffer, max: number) => {
     const declared = declaredLength(raw);
     if (declared === undefined) throw httpError('INVALID_SNAPPY', 'no length at its start');
     if (declared > max) throw httpError('BODY_TOO_LARGE', max);
@@ -25,6 +26,7 @@ export function snappyDecoder(): (raw: Buffer, max: number) => Buffer {
     if (out.length !== declared) throw httpError('INVALID_SNAPPY', `it declares ${declared} bytes and holds ${out.length}`);
     return out;
   };
+  return { decode, encode: (bytes) => snappy.compressSync(bytes) };
 }
 
 /** The uncompressed length at the start of a snappy block (a varint of at most 32 bits). */

@@ -57,7 +57,8 @@ describe("Debian's Prometheus 2.42 scrapes GET /metrics", () => {
     writeFileSync(
       config,
       `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: kairosdb\n    metrics_path: /api/v1/metrics\n    static_configs:\n      - targets: ['${url.slice('http://'.length)}']\n` +
-        `remote_write:\n  - url: ${url}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n`,
+        `remote_write:\n  - url: ${url}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n` +
+        `remote_read:\n  - url: ${url}/api/v1/read\n    read_recent: true\n`,
     );
     const prometheus = spawn('prometheus', [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
@@ -92,6 +93,14 @@ describe("Debian's Prometheus 2.42 scrapes GET /metrics", () => {
       assert.ok(written && written.values.length > 0, log);
       assert.deepEqual(written.tags.instance, [url.slice('http://'.length)]);
       assert.ok(written.values.every(([, v]) => v === 1));
+      // remote_read: a series only the mount holds (written as KairosDB JSON), found by PromQL in Prometheus.
+      const now = Date.now();
+      const push = await fetch(`${url}/api/v1/datapoints`, { method: 'POST', body: JSON.stringify([{ name: 'kairos_only', tags: { host: 'a', dc: 'x' }, datapoints: [[now - 10_000, 41], [now - 1000, 42]] }, { name: 'kairos_only', tags: { host: 'b', dc: 'y' }, datapoints: [[now - 1000, 7]] }]) });
+      assert.equal(push.status, 204);
+      assert.equal(await value('kairos_only{host="a"}'), '42');
+      assert.equal(await value('sum(kairos_only{host=~"a|b"})'), '49');
+      assert.equal(await value('count(kairos_only{dc!="x"})'), '1');
+      assert.equal(await value('max_over_time(kairos_only{host="a"}[1m])'), '42');
     } finally {
       prometheus.kill('SIGTERM');
       await new Promise((resolve) => prometheus.once('exit', resolve));

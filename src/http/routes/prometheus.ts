@@ -3,8 +3,12 @@ import { httpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { ProtobufError } from '../../protocols/protobuf.js';
+import { readRequest, readResponse } from '../../protocols/remote-read.js';
 import { remoteWriteMetrics } from '../../protocols/remote-write.js';
-import { snappyDecoder } from '../../protocols/snappy.js';
+import { snappyCodec } from '../../protocols/snappy.js';
+import { QueryBudget } from '../../query/budget.js';
+import { authorize } from '../access.js';
+import { readQuery } from './prometheus-read.js';
 import { readBody } from '../read-body.js';
 import { respondNoContent } from '../respond.js';
 import { influxRoutes } from './influx.js';
@@ -14,11 +18,12 @@ import type { Handler, RequestState, Routes } from './route.js';
 /**
  * Prometheus remote write (version 1) at POST /write: a snappy-compressed protobuf `WriteRequest`, all or nothing (a
  * series the ingest refuses answers 400, which Prometheus does not retry; a store failure 503, which it does). The
- * path is Influx v1's too: a request that is not protobuf goes to Influx when `routes.influx` is on.
+ * path is Influx v1's too: a request that is not protobuf goes to Influx when `routes.influx` is on. Remote read at
+ * POST /read (SAMPLES responses): each query's matchers read from the store within the query limits.
  */
 export function prometheusRoutes(options: ResolvedOptions): Routes {
   const ingest = createIngest(options);
-  const snappy = snappyDecoder();
+  const { decode: snappy, encode } = snappyCodec();
   const influx = options.routes.influx === true ? influxRoutes(options)['/write']?.POST : undefined;
   const write: Handler = async (ctx: Context, request: RequestState) => {
     if (!ctx.request.is('application/x-protobuf')) {
@@ -37,5 +42,33 @@ export function prometheusRoutes(options: ResolvedOptions): Routes {
     await storePoints(ctx, request, options, ingest, { metrics: decoded.metrics, origins: decoded.origins }, 'prometheus', (series, message) => httpError('INVALID_BODY', `time series ${series}: ${message}`));
     respondNoContent(ctx);
   };
-  return { '/write': { POST: write } };
+  const read: Handler = async (ctx: Context, request: RequestState) => {
+    if (!ctx.request.is('application/x-protobuf')) throw httpError('UNSUPPORTED_MEDIA', 'application/x-protobuf (Prometheus remote read, snappy-compressed)');
+    const small = Math.min(request.reading.limits.wire, options.maxQueryBodyBytes);
+    const body = await readBody(ctx.req, { ...request.reading, limits: { wire: small, decompressed: options.maxQueryBodyBytes }, snappy });
+    let decoded;
+    try {
+      decoded = readRequest(body);
+    } catch (error) {
+      if (error instanceof ProtobufError) throw httpError('INVALID_PROTOBUF', error.message);
+      throw error;
+    }
+    if (decoded.responseTypes.length > 0 && !decoded.responseTypes.includes(0)) throw httpError('QUERY_LIMIT', 'only SAMPLES responses are answered (accepted_response_types)');
+    if (decoded.queries.length > options.maxQueryMetrics) throw httpError('QUERY_LIMIT', `at most ${options.maxQueryMetrics} queries in one read (maxQueryMetrics)`);
+    const names = decoded.queries.flatMap((q) => q.matchers.filter((m) => m.name === '__name__' && m.type === 0).map((m) => m.value));
+    await authorize(options, ctx, { action: 'read', metrics: names });
+    request.admit('query');
+    const budget = new QueryBudget({ maxPoints: options.maxQueryPoints, maxOutputPoints: options.maxQueryOutputPoints, maxGroups: options.maxQueryGroups, maxResponseBytes: options.maxQueryResponseBytes, timeoutMs: options.queryTimeoutMs });
+    const started = performance.now();
+    const results = [];
+    for (const query of decoded.queries) results.push(await readQuery(query, options, request.tenant, budget));
+    request.storeMs = performance.now() - started;
+    request.datapoints += budget.points;
+    const answer = readResponse(results);
+    budget.written(answer.length);
+    ctx.set('Content-Encoding', 'snappy');
+    ctx.type = 'application/x-protobuf';
+    ctx.body = encode(answer);
+  };
+  return { '/write': { POST: write }, '/read': { POST: read } };
 }

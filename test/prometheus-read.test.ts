@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import Koa from 'koa';
+import snappy from 'snappy';
+import request from 'supertest';
+import { kairosdb, MemoryStore, type KairosdbOptions } from '../src/index.js';
+import { ProtobufReader } from '../src/protocols/protobuf.js';
+import { matcherTest, type LabelMatcher } from '../src/protocols/remote-read.js';
+import { series } from '../src/store-api/conformance.js';
+
+describe('remote read matchers (linear-time regular expressions)', () => {
+  const cases: [LabelMatcher['type'], string, [string, boolean][]][] = [
+    [0, 'a', [['a', true], ['ab', false], ['', false]]],
+    [1, 'a', [['a', false], ['b', true]]],
+    [2, 'web1|web2', [['web1', true], ['web2', true], ['web12', false], ['xweb1', false]]],
+    [2, '.*', [['', true], ['anything', true]]],
+    [2, '.+', [['', false], ['x', true]]],
+    [2, 'web.*', [['web', true], ['web9', true], ['we', false]]],
+    [2, '.*-prod', [['eu-prod', true], ['-prod', true], ['prod', false]]],
+    [2, 'a.+b.*c', [['axbc', true], ['abc', false], ['axbyyc', true], ['axbycz', false]]],
+    [2, 'a\\.b', [['a.b', true], ['axb', false]]],
+    [3, 'web1|web2', [['web1', false], ['web3', true]]],
+  ];
+  for (const [type, value, expectations] of cases) {
+    it(`${['=', '!=', '=~', '!~'][type]}"${value}"`, () => {
+      const test = matcherTest({ type, name: 'l', value });
+      assert.equal(typeof test, 'function');
+      for (const [input, expected] of expectations) assert.equal((test as (v: string) => boolean)(input), expected, input);
+    });
+  }
+  it('refuses what it cannot match in linear time, saying what it takes', () => {
+    for (const value of ['[0-9]+', '(a|b)c', 'a+', 'a?', '\\d', '^a$']) {
+      assert.match(matcherTest({ type: 2, name: 'l', value }) as string, /only literals, \|, \.\* and \.\+ are taken/, value);
+    }
+  });
+  it('matches a 4096-character value against a long pattern quickly', () => {
+    const test = matcherTest({ type: 2, name: 'l', value: `${'a.*'.repeat(50)}b` }) as (v: string) => boolean;
+    const started = performance.now();
+    assert.equal(test('a'.repeat(4096)), false);
+    assert.ok(performance.now() - started < 50);
+  });
+});
+
+/** A ReadRequest of one query (the test's own encoder). */
+function readRequestBody(start: number, end: number, matchers: [number, string, string][]): Buffer {
+  const varint = (n: number) => {
+    const out: number[] = [];
+    for (let v = n; ; v = Math.floor(v / 128)) {
+      if (v < 0x80) return [...out, v];
+      out.push((v % 128) | 0x80);
+    }
+  };
+  const bytes = (field: number, body: number[]) => [...varint(field * 8 + 2), ...varint(body.length), ...body];
+  const text = (s: string) => [...Buffer.from(s)];
+  const matcher = ([type, name, value]: [number, string, string]) => bytes(3, [...varint(8), ...varint(type), ...bytes(2, text(name)), ...bytes(3, text(value))]);
+  const query = [...varint(8), ...varint(start), ...varint(16), ...varint(end), ...matchers.flatMap(matcher)];
+  return Buffer.from([...bytes(1, query), ...varint(16), 0]);
+}
+
+/** The series of a ReadResponse: labels and samples. */
+function decodeResponse(bytes: Buffer) {
+  const out: { labels: Record<string, string>; samples: [number, number][] }[] = [];
+  const response = new ProtobufReader(bytes);
+  while (!response.done) {
+    response.tag();
+    const result = response.message();
+    while (!result.done) {
+      result.tag();
+      const ts = result.message();
+      const entry = { labels: {} as Record<string, string>, samples: [] as [number, number][] };
+      while (!ts.done) {
+        const { field } = ts.tag();
+        const inner = ts.message();
+        if (field === 1) {
+          inner.tag();
+          const name = inner.string();
+          inner.tag();
+          entry.labels[name] = inner.string();
+        } else {
+          inner.tag();
+          const value = inner.double();
+          inner.tag();
+          entry.samples.push([inner.int64(), value]);
+        }
+      }
+      out.push(entry);
+    }
+  }
+  return out;
+}
+
+async function app(options: Partial<KairosdbOptions> = {}) {
+  const store = new MemoryStore();
+  await store.write([
+    series('up', { job: 'node', instance: 'a' }, [[1000, 1], [2000, 1]], { storage: 'double', type: 'double' }),
+    series('up', { job: 'node', instance: 'b' }, [[1000, 0]], { storage: 'double', type: 'double' }),
+    series('up', { job: 'db', instance: 'c' }, [[1000, 1]], { storage: 'double', type: 'double' }),
+    series('up', { job: 'node', instance: 'a' }, [[1500, 5]]),
+    series('notes', { job: 'node' }, [[1000, 'text']], { storage: 'string', type: 'string' }),
+  ]);
+  const koa = new Koa();
+  koa.use(kairosdb({ store, routes: { prometheus: true }, ...options }));
+  const read = (body: Buffer) =>
+    request(koa.callback()).post('/api/v1/read').set('Content-Type', 'application/x-protobuf').set('Content-Encoding', 'snappy').send(snappy.compressSync(body)).buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+  return { read };
+}
+
+describe('Prometheus remote read (POST /read)', () => {
+  it('answers the series the matchers select, labels sorted with __name__, a long and a double series of one tag set merged', async () => {
+    const { read } = await app();
+    const res = await read(readRequestBody(0, 5000, [[0, '__name__', 'up'], [0, 'job', 'node'], [3, 'instance', 'b']]));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['content-type'], 'application/x-protobuf');
+    assert.equal(res.headers['content-encoding'], 'snappy');
+    const answer = decodeResponse(snappy.uncompressSync(res.body as Buffer, { asBuffer: true }) as Buffer);
+    assert.deepEqual(answer, [{ labels: { __name__: 'up', instance: 'a', job: 'node' }, samples: [[1000, 1], [1500, 5], [2000, 1]] }]);
+    const regex = decodeResponse(snappy.uncompressSync((await read(readRequestBody(0, 5000, [[2, '__name__', 'u.*'], [2, 'instance', 'b|c']]))).body as Buffer, { asBuffer: true }) as Buffer);
+    assert.deepEqual(regex.map((s) => s.labels.instance).sort(), ['b', 'c']);
+  });
+
+  it('keeps a tenant to its own series, and answers 400 to a regular expression it cannot match in linear time', async () => {
+    const { read } = await app({ tenant: () => 'other' });
+    const res = await read(readRequestBody(0, 5000, [[0, '__name__', 'up']]));
+    assert.deepEqual(decodeResponse(snappy.uncompressSync(res.body as Buffer, { asBuffer: true }) as Buffer), []);
+    const { read: plain } = await app();
+    const bad = await plain(readRequestBody(0, 5000, [[0, '__name__', 'up'], [2, 'instance', '(a|b)+']]));
+    assert.equal(bad.status, 400);
+    assert.match(JSON.parse(bad.body.toString()).errors[0], /only literals, \|, \.\* and \.\+ are taken/);
+  });
+});
