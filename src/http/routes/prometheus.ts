@@ -30,14 +30,7 @@ export function prometheusRoutes(options: ResolvedOptions): Routes {
       if (influx) return influx(ctx, request);
       throw httpError('UNSUPPORTED_MEDIA', 'application/x-protobuf (Prometheus remote write, snappy-compressed)');
     }
-    const body = await readBody(ctx.req, { ...request.reading, snappy });
-    let decoded;
-    try {
-      decoded = remoteWriteMetrics(body);
-    } catch (error) {
-      if (error instanceof ProtobufError) throw httpError('INVALID_PROTOBUF', error.message);
-      throw error;
-    }
+    const decoded = protobuf(remoteWriteMetrics, await readBody(ctx.req, { ...request.reading, snappy }));
     if (decoded.skipped > 0) options.logger.debug({ skipped: decoded.skipped }, 'koa-kairosdb: remote write samples left out (NaN, Inf, histograms, exemplars)');
     await storePoints(ctx, request, options, ingest, { metrics: decoded.metrics, origins: decoded.origins }, 'prometheus', (series, message) => httpError('INVALID_BODY', `time series ${series}: ${message}`));
     respondNoContent(ctx);
@@ -45,14 +38,7 @@ export function prometheusRoutes(options: ResolvedOptions): Routes {
   const read: Handler = async (ctx: Context, request: RequestState) => {
     if (!ctx.request.is('application/x-protobuf')) throw httpError('UNSUPPORTED_MEDIA', 'application/x-protobuf (Prometheus remote read, snappy-compressed)');
     const small = Math.min(request.reading.limits.wire, options.maxQueryBodyBytes);
-    const body = await readBody(ctx.req, { ...request.reading, limits: { wire: small, decompressed: options.maxQueryBodyBytes }, snappy });
-    let decoded;
-    try {
-      decoded = readRequest(body);
-    } catch (error) {
-      if (error instanceof ProtobufError) throw httpError('INVALID_PROTOBUF', error.message);
-      throw error;
-    }
+    const decoded = protobuf(readRequest, await readBody(ctx.req, { ...request.reading, limits: { wire: small, decompressed: options.maxQueryBodyBytes }, snappy }));
     if (decoded.responseTypes.length > 0 && !decoded.responseTypes.includes(0)) throw httpError('QUERY_LIMIT', 'only SAMPLES responses are answered (accepted_response_types)');
     if (decoded.queries.length > options.maxQueryMetrics) throw httpError('QUERY_LIMIT', `at most ${options.maxQueryMetrics} queries in one read (maxQueryMetrics)`);
     const names = decoded.queries.flatMap((q) => q.matchers.filter((m) => m.name === '__name__' && m.type === 0).map((m) => m.value));
@@ -71,4 +57,14 @@ export function prometheusRoutes(options: ResolvedOptions): Routes {
     ctx.body = encode(answer);
   };
   return { '/write': { POST: write }, '/read': { POST: read } };
+}
+
+/** A body decoded as a protobuf message; one that is not answers 400 saying where it went wrong. */
+function protobuf<T>(decode: (bytes: Uint8Array) => T, body: Buffer): T {
+  try {
+    return decode(body);
+  } catch (error) {
+    if (error instanceof ProtobufError) throw httpError('INVALID_PROTOBUF', error.message);
+    throw error;
+  }
 }
