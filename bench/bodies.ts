@@ -1,4 +1,6 @@
-/** The benchmark's body shapes, as JSON text. */
+/** The benchmark's body shapes, as JSON text (and the other protocols' bodies of shape (b)'s points). */
+import { ProtobufWriter } from '../src/protocols/protobuf.js';
+
 const T0 = 1_700_000_000_000;
 
 /** (a) 1 metric × 10,000 points. */
@@ -51,3 +53,34 @@ export function newPoints(series: number, points: number): () => Buffer {
 
 /** Datapoints in a body built by the functions above. */
 export const POINTS = { oneMetric: 10_000, manyMetrics: 10_000, singles: 10_000 } as const;
+
+/** Shape (b)'s points as Influx line protocol: one line per point, `bench.metric.N,host=…,dc=…,rack=… v=… <ms>`. */
+export function influxLines(metrics = 1_000, points = 10): string {
+  const lines: string[] = [];
+  for (let m = 0; m < metrics; m++) {
+    for (let i = 0; i < points; i++) lines.push(`bench.metric.${m % 50},host=h${m},dc=dc${m % 3},rack=r${m % 7} v=${m + i}i ${T0 + i * 1000}`);
+  }
+  return lines.join('\n');
+}
+
+/** Shape (b)'s points as OpenTSDB's /api/put body: an array of single data points. */
+export function openTsdbPoints(metrics = 1_000, points = 10): string {
+  const out: unknown[] = [];
+  for (let m = 0; m < metrics; m++) {
+    for (let i = 0; i < points; i++) out.push({ metric: `bench.metric.${m % 50}`, timestamp: T0 + i * 1000, value: m + i, tags: { host: `h${m}`, dc: `dc${m % 3}`, rack: `r${m % 7}` } });
+  }
+  return JSON.stringify(out);
+}
+
+/** Shape (b)'s points as a Prometheus remote write request (protobuf, before snappy). */
+export function remoteWriteRequest(metrics = 1_000, points = 10): Buffer {
+  const request = new ProtobufWriter();
+  for (let m = 0; m < metrics; m++) {
+    const labels: [string, string][] = [['__name__', `bench_metric_${m % 50}`], ['host', `h${m}`], ['dc', `dc${m % 3}`], ['rack', `r${m % 7}`]];
+    request.message(1, (series) => {
+      for (const [name, value] of labels) series.message(1, (l) => l.string(1, name).string(2, value));
+      for (let i = 0; i < points; i++) series.message(2, (sample) => sample.double(1, m + i).int64(2, T0 + i * 1000));
+    });
+  }
+  return request.finish();
+}

@@ -60,6 +60,6 @@ process.on('message', async (m) => {
 
 const app = new Koa();
 // Raised so bench/reads.ts can read a long series raw (the default answers at most 1,000,000 values).
-app.use(kairosdb({ store, maxQueryOutputPoints: 5_000_000 }));
+app.use(kairosdb({ store, maxQueryOutputPoints: 5_000_000, routes: { influx: true, opentsdb: true, prometheus: true } }));
 const server = app.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));
 process.on('SIGINT', () => process.exit(0));

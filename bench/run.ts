@@ -4,7 +4,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { manyMetrics, newPoints, oneMetric, singles } from './bodies.js';
+import snappy from 'snappy';
+import { influxLines, manyMetrics, newPoints, oneMetric, openTsdbPoints, remoteWriteRequest, singles } from './bodies.js';
 
 const quick = process.argv.includes('--quick');
 /** Only the growing-store rows (W1, W2): `--stores-only`. */
@@ -26,6 +27,10 @@ interface Shape {
   headers: Record<string, string>;
   /** Connection counts to measure. */
   connections?: number[];
+  /** Path below the mount (another protocol's route). @default '/datapoints' */
+  path?: string;
+  /** The shape whose body the bound parses (another protocol's row is a ratio to JSON shape (b)'s bound). */
+  boundShape?: Shape;
 }
 
 /** (b) with tag sets the middleware has not kept: 32 bodies of 1,000 distinct hosts each, in turn (past the 16,384 kept). */
@@ -37,6 +42,12 @@ const shapes: Shape[] = [
   { id: 'c', label: '10,000 single-point metrics', body: Buffer.from(singles()), points: 10_000, headers: {} },
   { id: 'd', label: '(a) gzipped', body: gzipSync(oneMetric()), points: 10_000, headers: { 'content-encoding': 'gzip' } },
   { id: 'b-new', label: '(b), tag sets never seen before', body: unseenTags[0] as Buffer, bodies: unseenTags, points: 10_000, headers: {}, connections: [8] },
+];
+/** Shape (b)'s points in the other protocols, each a ratio to shape (b)'s JSON bound (8 connections). */
+const protocolShapes: Shape[] = [
+  { id: 'influx', label: '(b) as Influx lines', body: Buffer.from(influxLines()), points: 10_000, headers: { 'content-type': 'text/plain' }, path: '/api/v2/write?precision=ms', boundShape: shapes[1] as Shape, connections: [8] },
+  { id: 'otsdb', label: '(b) as OpenTSDB /api/put', body: Buffer.from(openTsdbPoints()), points: 10_000, headers: {}, path: '/api/put', boundShape: shapes[1] as Shape, connections: [8] },
+  { id: 'prw', label: '(b) as Prometheus remote write', body: snappy.compressSync(remoteWriteRequest()), points: 10_000, headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, path: '/write', boundShape: shapes[1] as Shape, connections: [8] },
 ];
 
 interface Server {
@@ -63,7 +74,7 @@ async function load(port: number, shape: Shape, connections: number) {
   const result = await autocannon({
     ...(bodies && { requests: [{ setupRequest: (request: object) => ({ ...request, body: bodies[sent++ % bodies.length] }) }] }),
     ...(next && { requests: [{ setupRequest: (request: object) => ({ ...request, body: next() }) }] }),
-    url: `http://127.0.0.1:${port}/api/v1/datapoints`,
+    url: `http://127.0.0.1:${port}/api/v1${shape.path ?? '/datapoints'}`,
     method: 'POST',
     body: shape.body,
     headers: { 'content-type': 'application/json', ...shape.headers },
@@ -105,7 +116,7 @@ async function compare(shape: Shape, candidate: string, storeKind: string): Prom
     for (const connections of shape.connections ?? [1, 8]) {
       const runs = { bound: [] as number[], mw: [] as number[], boundP99: [] as number[], mwP99: [] as number[] };
       for (let r = 0; r < rounds; r++) {
-        const a = await load(bound.port, shape, connections);
+        const a = await load(bound.port, shape.boundShape ?? shape, connections);
         const b = await load(mw.port, shape, connections);
         runs.bound.push(a.reqPerSec);
         runs.boundP99.push(a.p99);
@@ -137,7 +148,7 @@ async function compare(shape: Shape, candidate: string, storeKind: string): Prom
 
 const rows: Row[] = [];
 if (!storesOnly) {
-  for (const shape of shapes) rows.push(...(await compare(shape, 'middleware', 'discard')));
+  for (const shape of [...shapes, ...protocolShapes]) rows.push(...(await compare(shape, 'middleware', 'discard')));
   const storeShape = shapes[0] as Shape;
   for (const store of ['memory', 'sqlite', 'sqlite-normal']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
 }

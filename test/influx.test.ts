@@ -10,21 +10,18 @@ import { readAll } from '../src/store-api/conformance.js';
 const NOW = 1_700_000_000_000;
 
 describe('Influx line protocol parser', () => {
+  const m = (name: string, tags: Record<string, string>, type: string, datapoints: unknown[][]) => ({ name, tags, type, datapoints });
   const cases: [string, string, unknown[]][] = [
-    ['cpu,host=a usage=1.5,count=3i 1700000000000000000', 'ns', [
-      { name: 'cpu.usage', tags: { host: 'a' }, timestamp: NOW, value: 1.5, type: 'double' },
-      { name: 'cpu.count', tags: { host: 'a' }, timestamp: NOW, value: 3, type: 'long' },
-    ]],
-    ['cpu value=1 1700000000', 's', [{ name: 'cpu.value', tags: { add: 'tag' }, timestamp: NOW, value: 1, type: 'double' }]],
-    ['cpu value=7u,up=t,down=FALSE 1700000000000', 'ms', [
-      { name: 'cpu.value', tags: { add: 'tag' }, timestamp: NOW, value: 7, type: 'long' },
-      { name: 'cpu.up', tags: { add: 'tag' }, timestamp: NOW, value: 1, type: 'long' },
-      { name: 'cpu.down', tags: { add: 'tag' }, timestamp: NOW, value: 0, type: 'long' },
-    ]],
-    ['log,host=a msg="said \\"hi\\", then left" 1700000000000000', 'us', [{ name: 'log.msg', tags: { host: 'a' }, timestamp: NOW, value: 'said "hi", then left', type: 'string' }]],
-    ['my\\ cpu,my\\,tag=a\\ b\\=c f\\=x=-1.5e3', 'ns', [{ name: 'my cpu.f=x', tags: { 'my,tag': 'a b=c' }, timestamp: NOW, value: -1500, type: 'double' }]],
-    ['# a comment\n\ncpu,h=a v=1 1700000000000000000\r\n', 'ns', [{ name: 'cpu.v', tags: { h: 'a' }, timestamp: NOW, value: 1, type: 'double' }]],
-    ['cpu v=2 28333333', 'm', [{ name: 'cpu.v', tags: { add: 'tag' }, timestamp: 1_699_999_980_000, value: 2, type: 'double' }]],
+    ['cpu,host=a usage=1.5,count=3i 1700000000000000000', 'ns', [m('cpu.usage', { host: 'a' }, 'double', [[NOW, 1.5]]), m('cpu.count', { host: 'a' }, 'long', [[NOW, 3]])]],
+    ['cpu value=1 1700000000', 's', [m('cpu.value', { add: 'tag' }, 'double', [[NOW, 1]])]],
+    ['cpu value=7u,up=t,down=FALSE 1700000000000', 'ms', [m('cpu.value', { add: 'tag' }, 'long', [[NOW, 7]]), m('cpu.up', { add: 'tag' }, 'long', [[NOW, 1]]), m('cpu.down', { add: 'tag' }, 'long', [[NOW, 0]])]],
+    ['log,host=a msg="said \\"hi\\", then left" 1700000000000000', 'us', [m('log.msg', { host: 'a' }, 'string', [[NOW, 'said "hi", then left']])]],
+    ['my\\ cpu,my\\,tag=a\\ b\\=c f\\=x=-1.5e3', 'ns', [m('my cpu.f=x', { 'my,tag': 'a b=c' }, 'double', [[NOW, -1500]])]],
+    ['# a comment\n\ncpu,h=a v=1 1700000000000000000\r\n', 'ns', [m('cpu.v', { h: 'a' }, 'double', [[NOW, 1]])]],
+    ['cpu v=2 28333333', 'm', [m('cpu.v', { add: 'tag' }, 'double', [[1_699_999_980_000, 2]])]],
+    // One series' lines gathered into one metric; an integer and a float of one field are two (long, double).
+    ['cpu,h=a v=1 1000\ncpu,h=b v=2 1000\ncpu,h=a v=3 2000\ncpu,h=a v=4i 3000', 'ms', [m('cpu.v', { h: 'a' }, 'double', [[1000, 1], [2000, 3]]), m('cpu.v', { h: 'b' }, 'double', [[1000, 2]]), m('cpu.v', { h: 'a' }, 'long', [[3000, 4]])]],
+    ['cpu v=1 -1500999', 'us', [m('cpu.v', { add: 'tag' }, 'double', [[-1500, 1]])]],
   ];
   for (const [text, precision, metrics] of cases) {
     it(`reads ${JSON.stringify(text).slice(0, 60)} (${precision})`, () => {
@@ -59,7 +56,8 @@ describe('Influx line protocol parser', () => {
     const body = Array.from({ length: 100_000 }, (_, i) => `m,host=h${i % 10} v=${i} ${i}`).join('\n');
     const started = performance.now();
     const parsed = parseInflux(body, 'ms', NOW);
-    assert.ok(parsed.ok && parsed.metrics.length === 100_000);
+    assert.ok(parsed.ok && parsed.metrics.length === 10);
+    assert.equal(parsed.metrics.reduce((n, metric) => n + (metric.datapoints as unknown[]).length, 0), 100_000);
     const long = `m,t=${'\\\\'.repeat(500_000)} v=1`;
     const parsedLong = parseInflux(long, 'ms', NOW);
     assert.ok(parsedLong.ok);

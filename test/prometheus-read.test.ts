@@ -4,7 +4,7 @@ import Koa from 'koa';
 import snappy from 'snappy';
 import request from 'supertest';
 import { kairosdb, MemoryStore, type KairosdbOptions } from '../src/index.js';
-import { ProtobufReader } from '../src/protocols/protobuf.js';
+import { ProtobufReader, ProtobufWriter } from '../src/protocols/protobuf.js';
 import { matcherTest, type LabelMatcher } from '../src/protocols/remote-read.js';
 import { series } from '../src/store-api/conformance.js';
 
@@ -41,20 +41,14 @@ describe('remote read matchers (linear-time regular expressions)', () => {
   });
 });
 
-/** A ReadRequest of one query (the test's own encoder). */
+/** A ReadRequest of one query, asking for SAMPLES (written with the library's writer). */
 function readRequestBody(start: number, end: number, matchers: [number, string, string][]): Buffer {
-  const varint = (n: number) => {
-    const out: number[] = [];
-    for (let v = n; ; v = Math.floor(v / 128)) {
-      if (v < 0x80) return [...out, v];
-      out.push((v % 128) | 0x80);
-    }
-  };
-  const bytes = (field: number, body: number[]) => [...varint(field * 8 + 2), ...varint(body.length), ...body];
-  const text = (s: string) => [...Buffer.from(s)];
-  const matcher = ([type, name, value]: [number, string, string]) => bytes(3, [...varint(8), ...varint(type), ...bytes(2, text(name)), ...bytes(3, text(value))]);
-  const query = [...varint(8), ...varint(start), ...varint(16), ...varint(end), ...matchers.flatMap(matcher)];
-  return Buffer.from([...bytes(1, query), ...varint(16), 0]);
+  const w = new ProtobufWriter();
+  w.message(1, (q) => {
+    q.int64(1, start).int64(2, end);
+    for (const [type, name, value] of matchers) q.message(3, (m) => m.int64(1, type).string(2, name).string(3, value));
+  });
+  return w.int64(2, 0).finish();
 }
 
 /** The series of a ReadResponse: labels and samples. */

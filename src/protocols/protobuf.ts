@@ -45,7 +45,8 @@ export class ProtobufReader {
 
   double(): number {
     if (this.#at + 8 > this.end) throw new ProtobufError('a double runs past the end');
-    const value = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.#at, 8).getFloat64(0, true);
+    const { bytes } = this;
+    const value = Buffer.isBuffer(bytes) ? bytes.readDoubleLE(this.#at) : new DataView(bytes.buffer, bytes.byteOffset + this.#at, 8).getFloat64(0, true);
     this.#at += 8;
     return value;
   }
@@ -60,8 +61,12 @@ export class ProtobufReader {
   }
 
   string(): string {
-    const inner = this.message();
-    return Buffer.from(inner.bytes.buffer, inner.bytes.byteOffset + inner.#at, inner.end - inner.#at).toString('utf8');
+    const length = this.varint();
+    if (length > this.end - this.#at) throw new ProtobufError('a length runs past the end');
+    const from = this.#at;
+    this.#at += length;
+    const { bytes } = this;
+    return Buffer.isBuffer(bytes) ? bytes.toString('utf8', from, from + length) : Buffer.from(bytes.buffer, bytes.byteOffset + from, length).toString('utf8');
   }
 
   /** Skips a field of the given wire type. */
@@ -76,6 +81,55 @@ export class ProtobufReader {
   #advance(n: number): void {
     if (this.#at + n > this.end) throw new ProtobufError('a field runs past the end');
     this.#at += n;
+  }
+}
+
+/** A protocol buffers writer of the field kinds Prometheus' messages have (a read response; tests build requests with it). */
+export class ProtobufWriter {
+  #chunks: Buffer[] = [];
+
+  varint(n: number): this {
+    const bytes: number[] = [];
+    let v = n < 0 ? 2 ** 64 + n : n;
+    while (v >= 0x80) {
+      bytes.push((v % 128) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    bytes.push(v);
+    this.#chunks.push(Buffer.from(bytes));
+    return this;
+  }
+
+  string(field: number, text: string): this {
+    const bytes = Buffer.from(text, 'utf8');
+    this.varint(field * 8 + 2).varint(bytes.length);
+    this.#chunks.push(bytes);
+    return this;
+  }
+
+  double(field: number, value: number): this {
+    const bytes = Buffer.alloc(8);
+    bytes.writeDoubleLE(value);
+    this.varint(field * 8 + 1);
+    this.#chunks.push(bytes);
+    return this;
+  }
+
+  int64(field: number, value: number): this {
+    return this.varint(field * 8).varint(value);
+  }
+
+  message(field: number, write: (inner: ProtobufWriter) => void): this {
+    const inner = new ProtobufWriter();
+    write(inner);
+    const bytes = inner.finish();
+    this.varint(field * 8 + 2).varint(bytes.length);
+    this.#chunks.push(bytes);
+    return this;
+  }
+
+  finish(): Buffer {
+    return Buffer.concat(this.#chunks);
   }
 }
 

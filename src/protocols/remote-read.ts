@@ -4,7 +4,7 @@
  * are the store's tag filter, `!=`, `=~` and `!~` are checked on each series found. Regular expressions are matched
  * in linear time, so only the forms that allows are taken: literals, `|` between alternatives, `.*` and `.+`.
  */
-import { ProtobufError, ProtobufReader } from './protobuf.js';
+import { ProtobufError, ProtobufReader, ProtobufWriter } from './protobuf.js';
 
 /** A label matcher: `=`, `!=`, `=~`, `!~`. */
 export interface LabelMatcher {
@@ -85,55 +85,6 @@ export function readResponse(results: readonly (readonly ReadSeries[])[]): Buffe
     });
   }
   return out.finish();
-}
-
-/** A protocol buffers writer of the few field kinds a read response has. */
-class ProtobufWriter {
-  #chunks: Buffer[] = [];
-
-  varint(n: number): this {
-    const bytes: number[] = [];
-    let v = n < 0 ? 2 ** 64 + n : n;
-    while (v >= 0x80) {
-      bytes.push((v % 128) | 0x80);
-      v = Math.floor(v / 128);
-    }
-    bytes.push(v);
-    this.#chunks.push(Buffer.from(bytes));
-    return this;
-  }
-
-  string(field: number, text: string): this {
-    const bytes = Buffer.from(text, 'utf8');
-    this.varint(field * 8 + 2).varint(bytes.length);
-    this.#chunks.push(bytes);
-    return this;
-  }
-
-  double(field: number, value: number): this {
-    const bytes = Buffer.alloc(8);
-    bytes.writeDoubleLE(value);
-    this.varint(field * 8 + 1);
-    this.#chunks.push(bytes);
-    return this;
-  }
-
-  int64(field: number, value: number): this {
-    return this.varint(field * 8).varint(value);
-  }
-
-  message(field: number, write: (inner: ProtobufWriter) => void): this {
-    const inner = new ProtobufWriter();
-    write(inner);
-    const bytes = inner.finish();
-    this.varint(field * 8 + 2).varint(bytes.length);
-    this.#chunks.push(bytes);
-    return this;
-  }
-
-  finish(): Buffer {
-    return Buffer.concat(this.#chunks);
-  }
 }
 
 /**

@@ -27,19 +27,24 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     request.admit('write');
     const points = Array.isArray(body) ? body : [body];
     const errors: { datapoint: unknown; error: string }[] = [];
-    const valid: Record<string, unknown>[] = [];
+    let valid: Record<string, unknown>[] = [];
+    const metrics: [unknown, Record<string, unknown>][] = [];
     for (const point of points) {
       const metric = openTsdbPoint(point);
-      if (typeof metric === 'string') {
-        errors.push({ datapoint: point, error: metric });
-        continue;
-      }
-      const stamped = request.tenant === undefined ? metric : (stampTenant(metric, options.tenantTag, request.tenant) as Record<string, unknown>);
-      const alone = ingest([stamped]);
-      if (alone.ok) valid.push(stamped);
-      else errors.push({ datapoint: point, error: ((await alone.explain())[0] ?? 'invalid').replace(/^metric\[0\](\(name=[^)]*\))?\.?/, '') });
+      if (typeof metric === 'string') errors.push({ datapoint: point, error: metric });
+      else metrics.push([point, request.tenant === undefined ? metric : (stampTenant(metric, options.tenantTag, request.tenant) as Record<string, unknown>)]);
     }
-    const result = ingest(valid);
+    // All at once; only when that fails, each point alone to find the ones the ingest refuses.
+    let result = ingest(metrics.map(([, metric]) => metric));
+    if (result.ok) valid = metrics.map(([, metric]) => metric);
+    else {
+      for (const [point, metric] of metrics) {
+        const alone = ingest([metric]);
+        if (alone.ok) valid.push(metric);
+        else errors.push({ datapoint: point, error: ((await alone.explain())[0] ?? 'invalid').replace(/^metric\[0\](\(name=[^)]*\))?\.?/, '') });
+      }
+      result = ingest(valid);
+    }
     if (!result.ok) throw new Error('koa-kairosdb: points valid one by one were refused together');
     await authorize(options, ctx, { action: 'write', series: result.series, protocol: 'opentsdb' });
     if (valid.length > 0) {
