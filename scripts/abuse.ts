@@ -13,23 +13,24 @@ const limitMs = Number(values.seconds) * 1000;
 interface Server {
   child: ChildProcess;
   url: string;
+  telnetPort: number;
 }
 
 async function start(): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'example-app/server.ts'], {
-    env: { ...process.env, PORT: '0', STORE: 'sqlite', SQLITE_PATH: ':memory:', LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: '0', TELNET_PORT: '0', STORE: 'sqlite', SQLITE_PATH: ':memory:', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, telnetPort] = await new Promise<[string, number]>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d;
-      const m = /listening on (http:\/\/localhost:\d+)/.exec(out);
-      if (m) resolve((m[1] as string).replace('localhost', '127.0.0.1'));
+      const m = /listening on (http:\/\/localhost:\d+).*telnet on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve([(m[1] as string).replace('localhost', '127.0.0.1'), Number(m[2])]);
     });
     child.once('exit', () => reject(new Error(out)));
   });
-  return { child, url };
+  return { child, url, telnetPort };
 }
 
 function rssMb(pid: number): number {
@@ -60,11 +61,13 @@ const query = (metrics: unknown[], extra: object = {}) => JSON.stringify({ start
 const nested = (depth: number, leaf = '"a"') => `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`;
 const digits = '1'.repeat(250_000) + 'x';
 let gzipped: Buffer | undefined;
+/** A body an attack's seed built. */
+let built = '';
 
 interface Attack {
   name: string;
   seed?: (url: string) => Promise<void>;
-  run: (url: string) => Promise<{ status: number; bytes: number; text: string; ms: number }>;
+  run: (url: string, server: Server) => Promise<{ status: number; bytes: number; text: string; ms: number }>;
 }
 
 async function post(url: string, body: unknown) {
@@ -72,7 +75,56 @@ async function post(url: string, body: unknown) {
   if (res.status !== 204) throw new Error(`seed failed: ${res.status} ${res.text}`);
 }
 
+const influx = { 'Content-Type': 'text/plain' };
+const protobuf = { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy' };
+
+/** Writes `chunks` to the telnet port, then a valid line; resolves with how it went (status 0: the socket was cut). */
+function telnet(port: number, chunks: () => Iterable<Buffer>): Promise<{ status: number; bytes: number; text: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', async () => {
+      let sent = 0;
+      for (const chunk of chunks()) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
+      }
+      socket.end('\nputm after.flood 1000 1 h=a\n');
+      socket.once('close', () => resolve({ status: 200, bytes: sent, text: `${(sent / 1e6).toFixed(0)} MB sent, then a valid line`, ms: performance.now() - started }));
+    });
+    socket.on('error', (error) => resolve({ status: 0, bytes: 0, text: error.message, ms: performance.now() - started }));
+  });
+}
+
 const attacks: Attack[] = [
+  // #32's hostile input per protocol.
+  { name: 'influx-10MB-line', seed: async () => void (built = `m,h=${'x'.repeat(10_000_000)} v=1 1`), run: (url) => send(url, 'POST', '/api/v1/api/v2/write', built, influx) },
+  { name: 'influx-1M-tags', seed: async () => void (built = `m${Array.from({ length: 1_000_000 }, (_, i) => `,t${i}=v`).join('')} v=1 1`), run: (url) => send(url, 'POST', '/api/v1/api/v2/write', built, influx) },
+  { name: 'influx-100k-lines-bad-last', run: (url) => send(url, 'POST', '/api/v1/api/v2/write?precision=ms', `${Array.from({ length: 100_000 }, (_, i) => `m,h=a${i % 100} v=${i} ${now - i}`).join('\n')}\nm v=oops`, influx) },
+  // Bodies built before the probes start (building them here would hold this process's own probe loop).
+  { name: 'influx-400k-lines', seed: async () => void (built = Array.from({ length: 400_000 }, (_, i) => `m,h=a${i % 1000} v=${i}i ${now - i}`).join('\n')), run: (url) => send(url, 'POST', '/api/v1/api/v2/write?precision=ms', built, influx) },
+  { name: 'otsdb-2500-refused', seed: async () => void (built = JSON.stringify(Array.from({ length: 2500 }, (_, i) => ({ metric: 'm', timestamp: now - i, value: i, tags: { h: `${i}${'x'.repeat(5000)}` } })))), run: (url) => send(url, 'POST', '/api/v1/api/put?details', built, json) },
+  { name: 'otsdb-100k-bad-values', seed: async () => void (built = JSON.stringify(Array.from({ length: 100_000 }, (_, i) => ({ metric: 'm', timestamp: now - i, value: 'x', tags: { h: 'a' } })))), run: (url) => send(url, 'POST', '/api/v1/api/put?details', built, json) },
+  { name: 'prw-snappy-bomb', run: (url) => send(url, 'POST', '/api/v1/write', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]), protobuf) },
+  { name: 'prw-garbage-16MB', run: (url) => send(url, 'POST', '/api/v1/write', Buffer.concat([Buffer.from([0x80, 0x80, 0x80, 0x08]), Buffer.alloc(16 * 1024 * 1024 - 8, 0xff)]), protobuf) },
+  {
+    name: 'telnet-endless-line',
+    run: (_url, server) => telnet(server.telnetPort, function* () {
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      for (let i = 0; i < 800; i++) yield chunk;
+    }),
+  },
+  {
+    name: 'telnet-1000-idle',
+    run: async (url, server) => {
+      const sockets = Array.from({ length: 1000 }, () => connect(server.telnetPort, '127.0.0.1').on('error', () => {}));
+      await new Promise((r) => setTimeout(r, 2000));
+      const open = sockets.filter((s) => !s.destroyed && s.readyState === 'open').length;
+      const res = await send(url, 'GET', '/api/v1/version');
+      for (const s of sockets) s.destroy();
+      return { ...res, text: `${open} of 1000 connections still open after 2 s; version ${res.status}` };
+    },
+  },
+
   {
     name: 'gaps-day',
     seed: (url) => post(url, [point('m', { h: 'a' }, now - 1000, 1)]),
@@ -301,7 +353,7 @@ for (const attack of attacks) {
   server.child.once('exit', (code, signal) => (exited = `server exited (${code ?? signal})`));
   let stderr = '';
   server.child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d).slice(-300)));
-  const result = await attack.run(server.url);
+  const result = await attack.run(server.url, server);
   probing = false;
   await Promise.race([probe, new Promise((r) => setTimeout(r, 2000))]);
   clearInterval(sampler);

@@ -24,8 +24,8 @@ describe('Influx line protocol parser', () => {
     ['cpu v=1 -1500999', 'us', [m('cpu.v', { add: 'tag' }, 'double', [[-1500, 1]])]],
   ];
   for (const [text, precision, metrics] of cases) {
-    it(`reads ${JSON.stringify(text).slice(0, 60)} (${precision})`, () => {
-      const parsed = parseInflux(text, precision, NOW);
+    it(`reads ${JSON.stringify(text).slice(0, 60)} (${precision})`, async () => {
+      const parsed = await parseInflux(text, precision, NOW);
       assert.ok(parsed.ok, JSON.stringify(parsed));
       assert.deepEqual(parsed.metrics, metrics);
     });
@@ -42,8 +42,8 @@ describe('Influx line protocol parser', () => {
     [',host=a value=1', 1, /no measurement/],
   ];
   for (const [text, line, message] of bad) {
-    it(`refuses ${JSON.stringify(text).slice(0, 50)} naming line ${line}`, () => {
-      const parsed = parseInflux(text, 'ms', NOW);
+    it(`refuses ${JSON.stringify(text).slice(0, 50)} naming line ${line}`, async () => {
+      const parsed = await parseInflux(text, 'ms', NOW);
       assert.equal(parsed.ok, false);
       if (!parsed.ok) {
         assert.equal(parsed.line, line);
@@ -52,16 +52,20 @@ describe('Influx line protocol parser', () => {
     });
   }
 
-  it('reads a body of 100,000 lines in linear time (a line of 1 MB of backslashes too)', () => {
+  it('reads a body of 100,000 lines in linear time (a line of 1 MB of backslashes too), giving the event loop turns', async () => {
     const body = Array.from({ length: 100_000 }, (_, i) => `m,host=h${i % 10} v=${i} ${i}`).join('\n');
     const started = performance.now();
-    const parsed = parseInflux(body, 'ms', NOW);
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    const parsed = await parseInflux(body, 'ms', NOW);
+    clearInterval(counting);
     assert.ok(parsed.ok && parsed.metrics.length === 10);
     assert.equal(parsed.metrics.reduce((n, metric) => n + (metric.datapoints as unknown[]).length, 0), 100_000);
     const long = `m,t=${'\\\\'.repeat(500_000)} v=1`;
-    const parsedLong = parseInflux(long, 'ms', NOW);
+    const parsedLong = await parseInflux(long, 'ms', NOW);
     assert.ok(parsedLong.ok);
     assert.ok(performance.now() - started < 2000, `${performance.now() - started} ms`);
+    assert.ok(turns >= 1, 'the event loop had turns while 100,000 lines were read');
   });
 });
 
@@ -92,9 +96,11 @@ describe('POST /write and /api/v2/write', () => {
     const v1 = await request(server).post('/api/v1/write?precision=xs').send('cpu v=1');
     assert.deepEqual([v1.status, v1.body], [400, { error: "precision 'xs' is not one of ns, n, us, u, ms, s, m, h" }]);
     const tooManyTags = Array.from({ length: 60 }, (_, i) => `t${i}=v`).join(',');
-    const limit = await request(server).post('/api/v1/api/v2/write?precision=s').send(`cpu v=1 1700000000\ncpu,${tooManyTags} v=1 1700000000`);
+    const tags = await request(server).post('/api/v1/api/v2/write?precision=s').send(`cpu v=1 1700000000\ncpu,${tooManyTags} v=1 1700000000`);
+    assert.deepEqual([tags.status, tags.body.message], [400, 'unable to parse line 2: more than 50 tags (maxTagsPerSeries)']);
+    const limit = await request(server).post('/api/v1/api/v2/write?precision=s').send(`cpu v=1 1700000000\ncpu,h=${'x'.repeat(5000)} v=1 1700000000`);
     assert.equal(limit.status, 400);
-    assert.match(limit.body.message, /^unable to parse line 2: point.*maxTagsPerSeries/);
+    assert.match(limit.body.message, /^unable to parse line 2: point.*maxTagValueLength/);
     assert.deepEqual(await store.metricNames(), []);
   });
 

@@ -23,14 +23,14 @@ const influxCase = fc.record({
 });
 
 describe('Influx parser against the meaning of random lines', () => {
-  it('reads back every measurement, tag, field and timestamp (escapes, quotes, integers, floats, strings)', () => {
-    fc.assert(
-      fc.property(influxCase, ({ measurement, tags, fields, timestamp }) => {
+  it('reads back every measurement, tag, field and timestamp (escapes, quotes, integers, floats, strings)', async () => {
+    await fc.assert(
+      fc.asyncProperty(influxCase, async ({ measurement, tags, fields, timestamp }) => {
         const tagText = Object.entries(tags).map(([k, v]) => `,${escape(k, ' ,=\\')}=${escape(v, ' ,=\\')}`).join('');
         const fieldText = Object.entries(fields)
           .map(([k, v]) => `${escape(k, ' ,=\\')}=${typeof v === 'string' ? `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"` : Number.isInteger(v) ? `${v}i` : String(v)}`)
           .join(',');
-        const parsed = parseInflux(`${escape(measurement, ' ,\\')}${tagText} ${fieldText} ${timestamp}`, 'ms', 0);
+        const parsed = await parseInflux(`${escape(measurement, ' ,\\')}${tagText} ${fieldText} ${timestamp}`, 'ms', 0);
         assert.ok(parsed.ok, JSON.stringify(parsed));
         const expectedTags = Object.keys(tags).length > 0 ? tags : { add: 'tag' };
         const expected = Object.entries(fields).map(([k, v]) => ({
@@ -45,10 +45,10 @@ describe('Influx parser against the meaning of random lines', () => {
     );
   });
 
-  it('answers any text with metrics or a line number and a reason, never a throw', () => {
-    fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', ' ', ',', '=', '"', '\\', '\n', '1', 'i', '.', '-', '#', 't'), maxLength: 80 }), (text) => {
-        const parsed = parseInflux(text, 'ns', 0);
+  it('answers any text with metrics or a line number and a reason, never a throw', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: fc.constantFrom('a', ' ', ',', '=', '"', '\\', '\n', '1', 'i', '.', '-', '#', 't'), maxLength: 80 }), async (text) => {
+        const parsed = await parseInflux(text, 'ns', 0);
         if (!parsed.ok) assert.ok(parsed.line >= 1 && parsed.message.length > 0);
       }),
       { numRuns: 2000 },

@@ -23,6 +23,9 @@ export const isPrecision = (precision: string): boolean => Object.hasOwn(PRECISI
 /** The metrics of a body, each with the number of the line of its first point; or the first line that cannot be read. */
 export type InfluxParse = { ok: true; metrics: Record<string, unknown>[]; lines: number[] } | { ok: false; line: number; message: string };
 
+/** Longest stretch of reading before the event loop gets a turn, ms. */
+const TURN_MS = 10;
+
 /** Stop characters of `Reader.until`. */
 const SPACE = 1;
 const COMMA = 2;
@@ -47,8 +50,9 @@ interface SeriesText {
  * field and type are gathered into one metric (its origin the line of its first point); a tag set written as an
  * earlier line wrote it is read once (and one written as the line before, without a lookup).
  */
-export function parseInflux(text: string, precision: string, now: number): InfluxParse {
+export async function parseInflux(text: string, precision: string, now: number, maxTags = Infinity): Promise<InfluxParse> {
   const metrics: Record<string, unknown>[] = [];
+  let turnAt = performance.now() + TURN_MS;
   const lines: number[] = [];
   const seriesByText = new Map<string, SeriesText | string>();
   let previous: SeriesText | undefined;
@@ -56,7 +60,11 @@ export function parseInflux(text: string, precision: string, now: number): Influ
   for (let start = 0; start <= text.length; ) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
-    number++;
+    // A body of 16 MiB of lines takes ~200 ms to read: the event loop gets a turn every TURN_MS.
+    if (++number % 1024 === 0 && performance.now() >= turnAt) {
+      await new Promise((resolve) => setImmediate(resolve));
+      turnAt = performance.now() + TURN_MS;
+    }
     let from = start;
     start = end + 1;
     if (end > from && text.charCodeAt(end - 1) === 13) end--;
@@ -72,7 +80,7 @@ export function parseInflux(text: string, precision: string, now: number): Influ
       if (space < 0) return { ok: false, line: number, message: 'no fields (a space and field=value after the measurement and tags)' };
       const key = text.slice(from, space);
       series = seriesByText.get(key);
-      if (series === undefined) seriesByText.set(key, (series = seriesOf(key)));
+      if (series === undefined) seriesByText.set(key, (series = seriesOf(key, maxTags)));
       if (typeof series === 'string') return { ok: false, line: number, message: series };
       previous = series;
     }
@@ -104,12 +112,15 @@ function seriesEnd(text: string, from: number, end: number): number {
 }
 
 /** The measurement and tags of a line's first part, or why it is not one. */
-function seriesOf(text: string): SeriesText | string {
+function seriesOf(text: string, maxTags: number): SeriesText | string {
   const reader = new Reader(text);
   const measurement = reader.until(SPACE | COMMA, false);
   if (measurement === '') return 'no measurement';
   const tags: Record<string, string> = {};
+  let count = 0;
   while (reader.peek() === ',') {
+    // Stopped at the limit: a line of a million tags is not read into an object first.
+    if (++count > maxTags) return `more than ${maxTags} tags (maxTagsPerSeries)`;
     reader.skip();
     const key = reader.until(EQUALS | COMMA | SPACE, true);
     if (reader.peek() !== '=') return `tag '${key.slice(0, 40)}' has no '='`;
