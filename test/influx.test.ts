@@ -104,6 +104,17 @@ describe('POST /write and /api/v2/write', () => {
     assert.deepEqual(await store.metricNames(), []);
   });
 
+  it('shares the mount\'s maxNewSeriesPerMinute budget with KairosDB\'s JSON: past it 429 in Influx\'s shape, nothing written', async () => {
+    const { store, server } = app({ maxNewSeriesPerMinute: 3 });
+    await request(server).post('/api/v1/datapoints').send([1, 2].map((i) => ({ name: 'json', tags: { h: `${i}` }, datapoints: [[1, 1]] }))).expect(204);
+    await request(server).post('/api/v1/api/v2/write?precision=ms').send('cpu,h=a v=1 1').expect(204);
+    const over = await request(server).post('/api/v1/api/v2/write?precision=ms').send('cpu,h=b v=1 1');
+    assert.equal(over.status, 429);
+    assert.equal(over.body.code, 'too many requests');
+    assert.ok(Number(over.headers['retry-after']) >= 1);
+    assert.deepEqual((await readAll(store, { metric: 'cpu.v' })).map((s) => s.tags.h), ['a']);
+  });
+
   it('asks authorize for a write naming the protocol, and stamps the tenant', async () => {
     const seen: AccessRequest[] = [];
     const { store, server } = app({ tenant: () => 'acme', authorize: (_ctx, r) => void seen.push(r) });

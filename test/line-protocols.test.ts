@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo, type Server } from 'node:net';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { kairosdb, MemoryStore, type KairosdbOptions } from '../src/index.js';
 import { readAll } from '../src/store-api/conformance.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Every mount and listener a test made, closed at the end even when a test failed (a listening server would keep the process alive). */
+const made: { close(): Promise<unknown> }[] = [];
+after(() => Promise.all(made.map((m) => m.close().catch(() => undefined))));
 
 /** A mount with a listener on a free loopback port. */
 async function listening(kind: 'telnet' | 'graphite', listener: Record<string, unknown> = {}, options: Partial<KairosdbOptions> = {}) {
@@ -12,6 +16,7 @@ async function listening(kind: 'telnet' | 'graphite', listener: Record<string, u
   const warnings: string[] = [];
   const logger = { error() {}, info() {}, debug() {}, warn: (_: unknown, message: string) => void warnings.push(message) };
   const mount = kairosdb({ store, logger, ...options });
+  made.push(mount);
   const server = kind === 'telnet' ? await mount.listenTelnet({ port: 0, ...listener }) : await mount.listenGraphite({ port: 0, ...listener });
   const port = (server.address() as AddressInfo).port;
   return { store, mount, server, port, warnings };
@@ -36,7 +41,7 @@ function send(port: number, ...chunks: (string | Buffer)[]): Promise<string> {
 }
 
 /** Waits until `check` passes (the listener writes in batches, a little after the lines arrive). */
-async function eventually(check: () => Promise<void>, ms = 3000): Promise<void> {
+async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
   for (const until = Date.now() + ms; ; ) {
     try {
       return await check();
@@ -129,6 +134,7 @@ describe('telnet listener (KairosDB telnet protocol)', () => {
     const tenantBound = { tenant: () => 'x' };
     const store = new MemoryStore();
     const mount = kairosdb({ store, ...tenantBound });
+    made.push(mount);
     await assert.rejects(mount.listenTelnet({ port: 0 }), /tenant-bound; give the listener the tenant/);
     const server = await mount.listenTelnet({ port: 0, tenant: 'ops' });
     await send((server.address() as AddressInfo).port, 'putm m 1000 1 h=a\n', 'putm m 2000 2 h=a tenant=other\n');

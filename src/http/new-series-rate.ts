@@ -1,4 +1,7 @@
 import { httpError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import type { SeriesWrite } from '../store-api/contract.js';
+import { withTimeout } from './timeout.js';
 
 /** Tenants (or mounts) whose budgets are kept; past it the fullest are forgotten (a full budget is the default). */
 const KEPT = 10_000;
@@ -37,4 +40,17 @@ export class NewSeriesRate {
     for (const [tenant, bucket] of this.#buckets) if (bucket.tokens >= this.perMinute / 2) this.#buckets.delete(tenant);
     if (this.#buckets.size >= KEPT) this.#buckets.clear();
   }
+}
+
+const rates = new WeakMap<ResolvedOptions, NewSeriesRate>();
+
+/**
+ * Takes a write's new series from the mount's one budget (`maxNewSeriesPerMinute`, shared by KairosDB's JSON and
+ * every other protocol), or throws 429; nothing without the option or a store that counts new series.
+ */
+export async function takeNewSeries(options: ResolvedOptions, tenant: string | undefined, series: readonly SeriesWrite[], storeCalls: Promise<unknown>[]): Promise<void> {
+  if (options.maxNewSeriesPerMinute <= 0 || !options.store.countNewSeries || series.length === 0) return;
+  let rate = rates.get(options);
+  if (!rate) rates.set(options, (rate = new NewSeriesRate(options.maxNewSeriesPerMinute)));
+  rate.take(tenant ?? '', await withTimeout(options.store.countNewSeries(series), options.storeTimeoutMs, storeCalls));
 }

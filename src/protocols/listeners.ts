@@ -1,5 +1,6 @@
 import type { Server } from 'node:net';
 import { stampTenant } from '../http/access.js';
+import { takeNewSeries } from '../http/new-series-rate.js';
 import { withTimeout } from '../http/timeout.js';
 import { createIngest } from '../ingest/ingest.js';
 import type { SelfMetrics } from '../metrics/self-metrics.js';
@@ -55,7 +56,10 @@ export class Listeners {
     return {
       logger: options.logger,
       count: (outcome, n) => metrics.lines.inc([protocol, outcome], n),
-      write: (series) => withTimeout(options.store.write(series), options.storeTimeoutMs, []),
+      write: async (series) => {
+        await takeNewSeries(options, tenant, series, []);
+        await withTimeout(options.store.write(series), options.storeTimeoutMs, []);
+      },
       async seriesOf(lines) {
         const valid: Record<string, unknown>[] = [];
         let reason: string | undefined;

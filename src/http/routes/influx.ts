@@ -29,7 +29,9 @@ export function influxRoutes(options: ResolvedOptions): Routes {
     } catch (error) {
       if (!(error instanceof KairosHttpError)) throw error;
       const message = error.errors.join('; ');
-      throw new KairosHttpError(error.code, error.errors, v2 ? { code: CODES[error.status] ?? 'internal error', message } : { error: message });
+      // The same error in Influx's shape, its Retry-After (a 429's) kept.
+      const shaped = new KairosHttpError(error.code, error.errors, v2 ? { code: CODES[error.status] ?? 'internal error', message } : { error: message });
+      throw Object.assign(shaped, { retryAfter: (error as { retryAfter?: number }).retryAfter });
     }
   };
   return {

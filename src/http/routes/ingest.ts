@@ -1,6 +1,6 @@
 import { KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
-import { NewSeriesRate } from '../new-series-rate.js';
+import { takeNewSeries } from '../new-series-rate.js';
 import type { ResolvedOptions } from '../../options.js';
 import { authorize, stampTenant } from '../access.js';
 import { requestBody } from '../body.js';
@@ -22,7 +22,6 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 /** POST /datapoints. */
 export function ingestRoutes(options: ResolvedOptions): Routes {
   const ingest = createIngest(options);
-  const rate = options.maxNewSeriesPerMinute > 0 ? new NewSeriesRate(options.maxNewSeriesPerMinute) : undefined;
   return {
     '/datapoints': {
       POST: async (ctx, request) => {
@@ -40,9 +39,7 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
           throw new KairosHttpError('INVALID_BODY', await result.explain());
         }
         await authorize(options, ctx, { action: 'write', series: result.series });
-        if (rate && options.store.countNewSeries && result.series.length > 0) {
-          rate.take(request.tenant ?? '', await withTimeout(options.store.countNewSeries(result.series), options.storeTimeoutMs, request.storeCalls));
-        }
+        await takeNewSeries(options, request.tenant, result.series, request.storeCalls);
         if (large || longNormalise) await turn();
         if (result.series.length > 0) {
           let datapoints = 0;

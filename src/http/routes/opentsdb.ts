@@ -4,6 +4,7 @@ import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { openTsdbPoint } from '../../protocols/opentsdb.js';
 import { authorize, stampTenant } from '../access.js';
+import { takeNewSeries } from '../new-series-rate.js';
 import { requestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
@@ -47,6 +48,7 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     }
     if (!result.ok) throw new Error('koa-kairosdb: points valid one by one were refused together');
     await authorize(options, ctx, { action: 'write', series: result.series, protocol: 'opentsdb' });
+    await takeNewSeries(options, request.tenant, result.series, request.storeCalls);
     if (valid.length > 0) {
       const started = performance.now();
       await withTimeout(options.store.write(result.series), options.storeTimeoutMs, request.storeCalls);

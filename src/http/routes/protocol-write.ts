@@ -3,6 +3,7 @@ import { KairosHttpError } from '../../errors.js';
 import type { IngestResult } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { authorize, stampTenant } from '../access.js';
+import { takeNewSeries } from '../new-series-rate.js';
 import { withTimeout } from '../timeout.js';
 import type { RequestState } from './route.js';
 
@@ -39,6 +40,7 @@ export async function storePoints(
     throw invalid(0, (await result.explain())[0] ?? 'invalid');
   }
   await authorize(options, ctx, { action: 'write', series: result.series, protocol });
+  await takeNewSeries(options, request.tenant, result.series, request.storeCalls);
   let stored = 0;
   for (const s of result.series) stored += s.timestamps.length;
   if (stored > 0) {
