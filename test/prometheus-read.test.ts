@@ -5,7 +5,9 @@ import snappy from 'snappy';
 import request from 'supertest';
 import { kairosdb, MemoryStore, type KairosdbOptions } from '../src/index.js';
 import { ProtobufReader, ProtobufWriter } from '../src/protocols/protobuf.js';
-import { matcherTest, type LabelMatcher } from '../src/protocols/remote-read.js';
+import { literalAlternatives, matcherTest, type LabelMatcher } from '../src/protocols/remote-read.js';
+import type { SeriesQuery, Store } from '../src/store-api/contract.js';
+import { wrapStore } from './helpers.js';
 import { series } from '../src/store-api/conformance.js';
 
 describe('remote read matchers (linear-time regular expressions)', () => {
@@ -28,6 +30,12 @@ describe('remote read matchers (linear-time regular expressions)', () => {
       for (const [input, expected] of expectations) assert.equal((test as (v: string) => boolean)(input), expected, input);
     });
   }
+  it('knows a pattern of literal alternatives, which the tag index can select', () => {
+    assert.deepEqual(literalAlternatives('web1|web2'), ['web1', 'web2']);
+    assert.deepEqual(literalAlternatives('a\\.b'), ['a.b']);
+    for (const pattern of ['web.*', '.+', 'a|', 'a|b.*']) assert.equal(literalAlternatives(pattern), undefined, pattern);
+  });
+
   it('refuses what it cannot match in linear time, saying what it takes', () => {
     for (const value of ['[0-9]+', '(a|b)c', 'a+', 'a?', '\\d', '^a$']) {
       assert.match(matcherTest({ type: 2, name: 'l', value }) as string, /only literals, \|, \.\* and \.\+ are taken/, value);
@@ -83,7 +91,7 @@ function decodeResponse(bytes: Buffer) {
   return out;
 }
 
-async function app(options: Partial<KairosdbOptions> = {}) {
+async function app(options: Partial<KairosdbOptions> = {}, wrap: (store: Store) => Store = (store) => store) {
   const store = new MemoryStore();
   await store.write([
     series('up', { job: 'node', instance: 'a' }, [[1000, 1], [2000, 1]], { storage: 'double', type: 'double' }),
@@ -93,7 +101,7 @@ async function app(options: Partial<KairosdbOptions> = {}) {
     series('notes', { job: 'node' }, [[1000, 'text']], { storage: 'string', type: 'string' }),
   ]);
   const koa = new Koa();
-  koa.use(kairosdb({ store, routes: { prometheus: true }, ...options }));
+  koa.use(kairosdb({ store: wrap(store), routes: { prometheus: true }, ...options }));
   const read = (body: Buffer) =>
     request(koa.callback()).post('/api/v1/read').set('Content-Type', 'application/x-protobuf').set('Content-Encoding', 'snappy').send(snappy.compressSync(body)).buffer(true).parse((res, done) => {
       const chunks: Buffer[] = [];
@@ -114,6 +122,22 @@ describe('Prometheus remote read (POST /read)', () => {
     assert.deepEqual(answer, [{ labels: { __name__: 'up', instance: 'a', job: 'node' }, samples: [[1000, 1], [1500, 5], [2000, 1]] }]);
     const regex = decodeResponse(snappy.uncompressSync((await read(readRequestBody(0, 5000, [[2, '__name__', 'u.*'], [2, 'instance', 'b|c']]))).body as Buffer, { asBuffer: true }) as Buffer);
     assert.deepEqual(regex.map((s) => s.labels.instance).sort(), ['b', 'c']);
+  });
+
+  it('selects =~ literal alternatives (names and tags) through the index, without listing names or reading other series', async () => {
+    const reads: SeriesQuery[] = [];
+    let listed = 0;
+    const { read } = await app({}, (inner) =>
+      wrapStore(inner, {
+        read: (q: SeriesQuery) => (reads.push(q), inner.read(q)),
+        metricNames: (prefix?: string) => (listed++, inner.metricNames(prefix)),
+      }),
+    );
+    const res = await read(readRequestBody(0, 5000, [[2, '__name__', 'up|down'], [2, 'instance', 'b|c'], [2, 'instance', 'c|d']]));
+    const answer = decodeResponse(snappy.uncompressSync(res.body as Buffer, { asBuffer: true }) as Buffer);
+    assert.deepEqual(answer.map((s) => s.labels.instance), ['c']);
+    assert.equal(listed, 0);
+    assert.deepEqual(reads.map((q) => [q.metric, { ...q.tags }]), [['up', { instance: ['c'] }], ['down', { instance: ['c'] }]]);
   });
 
   it('keeps a tenant to its own series, and answers 400 to a regular expression it cannot match in linear time', async () => {

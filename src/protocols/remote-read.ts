@@ -102,6 +102,20 @@ export function matcherTest(matcher: LabelMatcher): ((value: string) => boolean)
   return matcher.type === 2 ? matches : (value) => !matches(value);
 }
 
+/**
+ * The values a `=~` pattern of literal alternatives matches (`web1|web2` → ['web1', 'web2']), so that the store's tag
+ * index can select them; undefined for a pattern with a wildcard, or one that matches the empty value.
+ */
+export function literalAlternatives(pattern: string): string[] | undefined {
+  const values: string[] = [];
+  for (const alternative of pattern.split('|')) {
+    const glob = globOf(alternative);
+    if (typeof glob === 'string' || glob.length !== 1 || !('literal' in (glob[0] as Glob[number]))) return undefined;
+    values.push((glob[0] as { literal: string }).literal);
+  }
+  return values;
+}
+
 /** A pattern of literal parts and wildcards (`.*` any, `.+` at least one character). */
 type Glob = ({ literal: string } | { anyOf: 0 | 1 })[];
 

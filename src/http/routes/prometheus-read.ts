@@ -1,7 +1,7 @@
 import { httpError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
 import type { QueryBudget } from '../../query/budget.js';
-import { matcherTest, type ReadQuery, type ReadSeries } from '../../protocols/remote-read.js';
+import { literalAlternatives, matcherTest, type ReadQuery, type ReadSeries } from '../../protocols/remote-read.js';
 import type { TagFilter } from '../../store-api/contract.js';
 import { restrictTags } from '../access.js';
 
@@ -12,17 +12,27 @@ export async function readQuery(query: ReadQuery, options: ResolvedOptions, tena
     if (typeof test === 'string') throw httpError('QUERY_LIMIT', test);
     return { name: m.name, test };
   });
-  const filter: Record<string, string[]> = {};
-  let metrics: string[];
-  const byName = query.matchers.find((m) => m.name === '__name__' && m.type === 0);
-  if (byName) metrics = [byName.value];
-  else {
-    const names = await options.store.metricNames();
-    const nameTests = tests.filter((t) => t.name === '__name__');
-    metrics = names.filter((name) => nameTests.every((t) => t.test(name)));
-    if (metrics.length > options.maxQueryMetrics) throw httpError('QUERY_LIMIT', `the matchers select ${metrics.length} metrics; at most ${options.maxQueryMetrics} are read (maxQueryMetrics): add __name__="…"`);
+  // `=` and `=~` of literal alternatives select through the store's index (each series is still tested against every matcher).
+  const selected = new Map<string, string[]>();
+  for (const m of query.matchers) {
+    const values = m.type === 0 ? (m.value === '' ? undefined : [m.value]) : m.type === 2 ? literalAlternatives(m.value) : undefined;
+    if (!values) continue;
+    if (values.length > options.maxQueryTags) throw httpError('QUERY_LIMIT', `${m.name}=~ lists ${values.length} values; at most ${options.maxQueryTags} are taken (maxQueryTags)`);
+    const before = selected.get(m.name);
+    selected.set(m.name, before ? before.filter((v) => values.includes(v)) : values);
   }
-  for (const m of query.matchers) if (m.type === 0 && m.name !== '__name__' && m.value !== '') filter[m.name] = [m.value];
+  if ([...selected.values()].some((values) => values.length === 0)) return [];
+  const names = selected.get('__name__');
+  selected.delete('__name__');
+  let metrics: string[];
+  if (names) metrics = names;
+  else {
+    const nameTests = tests.filter((t) => t.name === '__name__');
+    metrics = (await options.store.metricNames()).filter((name) => nameTests.every((t) => t.test(name)));
+  }
+  if (metrics.length > options.maxQueryMetrics) throw httpError('QUERY_LIMIT', `the matchers select ${metrics.length} metrics; at most ${options.maxQueryMetrics} are read (maxQueryMetrics): add __name__="…"`);
+  const filter: Record<string, string[]> = Object.create(null);
+  for (const [name, values] of selected) filter[name] = values;
   const tags: TagFilter = restrictTags(filter, options.tenantTag, tenant);
   const merged = new Map<string, { labels: [string, string][]; points: Map<number, number> }>();
   for (const metric of metrics) {
