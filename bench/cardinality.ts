@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import snappy from 'snappy';
+import { ProtobufWriter } from '../src/protocols/protobuf.js';
 
 const { values } = parseArgs({ options: { series: { type: 'string', default: '1000000' }, stores: { type: 'string', default: 'memory,sqlite' } } });
 const total = Number(values.series);
@@ -58,6 +60,16 @@ const LIMIT_MS = 120_000;
 const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, signal: AbortSignal.timeout(LIMIT_MS) });
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(LIMIT_MS) });
+/** A Prometheus remote read of one query over the bench's day, with matchers [type, name, value] (0 =, 2 =~). */
+function remoteRead(url: string, matchers: [number, string, string][]): Promise<Response> {
+  const w = new ProtobufWriter();
+  w.message(1, (q) => {
+    q.int64(1, T - DAY).int64(2, T + DAY);
+    for (const [type, name, value] of matchers) q.message(3, (m) => m.int64(1, type).string(2, name).string(3, value));
+  });
+  const body = snappy.compressSync(w.finish());
+  return fetch(`${url}/api/v1/read`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy' }, body, signal: AbortSignal.timeout(LIMIT_MS) });
+}
 const query = (url: string, metric: object, path = '/api/v1/datapoints/query', headers: Record<string, string> = {}) => post(url, path, { start_absolute: T - DAY, end_absolute: T + DAY, metrics: [metric] }, headers);
 
 async function ingest(server: Server): Promise<void> {
@@ -90,6 +102,12 @@ async function queries(server: Server): Promise<void> {
   await timed(server, 'GET /metricnames', () => get(`${url}/api/v1/metricnames`));
   await timed(server, 'GET /metricnames?prefix=zzz', () => get(`${url}/api/v1/metricnames?prefix=zzz`));
   await timed(server, 'the landing page /', () => get(`${url}/`));
+  await timed(server, 'GET /api/v1/metrics (the store figures)', () => get(`${url}/api/v1/metrics`));
+  await timed(server, 'remote read {__name__="card", id="7"}', () => remoteRead(url, [[0, '__name__', 'card'], [0, 'id', '7']]));
+  await timed(server, 'remote read {__name__="card", id=~"7|8"}', () => remoteRead(url, [[0, '__name__', 'card'], [2, 'id', '7|8']]));
+  await timed(server, 'remote read {__name__="card", id=~"7.*"} (maxQuerySeries)', () => remoteRead(url, [[0, '__name__', 'card'], [2, 'id', '7.*']]));
+  const lines = Array.from({ length: 10_000 }, (_, k) => `influx,id=${total + k},host=h${k % 97} v=${k} ${T}`).join('\n');
+  await timed(server, 'influx: 10,000 new series (POST /api/v2/write)', () => fetch(`${url}/api/v1/api/v2/write?precision=ms`, { method: 'POST', body: lines, signal: AbortSignal.timeout(LIMIT_MS) }));
   await post(url, '/t/datapoints', [{ name: 'card', tags: { id: 'a1' }, timestamp: T, value: 1 }], { 'X-Tenant': 'A' });
   await timed(server, "tenant A's one-series query (tenant B holds the rest)", () => query(url, { name: 'card', tags: { id: ['a1'] } }, '/t/datapoints/query', { 'X-Tenant': 'A' }));
   await timed(server, "tenant A's /metricnames", () => get(`${url}/t/metricnames`, { 'X-Tenant': 'A' }));

@@ -122,7 +122,11 @@ export class ProtobufWriter {
   message(field: number, write: (inner: ProtobufWriter) => void): this {
     const inner = new ProtobufWriter();
     write(inner);
-    const bytes = inner.finish();
+    return this.bytes(field, inner.finish());
+  }
+
+  /** A length-delimited field of bytes already encoded (a message). */
+  bytes(field: number, bytes: Buffer): this {
     this.varint(field * 8 + 2).varint(bytes.length);
     this.#chunks.push(bytes);
     return this;

@@ -71,18 +71,26 @@ export interface ReadSeries {
   readonly values: readonly number[];
 }
 
-/** Encodes a read response of one result per query. */
-export function readResponse(results: readonly (readonly ReadSeries[])[]): Buffer {
+/**
+ * Encodes a read response of one result per query, a series at a time with `pace()` between them (a response of
+ * 100,000 series is encoded in slices, not one stretch).
+ */
+export async function readResponse(results: readonly (readonly ReadSeries[])[], pace: () => Promise<void>): Promise<Buffer> {
   const out = new ProtobufWriter();
   for (const result of results) {
-    out.message(1, (r) => {
-      for (const series of result) {
-        r.message(1, (s) => {
-          for (const [name, value] of series.labels) s.message(1, (l) => l.string(1, name).string(2, value));
-          for (let i = 0; i < series.timestamps.length; i++) s.message(2, (p) => p.double(1, series.values[i] as number).int64(2, series.timestamps[i] as number));
-        });
-      }
-    });
+    const encoded: Buffer[] = [];
+    for (const series of result) {
+      encoded.push(
+        new ProtobufWriter()
+          .message(1, (s) => {
+            for (const [name, value] of series.labels) s.message(1, (l) => l.string(1, name).string(2, value));
+            for (let i = 0; i < series.timestamps.length; i++) s.message(2, (p) => p.double(1, series.values[i] as number).int64(2, series.timestamps[i] as number));
+          })
+          .finish(),
+      );
+      await pace();
+    }
+    out.bytes(1, Buffer.concat(encoded));
   }
   return out.finish();
 }

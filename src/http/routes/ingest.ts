@@ -6,18 +6,8 @@ import { authorize, stampTenant } from '../access.js';
 import { requestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
+import { LARGE_BODY, LONG_NORMALISE_MS, turn } from '../turns.js';
 import type { Routes } from './route.js';
-
-/** Body bytes past which ingest gives the event loop a turn between parsing and normalising (parsing: ~9 ms per MiB). */
-const LARGE_BODY = 1024 * 1024;
-/**
- * Normalising time past which ingest gives the event loop a turn before writing, ms: a body of new series costs up to
- * ~30 ms per MiB there (tag sets built), which ran on with the parse and the store's first slice as one stretch. Known
- * series rarely take the turn (one for every body over 256 KiB cost 10–15 % of the rate at 8 connections).
- */
-const LONG_NORMALISE_MS = 8;
-
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** POST /datapoints. */
 export function ingestRoutes(options: ResolvedOptions): Routes {

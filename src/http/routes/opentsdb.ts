@@ -8,6 +8,7 @@ import { takeNewSeries } from '../new-series-rate.js';
 import { requestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
 import { withTimeout } from '../timeout.js';
+import { LONG_NORMALISE_MS, turn } from '../turns.js';
 import type { RequestState, Routes } from './route.js';
 
 /**
@@ -36,7 +37,9 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
       else metrics.push([point, request.tenant === undefined ? metric : (stampTenant(metric, options.tenantTag, request.tenant) as Record<string, unknown>)]);
     }
     // All at once; only when that fails, each point alone to find the ones the ingest refuses.
+    const normalising = performance.now();
     let result = ingest(metrics.map(([, metric]) => metric));
+    const longNormalise = performance.now() - normalising > LONG_NORMALISE_MS;
     if (result.ok) valid = metrics.map(([, metric]) => metric);
     else {
       for (const [point, metric] of metrics) {
@@ -49,6 +52,7 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     if (!result.ok) throw new Error('koa-kairosdb: points valid one by one were refused together');
     await authorize(options, ctx, { action: 'write', series: result.series, protocol: 'opentsdb' });
     await takeNewSeries(options, request.tenant, result.series, request.storeCalls);
+    if (longNormalise) await turn();
     if (valid.length > 0) {
       const started = performance.now();
       await withTimeout(options.store.write(result.series), options.storeTimeoutMs, request.storeCalls);

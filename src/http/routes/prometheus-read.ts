@@ -45,6 +45,7 @@ export async function readQuery(query: ReadQuery, options: ResolvedOptions, tena
       const labels: [string, string][] = [['__name__', metric], ...Object.entries(series.tags)];
       labels.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       const valueOf = (name: string) => labels.find(([label]) => label === name)?.[1] ?? '';
+      await budget.pace();
       if (!tests.every((t) => t.test(valueOf(t.name)))) continue;
       const key = JSON.stringify(labels);
       let entry = merged.get(key);

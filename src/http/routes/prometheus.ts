@@ -50,7 +50,7 @@ export function prometheusRoutes(options: ResolvedOptions): Routes {
     for (const query of decoded.queries) results.push(await readQuery(query, options, request.tenant, budget));
     request.storeMs = performance.now() - started;
     request.datapoints += budget.points;
-    const answer = readResponse(results);
+    const answer = await readResponse(results, () => budget.pace());
     budget.written(answer.length);
     ctx.set('Content-Encoding', 'snappy');
     ctx.type = 'application/x-protobuf';
