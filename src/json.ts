@@ -3,8 +3,6 @@ import { isUtf8 } from 'node:buffer';
 /** The parsed body, or the KairosDB-style message saying why it is not JSON. */
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; message: string };
 
-const WHITESPACE = /^[\s\uFEFF]*$/;
-
 /** Parses a request body as UTF-8 JSON; the top level must be an array or an object. */
 export function parseJson(body: Buffer | string): ParsedJson {
   if (typeof body !== 'string' && !isUtf8(body)) {
