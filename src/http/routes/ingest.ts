@@ -1,12 +1,11 @@
 import { KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
-import { takeNewSeries } from '../new-series-rate.js';
 import type { ResolvedOptions } from '../../options.js';
 import { authorize, stampTenant } from '../access.js';
 import { requestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
-import { withTimeout } from '../timeout.js';
 import { LARGE_BODY, LONG_NORMALISE_MS, turn } from '../turns.js';
+import { writeSeries } from './protocol-write.js';
 import type { Routes } from './route.js';
 
 /** POST /datapoints. */
@@ -28,17 +27,7 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
           await authorize(options, ctx, { action: 'write', series: [] });
           throw new KairosHttpError('INVALID_BODY', await result.explain());
         }
-        await authorize(options, ctx, { action: 'write', series: result.series });
-        await takeNewSeries(options, request.tenant, result.series, request.storeCalls);
-        if (large || longNormalise) await turn();
-        if (result.series.length > 0) {
-          let datapoints = 0;
-          for (const s of result.series) datapoints += s.timestamps.length;
-          const started = performance.now();
-          await withTimeout(options.store.write(result.series), options.storeTimeoutMs, request.storeCalls);
-          request.storeMs = performance.now() - started;
-          request.datapoints += datapoints;
-        }
+        await writeSeries(ctx, request, options, result.series, { turnFirst: large || longNormalise });
         respondNoContent(ctx);
       },
     },

@@ -3,12 +3,11 @@ import { KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { openTsdbPoint } from '../../protocols/opentsdb.js';
-import { authorize, stampTenant } from '../access.js';
-import { takeNewSeries } from '../new-series-rate.js';
+import { stampTenant } from '../access.js';
 import { requestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
-import { withTimeout } from '../timeout.js';
-import { LONG_NORMALISE_MS, turn } from '../turns.js';
+import { LONG_NORMALISE_MS } from '../turns.js';
+import { refusal, writeSeries } from './protocol-write.js';
 import type { RequestState, Routes } from './route.js';
 
 /**
@@ -39,26 +38,18 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     // All at once; only when that fails, each point alone to find the ones the ingest refuses.
     const normalising = performance.now();
     let result = ingest(metrics.map(([, metric]) => metric));
-    const longNormalise = performance.now() - normalising > LONG_NORMALISE_MS;
+    const turnFirst = performance.now() - normalising > LONG_NORMALISE_MS;
     if (result.ok) valid = metrics.map(([, metric]) => metric);
     else {
       for (const [point, metric] of metrics) {
-        const alone = ingest([metric]);
-        if (alone.ok) valid.push(metric);
-        else errors.push({ datapoint: point, error: ((await alone.explain())[0] ?? 'invalid').replace(/^metric\[0\](\(name=[^)]*\))?\.?/, '') });
+        const why = await refusal(ingest, metric);
+        if (why === undefined) valid.push(metric);
+        else errors.push({ datapoint: point, error: why.replace(/^metric\[0\](\(name=[^)]*\))?\.?/, '') });
       }
       result = ingest(valid);
     }
     if (!result.ok) throw new Error('koa-kairosdb: points valid one by one were refused together');
-    await authorize(options, ctx, { action: 'write', series: result.series, protocol: 'opentsdb' });
-    await takeNewSeries(options, request.tenant, result.series, request.storeCalls);
-    if (longNormalise) await turn();
-    if (valid.length > 0) {
-      const started = performance.now();
-      await withTimeout(options.store.write(result.series), options.storeTimeoutMs, request.storeCalls);
-      request.storeMs = performance.now() - started;
-      request.datapoints += valid.length;
-    }
+    await writeSeries(ctx, request, options, result.series, { protocol: 'opentsdb', turnFirst });
     const details = ctx.query.details !== undefined;
     const summary = details || ctx.query.summary !== undefined;
     const counts = { success: valid.length, failed: errors.length };

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { KairosHttpError } from '../../errors.js';
 import type { IngestResult } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
+import type { SeriesWrite } from '../../store-api/contract.js';
 import { authorize, stampTenant } from '../access.js';
 import { takeNewSeries } from '../new-series-rate.js';
 import { withTimeout } from '../timeout.js';
@@ -17,8 +18,7 @@ export interface ProtocolPoints {
 
 /**
  * Stores a protocol's points through the mount's ingest, all or nothing: validated first (a point that is not valid
- * throws `invalid(origin, message)` for the first one), authorized as a write naming the protocol, then written.
- * Returns how many points were stored.
+ * throws `invalid(origin, message)` for the first one), then written as {@link writeSeries} writes.
  */
 export async function storePoints(
   ctx: Context,
@@ -28,31 +28,49 @@ export async function storePoints(
   points: ProtocolPoints,
   protocol: string,
   invalid: (origin: number, message: string) => KairosHttpError,
-): Promise<number> {
+): Promise<void> {
   request.admit('write');
   const body = request.tenant === undefined ? points.metrics : (stampTenant(points.metrics, options.tenantTag, request.tenant) as unknown[]);
   const normalising = performance.now();
   const result = ingest(body);
-  const longNormalise = performance.now() - normalising > LONG_NORMALISE_MS;
+  const turnFirst = performance.now() - normalising > LONG_NORMALISE_MS;
   if (!result.ok) {
     await authorize(options, ctx, { action: 'write', series: [], protocol });
     for (let i = 0; i < body.length; i++) {
-      const alone = ingest([body[i]]);
-      if (!alone.ok) throw invalid(points.origins[i] as number, ((await alone.explain())[0] ?? 'invalid').replace(/^metric\[0\]/, 'point'));
+      const why = await refusal(ingest, body[i]);
+      if (why !== undefined) throw invalid(points.origins[i] as number, why.replace(/^metric\[0\]/, 'point'));
     }
     throw invalid(0, (await result.explain())[0] ?? 'invalid');
   }
-  await authorize(options, ctx, { action: 'write', series: result.series, protocol });
-  await takeNewSeries(options, request.tenant, result.series, request.storeCalls);
-  let stored = 0;
-  for (const s of result.series) stored += s.timestamps.length;
-  // As KairosDB JSON's ingest: a turn between a long normalising (new series) and the store's first slice.
-  if (longNormalise) await turn();
-  if (stored > 0) {
-    const started = performance.now();
-    await withTimeout(options.store.write(result.series), options.storeTimeoutMs, request.storeCalls);
-    request.storeMs = performance.now() - started;
-    request.datapoints += stored;
-  }
-  return stored;
+  await writeSeries(ctx, request, options, result.series, { protocol, turnFirst });
+}
+
+/** Why the ingest refuses one metric alone (its first message), or undefined when it takes it. */
+export async function refusal(ingest: (body: unknown) => IngestResult, metric: unknown): Promise<string | undefined> {
+  const alone = ingest([metric]);
+  return alone.ok ? undefined : ((await alone.explain())[0] ?? 'invalid');
+}
+
+/**
+ * Writes valid series as every ingest route does: `authorize` (naming the protocol, when not KairosDB's JSON), the
+ * mount's new-series budget, a turn of the event loop first when normalising was long, then the store within
+ * `storeTimeoutMs`; counts the points for `onRequest` and the metrics.
+ */
+export async function writeSeries(
+  ctx: Context,
+  request: RequestState,
+  options: ResolvedOptions,
+  series: readonly SeriesWrite[],
+  { protocol, turnFirst }: { protocol?: string; turnFirst: boolean },
+): Promise<void> {
+  await authorize(options, ctx, protocol === undefined ? { action: 'write', series } : { action: 'write', series, protocol });
+  await takeNewSeries(options, request.tenant, series, request.storeCalls);
+  if (turnFirst) await turn();
+  if (series.length === 0) return;
+  let datapoints = 0;
+  for (const s of series) datapoints += s.timestamps.length;
+  const started = performance.now();
+  await withTimeout(options.store.write(series), options.storeTimeoutMs, request.storeCalls);
+  request.storeMs = performance.now() - started;
+  request.datapoints += datapoints;
 }
