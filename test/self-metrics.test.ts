@@ -63,6 +63,18 @@ describe('self-metrics: GET /metrics (Prometheus text format)', () => {
     assert.ok((sample(text, 'koa_kairosdb_http_received_bytes_total{route="/datapoints"}') ?? 0) > 100);
   });
 
+  it('counts points written in every protocol, and the store time of tag queries', async () => {
+    const { server } = app({ routes: { metrics: true, influx: true } });
+    await request(server).post('/api/v1/datapoints').send(body).expect(204);
+    await request(server).post('/api/v1/write').set('Content-Type', 'text/plain').send('cpu,host=c v=1 1000').expect(204);
+    await request(server).post('/api/v1/datapoints/query/tags').send(query).expect(200);
+    await request(server).get('/api/v1/metricnames').expect(200);
+    const text = (await request(server).get('/api/v1/metrics')).text;
+    assert.equal(sample(text, 'koa_kairosdb_ingested_datapoints_total'), 4);
+    assert.equal(sample(text, 'koa_kairosdb_store_write_duration_seconds_count'), 2);
+    assert.equal(sample(text, 'koa_kairosdb_store_read_duration_seconds_count'), 1);
+  });
+
   it('counts admission refusals by their code (503 OVERLOADED while the write slots are taken)', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

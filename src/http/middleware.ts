@@ -144,7 +144,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
       };
       if (request && request.storeCalls.length > 0) void Promise.allSettled(request.storeCalls).then(free);
       else free();
-      report(ctx, match.declared, request, reading.received.bytes, started, code);
+      report(ctx, match.declared, request, reading.received.bytes, started, code, admitted);
     }
   };
 
@@ -176,7 +176,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     process.emitWarning(message, 'KairosdbMountWarning');
   }
 
-  function report(ctx: Context, route: string, request: RequestState | undefined, bytesIn: number, started: number, code: string | undefined): void {
+  function report(ctx: Context, route: string, request: RequestState | undefined, bytesIn: number, started: number, code: string | undefined, kind: WorkKind | undefined): void {
     const event = {
       method: ctx.method,
       route,
@@ -186,7 +186,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
       storeMs: request?.storeMs ?? 0,
       durationMs: performance.now() - started,
     };
-    metrics.record({ ...event, code });
+    metrics.record({ ...event, code, kind });
     if (!resolved.onRequest) return;
     try {
       resolved.onRequest(event);

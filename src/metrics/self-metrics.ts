@@ -20,6 +20,8 @@ export interface AnsweredRequest {
   readonly durationMs: number;
   /** The error's stable code (`OVERLOADED`, `QUERY_TIMEOUT`, …) when the answer is an error. */
   readonly code: string | undefined;
+  /** The work the request was admitted for: `write` (ingest in any protocol, deletes), `query` (reads). */
+  readonly kind: 'write' | 'query' | undefined;
 }
 
 /** Figures read when metrics are collected, apart from the counters. */
@@ -42,7 +44,7 @@ export interface GaugeSamples {
 export class SelfMetrics {
   readonly requests = new Counter(info('http_requests_total', 'http.request_count', 'Requests answered, by route, method and status.', ['route', 'method', 'status']));
   readonly received = new Counter(info('http_received_bytes_total', 'http.received_bytes', 'Request body bytes received, by route.', ['route']));
-  readonly ingested = new Counter(info('ingested_datapoints_total', 'http.ingest_count', 'Data points written by POST /datapoints.'));
+  readonly ingested = new Counter(info('ingested_datapoints_total', 'http.ingest_count', 'Data points written, in any protocol (KairosDB JSON, Influx, OpenTSDB, Prometheus, the line listeners).'));
   readonly queried = new Counter(info('queried_datapoints_total', 'datastore.query_sample_size', 'Data points read by queries.'));
   readonly errors = new Counter(info('errors_total', 'http.error_count', 'Error answers by their code (OVERLOADED, QUERY_TIMEOUT, INVALID_BODY, …).', ['code']));
   readonly lines = new Counter(info('protocol_lines_total', 'protocol.line_count', 'Lines received by the TCP line protocols (telnet, Graphite), by protocol and outcome (stored, invalid, too_long, failed, refused_connection).', ['protocol', 'outcome']));
@@ -60,12 +62,11 @@ export class SelfMetrics {
     if (r.bytesIn > 0) this.received.inc([r.route], r.bytesIn);
     this.duration.observe([r.route], r.durationMs / 1000);
     if (r.code !== undefined) this.errors.inc([r.code]);
-    if (r.route === '/datapoints') {
-      if (r.datapoints > 0) {
-        this.ingested.inc([], r.datapoints);
-        this.storeWrite.observe([], r.storeMs / 1000);
-      }
-    } else if (r.route.startsWith('/datapoints/query')) {
+    if (r.kind === 'write' && r.datapoints > 0) {
+      this.ingested.inc([], r.datapoints);
+      this.storeWrite.observe([], r.storeMs / 1000);
+    } else if (r.kind === 'query' && r.storeMs > 0) {
+      // The reads that time the store: queries, their tags, remote read (name and metadata listings do not).
       this.queried.inc([], r.datapoints);
       this.storeRead.observe([], r.storeMs / 1000);
     }

@@ -55,7 +55,10 @@ export class Listeners {
     const ingest = createIngest(options);
     return {
       logger: options.logger,
-      count: (outcome, n) => metrics.lines.inc([protocol, outcome], n),
+      count: (outcome, n) => {
+        metrics.lines.inc([protocol, outcome], n);
+        if (outcome === 'stored') metrics.ingested.inc([], n);
+      },
       write: async (series) => {
         await takeNewSeries(options, tenant, series, []);
         await withTimeout(options.store.write(series), options.storeTimeoutMs, []);

@@ -50,7 +50,9 @@ export function queryRoutes(options: ResolvedOptions): Routes {
           }
           return { queries };
         };
+        const started = performance.now();
         const answer = await withTimeout(tagsOfMetrics(), options.storeTimeoutMs, request.storeCalls);
+        request.storeMs = performance.now() - started;
         await sendAnswer(ctx, request, answerJson(eventsOf(answer), budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
       },
     },
