@@ -128,12 +128,15 @@ function addMetric(metric: unknown, batch: Batch): boolean {
   if (points == null) return true;
   if (!Array.isArray(points)) return false;
   let k = 0;
-  const leading = metricType === undefined ? numericType(points[0]) : undefined;
+  // A metric typed long or double (as the other protocols write theirs) takes the same path with its numbers unchecked for inference.
+  const explicit = metricType === long || metricType === double;
+  const first: unknown = points[0];
+  const leading = metricType === undefined ? numericType(first) : explicit && Array.isArray(first) && first.length === 2 && typeof first[1] === 'number' ? metricType : undefined;
   if (leading) {
     // The common body: plain numeric points from the first on, straight into their series.
     lastType = leading;
     lastBuilder = batch.builderFor(name, tagSet, leading, effectiveTtl, points.length);
-    k = lastBuilder.addNumbers(points, 0);
+    k = lastBuilder.addNumbers(points, 0, explicit);
   }
   for (; k < points.length; k++) {
     const point: unknown = points[k];
@@ -157,8 +160,8 @@ function addMetric(metric: unknown, batch: Batch): boolean {
       lastBuilder = batch.builderFor(name, tagSet, valueType, effectiveTtl, points.length - k);
     }
     (lastBuilder as SeriesBuilder).add(ts as number, stored);
-    if (metricType === undefined && (valueType === long || valueType === double)) {
-      k = (lastBuilder as SeriesBuilder).addNumbers(points, k + 1) - 1;
+    if ((metricType === undefined || valueType === metricType) && (valueType === long || valueType === double)) {
+      k = (lastBuilder as SeriesBuilder).addNumbers(points, k + 1, explicit) - 1;
     }
   }
   return true;

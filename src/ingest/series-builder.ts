@@ -54,10 +54,12 @@ export class SeriesBuilder implements SeriesWrite {
 
   /**
    * Adds `points[from…]` while each is a plain `[safe-integer timestamp, number]` whose inferred type is this
-   * series' (long or double); returns the index of the first point it did not take (the general path takes it).
+   * series' (long or double) — or, for a metric typed `double` (`explicit`), any finite number; returns the index of
+   * the first point it did not take (the general path takes it).
    */
-  addNumbers(points: unknown[], from: number): number {
+  addNumbers(points: unknown[], from: number, explicit = false): number {
     const long = this.type === 'long';
+    const anyDouble = explicit && !long;
     const { timestamps, values } = this;
     let { size, last, unordered } = this;
     let k = from;
@@ -68,7 +70,7 @@ export class SeriesBuilder implements SeriesWrite {
       const value: unknown = point[1];
       if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || typeof value !== 'number') break;
       // numberType(value) === this.type, spelled out: this loop carries (a) and a call here measured slower.
-      if (long ? !Number.isSafeInteger(value) : Number.isInteger(value) || !Number.isFinite(value)) break;
+      if (long ? !Number.isSafeInteger(value) : (!anyDouble && Number.isInteger(value)) || !Number.isFinite(value)) break;
       if (timestamp <= last) unordered = true;
       else last = timestamp;
       timestamps[size] = timestamp;
