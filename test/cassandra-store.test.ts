@@ -6,6 +6,7 @@ import { seriesId, bucketOf } from '../src/stores/cassandra/keys.js';
 import { mapDriverError } from '../src/stores/cassandra/errors.js';
 import { EXPIRY_LIMIT_2038 } from '../src/stores/cassandra/ttl.js';
 import { series } from '../src/store-api/conformance.js';
+import { decodeChunk } from '../src/stores/chunk/codec.js';
 import { driverError, FakeClient } from './fake-cassandra.js';
 import { KOAS, mount } from './helpers.js';
 
@@ -19,40 +20,47 @@ function setup(options: Partial<ConstructorParameters<typeof CassandraStore>[0]>
 }
 
 describe('CassandraStore write planning (fake client)', () => {
-  it('groups points by partition (metric, series, bucket) and never mixes partitions in a batch', async () => {
+  it('writes one chunk row per series and bucket: the points of a request in it, compressed, with its time bounds', async () => {
     const { client, store } = setup();
     await store.write([
-      series('m', { h: 'a' }, [[NOW, 1], [NOW + 1, 2], [NOW + DAY, 3]]),
+      series('m', { h: 'a' }, [[NOW + 1, 2], [NOW, 1], [NOW + DAY, 3]]),
       series('m', { h: 'b' }, [[NOW, 4], [NOW + 1, 5]]),
     ]);
-    const batches = new Map<number, Set<string>>();
-    for (const r of client.points()) {
-      if (r.batch === undefined) continue;
-      const partition = JSON.stringify([r.params[0], (r.params[1] as Buffer).toString('hex'), r.params[2]]);
-      batches.set(r.batch, (batches.get(r.batch) ?? new Set()).add(partition));
-    }
-    assert.equal(batches.size, 2);
-    for (const partitions of batches.values()) assert.equal(partitions.size, 1);
-    const alone = client.points().filter((r) => r.batch === undefined);
-    assert.deepEqual(alone.map((r) => [r.params[2], r.params[3]]), [[NOW + DAY - (NOW % DAY), NOW + DAY]]);
+    const rows = client.points().map((r) => {
+      const [metric, id, bucket, type, , , first, last, count, data] = r.params as [string, Buffer, number, string, number, Buffer, number, number, number, Uint8Array];
+      const chunk = decodeChunk(data);
+      return { metric, id: id.toString('hex'), bucket, type, first, last, count, points: Array.from(chunk.timestamps, (t, i) => [t, chunk.values[i]]) };
+    });
+    const a = seriesId({ h: 'a' }).toString('hex');
+    const b = seriesId({ h: 'b' }).toString('hex');
+    assert.deepEqual(rows.sort((x, y) => (x.id + x.bucket < y.id + y.bucket ? -1 : 1)), [
+      { metric: 'm', id: a, bucket: bucketOf(NOW, DAY), type: 'long', first: NOW, last: NOW + 1, count: 2, points: [[NOW, 1], [NOW + 1, 2]] },
+      { metric: 'm', id: a, bucket: bucketOf(NOW + DAY, DAY), type: 'long', first: NOW + DAY, last: NOW + DAY, count: 1, points: [[NOW + DAY, 3]] },
+      { metric: 'm', id: b, bucket: bucketOf(NOW, DAY), type: 'long', first: NOW, last: NOW + 1, count: 2, points: [[NOW, 4], [NOW + 1, 5]] },
+    ].sort((x, y) => (x.id + x.bucket < y.id + y.bucket ? -1 : 1)));
+    assert.ok(client.batches === 0, 'chunks are single statements');
   });
 
-  it('splits a partition into UNLOGGED batches of at most batchSize, prepared, idempotent, LOCAL_QUORUM', async () => {
-    const { client, store } = setup({ batchSize: 100 });
-    const points: [number, number][] = Array.from({ length: 250 }, (_, i) => [NOW + i, i]);
-    await store.write([series('m', { h: 'a' }, points)]);
-    const sizes = new Map<number, number>();
-    for (const r of client.points()) sizes.set(r.batch as number, (sizes.get(r.batch as number) ?? 0) + 1);
-    assert.deepEqual([...sizes.values()].sort((a, b) => b - a), [100, 100, 50]);
+  it('gives every chunk a write-order key later than the one before: a series given twice in a request keeps its second value', async () => {
+    const { client, store } = setup();
+    await store.write([series('m', { h: 'a' }, [[NOW, 1]]), series('m', { h: 'a' }, [[NOW, 2]])]);
+    const keys = client.points().map((r) => ({ seq: r.params[4] as number, writer: r.params[5] as Buffer }));
+    assert.equal(keys.length, 2);
+    assert.ok(keys[0] !== undefined && keys[1] !== undefined && keys[1].seq > keys[0].seq, 'the second entry is later in write order');
+    assert.ok(keys.every((k) => k.writer.length === 8 && k.seq >= NOW * 1000));
+  });
+
+  it('sends every statement prepared, idempotent, at LOCAL_QUORUM', async () => {
+    const { client, store } = setup();
+    await store.write([series('m', { h: 'a' }, Array.from({ length: 250 }, (_, i) => [NOW + i, i] as [number, number]))]);
     for (const r of client.received.filter((x) => !x.query.startsWith('SELECT') && !x.query.startsWith('CREATE'))) {
       assert.equal(r.options.prepare, true);
       assert.equal(r.options.isIdempotent, true);
       assert.equal(r.options.consistency, 6);
     }
-    assert.ok(client.points().every((r) => r.options.logged === false));
   });
 
-  it('binds no nulls: one INSERT per value column', async () => {
+  it('binds no nulls, and keeps the storage of each value type in its chunk', async () => {
     const { client, store } = setup();
     await store.write([
       series('m', { h: 'a' }, [[NOW, 1]]),
@@ -60,8 +68,8 @@ describe('CassandraStore write planning (fake client)', () => {
       series('m', { h: 'a' }, [[NOW, 'up']], { storage: 'string' }),
       series('m', { h: 'a' }, [[NOW, new Uint8Array(16)]], { storage: 'bytes', type: 'complex-number' }),
     ]);
-    const columns = client.points().map((r) => /, (\w+_value)\)/.exec(r.query)?.[1]).sort();
-    assert.deepEqual(columns, ['blob_value', 'double_value', 'long_value', 'string_value']);
+    const kinds = client.points().map((r) => [r.params[3], decodeChunk(r.params[9] as Uint8Array).storage]).sort();
+    assert.deepEqual(kinds, [['complex-number', 'bytes'], ['double', 'double'], ['long', 'long'], ['string', 'string']]);
     for (const r of client.received) assert.ok(r.params.every((p) => p !== null && p !== undefined), r.query);
   });
 
@@ -81,7 +89,7 @@ describe('CassandraStore write planning (fake client)', () => {
     assert.equal(forced.client.points()[0]?.params.at(-1), 60);
     const aligned = setup({ alignTtlWithTimestamp: true });
     await aligned.store.write([series('m', { h: 'a' }, [[NOW - 100_000, 1], [NOW - 400_000, 2]], { ttl: 300 })]);
-    assert.deepEqual(aligned.client.points().map((r) => [r.params[3], r.params.at(-1)]), [[NOW - 100_000, 200]]);
+    assert.deepEqual(aligned.client.points().map((r) => [Array.from(decodeChunk(r.params[9] as Uint8Array).timestamps), r.params.at(-1)]), [[[NOW - 100_000], 200]]);
   });
 
   it('clamps expiry to 2038-01-19 unless allowed (Cassandra before 5.0 rejects later ones)', async () => {
@@ -107,14 +115,6 @@ describe('CassandraStore write planning (fake client)', () => {
     assert.equal(client.points().length, 1);
   });
 
-  it('splits a batch the server calls too large until it fits', async () => {
-    const { client, store } = setup({ batchSize: 64 });
-    client.fail = { when: (_q, size) => size > 10, error: driverError('ResponseError', 'Batch too large', 0x2200), always: true };
-    const points: [number, number][] = Array.from({ length: 64 }, (_, i) => [NOW + i, i]);
-    await store.write([series('m', { h: 'a' }, points)]);
-    assert.deepEqual(client.points().map((r) => r.params[3]).sort(), points.map((p) => p[0]));
-  });
-
   it('never shuts down a client it did not create', async () => {
     const { client, store } = setup();
     await store.write([series('m', { h: 'a' }, [[NOW, 1]])]);
@@ -137,7 +137,7 @@ describe('CassandraStore write planning (fake client)', () => {
     const creating = setup({ createSchema: true });
     await creating.store.init();
     const ddl = creating.client.received.filter((r) => r.query.startsWith('CREATE'));
-    assert.equal(ddl.length, 9);
+    assert.equal(ddl.length, 10);
     assert.ok(ddl.every((r) => r.query.includes('IF NOT EXISTS')));
   });
 });
@@ -199,8 +199,9 @@ describe('printSchema', () => {
   it('prints idempotent DDL with the configured names, and presets skip the keyspace', () => {
     const cql = printSchema({ keyspace: 'metrics', replication: { class: 'NetworkTopologyStrategy', dc1: 3 } });
     assert.match(cql, /CREATE KEYSPACE IF NOT EXISTS metrics WITH replication = \{'class': 'NetworkTopologyStrategy', 'dc1': 3\}/);
-    assert.match(cql, /CREATE TABLE IF NOT EXISTS metrics\.data_points/);
-    assert.match(cql, /PRIMARY KEY \(\(metric, series_id, bucket\), ts, type\)/);
+    assert.match(cql, /CREATE TABLE IF NOT EXISTS metrics\.chunks/);
+    assert.match(cql, /PRIMARY KEY \(\(metric, series_id, bucket\), type, seq, writer\)/);
+    assert.match(cql, /'layout_version', '3'/);
     assert.doesNotMatch(printSchema({ preset: 'keyspaces' }), /CREATE KEYSPACE/);
   });
 });

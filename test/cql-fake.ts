@@ -25,6 +25,8 @@ export class CqlFake implements CassandraClient {
   readonly #metadata = new Map<string, Map<string, Cell<Row>>>();
   readonly #postings = new Map<string, Map<string, Cell<Row>>>();
   readonly #tagMetrics = new Map<string, Map<string, Cell<true>>>();
+  readonly #chunks = new Map<string, Map<string, Cell<Row>>>();
+  readonly #leases = new Map<string, Cell<Buffer>>();
 
   constructor(now: number, keyspace = 'kairosdb') {
     this.now = now;
@@ -52,15 +54,44 @@ export class CqlFake implements CassandraClient {
         .filter((row) => (row.ts as Date).getTime() >= start && (row.ts as Date).getTime() <= end);
       return this.#page(rows, options);
     }
-    for (const [storage, text] of Object.entries(q.insertPoint)) {
-      if (query !== text) continue;
-      const [metric, id, bucket, ts, type, value, ttl] = p as [string, Buffer, number, number, string, unknown, number];
-      const row: Row = { ts: new Date(ts), type, long_value: null, double_value: null, string_value: null, blob_value: null };
-      row[`${storage === 'bytes' ? 'blob' : storage}_value`] = storage === 'long' ? long(value as number) : value;
-      this.#table(this.#points, key(metric, id, bucket)).set(`${pad(ts)}|${type}`, { value: row, expires: expires(ttl) });
-      return { rows: [] };
-    }
     switch (query) {
+      case q.insertChunk: {
+        const [metric, id, bucket, type, seq, writer, first, last, count, data, ttl] = p as [string, Buffer, number, string, number, Buffer, number, number, number, Uint8Array, number];
+        const row: Row = { seq: long(seq), writer: Buffer.from(writer), first: new Date(first), last: new Date(last), count, data: Buffer.from(data) };
+        this.#table(this.#chunks, key(metric, id, bucket)).set(chunkKey(type, seq, writer), { value: row, expires: expires(ttl) });
+        return { rows: [] };
+      }
+      case q.selectChunks:
+      case q.selectChunksTtl:
+      case q.selectChunksFrom: {
+        const from = query === q.selectChunksFrom ? chunkKey(p[3] as string, p[4] as number, p[5] as Buffer) : '';
+        const rows = [...(this.#chunks.get(key(p[0], p[1], p[2])) ?? [])]
+          .filter(([k, cell]) => cell.expires > this.now && k.startsWith(`${p[3]}|`) && k >= from)
+          .sort((x, y) => (x[0] < y[0] ? -1 : 1))
+          .map(([, cell]): Row => (query === q.selectChunks ? cell.value : { ...cell.value, ttl: cell.expires === Infinity ? null : Math.ceil((cell.expires - this.now) / 1000) }));
+        return this.#page(rows, options);
+      }
+      case q.deleteChunk:
+        this.#chunks.get(key(p[0], p[1], p[2]))?.delete(chunkKey(p[3] as string, p[4] as number, p[5] as Buffer));
+        return { rows: [] };
+      case q.deleteChunkPartition:
+        this.#chunks.delete(key(p[0], p[1], p[2]));
+        return { rows: [] };
+      case q.anyChunk:
+        return { rows: this.#live(this.#chunks.get(key(p[0], p[1], p[2]))).slice(0, 1).map(([, row]) => row) };
+      case q.takeLease: {
+        const held = this.#leases.get(p[0] as string);
+        if (held && held.expires > this.now) return { rows: [{ '[applied]': false, holder: held.value }] };
+        this.#leases.set(p[0] as string, { value: p[1] as Buffer, expires: expires(p[2]) });
+        return { rows: [{ '[applied]': true }] };
+      }
+      case q.markDone:
+        this.#leases.set(p[0] as string, { value: p[1] as Buffer, expires: expires(p[2]) });
+        return { rows: [] };
+      case q.selectLease: {
+        const held = this.#leases.get(p[0] as string);
+        return { rows: held && held.expires > this.now ? [{ holder: held.value }] : [] };
+      }
       case q.insertSeries: {
         const [metric, bucket, id, type, tags, ttl] = p as [string, number, Buffer, string, Record<string, string>, number];
         const json = JSON.stringify({ series_id: `0x${id.toString('hex')}`, type, tags: Object.fromEntries(Object.keys(tags).map((k) => [k, tags[k]])) });
@@ -118,16 +149,6 @@ export class CqlFake implements CassandraClient {
         return this.#page(this.#live(this.#series.get(key(p[0], p[1]))).sort().map(([, cell]) => cell), options);
       case q.anySeries:
         return { rows: this.#live(this.#series.get(key(p[0], p[1]))).slice(0, 1).map(([, row]) => row) };
-      case q.selectPoints:
-      case q.selectPointsDesc: {
-        const [start, end] = [p[3] as number, p[4] as number];
-        const desc = query === q.selectPointsDesc ? -1 : 1;
-        const rows = this.#live(this.#points.get(key(p[0], p[1], p[2])))
-          .sort((x, y) => (x[0] < y[0] ? -desc : desc))
-          .map(([, row]) => row)
-          .filter((row) => (row.ts as Date).getTime() >= start && (row.ts as Date).getTime() <= end);
-        return this.#page(rows, options);
-      }
       case q.anyPoint:
         return { rows: this.#live(this.#points.get(key(p[0], p[1], p[2]))).slice(0, 1).map(([, row]) => row) };
       case q.selectNames:
@@ -174,6 +195,22 @@ export class CqlFake implements CassandraClient {
     }
   }
 
+  /**
+   * A point of layout 2's `data_points` (the row a store before layout 3 wrote), to try reading and migrating them.
+   * `storage` names the value column.
+   */
+  legacyPoint(metric: string, id: Buffer, bucket: number, ts: number, type: string, storage: 'long' | 'double' | 'string' | 'bytes', value: unknown, ttl = 0): void {
+    const row: Row = { ts: new Date(ts), type, long_value: null, double_value: null, string_value: null, blob_value: null };
+    row[`${storage === 'bytes' ? 'blob' : storage}_value`] = storage === 'long' ? long(value as number) : value;
+    this.#table(this.#points, key(metric, id, bucket)).set(`${pad(ts)}|${type}`, { value: row, expires: ttl > 0 ? this.now + ttl * 1000 : Infinity });
+  }
+
+  /** Records a layout version, as a keyspace written by an earlier version. */
+  asLayout(version: string): void {
+    this.#meta.set('layout_version', version);
+    this.#meta.delete('legacy_points');
+  }
+
   /** Drops the series index and records layout 1, as a keyspace written before the index was. */
   asLayout1(): void {
     this.#postings.clear();
@@ -203,6 +240,8 @@ export class CqlFake implements CassandraClient {
   }
 }
 
+/** The clustering key of a chunk: type, then write order (seq exact and sortable, writer as hex). */
+const chunkKey = (type: string, seq: number, writer: Buffer) => `${type}|${pad(seq)}|${writer.toString('hex')}`;
 /** A clustering key that sorts as the timestamp does, negative ones included (exact: in BigInt, past 2^53). */
 const pad = (ts: number) => (BigInt(ts) + 2n ** 63n).toString().padStart(20, '0');
 function key(...parts: unknown[]): string {

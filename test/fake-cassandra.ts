@@ -21,7 +21,7 @@ export class FakeClient implements CassandraClient {
     this.#maybeFail(query, 1);
     this.received.push({ query, params, batch: undefined, options: options as Record<string, unknown> });
     if (query.startsWith('SELECT name, value FROM')) {
-      return { rows: [{ name: 'bucket_width_ms', value: String(this.bucketWidthMs) }, { name: 'layout_version', value: '2' }] };
+      return { rows: [{ name: 'bucket_width_ms', value: String(this.bucketWidthMs) }, { name: 'layout_version', value: '3' }] };
     }
     return { rows: [] };
   }
@@ -37,9 +37,9 @@ export class FakeClient implements CassandraClient {
     this.shutdowns++;
   }
 
-  /** Data statements received (INSERT INTO …data_points). */
+  /** Data statements received (INSERT INTO …chunks: a series' points in a bucket, one compressed cell). */
   points(): Received[] {
-    return this.received.filter((r) => r.query.includes('.data_points ('));
+    return this.received.filter((r) => r.query.includes('.chunks ('));
   }
 
   /** Index statements received (series, metric_buckets, metric_names). */

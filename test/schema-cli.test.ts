@@ -12,7 +12,7 @@ describe('koa-kairosdb-schema', () => {
   it('prints the idempotent CQL for the given keyspace, replication and bucket width', () => {
     const cql = run('--keyspace', 'metrics', '--replication-factor', '3', '--bucket-width-ms', '3600000');
     assert.match(cql, /^CREATE KEYSPACE IF NOT EXISTS metrics WITH replication = \{'class': 'SimpleStrategy', 'replication_factor': 3\};/);
-    assert.equal(cql.match(/CREATE TABLE IF NOT EXISTS metrics\./g)?.length, 8);
+    assert.equal(cql.match(/CREATE TABLE IF NOT EXISTS metrics\./g)?.length, 9);
     assert.match(cql, /'compaction_window_size': 1\}/);
     assert.match(cql, /VALUES \('bucket_width_ms', '3600000'\) IF NOT EXISTS;/);
   });

@@ -111,9 +111,9 @@ if (!contactPoints && process.env.CASSANDRA_REQUIRED === '1') {
       assert.deepEqual((await readAll(store, { metric: 'it.paging', start: points[10]![0], end: points[20]![0] }))[0]?.points, points.slice(10, 21));
     });
 
-    it('creates data_points with TimeWindowCompactionStrategy, one window per bucket', async () => {
+    it('creates chunks with TimeWindowCompactionStrategy, one window per bucket', async () => {
       await open();
-      const row = (await admin.execute('SELECT compaction FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?', [keyspace, 'data_points'])).first();
+      const row = (await admin.execute('SELECT compaction FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?', [keyspace, 'chunks'])).first();
       const compaction = row?.compaction as Record<string, string>;
       assert.match(compaction.class ?? '', /TimeWindowCompactionStrategy$/);
       assert.equal(compaction.compaction_window_unit, 'HOURS');
@@ -124,8 +124,8 @@ if (!contactPoints && process.env.CASSANDRA_REQUIRED === '1') {
       const store = await open();
       const now = Date.now();
       await store.write([series('it.ttl2', { h: 'a' }, [[now, 1]], { ttl: 2 }), series('it.ttl2', { h: 'keep' }, [[now, 2]])]);
-      const ttl = (await admin.execute(`SELECT TTL(double_value) AS t, TTL(long_value) AS l FROM ${keyspace}.data_points WHERE metric = 'it.ttl2' ALLOW FILTERING`)).rows;
-      assert.ok(ttl.some((r) => (r.l ?? r.t) !== null && Number(r.l ?? r.t) <= 2), JSON.stringify(ttl));
+      const ttl = (await admin.execute(`SELECT TTL(data) AS t FROM ${keyspace}.chunks WHERE metric = 'it.ttl2' ALLOW FILTERING`)).rows;
+      assert.ok(ttl.some((r) => r.t !== null && Number(r.t) <= 2), JSON.stringify(ttl));
       assert.equal((await readAll(store, { metric: 'it.ttl2' })).length, 2);
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const left = await readAll(store, { metric: 'it.ttl2' });

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import driver from 'cassandra-driver';
 import { SqliteStore } from '../../src/sqlite.js';
+import { decodeChunk } from '../../src/stores/chunk/codec.js';
 import { series } from '../../src/store-api/conformance.js';
 
 const contactPoints = process.env.CASSANDRA_CONTACT_POINTS;
@@ -39,8 +40,9 @@ describe('koa-kairosdb export|import with a real Cassandra node', { skip: contac
       assert.equal(imported.status, 0, imported.stderr);
       assert.match(imported.stderr, /imported 5 points/);
 
-      const ttls = await admin.execute(`SELECT ts, long_value, TTL(long_value) AS ttl FROM ${keyspace}.data_points WHERE metric = 'cpu' ALLOW FILTERING`);
-      const longs = ttls.rows.filter((r) => r.long_value !== null).map((r) => [Number(r.long_value), r.ttl as number]).sort((x, y) => (x[0] as number) - (y[0] as number));
+      // Each point's cell (a chunk) expires with it: the TTL of the cell that holds each value.
+      const cells = await admin.execute(`SELECT data, TTL(data) AS ttl FROM ${keyspace}.chunks WHERE metric = 'cpu' AND type = 'long' ALLOW FILTERING`);
+      const longs = cells.rows.flatMap((r) => Array.from(decodeChunk(r.data as Uint8Array).values, (v) => [Number(v), r.ttl as number])).sort((x, y) => (x[0] as number) - (y[0] as number));
       assert.deepEqual(longs.map(([v]) => v), [1, 2, 3]);
       for (const [value, ttl] of longs) assert.ok(Math.abs((ttl as number) - (value === 3 ? 7200 : 3600)) <= 30, `value ${value}: TTL ${ttl}`);
 

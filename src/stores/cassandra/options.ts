@@ -23,6 +23,10 @@ export interface TableNames {
   seriesTags: string;
   /** The metrics that have a series with a tag name and value (a tenant's metric names). */
   tagMetrics: string;
+  /** Layout 3's points: compressed chunks per (metric, series, bucket). */
+  chunks: string;
+  /** Leases of background work shared by app instances (compaction). */
+  leases: string;
 }
 
 /** Options of {@link CassandraStore}. */
@@ -39,7 +43,7 @@ export interface CassandraStoreOptions {
   clientOptions?: Record<string, unknown>;
   /** Keyspace of every table. @default 'kairosdb' */
   keyspace?: string;
-  /** Table names. @default schema_meta, data_points, series, metric_buckets, metric_names, metadata, series_tags, tag_metrics */
+  /** Table names. @default schema_meta, data_points, series, metric_buckets, metric_names, metadata, series_tags, tag_metrics, chunks, leases */
   tables?: Partial<TableNames>;
   /** Limits of a managed service: `astra` and `keyspaces` create no keyspace and use smaller batches. @default 'cassandra' */
   preset?: 'cassandra' | 'astra' | 'keyspaces';
@@ -63,6 +67,13 @@ export interface CassandraStoreOptions {
   indexCacheSize?: number;
   /** Rows fetched per page on reads. @default 5000 */
   pageSize?: number;
+  /**
+   * Partitions merged at once by background compaction (tiers of small chunks, sweeps of closed buckets); 0 turns
+   * it off (chunks then stay as written, one per request and series). @default 2
+   */
+  compactionConcurrency?: number;
+  /** How often the sweep looks for closed buckets to compact, in ms; 0: never (call `compact()` yourself). @default 60000 */
+  compactIntervalMs?: number;
   /** Seconds used as TTL for every point, whatever the request says (KairosDB's force_default_ttl). */
   forceTtl?: number;
   /** Counts a point's TTL from its timestamp, not from now; points already expired are dropped. @default false */
@@ -89,6 +100,8 @@ export interface ResolvedCassandraOptions {
   consistency: number;
   indexCacheSize: number;
   pageSize: number;
+  compactionConcurrency: number;
+  compactIntervalMs: number;
   forceTtl: number | undefined;
   alignTtlWithTimestamp: boolean;
   allowExpiryAfter2038: boolean;
@@ -118,6 +131,8 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
       metadata: 'metadata',
       seriesTags: 'series_tags',
       tagMetrics: 'tag_metrics',
+      chunks: 'chunks',
+      leases: 'leases',
       ...options.tables,
     },
     createSchema: options.createSchema ?? true,
@@ -134,6 +149,8 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
     consistency: options.consistency ?? LOCAL_QUORUM,
     indexCacheSize: options.indexCacheSize ?? 100_000,
     pageSize: options.pageSize ?? 5000,
+    compactionConcurrency: options.compactionConcurrency ?? 2,
+    compactIntervalMs: options.compactIntervalMs ?? 60_000,
     forceTtl: options.forceTtl,
     alignTtlWithTimestamp: options.alignTtlWithTimestamp ?? false,
     allowExpiryAfter2038: options.allowExpiryAfter2038 ?? false,
@@ -149,6 +166,9 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
   for (const name of ['batchSize', 'concurrency', 'indexCacheSize', 'pageSize'] as const) {
     if (!Number.isInteger(resolved[name]) || resolved[name] < 1) throw optionError(`CassandraStore: ${name} must be a positive integer`);
   }
+  for (const name of ['compactionConcurrency', 'compactIntervalMs'] as const) {
+    if (!Number.isSafeInteger(resolved[name]) || resolved[name] < 0) throw optionError(`CassandraStore: ${name} must be a whole number ≥ 0`);
+  }
   const { forceTtl } = resolved;
   if (forceTtl !== undefined && (!Number.isInteger(forceTtl) || forceTtl < 0)) {
     throw optionError('CassandraStore: forceTtl must be a whole number of seconds ≥ 0');
@@ -159,9 +179,9 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
 const KNOWN: readonly (keyof CassandraStoreOptions)[] = [
   'client', 'contactPoints', 'localDataCenter', 'credentials', 'clientOptions', 'keyspace', 'tables', 'preset', 'createSchema',
   'createKeyspace', 'replication', 'compaction', 'bucketWidthMs', 'batchSize', 'concurrency', 'consistency', 'indexCacheSize',
-  'pageSize', 'forceTtl', 'alignTtlWithTimestamp', 'allowExpiryAfter2038', 'logger', 'clock',
+  'pageSize', 'compactionConcurrency', 'compactIntervalMs', 'forceTtl', 'alignTtlWithTimestamp', 'allowExpiryAfter2038', 'logger', 'clock',
 ];
-const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames', 'metadata', 'seriesTags', 'tagMetrics'];
+const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames', 'metadata', 'seriesTags', 'tagMetrics', 'chunks', 'leases'];
 const PRESETS = ['cassandra', 'astra', 'keyspaces'];
 
 /** Checks the keys and the kinds of values, so that a slip fails at start with the option's name. */

@@ -1,6 +1,7 @@
-import { toDriverValue } from '../../store-api/bytes.js';
 import type { SeriesWrite, Tags } from '../../store-api/contract.js';
 import type { StoredValue } from '../../types/value-type.js';
+import { bucketChunk, chunkColumns, type ChunkKey, type WriteOrder } from './chunks.js';
+import type { PartitionKey } from './partition.js';
 import { bucketOf, seriesId } from './keys.js';
 import { NAMES_PART, type Queries } from './queries.js';
 import { indexTtl, outlives, pointTtl, type TtlRules } from './ttl.js';
@@ -17,9 +18,15 @@ export interface IndexWrite extends Statement {
   ttl: number;
 }
 
-/** What one request turns into: data statements grouped by partition, and index rows. */
+/** A chunk row to write, with its partition and key (for compaction to count). */
+export interface ChunkWrite extends Statement {
+  partition: PartitionKey;
+  key: ChunkKey;
+}
+
+/** What one request turns into: a chunk row per series and bucket, and index rows. */
 export interface WritePlan {
-  partitions: Statement[][];
+  chunks: ChunkWrite[];
   index: IndexWrite[];
   /** Points dropped because aligned TTL says they had already expired. */
   expired: number;
@@ -30,12 +37,24 @@ export interface PlanSettings extends TtlRules {
   queries: Queries;
   bucketWidthMs: number;
   now: number;
+  order: WriteOrder;
 }
 
-/** Plans the statements of a request: one group per partition (metric, series, bucket); index rows deduplicated. */
+/** A bucket's points of one series, as the planner gathers them. */
+interface BucketPoints {
+  timestamps: number[];
+  values: StoredValue[];
+  expires: number[];
+  ttl: number;
+}
+
+/**
+ * Plans the statements of a request: one chunk row per (series, bucket), each with a key later than the one before
+ * (a series given twice in a request: its second entry wins, as its later rows did); index rows deduplicated.
+ */
 export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings): WritePlan {
   const { queries, bucketWidthMs: width, now } = settings;
-  const partitions = new Map<string, Statement[]>();
+  const chunks: ChunkWrite[] = [];
   const index = new Map<string, IndexWrite>();
   const addIndex = (key: string, ttl: number, query: string, params: unknown[]) => {
     const known = index.get(key);
@@ -45,8 +64,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
   for (const s of series) {
     const id = seriesId(s.tags);
     const idHex = id.toString('hex');
-    const insert = queries.insertPoint[s.storage];
-    const bucketTtl = new Map<number, number>();
+    const buckets = new Map<number, BucketPoints>();
     for (let i = 0; i < s.timestamps.length; i++) {
       const ts = s.timestamps[i] as number;
       const ttl = pointTtl(s.ttl, ts, now, settings);
@@ -55,14 +73,20 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
         continue;
       }
       const bucket = bucketOf(ts, width);
-      const key = `${s.metric}\u0000${idHex}\u0000${bucket}`;
-      let group = partitions.get(key);
-      if (!group) partitions.set(key, (group = []));
-      group.push({ query: insert, params: [s.metric, id, bucket, ts, s.type, toDriverValue(s.values[i] as StoredValue), ttl] });
-      const known = bucketTtl.get(bucket);
-      if (known === undefined || outlives(ttl, known)) bucketTtl.set(bucket, ttl);
+      let points = buckets.get(bucket);
+      if (!points) buckets.set(bucket, (points = { timestamps: [], values: [], expires: [], ttl }));
+      points.timestamps.push(ts);
+      points.values.push(s.values[i] as StoredValue);
+      points.expires.push(ttl === 0 ? 0 : now + ttl * 1000);
+      if (outlives(ttl, points.ttl)) points.ttl = ttl;
     }
-    for (const [bucket, ttl] of bucketTtl) {
+    for (const [bucket, points] of buckets) {
+      const chunk = bucketChunk(s.storage, points.timestamps, points.values, points.expires);
+      const key = settings.order.next(now);
+      const partition = { metric: s.metric, id, bucket, type: s.type, storage: s.storage };
+      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...chunkColumns(chunk), points.ttl], partition, key });
+    }
+    for (const [bucket, { ttl }] of buckets) {
       const rowTtl = indexTtl(ttl, width, now, settings);
       const tags = driverMap(s.tags);
       addIndex(`s\u0000${s.metric}\u0000${bucket}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertSeries, [s.metric, bucket, id, s.type, tags]);
@@ -75,14 +99,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       addIndex(`n\u0000${s.metric}`, rowTtl, queries.insertName, [NAMES_PART, s.metric]);
     }
   }
-  return { partitions: [...partitions.values()], index: [...index.values()], expired };
-}
-
-/** Splits a partition's statements into batches of at most `size`. */
-export function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+  return { chunks, index: [...index.values()], expired };
 }
 
 /** Tags as a plain object the driver can encode; `__proto__` stays an own key. */

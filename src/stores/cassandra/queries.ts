@@ -11,17 +11,25 @@ export const VALUE_COLUMN: Record<StorageKind, string> = {
 
 /** Every CQL statement the store runs, for its keyspace and table names. */
 export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
-  const insertPoint = (column: string) =>
-    `INSERT INTO ${ks}.${t.dataPoints} (metric, series_id, bucket, ts, type, ${column}) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?`;
   const partition = 'metric = ? AND series_id = ? AND bucket = ?';
   const selectTtl = (column: string) => `SELECT ts, type, ${column}, TTL(${column}) AS ttl FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`;
+  const chunkColumns = 'seq, writer, first, last, data';
   return {
-    insertPoint: {
-      long: insertPoint(VALUE_COLUMN.long),
-      double: insertPoint(VALUE_COLUMN.double),
-      string: insertPoint(VALUE_COLUMN.string),
-      bytes: insertPoint(VALUE_COLUMN.bytes),
-    } satisfies Record<StorageKind, string>,
+    insertChunk: `INSERT INTO ${ks}.${t.chunks} (metric, series_id, bucket, type, seq, writer, first, last, count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?`,
+    /** A series' chunks of one type in a bucket, in write order. */
+    selectChunks: `SELECT ${chunkColumns} FROM ${ks}.${t.chunks} WHERE ${partition} AND type = ?`,
+    /** The same with each cell's remaining TTL (seconds; null: never expires). */
+    selectChunksTtl: `SELECT ${chunkColumns}, TTL(data) AS ttl FROM ${ks}.${t.chunks} WHERE ${partition} AND type = ?`,
+    /** The chunks written from a key on: a tail of the partition's write order, for compaction. */
+    selectChunksFrom: `SELECT ${chunkColumns}, TTL(data) AS ttl FROM ${ks}.${t.chunks} WHERE ${partition} AND type = ? AND (seq, writer) >= (?, ?)`,
+    deleteChunk: `DELETE FROM ${ks}.${t.chunks} WHERE ${partition} AND type = ? AND seq = ? AND writer = ?`,
+    deleteChunkPartition: `DELETE FROM ${ks}.${t.chunks} WHERE ${partition}`,
+    anyChunk: `SELECT seq FROM ${ks}.${t.chunks} WHERE ${partition} LIMIT 1`,
+    /** Leases of background work (compaction of a bucket): a lightweight transaction, so one instance holds each. */
+    takeLease: `INSERT INTO ${ks}.${t.leases} (name, holder) VALUES (?, ?) IF NOT EXISTS USING TTL ?`,
+    selectLease: `SELECT holder FROM ${ks}.${t.leases} WHERE name = ?`,
+    /** A mark of work done (a bucket swept), not a lease: a plain write. */
+    markDone: `INSERT INTO ${ks}.${t.leases} (name, holder) VALUES (?, ?) USING TTL ?`,
     insertSeries: `INSERT INTO ${ks}.${t.series} (metric, bucket, series_id, type, tags) VALUES (?, ?, ?, ?, ?) USING TTL ?`,
     insertPosting: `INSERT INTO ${ks}.${t.seriesTags} (metric, bucket, name, value, series_id, type, tags) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?`,
     selectPostings: `SELECT JSON series_id, type, tags FROM ${ks}.${t.seriesTags} WHERE metric = ? AND bucket = ? AND name = ? AND value = ?`,
@@ -38,15 +46,14 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
     selectAllBuckets: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ?`,
     selectSeriesTtl: `SELECT series_id, type, tags, TTL(tags) AS ttl FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ?`,
     selectSeries: `SELECT JSON series_id, type, tags FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ?`,
-    selectPoints: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ?`,
-    /** Ascending, with each value's remaining TTL in seconds (null: never expires), for reads that ask for expiry. */
+    /** Layout 2's rows of a series (not yet migrated), ascending, with each value's remaining TTL in seconds (null: never). */
     selectPointsTtl: {
       long: selectTtl(VALUE_COLUMN.long),
       double: selectTtl(VALUE_COLUMN.double),
       string: selectTtl(VALUE_COLUMN.string),
       bytes: selectTtl(VALUE_COLUMN.bytes),
     } satisfies Record<StorageKind, string>,
-    selectPointsDesc: `SELECT ts, type, long_value, double_value, string_value, blob_value FROM ${ks}.${t.dataPoints} WHERE ${partition} AND ts >= ? AND ts <= ? ORDER BY ts DESC`,
+    /** Layout 2's rows (kept readable until migrated). */
     anyPoint: `SELECT ts FROM ${ks}.${t.dataPoints} WHERE ${partition} LIMIT 1`,
     anySeries: `SELECT series_id FROM ${ks}.${t.series} WHERE metric = ? AND bucket = ? LIMIT 1`,
     anyBucket: `SELECT bucket FROM ${ks}.${t.metricBuckets} WHERE metric = ? LIMIT 1`,

@@ -1,7 +1,10 @@
 import type { ResolvedCassandraOptions } from './options.js';
 
-/** Version of the table layout, kept in schema_meta: 2 adds the series index (`series_tags`, `tag_metrics`) to 1. */
-export const LAYOUT_VERSION = '2';
+/**
+ * Version of the table layout, kept in schema_meta: 2 adds the series index (`series_tags`, `tag_metrics`) to 1; 3
+ * keeps points in compressed `chunks` (a keyspace of layout 2 keeps its `data_points` rows readable until migrated).
+ */
+export const LAYOUT_VERSION = '3';
 
 const literal = (map: Record<string, string | number>) =>
   `{${Object.entries(map)
@@ -17,11 +20,6 @@ export function schemaStatements(options: ResolvedCassandraOptions): string[] {
   }
   statements.push(
     `CREATE TABLE IF NOT EXISTS ${ks}.${t.schemaMeta} (name text PRIMARY KEY, value text)`,
-    `CREATE TABLE IF NOT EXISTS ${ks}.${t.dataPoints} (
-  metric text, series_id blob, bucket timestamp, ts timestamp, type text,
-  long_value bigint, double_value double, string_value text, blob_value blob,
-  PRIMARY KEY ((metric, series_id, bucket), ts, type)
-) WITH compaction = ${literal(options.compaction)}`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${t.series} (
   metric text, bucket timestamp, series_id blob, type text, tags frozen<map<text, text>>,
   PRIMARY KEY ((metric, bucket), series_id, type)
@@ -34,6 +32,12 @@ export function schemaStatements(options: ResolvedCassandraOptions): string[] {
   PRIMARY KEY ((metric, bucket, name, value), series_id, type)
 )`,
     `CREATE TABLE IF NOT EXISTS ${ks}.${t.tagMetrics} (name text, value text, metric text, PRIMARY KEY ((name, value), metric))`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.chunks} (
+  metric text, series_id blob, bucket timestamp, type text, seq bigint, writer blob,
+  first timestamp, last timestamp, count int, data blob,
+  PRIMARY KEY ((metric, series_id, bucket), type, seq, writer)
+) WITH compaction = ${literal(options.compaction)}`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.${t.leases} (name text PRIMARY KEY, holder blob)`,
   );
   return statements;
 }

@@ -1,17 +1,20 @@
 import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, TagFilter, Tags } from '../../store-api/contract.js';
 import { importPeer } from '../../optional-peer.js';
-import { fromDriverBytes } from '../../store-api/bytes.js';
 import { inNameOrder } from '../../store-api/names.js';
 import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
-import type { StorageKind, StoredValue } from '../../types/value-type.js';
-import { isBatchTooLarge, isNoHostAvailable, mapDriverError } from './errors.js';
+import type { StorageKind } from '../../types/value-type.js';
+import type { Points } from '../chunk/merge.js';
+import { toMillis, WriteOrder, type ChunkRow } from './chunks.js';
+import { Compactor } from './compactor.js';
+import { isNoHostAvailable, mapDriverError } from './errors.js';
 import { bucketOf } from './keys.js';
 import { Limiter } from './limiter.js';
 import { Lru } from './lru.js';
 import { driverOptions, resolveCassandraOptions, type CassandraClient, type CassandraStoreOptions, type ResolvedCassandraOptions, type Row } from './options.js';
-import { chunk, planWrite, type IndexWrite, type Statement } from './plan.js';
-import { NAMES_PART, queries, VALUE_COLUMN, type Queries } from './queries.js';
+import { chunkRows, deleteRange, legacyPoints, mergedPages, writePieces, type PartitionIo, type PartitionKey, type PointColumns } from './partition.js';
+import { planWrite, type IndexWrite } from './plan.js';
+import { NAMES_PART, queries, type Queries } from './queries.js';
 import { LAYOUT_VERSION, schemaStatements } from './schema.js';
 import { outlives } from './ttl.js';
 
@@ -50,6 +53,12 @@ export class CassandraStore implements Store {
   readonly #where: string;
   /** Set while no host answers: calls fail at once with this error, and a background probe looks for the cluster. */
   #outage: StoreUnavailableError | undefined;
+  readonly #order = new WriteOrder();
+  /** Whether `data_points` (layout 2) may still hold points: a keyspace opened at layout 1 or 2 and not yet migrated. */
+  #legacy = false;
+  readonly #io: PartitionIo;
+  readonly #compactor: Compactor;
+  #sweeps: NodeJS.Timeout | undefined;
 
   constructor(options: CassandraStoreOptions) {
     this.options = resolveCassandraOptions(options);
@@ -67,6 +76,16 @@ export class CassandraStore implements Store {
     this.#q = queries(this.options);
     this.#limiter = new Limiter(this.options.concurrency);
     this.#written = new Lru(this.options.indexCacheSize);
+    const store = this;
+    this.#io = {
+      q: this.#q,
+      all: (query, params) => this.#all(query, params),
+      run: (query, params) => this.#run(query, params),
+      get legacy() {
+        return store.#legacy;
+      },
+    };
+    this.#compactor = new Compactor({ io: this.#io, bucketWidthMs: this.options.bucketWidthMs, concurrency: this.options.compactionConcurrency, clock: this.options.clock, logger: this.options.logger });
   }
 
   /** KairosDB's metadata in its own table, one partition per service. */
@@ -115,9 +134,9 @@ export class CassandraStore implements Store {
       for (const slice of slices(series)) {
         if (sent.length > 0) await new Promise((resolve) => setImmediate(resolve));
         if (failure) break;
-        const plan = planWrite(slice, { ...this.options, queries: this.#q, now: this.options.clock() });
+        const plan = planWrite(slice, { ...this.options, queries: this.#q, now: this.options.clock(), order: this.#order });
         expired += plan.expired;
-        for (const statements of plan.partitions) for (const batch of chunk(statements, this.options.batchSize)) send(this.#writeBatch(batch));
+        for (const row of plan.chunks) send(this.#run(row.query, row.params).then(() => this.#compactor.wrote(row.partition, row.key)));
         for (const row of plan.index) {
           const known = this.#written.get(row.key);
           if (known === undefined || outlives(row.ttl, known)) send(this.#writeIndex(row));
@@ -132,15 +151,25 @@ export class CassandraStore implements Store {
   async *read(query: SeriesQuery): AsyncIterable<SeriesRead> {
     await this.#ready0();
     const { start, end } = rangeOf(query);
-    for (const found of await this.#findSeries(query, start, end)) {
-      const pages = this.#pages(query.metric, found, { start, end, desc: query.order === 'desc', expiry: query.expiry === true });
+    const range = { start, end, desc: query.order === 'desc', expiry: query.expiry === true };
+    const found = await this.#findSeries(query, start, end);
+    // The first bucket of the next few series is fetched while one is answered (a round trip per series in a row was
+    // most of the time of a read of many short series).
+    const firsts = new Map<number, Promise<Loaded>>();
+    for (let i = 0; i < found.length; i++) {
+      for (let k = i; k < Math.min(found.length, i + READ_AHEAD_SERIES); k++) {
+        if (!firsts.has(k)) firsts.set(k, quiet(this.#load(query.metric, found[k] as FoundSeries, inOrder(found[k] as FoundSeries, range.desc)[0] as number, range)));
+      }
+      const series = found[i] as FoundSeries;
+      const pages = this.#pages(query.metric, series, range, firsts.get(i) as Promise<Loaded>);
+      firsts.delete(i);
       const first = await pages.next();
       if (first.done) continue;
       yield {
         metric: query.metric,
-        tags: found.tags,
-        type: found.type,
-        storage: storageOf(found.type),
+        tags: series.tags,
+        type: series.type,
+        storage: storageOf(series.type),
         async *points() {
           yield first.value;
           yield* pages;
@@ -202,9 +231,10 @@ export class CassandraStore implements Store {
           s.buckets.map(async (bucket) => {
             touched.add(bucket);
             const key = [query.metric, s.id, bucket];
-            if (whole) await this.#run(this.#q.deletePartition, key);
-            else await this.#run(this.#q.deleteRange, [...key, start, end]);
-            if (whole || (await this.#all(this.#q.anyPoint, key)).length === 0) {
+            const partition: PartitionKey = { metric: query.metric, id: s.id, bucket, type: s.type, storage: storageOf(s.type) };
+            if (whole) await Promise.all([this.#run(this.#q.deleteChunkPartition, key), this.#legacy && this.#run(this.#q.deletePartition, key)]);
+            else await deleteRange(this.#io, partition, start, end, this.options.clock());
+            if (whole || !(await this.#anyPoint(key))) {
               await this.#run(this.#q.deleteSeries, [query.metric, bucket, s.id, s.type]);
               await Promise.all(Object.keys(s.tags).map((name) => this.#run(this.#q.deletePosting, [query.metric, bucket, name, s.tags[name], s.id, s.type])));
             }
@@ -225,6 +255,12 @@ export class CassandraStore implements Store {
     });
   }
 
+  /** Whether a partition (any type) holds a chunk, or a layout-2 row. */
+  async #anyPoint(key: unknown[]): Promise<boolean> {
+    if ((await this.#all(this.#q.anyChunk, key)).length > 0) return true;
+    return this.#legacy && (await this.#all(this.#q.anyPoint, key)).length > 0;
+  }
+
   async ping(): Promise<void> {
     await this.#ready0();
     await this.#all(this.#q.ping, []);
@@ -232,16 +268,140 @@ export class CassandraStore implements Store {
 
   /**
    * `breaker_open`: 1 while no host answers (requests answer 503 at once until a probe reaches one), else 0;
-   * `calls_in_flight`: writes and deletes waiting for Cassandra.
+   * `calls_in_flight`: writes and deletes waiting for Cassandra; `compaction_pending`: partitions waiting for (or in)
+   * a background merge; `chunks_merged`: chunks merged since the store opened.
    */
   async figures(): Promise<Readonly<Record<string, number>>> {
-    return { breaker_open: this.#outage ? 1 : 0, calls_in_flight: this.#inFlight.size };
+    return { breaker_open: this.#outage ? 1 : 0, calls_in_flight: this.#inFlight.size, compaction_pending: this.#compactor.pending, chunks_merged: this.#compactor.merged };
+  }
+
+  /**
+   * Merges the chunks of every bucket that ended before `before` (default now), partition by partition: each series'
+   * chunks of a bucket become pieces of up to 16,384 points, expired points dropped. The background sweep
+   * (`compactIntervalMs`) does this for the buckets that closed last; call it to compact older data at once (after a
+   * migration, an import, or with the sweep turned off).
+   */
+  async compact(options: { before?: number; metrics?: readonly string[] } = {}): Promise<{ partitions: number; merged: number }> {
+    await this.#ready0();
+    const before = options.before ?? this.options.clock();
+    const totals = { partitions: 0, merged: 0 };
+    for (const metric of options.metrics ?? (await this.metricNames())) {
+      for (const bucket of await this.#bucketsOf(metric, Number.MIN_SAFE_INTEGER, before)) {
+        if (bucket + this.options.bucketWidthMs > before) continue;
+        const swept = await this.#sweepBucket(metric, bucket);
+        totals.partitions += swept.partitions;
+        totals.merged += swept.merged;
+      }
+    }
+    return totals;
+  }
+
+  /**
+   * Moves the points of a keyspace that was at layout 1 or 2 from `data_points` into chunks, series by series and
+   * bucket by bucket, online: a read finds each point in one or the other throughout (moved points are older than
+   * every chunk, so a later overwrite still wins). Idempotent; run it again after an interruption. Then records that
+   * no such points remain, so reads stop looking for them (instances opened before learn it when they restart).
+   */
+  async migrate(onProgress?: (moved: { series: number; points: number }) => void): Promise<{ series: number; points: number }> {
+    await this.#ready0();
+    const moved = { series: 0, points: 0 };
+    if (!this.#legacy) return moved;
+    const now = this.options.clock();
+    for (const metric of await this.metricNames()) {
+      for (const { bucket } of (await this.#all(this.#q.selectAllBuckets, [metric])) as { bucket: Date }[]) {
+        const at = bucket.getTime();
+        const types = new Map<string, { id: Buffer; types: string[] }>();
+        for (const row of await this.#all(this.#q.selectSeriesTtl, [metric, bucket])) {
+          const id = row.series_id as Buffer;
+          const entry = types.get(id.toString('hex')) ?? { id, types: [] };
+          entry.types.push(row.type as string);
+          types.set(id.toString('hex'), entry);
+        }
+        for (const { id, types: kinds } of types.values()) {
+          for (const type of kinds) {
+            const key: PartitionKey = { metric, id, bucket: at, type, storage: storageOf(type) };
+            const points = await legacyPoints(this.#io, key, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, now);
+            if (!points) continue;
+            await writePieces(this.#io, key, MIGRATED_SEQ, points as PointColumns, { now, bucketWidthMs: this.options.bucketWidthMs });
+            moved.points += points.timestamps.length;
+          }
+          await this.#run(this.#q.deletePartition, [metric, id, at]);
+          moved.series++;
+          onProgress?.(moved);
+        }
+      }
+    }
+    await this.#run(this.#q.setMeta, ['legacy_points', '0']);
+    this.#legacy = false;
+    this.options.logger.info({ keyspace: this.options.keyspace, ...moved }, 'koa-kairosdb: layout-2 points moved into chunks');
+    return moved;
+  }
+
+  /** Compacts every partition of a metric's bucket, a few at once, a turn for the event loop between them. */
+  async #sweepBucket(metric: string, bucket: number): Promise<{ partitions: number; merged: number }> {
+    const totals = { partitions: 0, merged: 0 };
+    const limiter = new Limiter(Math.max(1, this.options.compactionConcurrency));
+    for await (const rows of this.#rowPages(this.#q.selectSeries, [metric, bucket])) {
+      await Promise.all(
+        rows.map((row) =>
+          limiter.run(async () => {
+            if (this.#closed) return;
+            const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string };
+            const key: PartitionKey = { metric, id: Buffer.from(json.series_id.slice(2), 'hex'), bucket, type: json.type, storage: storageOf(json.type) };
+            const merged = await this.#compactor.compactWhole(key);
+            totals.partitions++;
+            totals.merged += merged;
+            await new Promise((resolve) => setImmediate(resolve));
+          }),
+        ),
+      );
+    }
+    return totals;
+  }
+
+  /**
+   * The background sweep: each metric's last closed bucket (ended over SWEEP_SETTLE_MS ago) that no instance swept
+   * yet, under a lease (a lightweight transaction) so that one instance does it; marked swept for two bucket widths.
+   */
+  async #sweepRecent(): Promise<void> {
+    const now = this.options.clock();
+    const width = this.options.bucketWidthMs;
+    const bucket = bucketOf(now - SWEEP_SETTLE_MS, width) - width;
+    const ttl = Math.ceil((2 * width) / 1000);
+    for (const metric of await this.metricNames()) {
+      if (this.#closed) return;
+      const done = `swept\u0000${metric}\u0000${bucket}`;
+      if ((await this.#all(this.#q.selectLease, [done])).length > 0) continue;
+      if ((await this.#all(this.#q.selectBuckets, [metric, bucket, bucket])).length === 0) continue;
+      const lease = `sweeping\u0000${metric}\u0000${bucket}`;
+      const taken = await this.#all(this.#q.takeLease, [lease, this.#order.writer, SWEEP_LEASE_S]);
+      if (taken[0]?.['[applied]'] !== true) continue;
+      await this.#sweepBucket(metric, bucket);
+      await this.#run(this.#q.markDone, [done, this.#order.writer, ttl]);
+    }
+  }
+
+  #startSweeps(): void {
+    const every = this.options.compactIntervalMs;
+    if (every === 0 || this.options.compactionConcurrency === 0 || this.#sweeps) return;
+    let running = false;
+    this.#sweeps = setInterval(() => {
+      if (running || this.#outage || this.#closed) return;
+      running = true;
+      this.#sweepRecent()
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'koa-kairosdb: the compaction sweep failed; it runs again at the next interval'))
+        .finally(() => (running = false));
+    }, every);
+    this.#sweeps.unref();
   }
 
   /** Waits for writes in flight, then shuts down the client if the store created it. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#sweeps);
+    this.#compactor.stop();
     await Promise.allSettled([...this.#inFlight]);
+    await this.#compactor.idle();
     if (this.#ownsClient) await (await this.#client.catch(() => undefined))?.shutdown?.();
   }
 
@@ -271,18 +431,28 @@ export class CassandraStore implements Store {
       throw new Error(`CassandraStore: the data in keyspace '${this.options.keyspace}' uses buckets of ${width} ms, not ${this.options.bucketWidthMs} ms; a bucket width cannot change under existing data`);
     }
     const layout = meta.get('layout_version');
-    if (layout === '1' && this.options.createSchema) await this.#indexLayout1(client);
-    else if (layout === '1') throw new Error(`CassandraStore: keyspace '${this.options.keyspace}' has schema layout 1, without the series index of layout ${LAYOUT_VERSION}; start once with createSchema: true to create and fill it (online)`);
-    else if (layout !== undefined && layout !== LAYOUT_VERSION) throw new Error(`CassandraStore: schema layout ${layout} is not ${LAYOUT_VERSION}; upgrade koa-kairosdb`);
+    if ((layout === '1' || layout === '2') && !this.options.createSchema) {
+      throw new Error(`CassandraStore: keyspace '${this.options.keyspace}' has schema layout ${layout}; layout ${LAYOUT_VERSION} keeps points in compressed chunks${layout === '1' ? ' and adds a series index' : ''}: start once with createSchema: true to create its tables (online; the points of layout ${layout} stay readable until \`koa-kairosdb migrate\` moves them)`);
+    }
+    if (layout === '1') await this.#indexLayout1(client);
+    if (layout === '1' || layout === '2') {
+      // Its points stay in data_points, read beside the chunks until `migrate` moves them; recorded before the version.
+      await client.execute(this.#q.setMeta, ['legacy_points', '1'], { prepare: true });
+      await client.execute(this.#q.setMeta, ['layout_version', LAYOUT_VERSION], { prepare: true });
+      meta.set('legacy_points', '1');
+      this.options.logger.info({ keyspace: this.options.keyspace, from: layout }, `koa-kairosdb: keyspace at layout ${LAYOUT_VERSION}; its layout-${layout} points are read beside the chunks until \`koa-kairosdb migrate\` moves them`);
+    } else if (layout !== undefined && layout !== LAYOUT_VERSION) throw new Error(`CassandraStore: schema layout ${layout} is not ${LAYOUT_VERSION}; upgrade koa-kairosdb`);
+    this.#legacy = meta.get('legacy_points') === '1';
+    this.#startSweeps();
   }
 
   /**
    * Fills the series index of a keyspace written in layout 1 (every series row of every bucket of every metric gets
-   * its postings, with the row's TTL), then records layout 2. Idempotent: instances doing it at once write the same rows.
+   * its postings, with the row's TTL). Idempotent: instances doing it at once write the same rows.
    */
   async #indexLayout1(client: CassandraClient): Promise<void> {
     const { logger } = this.options;
-    logger.info({ keyspace: this.options.keyspace }, 'koa-kairosdb: building the series index of a layout-1 keyspace (layout 2)');
+    logger.info({ keyspace: this.options.keyspace }, 'koa-kairosdb: building the series index of a layout-1 keyspace');
     const run = (query: string, params: unknown[]) => this.#limiter.run(() => client.execute(query, params, this.#queryOptions()));
     let series = 0;
     // Every page of each listing (a statement answers its first page only: 5,000 rows).
@@ -298,7 +468,6 @@ export class CassandraStore implements Store {
         }
       }
     }
-    await run(this.#q.setMeta, ['layout_version', LAYOUT_VERSION]);
     logger.info({ keyspace: this.options.keyspace, series }, 'koa-kairosdb: series index built');
   }
 
@@ -347,18 +516,6 @@ export class CassandraStore implements Store {
       throw this.#failed(error);
     } finally {
       this.#inFlight.delete(running);
-    }
-  }
-
-  async #writeBatch(batch: Statement[]): Promise<void> {
-    if (batch.length === 1) return this.#run((batch[0] as Statement).query, (batch[0] as Statement).params);
-    const client = await this.#client;
-    try {
-      await this.#limiter.run(() => client.batch(batch, { ...this.#queryOptions(), logged: false }));
-    } catch (error) {
-      if (!isBatchTooLarge(error)) throw error;
-      const half = Math.ceil(batch.length / 2);
-      await Promise.all([this.#writeBatch(batch.slice(0, half)), this.#writeBatch(batch.slice(half))]);
     }
   }
 
@@ -449,28 +606,56 @@ export class CassandraStore implements Store {
     }
   }
 
-  /** A series' points, bucket by bucket; with `expiry`, each point's expiry from its remaining TTL. */
-  async *#pages(metric: string, series: FoundSeries, { start, end, desc, expiry }: { start: number; end: number; desc: boolean; expiry: boolean }): AsyncGenerator<PointPage> {
-    const storage = storageOf(series.type);
-    const column = VALUE_COLUMN[storage];
-    const withTtl = expiry && `${this.#q.selectPointsTtl[storage]}${desc ? ' ORDER BY ts DESC' : ''}`;
-    const select = withTtl || (desc ? this.#q.selectPointsDesc : this.#q.selectPoints);
-    for (const bucket of desc ? [...series.buckets].reverse() : series.buckets) {
-      for await (const rows of this.#rowPages(select, [metric, series.id, bucket, start, end])) {
-        const now = this.options.clock();
-        const timestamps: number[] = [];
-        const values: StoredValue[] = [];
-        const expires: number[] = [];
-        for (const row of rows) {
-          if (row.type !== series.type) continue;
-          timestamps.push(toMillis(row.ts));
-          values.push(fromDriver(row[column], storage));
-          if (expiry) expires.push(row.ttl == null ? 0 : now + (row.ttl as number) * 1000);
-        }
-        if (timestamps.length > 0) yield expiry ? { timestamps, values, expires } : { timestamps, values };
-      }
+  /** A series' points, bucket by bucket, merged from its chunks; the next bucket fetched while one is answered. */
+  async *#pages(metric: string, series: FoundSeries, range: ReadRange, first: Promise<Loaded>): AsyncGenerator<PointPage> {
+    const buckets = inOrder(series, range.desc);
+    let next = first;
+    for (let b = 0; b < buckets.length; b++) {
+      const loaded = await next;
+      if (b + 1 < buckets.length) next = quiet(this.#load(metric, series, buckets[b + 1] as number, range));
+      yield* mergedPages(loaded.rows, loaded.legacy, { ...range, now: this.options.clock() });
     }
   }
+
+  /** A bucket's chunk rows of a series (and layout 2's points of it, until migrated). */
+  async #load(metric: string, series: FoundSeries, bucket: number, range: ReadRange): Promise<Loaded> {
+    const key: PartitionKey = { metric, id: series.id, bucket, type: series.type, storage: storageOf(series.type) };
+    const [rows, legacy] = await Promise.all([chunkRows(this.#io, key), legacyPoints(this.#io, key, range.start, range.end, this.options.clock())]);
+    return { rows, legacy };
+  }
+}
+
+interface ReadRange {
+  start: number;
+  end: number;
+  desc: boolean;
+  expiry: boolean;
+}
+
+interface Loaded {
+  rows: ChunkRow[];
+  legacy: Points | undefined;
+}
+
+/** The write order of points moved from layout 2: before every chunk written since. */
+const MIGRATED_SEQ = 0;
+/** How long after a bucket ends the sweep waits for late writes before compacting it. */
+const SWEEP_SETTLE_MS = 5 * 60_000;
+/** How long an instance holds the lease of a bucket's sweep (another takes over after it, if it died). */
+const SWEEP_LEASE_S = 600;
+
+/** Series whose first bucket a read fetches ahead. */
+const READ_AHEAD_SERIES = 8;
+
+/** A series' buckets in the direction of the read. */
+function inOrder(series: FoundSeries, desc: boolean): number[] {
+  return desc ? [...series.buckets].reverse() : series.buckets;
+}
+
+/** The promise itself, marked handled: a fetch ahead that fails is reported when (if) it is awaited. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 /** The filtered tag whose postings a read takes: the one with the fewest listed values (none without a filter). */
@@ -486,18 +671,6 @@ function postingOf(filter: TagFilter | undefined): { name: string; values: strin
 /** How a type's values are kept: the built-ins in their own column, every other type as bytes. */
 function storageOf(type: string): StorageKind {
   return BUILT_IN_STORAGE.has(type) ? (type as StorageKind) : 'bytes';
-}
-
-function toMillis(value: unknown): number {
-  if (value instanceof Date) return value.getTime();
-  return Number(value);
-}
-
-function fromDriver(value: unknown, storage: StorageKind): StoredValue {
-  if (storage === 'bytes') return fromDriverBytes(value);
-  if (storage === 'string') return value as string;
-  if (storage === 'long' && typeof value === 'object' && value !== null) return (value as { toNumber(): number }).toNumber();
-  return Number(value);
 }
 
 async function loadDriver(): Promise<typeof import('cassandra-driver')> {

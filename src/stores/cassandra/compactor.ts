@@ -1,0 +1,129 @@
+/**
+ * Background compaction of layout 3's chunks, in two stages:
+ * 1. Tiers, as writes land: after `TIER` chunks written to a partition by this store, the tail of its write order
+ *    from the first of them is merged into one chunk (tier 1); after `TIER` tier-1 merges, the tail from the first of
+ *    those (tier 2). An open bucket written a point per request thus holds a few dozen chunks, not thousands.
+ * 2. Sweeps of closed buckets (`sweep`): every partition of a bucket that ended is merged whole (expired points
+ *    dropped) into pieces of PIECE_POINTS points, under a lease (a lightweight transaction) so that one instance
+ *    sweeps a bucket; a bucket swept is marked for two bucket widths.
+ * Every merge is deterministic and deletes only the chunks it read, so two instances merging one partition at once
+ * converge and a chunk written meanwhile is kept. The work runs at most `concurrency` partitions at once, from a
+ * bounded queue (a partition that finds the queue full waits for the next tier or the sweep), never on the write path.
+ */
+import type { Logger } from '../../logger.js';
+import type { ChunkKey } from './chunks.js';
+import { Lru } from './lru.js';
+import { compactPartition, type PartitionIo, type PartitionKey } from './partition.js';
+
+/** Chunks per tier before they are merged. */
+export const TIER = 16;
+/** Partitions waiting for a tier merge at most. */
+const QUEUE_LIMIT = 10_000;
+/** Partitions whose tiers are followed at most (least recently written forgotten first). */
+const TRACKED = 200_000;
+
+interface Tiers {
+  /** First key and count of the chunks written since the last tier-1 merge, and of tier-1 merges since the last tier-2. */
+  from: [ChunkKey | undefined, ChunkKey | undefined];
+  count: [number, number];
+}
+
+export interface CompactorSettings {
+  readonly io: PartitionIo;
+  readonly bucketWidthMs: number;
+  readonly concurrency: number;
+  readonly clock: () => number;
+  readonly logger: Logger;
+}
+
+export class Compactor {
+  readonly #settings: CompactorSettings;
+  readonly #tiers = new Lru<Tiers>(TRACKED);
+  readonly #queue = new Map<string, { key: PartitionKey; from: ChunkKey }>();
+  #running = 0;
+  #stopped = false;
+  readonly #idle = new Set<() => void>();
+  /** Chunks merged and partitions compacted since the store opened, for `figures()`. */
+  merged = 0;
+  compactions = 0;
+
+  constructor(settings: CompactorSettings) {
+    this.#settings = settings;
+  }
+
+  /** Counts a chunk written to a partition; queues a tier merge when one is due. */
+  wrote(key: PartitionKey, chunk: ChunkKey): void {
+    if (this.#stopped || this.#settings.concurrency === 0) return;
+    const name = partitionName(key);
+    let tiers = this.#tiers.get(name);
+    if (!tiers) this.#tiers.set(name, (tiers = { from: [undefined, undefined], count: [0, 0] }));
+    tiers.from[0] ??= chunk;
+    tiers.count[0]++;
+    if (tiers.count[0] < TIER || this.#queue.has(name) || this.#queue.size >= QUEUE_LIMIT) return;
+    // The tail from the run's first chunk on (chunks written meanwhile included) is merged; a new run starts.
+    const first = tiers.from[0] as ChunkKey;
+    const tier = tiers.count[1] + 1 >= TIER ? 1 : 0;
+    const from = tier === 1 ? (tiers.from[1] ?? first) : first;
+    tiers.from = tier === 1 ? [undefined, undefined] : [undefined, tiers.from[1] ?? first];
+    tiers.count = tier === 1 ? [0, 0] : [0, tiers.count[1] + 1];
+    this.#queue.set(name, { key, from });
+    this.#drain();
+  }
+
+  /** Queue length and merges in flight (0 and 0: idle). */
+  get pending(): number {
+    return this.#queue.size + this.#running;
+  }
+
+  /** Resolves when no merge is queued or running. */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.add(resolve));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#queue.clear();
+  }
+
+  /** Merges a whole partition now (a sweep's step); the number of chunks merged. */
+  async compactWhole(key: PartitionKey): Promise<number> {
+    const merged = await compactPartition(this.#settings.io, key, { now: this.#settings.clock(), bucketWidthMs: this.#settings.bucketWidthMs, minChunks: 2 });
+    this.#count(merged);
+    return merged;
+  }
+
+  #drain(): void {
+    while (this.#running < this.#settings.concurrency && this.#queue.size > 0 && !this.#stopped) {
+      const [name, job] = this.#queue.entries().next().value as [string, { key: PartitionKey; from: ChunkKey }];
+      this.#queue.delete(name);
+      this.#running++;
+      void this.#merge(name, job).finally(() => {
+        this.#running--;
+        if (this.pending === 0) for (const resolve of this.#idle) resolve();
+        if (this.pending === 0) this.#idle.clear();
+        setImmediate(() => this.#drain());
+      });
+    }
+  }
+
+  async #merge(name: string, { key, from }: { key: PartitionKey; from: ChunkKey }): Promise<void> {
+    try {
+      const merged = await compactPartition(this.#settings.io, key, { from, now: this.#settings.clock(), bucketWidthMs: this.#settings.bucketWidthMs, minChunks: 2 });
+      this.#count(merged);
+    } catch (error) {
+      // Nothing is lost: the chunks stay as they were until a later merge or the sweep takes them.
+      this.#settings.logger.warn({ err: error, partition: name }, 'koa-kairosdb: a chunk merge failed; its chunks are kept as they are');
+    }
+  }
+
+  #count(merged: number): void {
+    if (merged === 0) return;
+    this.merged += merged;
+    this.compactions++;
+  }
+}
+
+function partitionName(key: PartitionKey): string {
+  return `${key.metric}\u0000${key.id.toString('hex')}\u0000${key.bucket}\u0000${key.type}`;
+}
