@@ -56,6 +56,8 @@ async function footprint(): Promise<{ points: number; bytesPerPoint: number } | 
 }
 process.on('message', async (m) => {
   if (m === 'footprint') process.send?.({ footprint: await footprint() });
+  // Cassandra: the chunks of every closed bucket merged (the background sweep's work, done at once).
+  if (m === 'compact') process.send?.({ compacted: await (store as { compact?: () => Promise<unknown> }).compact?.() });
 });
 
 const app = new Koa();

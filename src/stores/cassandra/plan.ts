@@ -18,10 +18,11 @@ export interface IndexWrite extends Statement {
   ttl: number;
 }
 
-/** A chunk row to write, with its partition and key (for compaction to count). */
+/** A chunk row to write, with its partition and key (for compaction to count) and its size as the server counts it. */
 export interface ChunkWrite extends Statement {
   partition: PartitionKey;
   key: ChunkKey;
+  bytes: number;
 }
 
 /** What one request turns into: a chunk row per series and bucket, and index rows. */
@@ -39,6 +40,9 @@ export interface PlanSettings extends TtlRules {
   now: number;
   order: WriteOrder;
 }
+
+/** What a chunk row adds to a mutation beside its data, its metric and type: the other key and cell bytes (measured). */
+const ROW_OVERHEAD_BYTES = 180;
 
 /** A bucket's points of one series, as the planner gathers them. */
 interface BucketPoints {
@@ -84,7 +88,9 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       const chunk = bucketChunk(s.storage, points.timestamps, points.values, points.expires);
       const key = settings.order.next(now);
       const partition = { metric: s.metric, id, bucket, type: s.type, storage: s.storage };
-      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...chunkColumns(chunk), points.ttl], partition, key });
+      const columns = chunkColumns(chunk);
+      const bytes = ROW_OVERHEAD_BYTES + 2 * s.metric.length + s.type.length + columns[3].length;
+      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...columns, points.ttl], partition, key, bytes });
     }
     for (const [bucket, { ttl }] of buckets) {
       const rowTtl = indexTtl(ttl, width, now, settings);
