@@ -13,6 +13,12 @@ import { KOAS, mount } from './helpers.js';
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 26);
 
+/** The TTL a chunk row's first point was given: its expiry, kept in the chunk, less now (0: never expires). */
+function pointTtlOf(r: { params: unknown[] } | undefined): number {
+  const expires = decodeChunk(r?.params[9] as Uint8Array).expires?.[0] ?? 0;
+  return expires === 0 ? 0 : (expires - NOW) / 1000;
+}
+
 function setup(options: Partial<ConstructorParameters<typeof CassandraStore>[0]> = {}) {
   const client = new FakeClient();
   const store = new CassandraStore({ client, clock: () => NOW, createSchema: false, ...options });
@@ -38,7 +44,22 @@ describe('CassandraStore write planning (fake client)', () => {
       { metric: 'm', id: a, bucket: bucketOf(NOW + DAY, DAY), type: 'long', first: NOW + DAY, last: NOW + DAY, count: 1, points: [[NOW + DAY, 3]] },
       { metric: 'm', id: b, bucket: bucketOf(NOW, DAY), type: 'long', first: NOW, last: NOW + 1, count: 2, points: [[NOW, 4], [NOW + 1, 5]] },
     ].sort((x, y) => (x.id + x.bucket < y.id + y.bucket ? -1 : 1)));
-    assert.ok(client.batches === 0, 'chunks are single statements');
+  });
+
+  it('sends chunk rows of several series in UNLOGGED batches of at most batchSize rows, each under 5 KiB as Cassandra counts it', async () => {
+    const { client, store } = setup({ batchSize: 20 });
+    await store.write(Array.from({ length: 100 }, (_, i) => series('m', { h: `h${i}` }, [[NOW, i]])));
+    const sizes = new Map<number, number>();
+    for (const r of client.points()) sizes.set(r.batch as number, (sizes.get(r.batch as number) ?? 0) + 1);
+    assert.deepEqual([...sizes.values()], [20, 20, 20, 20, 20]);
+    assert.ok(client.points().every((r) => r.options.logged === false));
+    const big = setup();
+    const points = (n: number) => Array.from({ length: n }, (_, i) => [NOW + i, Math.sin(i) * 1e6] as [number, number]);
+    await big.store.write(Array.from({ length: 10 }, (_, i) => series('m', { h: `h${i}` }, points(300), { storage: 'double', type: 'double' })));
+    const bytes = new Map<number | undefined, number>();
+    for (const r of big.client.points()) bytes.set(r.batch, (bytes.get(r.batch) ?? 0) + (r.params[9] as Buffer).length);
+    for (const [batch, size] of bytes) if (batch !== undefined) assert.ok(size < 4608, `batch ${batch}: ${size} bytes of chunks`);
+    assert.equal(big.client.points().length, 10);
   });
 
   it('gives every chunk a write-order key later than the one before: a series given twice in a request keeps its second value', async () => {
@@ -73,11 +94,11 @@ describe('CassandraStore write planning (fake client)', () => {
     for (const r of client.received) assert.ok(r.params.every((p) => p !== null && p !== undefined), r.query);
   });
 
-  it('binds the request TTL, and index rows one bucket longer (0 stays 0)', async () => {
+  it('keeps the request TTL as each point\'s expiry; the chunk cell and index rows live a bucket (and the cell an hour) longer; 0 stays 0', async () => {
     const { client, store } = setup();
     await store.write([series('m', { h: 'a' }, [[NOW, 1]], { ttl: 300 }), series('n', { h: 'a' }, [[NOW, 1]])]);
     const ttlOf = (r: { params: unknown[] }) => r.params.at(-1);
-    assert.deepEqual(client.points().map((r) => [r.params[0], ttlOf(r)]).sort(), [['m', 300], ['n', 0]]);
+    assert.deepEqual(client.points().map((r) => [r.params[0], pointTtlOf(r), ttlOf(r)]).sort(), [['m', 300, 300 + 86_400 + 3600], ['n', 0, 0]]);
     const index = client.index();
     assert.deepEqual([...new Set(index.filter((r) => r.params.includes('m')).map(ttlOf))], [300 + 86_400]);
     assert.deepEqual([...new Set(index.filter((r) => r.params.includes('n')).map(ttlOf))], [0]);
@@ -86,20 +107,22 @@ describe('CassandraStore write planning (fake client)', () => {
   it('forceTtl overrides the request TTL; alignTtlWithTimestamp subtracts the age and drops expired points', async () => {
     const forced = setup({ forceTtl: 60 });
     await forced.store.write([series('m', { h: 'a' }, [[NOW, 1]], { ttl: 300 })]);
-    assert.equal(forced.client.points()[0]?.params.at(-1), 60);
+    assert.equal(pointTtlOf(forced.client.points()[0]), 60);
     const aligned = setup({ alignTtlWithTimestamp: true });
     await aligned.store.write([series('m', { h: 'a' }, [[NOW - 100_000, 1], [NOW - 400_000, 2]], { ttl: 300 })]);
-    assert.deepEqual(aligned.client.points().map((r) => [Array.from(decodeChunk(r.params[9] as Uint8Array).timestamps), r.params.at(-1)]), [[[NOW - 100_000], 200]]);
+    assert.deepEqual(aligned.client.points().map((r) => [Array.from(decodeChunk(r.params[9] as Uint8Array).timestamps), pointTtlOf(r)]), [[[NOW - 100_000], 200]]);
   });
 
   it('clamps expiry to 2038-01-19 unless allowed (Cassandra before 5.0 rejects later ones)', async () => {
     const { client, store } = setup();
     await store.write([series('m', { h: 'a' }, [[NOW, 1]], { ttl: 630_720_000 })]);
-    const ttl = client.points()[0]?.params.at(-1) as number;
-    assert.equal(ttl, Math.floor((EXPIRY_LIMIT_2038 - NOW) / 1000));
+    const limit = Math.floor((EXPIRY_LIMIT_2038 - NOW) / 1000);
+    assert.equal(pointTtlOf(client.points()[0]), limit);
+    assert.equal(client.points()[0]?.params.at(-1), limit, 'the cell too');
     const later = setup({ allowExpiryAfter2038: true });
     await later.store.write([series('m', { h: 'a' }, [[NOW, 1]], { ttl: 630_720_000 })]);
-    assert.equal(later.client.points()[0]?.params.at(-1), 630_720_000);
+    assert.equal(pointTtlOf(later.client.points()[0]), 630_720_000);
+    assert.equal(later.client.points()[0]?.params.at(-1), 630_720_000, 'the cell at most MAX_TTL');
   });
 
   it('writes index rows once, and learns them only from successful writes', async () => {

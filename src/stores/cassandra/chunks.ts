@@ -84,8 +84,8 @@ export function chunkColumns(chunk: Chunk): [number, number, number, Buffer] {
   return [chunk.timestamps[0] as number, chunk.timestamps[n - 1] as number, n, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
 }
 
-/** The TTL in seconds of a cell holding points of these expiries: the longest; 0 when one never expires. */
-export function cellTtl(expires: ArrayLike<number> | undefined, now: number): number {
+/** Seconds until the latest of these expiries (ms); 0 when one never expires (or there are none). */
+export function latestTtl(expires: ArrayLike<number> | undefined, now: number): number {
   if (!expires || expires.length === 0) return 0;
   let latest = 0;
   for (let i = 0; i < expires.length; i++) {

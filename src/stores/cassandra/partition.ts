@@ -7,7 +7,7 @@ import type { PointPage } from '../../store-api/contract.js';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
 import { decodeChunk, type Chunk } from '../chunk/codec.js';
 import { SourceMerge, type Points } from '../chunk/merge.js';
-import { cellTtl, chunkColumns, chunkRow, COMPACTED_WRITER_BYTES, compactedWriter, compareKeys, sameKey, sourcesOf, toMillis, type ChunkKey, type ChunkRow } from './chunks.js';
+import { chunkColumns, chunkRow, COMPACTED_WRITER_BYTES, compactedWriter, compareKeys, sameKey, sourcesOf, toMillis, type ChunkKey, type ChunkRow } from './chunks.js';
 import type { Row } from './options.js';
 import type { Queries } from './queries.js';
 import { VALUE_COLUMN } from './queries.js';
@@ -29,6 +29,8 @@ export interface PartitionIo {
   run(query: string, params: unknown[]): Promise<void>;
   /** Whether a layout-2 `data_points` table may still hold points (a keyspace not yet migrated). */
   readonly legacy: boolean;
+  /** The cell TTL of a chunk of points expiring at these times (ms, 0 never): the latest, with the store's grace. */
+  cellTtl(expires: ArrayLike<number> | undefined, now: number): number;
 }
 
 /** Points of a compacted chunk at most (a day at 1 Hz in six): reads of part of a bucket decode a piece of it. */
@@ -83,7 +85,7 @@ export async function deleteRange(io: PartitionIo, p: PartitionKey, start: numbe
       .map(async (row) => {
         if (row.first >= start && row.last <= end) return io.run(io.q.deleteChunk, [...keyParams(p), p.type, row.seq, row.writer]);
         const kept = keep(decodeChunk(row.data), (t) => t < start || t > end);
-        return writeChunk(io, p, row, kept, row.ttl ?? cellTtl(kept.expires, now));
+        return writeChunk(io, p, row, kept, row.ttl ?? io.cellTtl(kept.expires, now));
       }),
   );
   if (io.legacy) await io.run(io.q.deleteRange, [...keyParams(p), start, end]);
@@ -145,7 +147,7 @@ export async function writePieces(io: PartitionIo, p: PartitionKey, seq: number,
       const expires = part.map((i) => points.expires[i] as number);
       const chunk: Chunk = { storage: p.storage, timestamps: part.map((i) => points.timestamps[i] as number), values: part.map((i) => points.values[i] as StoredValue), expires: cls === 0 ? undefined : expires };
       const key = { seq, writer: compactedWriter(cls, piece) };
-      await writeChunk(io, p, key, chunk, cellTtl(chunk.expires, options.now));
+      await writeChunk(io, p, key, chunk, io.cellTtl(chunk.expires, options.now));
       written.push(key);
     }
   }

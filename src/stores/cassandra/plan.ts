@@ -4,7 +4,7 @@ import { bucketChunk, chunkColumns, type ChunkKey, type WriteOrder } from './chu
 import type { PartitionKey } from './partition.js';
 import { bucketOf, seriesId } from './keys.js';
 import { NAMES_PART, type Queries } from './queries.js';
-import { indexTtl, outlives, pointTtl, type TtlRules } from './ttl.js';
+import { chunkTtl, indexTtl, outlives, pointTtl, type TtlRules } from './ttl.js';
 
 /** A statement with its bound values. */
 export interface Statement {
@@ -90,7 +90,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       const partition = { metric: s.metric, id, bucket, type: s.type, storage: s.storage };
       const columns = chunkColumns(chunk);
       const bytes = ROW_OVERHEAD_BYTES + 2 * s.metric.length + s.type.length + columns[3].length;
-      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...columns, points.ttl], partition, key, bytes });
+      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...columns, chunkTtl(points.ttl, width, now, settings)], partition, key, bytes });
     }
     for (const [bucket, { ttl }] of buckets) {
       const rowTtl = indexTtl(ttl, width, now, settings);

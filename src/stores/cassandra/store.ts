@@ -5,7 +5,7 @@ import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
 import type { StorageKind } from '../../types/value-type.js';
 import type { Points } from '../chunk/merge.js';
-import { toMillis, WriteOrder, type ChunkRow } from './chunks.js';
+import { latestTtl, toMillis, WriteOrder, type ChunkRow } from './chunks.js';
 import { Compactor } from './compactor.js';
 import { isBatchTooLarge, isNoHostAvailable, mapDriverError } from './errors.js';
 import { bucketOf } from './keys.js';
@@ -16,7 +16,7 @@ import { chunkRows, deleteRange, legacyPoints, mergedPages, writePieces, type Pa
 import { planWrite, type IndexWrite, type Statement } from './plan.js';
 import { NAMES_PART, queries, type Queries } from './queries.js';
 import { LAYOUT_VERSION, schemaStatements } from './schema.js';
-import { outlives } from './ttl.js';
+import { chunkTtl, outlives } from './ttl.js';
 
 interface FoundSeries {
   id: Buffer;
@@ -81,6 +81,7 @@ export class CassandraStore implements Store {
       q: this.#q,
       all: (query, params) => this.#all(query, params),
       run: (query, params) => this.#run(query, params),
+      cellTtl: (expires, now) => chunkTtl(latestTtl(expires, now), this.options.bucketWidthMs, now, this.options),
       get legacy() {
         return store.#legacy;
       },

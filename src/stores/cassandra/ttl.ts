@@ -25,6 +25,19 @@ export function indexTtl(ttl: number, bucketWidthMs: number, now: number, rules:
   return ttl === 0 ? 0 : limit(ttl + Math.ceil(bucketWidthMs / 1000), now, rules);
 }
 
+/** What a chunk cell outlives its latest point by: an hour more than a bucket (see `chunkTtl`). */
+export const CHUNK_GRACE_MS = 3_600_000;
+
+/**
+ * The TTL of a chunk cell whose latest point lives `ttl` seconds: a bucket and an hour longer (0 stays 0). A point
+ * overwritten by a later one with a shorter TTL must not come back when the later cell goes: the cell stays while
+ * the sweep of its closed bucket (which drops both) comes round; until then the expired point, filtered out of
+ * reads by its own expiry, still hides the older one.
+ */
+export function chunkTtl(ttl: number, bucketWidthMs: number, now: number, rules: TtlRules): number {
+  return ttl === 0 ? 0 : limit(ttl + Math.ceil((bucketWidthMs + CHUNK_GRACE_MS) / 1000), now, rules);
+}
+
 /** Whether a TTL lives longer than another (0 is forever). */
 export function outlives(a: number, b: number): boolean {
   return b !== 0 && (a === 0 || a > b);
