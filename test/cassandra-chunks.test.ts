@@ -159,14 +159,14 @@ describe('Cassandra layout 3: chunks (#30)', () => {
     await store.write([series('m', { h: 'a' }, [[NOW - 8000, 10]])]);
     const expected = [['long', [[NOW - 9000, 0], [NOW - 8000, 10], [NOW - 7000, 2], [NOW - 6000, 3], [NOW - 5000, 4]]], ['string', [[NOW - 3000, 'up']]]];
     assert.deepEqual(await all(), expected, 'a write after the upgrade wins over a layout-2 point');
-    assert.deepEqual(await store.migrate(), { series: 1, points: 6 });
+    assert.deepEqual(await store.migrate(), { partitions: 1, points: 6 });
     assert.deepEqual(await all(), expected);
     assert.deepEqual((await fake.execute(q.selectPointsTtl.long, ['m', id, BUCKET, 0, Number.MAX_SAFE_INTEGER])).rows, [], 'data_points emptied');
     const moved = (await chunkRowsOf(fake)).find((r) => Number((r.seq as { toNumber(): number }).toNumber()) === 0 && decodeChunk(r.data as Uint8Array).expires);
     assert.ok(moved && Math.abs((moved.ttl as number) - (3600 + 86_400 + 3600)) <= 2, 'a moved point keeps its TTL (with the chunk grace)');
     const meta = (await fake.execute(q.selectMeta, [])).rows;
     assert.equal(meta.find((r) => r.name === 'legacy_points')?.value, '0');
-    assert.deepEqual(await store.migrate(), { series: 0, points: 0 });
+    assert.deepEqual(await store.migrate(), { partitions: 0, points: 0 });
   });
 
   it('sweeps a closed bucket once among instances: a lease (lightweight transaction) lets one do it, and it is marked done', async () => {

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGunzip, createGzip } from 'node:zlib';
 import { closest } from '../option-keys.js';
+import type { CassandraStore } from '../stores/cassandra/store.js';
 import type { Store } from '../store-api/contract.js';
 import { exportData } from '../transfer/export.js';
 import { importData } from '../transfer/import.js';
@@ -14,9 +15,11 @@ import type { TransferProgress } from '../transfer/progress.js';
 import { TypeRegistry } from '../types/registry.js';
 import { VERSION } from '../version.js';
 
-const USAGE = `Usage: koa-kairosdb export|import --store STORE [options]
+const USAGE = `Usage: koa-kairosdb export|import|migrate --store STORE [options]
 Moves data points in KairosDB's export format (one JSON object per line, as kairosdb.sh export writes), with
 their TTLs, between stores: export from one, import into another (or into KairosDB itself).
+migrate (Cassandra): moves the points of a keyspace written before layout 3 from data_points into compressed
+chunks, online (apps keep reading and writing), then compacts them; run it again if it is interrupted.
 
   --store STORE            sqlite:PATH, or cassandra:HOST[,HOST...][/KEYSPACE] (keyspace kairosdb by default)
   --local-dc DC            Cassandra's local data center (default datacenter1)
@@ -58,9 +61,10 @@ function parse(args: string[]): { command: string; values: Values } {
   const { values, positionals } = parseArgs({ args, options: FLAGS, allowPositionals: true });
   const command = positionals[0] ?? '';
   if (values.help || values.version) return { command, values };
-  if (command !== 'export' && command !== 'import') throw new UsageError(command ? `unknown command '${command}'; give export or import` : 'give a command: export or import');
+  if (command !== 'export' && command !== 'import' && command !== 'migrate') throw new UsageError(command ? `unknown command '${command}'; give export, import or migrate` : 'give a command: export, import or migrate');
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   if (values.store === undefined) throw new UsageError('give --store (sqlite:PATH or cassandra:HOSTS/KEYSPACE)');
+  if (command === 'migrate' && !values.store.startsWith('cassandra:')) throw new UsageError('migrate takes a Cassandra store: --store cassandra:HOSTS/KEYSPACE');
   return { command, values };
 }
 
@@ -171,13 +175,25 @@ async function gunzipIfGzip(source: Readable): Promise<AsyncIterable<Buffer>> {
   return gunzip;
 }
 
+/** Layout 2's points into chunks, then those buckets compacted; says what it moved. */
+async function runMigrate(store: CassandraStore, quiet: boolean): Promise<void> {
+  const started = performance.now();
+  const show = !quiet && process.stderr.isTTY;
+  const moved = await store.migrate(show ? (m) => process.stderr.write(`\rmoved ${m.points.toLocaleString('en')} points in ${m.partitions.toLocaleString('en')} partitions\x1b[K`) : undefined);
+  if (show) process.stderr.write('\n');
+  const compacted = moved.points > 0 ? await store.compact() : { partitions: 0, merged: 0 };
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  process.stderr.write(`koa-kairosdb: migrated ${moved.points} points in ${moved.partitions} partitions (a series' bucket each) into chunks, then merged ${compacted.merged} chunks in ${compacted.partitions} partitions, in ${seconds} s\n`);
+}
+
 async function main(): Promise<void> {
   let store: Store | undefined;
   try {
     const { command, values } = parse(process.argv.slice(2));
     if (values.help) return void process.stdout.write(USAGE);
     if (values.version) return void process.stdout.write(`${VERSION}\n`);
-    store = await openStore(values.store as string, values['local-dc'] ?? 'datacenter1', command === 'import');
+    store = await openStore(values.store as string, values['local-dc'] ?? 'datacenter1', command !== 'export');
+    if (command === 'migrate') return await runMigrate(store as CassandraStore, values.quiet === true);
     const totals = command === 'export' ? await runExport(store, values) : await runImport(store, values);
     if (process.stderr.isTTY && values.quiet !== true) process.stderr.write('\n');
     const seconds = (totals.elapsedMs / 1000).toFixed(1);

@@ -300,14 +300,14 @@ export class CassandraStore implements Store {
   }
 
   /**
-   * Moves the points of a keyspace that was at layout 1 or 2 from `data_points` into chunks, series by series and
-   * bucket by bucket, online: a read finds each point in one or the other throughout (moved points are older than
+   * Moves the points of a keyspace that was at layout 1 or 2 from `data_points` into chunks, a partition (a series'
+   * bucket) at a time, online: a read finds each point in one or the other throughout (moved points are older than
    * every chunk, so a later overwrite still wins). Idempotent; run it again after an interruption. Then records that
    * no such points remain, so reads stop looking for them (instances opened before learn it when they restart).
    */
-  async migrate(onProgress?: (moved: { series: number; points: number }) => void): Promise<{ series: number; points: number }> {
+  async migrate(onProgress?: (moved: { partitions: number; points: number }) => void): Promise<{ partitions: number; points: number }> {
     await this.#ready0();
-    const moved = { series: 0, points: 0 };
+    const moved = { partitions: 0, points: 0 };
     if (!this.#legacy) return moved;
     const now = this.options.clock();
     for (const metric of await this.metricNames()) {
@@ -329,7 +329,7 @@ export class CassandraStore implements Store {
             moved.points += points.timestamps.length;
           }
           await this.#run(this.#q.deletePartition, [metric, id, at]);
-          moved.series++;
+          moved.partitions++;
           onProgress?.(moved);
         }
       }
