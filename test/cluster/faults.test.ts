@@ -183,5 +183,42 @@ if (!up) {
       console.log(`after SIGCONT: ${JSON.stringify(counts)}`);
       assert.equal(counts.lost, 0);
     });
+
+    it('a compaction interrupted by two nodes killed converges once they are back: nothing lost, nothing left to merge', async () => {
+      // 300 series of 12 small chunks each, in a closed bucket (2026-01-01), beside the ingested ones.
+      const written = new Map<string, [number, number][]>();
+      for (let r = 0; r < 12; r++) {
+        const batch = Array.from({ length: 300 }, (_, i) => {
+          const pts: [number, number][] = [[Date.UTC(2026, 0, 1, 1) + r * 1000 + i, r]];
+          written.set(`s${i}`, [...(written.get(`s${i}`) ?? []), ...pts]);
+          return { metric: 'fault.compact', tags: { s: `s${i}` }, type: 'long', storage: 'long' as const, ttl: 0, timestamps: pts.map(([t]) => t), values: pts.map(([, v]) => v) };
+        });
+        await store.write(batch);
+      }
+      const compaction = store.compact({ metrics: ['fault.compact', 'fault'] });
+      await new Promise((r) => setTimeout(r, 300));
+      signalNode(node2, 'SIGKILL');
+      signalNode(node3, 'SIGKILL');
+      const interrupted = await compaction.then(
+        (done) => `completed before the kill: ${JSON.stringify(done)}`,
+        (error: Error) => `failed: ${error.message}`,
+      );
+      console.log(`compaction with node2 and node3 killed: ${interrupted}`);
+      await restart(node2, node3);
+      let done: { partitions: number; merged: number } | undefined;
+      const deadline = Date.now() + 60_000;
+      while (!done && Date.now() < deadline) {
+        done = await store.compact({ metrics: ['fault.compact', 'fault'] }).catch(() => undefined);
+        if (!done) await new Promise((r) => setTimeout(r, 1000));
+      }
+      assert.ok(done, 'no compaction completed within 60 s of the nodes coming back');
+      const got = await readAll(store, { metric: 'fault.compact' });
+      assert.equal(got.length, 300);
+      for (const s of got) assert.deepEqual(s.points, written.get(s.tags.s as string), s.tags.s);
+      const counts = await count();
+      console.log(`after the compaction: ${JSON.stringify(counts)}`);
+      assert.equal(counts.lost, 0);
+      assert.equal((await store.compact({ metrics: ['fault.compact', 'fault'] })).merged, 0, 'converged');
+    });
   });
 }
