@@ -63,7 +63,7 @@ export interface CassandraStoreOptions {
   concurrency?: number;
   /** Write and read consistency (a cassandra-driver `types.consistencies` value). @default LOCAL_QUORUM */
   consistency?: number;
-  /** Index rows remembered as written, so they are not written again. @default 100000 */
+  /** Index rows remembered as written, so they are not written again (at least this many, fewer than twice). @default 100000 */
   indexCacheSize?: number;
   /** Rows fetched per page on reads. @default 5000 */
   pageSize?: number;
