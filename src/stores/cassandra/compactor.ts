@@ -51,10 +51,9 @@ export class Compactor {
     this.#settings = settings;
   }
 
-  /** Counts a chunk written to a partition; queues a tier merge when one is due. */
-  wrote(key: PartitionKey, chunk: ChunkKey): void {
+  /** Counts a chunk written to a partition (`name`: any string that names it, e.g. the planner's series key). */
+  wrote(name: string, key: PartitionKey, chunk: ChunkKey): void {
     if (this.#stopped || this.#settings.concurrency === 0) return;
-    const name = partitionName(key);
     let tiers = this.#tiers.get(name);
     if (!tiers) this.#tiers.set(name, (tiers = { from: [undefined, undefined], count: [0, 0] }));
     tiers.from[0] ??= chunk;
@@ -122,8 +121,4 @@ export class Compactor {
     this.merged += merged;
     this.compactions++;
   }
-}
-
-function partitionName(key: PartitionKey): string {
-  return `${key.metric}\u0000${key.id.toString('hex')}\u0000${key.bucket}\u0000${key.type}`;
 }

@@ -1,8 +1,28 @@
 import { createHash } from 'node:crypto';
 import type { Tags } from '../../store-api/contract.js';
 
-/** 16 bytes of SHA-256 over the tags sorted by name, each name and value length-prefixed. */
+const IDS = new WeakMap<Tags, { id: Buffer; hex: string }>();
+
+/**
+ * 16 bytes of SHA-256 over the tags sorted by name, each name and value length-prefixed. Kept per tag-set object
+ * (tag sets are read-only, and the ingest path hands out one object for a set sent again): hashing every series of
+ * every request was ~8 % of the Node side's CPU in a sustained ingest of 1,000 series a request.
+ */
 export function seriesId(tags: Tags): Buffer {
+  return idOf(tags).id;
+}
+
+/** The series id and its hex (for keys of the store's caches), kept per tag-set object. */
+export function idOf(tags: Tags): { id: Buffer; hex: string } {
+  let known = IDS.get(tags);
+  if (known === undefined) {
+    const id = hashTags(tags);
+    IDS.set(tags, (known = { id, hex: id.toString('hex') }));
+  }
+  return known;
+}
+
+function hashTags(tags: Tags): Buffer {
   const hash = createHash('sha256');
   const length = Buffer.alloc(4);
   for (const name of Object.keys(tags).sort()) {

@@ -2,7 +2,7 @@ import type { SeriesWrite, Tags } from '../../store-api/contract.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { bucketChunk, chunkColumns, type ChunkKey, type WriteOrder } from './chunks.js';
 import type { PartitionKey } from './partition.js';
-import { bucketOf, seriesId } from './keys.js';
+import { bucketOf, idOf } from './keys.js';
 import { NAMES_PART, type Queries } from './queries.js';
 import { chunkTtl, indexTtl, outlives, pointTtl, type TtlRules } from './ttl.js';
 
@@ -21,13 +21,24 @@ export interface IndexWrite extends Statement {
 /** A chunk row to write, with its partition and key (for compaction to count) and its size as the server counts it. */
 export interface ChunkWrite extends Statement {
   partition: PartitionKey;
+  /** The partition as a string: metric, series id, type and bucket. */
+  name: string;
   key: ChunkKey;
   bytes: number;
+}
+
+/** The index rows of one series' bucket (their keys): once all are written, the series' bucket is known indexed. */
+export interface SeriesIndex {
+  key: string;
+  ttl: number;
+  rows: string[];
 }
 
 /** What one request turns into: a chunk row per series and bucket, and index rows. */
 export interface WritePlan {
   chunks: ChunkWrite[];
+  /** The series' buckets whose index rows are planned, each with the keys of its rows (in `index`). */
+  series: SeriesIndex[];
   index: IndexWrite[];
   /** Points dropped because aligned TTL says they had already expired. */
   expired: number;
@@ -39,6 +50,8 @@ export interface PlanSettings extends TtlRules {
   bucketWidthMs: number;
   now: number;
   order: WriteOrder;
+  /** Whether every index row of a series' bucket (its key) is known written with at least this TTL: none is planned. */
+  indexed(key: string, ttl: number): boolean;
 }
 
 /** What a chunk row adds to a mutation beside its data, its metric and type: the other key and cell bytes (measured). */
@@ -60,14 +73,16 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
   const { queries, bucketWidthMs: width, now } = settings;
   const chunks: ChunkWrite[] = [];
   const index = new Map<string, IndexWrite>();
+  const indexed: SeriesIndex[] = [];
+  let rows: string[] = [];
   const addIndex = (key: string, ttl: number, query: string, params: unknown[]) => {
+    rows.push(key);
     const known = index.get(key);
     if (!known || outlives(ttl, known.ttl)) index.set(key, { key, ttl, query, params: [...params, ttl] });
   };
   let expired = 0;
   for (const s of series) {
-    const id = seriesId(s.tags);
-    const idHex = id.toString('hex');
+    const { id, hex: idHex } = idOf(s.tags);
     const buckets = new Map<number, BucketPoints>();
     for (let i = 0; i < s.timestamps.length; i++) {
       const ts = s.timestamps[i] as number;
@@ -88,12 +103,18 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       const chunk = bucketChunk(s.storage, points.timestamps, points.values, points.expires);
       const key = settings.order.next(now);
       const partition = { metric: s.metric, id, bucket, type: s.type, storage: s.storage };
+      const name = `${s.metric}\u0000${idHex}\u0000${s.type}\u0000${bucket}`;
       const columns = chunkColumns(chunk);
       const bytes = ROW_OVERHEAD_BYTES + 2 * s.metric.length + s.type.length + columns[3].length;
-      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...columns, chunkTtl(points.ttl, width, now, settings)], partition, key, bytes });
+      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...columns, chunkTtl(points.ttl, width, now, settings)], partition, name, key, bytes });
     }
     for (const [bucket, { ttl }] of buckets) {
       const rowTtl = indexTtl(ttl, width, now, settings);
+      // One lookup for the series' bucket: its rows are planned only when one of them may be missing.
+      const seriesKey = `i\u0000${s.metric}\u0000${idHex}\u0000${s.type}\u0000${bucket}`;
+      if (settings.indexed(seriesKey, rowTtl)) continue;
+      rows = [];
+      indexed.push({ key: seriesKey, ttl: rowTtl, rows });
       const tags = driverMap(s.tags);
       addIndex(`s\u0000${s.metric}\u0000${bucket}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertSeries, [s.metric, bucket, id, s.type, tags]);
       for (const name of Object.keys(s.tags)) {
@@ -105,7 +126,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       addIndex(`n\u0000${s.metric}`, rowTtl, queries.insertName, [NAMES_PART, s.metric]);
     }
   }
-  return { chunks, index: [...index.values()], expired };
+  return { chunks, series: indexed, index: [...index.values()], expired };
 }
 
 /** Tags as a plain object the driver can encode; `__proto__` stays an own key. */

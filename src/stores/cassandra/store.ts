@@ -135,15 +135,16 @@ export class CassandraStore implements Store {
       for (const slice of slices(series)) {
         if (sent.length > 0) await new Promise((resolve) => setImmediate(resolve));
         if (failure) break;
-        const plan = planWrite(slice, { ...this.options, queries: this.#q, now: this.options.clock(), order: this.#order });
+        const plan = planWrite(slice, { ...this.options, queries: this.#q, now: this.options.clock(), order: this.#order, indexed: (key, ttl) => this.#known(key, ttl) });
         expired += plan.expired;
         for (const batch of batches(plan.chunks, this.options.batchSize)) {
-          send(this.#writeChunks(batch).then(() => batch.forEach((row) => this.#compactor.wrote(row.partition, row.key))));
+          send(this.#writeChunks(batch).then(() => batch.forEach((row) => this.#compactor.wrote(row.name, row.partition, row.key))));
         }
-        for (const row of plan.index) {
-          const known = this.#written.get(row.key);
-          if (known === undefined || outlives(row.ttl, known)) send(this.#writeIndex(row));
-        }
+        const writing = new Map<string, Promise<void>>();
+        for (const row of plan.index) if (!this.#known(row.key, row.ttl)) writing.set(row.key, this.#writeIndex(row));
+        for (const promise of writing.values()) send(promise);
+        // A series' bucket is remembered once every one of its rows is written (and then not planned again).
+        for (const { key, ttl, rows } of plan.series) void Promise.all(rows.map((row) => writing.get(row))).then(() => this.#remember(key, ttl), () => {});
       }
       await Promise.all(sent);
       if (expired > 0) this.options.logger.warn({ expired }, 'koa-kairosdb: dropped points whose aligned TTL had already expired');
@@ -537,8 +538,17 @@ export class CassandraStore implements Store {
 
   async #writeIndex(row: IndexWrite): Promise<void> {
     await this.#run(row.query, row.params);
-    const known = this.#written.get(row.key);
-    if (known === undefined || outlives(row.ttl, known)) this.#written.set(row.key, row.ttl);
+    this.#remember(row.key, row.ttl);
+  }
+
+  /** Whether an index row (or every row of a series' bucket) is known written with at least this TTL. */
+  #known(key: string, ttl: number): boolean {
+    const known = this.#written.get(key);
+    return known !== undefined && !outlives(ttl, known);
+  }
+
+  #remember(key: string, ttl: number): void {
+    if (!this.#known(key, ttl)) this.#written.set(key, ttl);
   }
 
   async #run(query: string, params: unknown[]): Promise<void> {

@@ -66,7 +66,8 @@ export function mergeChunks(older: DecodedChunk, newer: DecodedChunk): Chunk {
 }
 
 export function encodeChunk(chunk: Chunk): Uint8Array {
-  const out = new Writer();
+  // A few bytes a point is usual for numbers (timestamps 1–2, values 1–9); strings and bytes grow it.
+  const out = new Writer(24 + 6 * chunk.timestamps.length);
   out.byte(VERSION);
   out.byte(KINDS.indexOf(chunk.storage));
   out.unsigned(chunk.timestamps.length);

@@ -6,8 +6,13 @@ const TWO_53 = 2 ** 53;
 
 /** A growable byte buffer. */
 export class Writer {
-  #bytes = new Uint8Array(256);
+  #bytes: Uint8Array;
   length = 0;
+
+  /** `capacity`: the bytes to start with (it grows as needed). */
+  constructor(capacity = 256) {
+    this.#bytes = new Uint8Array(capacity);
+  }
 
   byte(b: number): void {
     if (this.length === this.#bytes.length) this.#grow(1);
