@@ -6,6 +6,7 @@ import { ValueTypeError, type StoredValue } from '../types/value-type.js';
 import { chain, pushRun, type ChainContext, type Sink } from './aggregators.js';
 import type { QueryBudget } from './budget.js';
 import { mergeSeries } from './merge.js';
+import { pacedSort } from './paced-sort.js';
 import type { GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
 import { SamplingGrid } from './time.js';
 
@@ -100,7 +101,9 @@ interface Bucket {
 async function* runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContext): AsyncGenerator<AnswerEvent> {
   const buckets = new Map<string, Bucket>();
   const tagGrouper = metric.groupBy.find((g) => g.name === 'tag');
+  let counted = 0;
   for (const series of await seriesOf(spec, metric, ctx)) {
+    if ((++counted & 1023) === 0 && ctx.budget.due) await ctx.budget.pace();
     const typeGroup = ctx.types.get(series.type)?.group ?? series.type;
     const tagGroup = tagGrouper ? pick(series.tags, tagGrouper.tags) : undefined;
     const key = JSON.stringify([typeGroup, tagGroup ?? null]);
@@ -111,7 +114,7 @@ async function* runMetric(spec: QuerySpec, metric: MetricQuery, ctx: QueryContex
   const read = { points: 0, results: 0 };
   for (const key of [...buckets.keys()].sort()) {
     const bucket = buckets.get(key) as Bucket;
-    bucket.series = sortByTags(bucket.series);
+    bucket.series = await sortByTags(bucket.series, ctx);
     yield* runBucket(spec, metric, bucket, ctx, read);
   }
   if (read.results === 0) yield { kind: 'result', head: { name: metric.name, tags: {} }, values: [], more: false };
@@ -163,7 +166,7 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
     }
     return group;
   };
-  const tags = metric.excludeTags ? {} : tagsOf(bucket.series);
+  const tags = metric.excludeTags ? {} : await tagsOf(bucket.series, () => (budget.due ? budget.pace() : undefined));
   const headOf = (group: Group): Omit<QueryResult, 'values'> => {
     const groupBy: Record<string, unknown>[] = [];
     let s = 0;
@@ -243,11 +246,19 @@ function* resultEvents(head: Omit<QueryResult, 'values'>, values: readonly [numb
   for (let i = SLICE; i < values.length; i += SLICE) yield { kind: 'values', values: values.slice(i, i + SLICE), more: i + SLICE < values.length };
 }
 
-/** Orders series by their tags, so points with equal timestamps merge in the same order whatever the store. */
-function sortByTags(series: SeriesRead[]): SeriesRead[] {
-  const keyed = series.map((s) => ({ s, key: tagsKey(s.tags) }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.map((k) => k.s);
+/**
+ * Orders series by their tags, so points with equal timestamps merge in the same order whatever the store; with
+ * turns for the event loop (100,000 series: ~250 ms of keys and sorting).
+ */
+async function sortByTags(series: SeriesRead[], ctx: QueryContext): Promise<SeriesRead[]> {
+  const pace = () => (ctx.budget.due ? ctx.budget.pace() : undefined);
+  const keyed: { s: SeriesRead; key: string }[] = [];
+  for (const s of series) {
+    keyed.push({ s, key: tagsKey(s.tags) });
+    if ((keyed.length & 1023) === 0) await pace();
+  }
+  const sorted = await pacedSort(keyed, (a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0), pace);
+  return sorted.map((k) => k.s);
 }
 
 function grouperEntry(g: GrouperSpec, groupNumber: number): Record<string, unknown> {
@@ -292,19 +303,22 @@ function pick(tags: Readonly<Record<string, string>>, names: string[]): Record<s
   return out;
 }
 
-/** Per tag name, every value in the series, sorted. */
-export function tagsOf(series: readonly SeriesRead[]): Record<string, string[]> {
+/** Per tag name, every value in the series, sorted; `pace` asked every 1,024 series and while sorting (100,000 series: ~170 ms). */
+export async function tagsOf(series: readonly SeriesRead[], pace: () => Promise<void> | undefined = () => undefined): Promise<Record<string, string[]>> {
   const values = new Map<string, Set<string>>();
+  let counted = 0;
   for (const s of series) {
     for (const [name, value] of Object.entries(s.tags)) {
       let set = values.get(name);
       if (!set) values.set(name, (set = new Set()));
       set.add(value);
     }
+    if ((++counted & 1023) === 0) await pace();
   }
   const out: Record<string, string[]> = {};
   for (const name of [...values.keys()].sort()) {
-    Object.defineProperty(out, name, { value: [...(values.get(name) as Set<string>)].sort(), enumerable: true });
+    const sorted = await pacedSort([...(values.get(name) as Set<string>)], (a, b) => (a < b ? -1 : a > b ? 1 : 0), pace);
+    Object.defineProperty(out, name, { value: sorted, enumerable: true });
   }
   return out;
 }

@@ -45,7 +45,7 @@ export function queryRoutes(options: ResolvedOptions): Routes {
           const queries = [];
           for (const metric of spec.metrics) {
             const series = await seriesOf(spec, metric, { store: options.store, types: options.types, now: 0, budget });
-            queries.push({ results: [{ name: metric.name, tags: tagsOf(series), values: [] }] });
+            queries.push({ results: [{ name: metric.name, tags: await tagsOf(series, () => (budget.due ? budget.pace() : undefined)), values: [] }] });
             await budget.pace();
           }
           return { queries };

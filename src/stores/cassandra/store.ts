@@ -594,16 +594,18 @@ export class CassandraStore implements Store {
 
   /**
    * The index entries of the query's series in its range's buckets, bucket by bucket, parsed a page at a time (each
-   * fetch a turn for the event loop: a bucket of 100,000 series parsed at once held it for 350 ms).
+   * fetch a turn for the event loop, and every 1,024 rows: a bucket of 100,000 series parsed at once held it for 350 ms).
    */
   async *#indexEntries(query: SeriesQuery, start: number, end: number): AsyncGenerator<{ bucket: number; key: string; seriesId: string; type: string; tags: Tags }> {
     for (const bucket of await this.#bucketsOf(query.metric, start, end)) {
       for await (const rows of this.#indexRows(query, bucket)) {
         const entries = [];
-        for (const row of rows) {
-          const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
+        for (let i = 0; i < rows.length; i++) {
+          const json = JSON.parse((rows[i] as Row)['[json]'] as string) as { series_id: string; type: string; tags: Record<string, string> };
           const tags = tagsFrom(Object.entries(json.tags));
           if (matchesTags(tags, query.tags)) entries.push({ bucket, key: `${json.series_id}\u0000${json.type}`, seriesId: json.series_id, type: json.type, tags });
+          // A page of 5,000 rows parsed at once held the loop ~55 ms: a turn every 1,024.
+          if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
         }
         yield* entries;
       }
