@@ -210,4 +210,11 @@ describe('koa-kairosdb export|import (CLI)', () => {
     assert.match(bad.stderr, /^koa-kairosdb: line 2: /);
     assert.match(run(['--help']).stdout, /Usage: koa-kairosdb export\|import/);
   });
+
+  it('migrate takes a Cassandra store only, and --help says what it does', () => {
+    const sqlite = run(['migrate', '--store', `sqlite:${join(dir, 'm.db')}`]);
+    assert.equal(sqlite.status, 2);
+    assert.match(sqlite.stderr, /migrate takes a Cassandra store: --store cassandra:HOSTS\/KEYSPACE/);
+    assert.match(run(['--help']).stdout, /migrate \(Cassandra\): moves the points of a keyspace written before layout 3/);
+  });
 });

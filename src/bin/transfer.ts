@@ -61,7 +61,7 @@ function parse(args: string[]): { command: string; values: Values } {
   const { values, positionals } = parseArgs({ args, options: FLAGS, allowPositionals: true });
   const command = positionals[0] ?? '';
   if (values.help || values.version) return { command, values };
-  if (command !== 'export' && command !== 'import' && command !== 'migrate') throw new UsageError(command ? `unknown command '${command}'; give export, import or migrate` : 'give a command: export, import or migrate');
+  if (command !== 'export' && command !== 'import' && command !== 'migrate') throw new UsageError(command ? `unknown command '${command}'; give export or import (or migrate, for Cassandra)` : 'give a command: export or import (or migrate, for Cassandra)');
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   if (values.store === undefined) throw new UsageError('give --store (sqlite:PATH or cassandra:HOSTS/KEYSPACE)');
   if (command === 'migrate' && !values.store.startsWith('cassandra:')) throw new UsageError('migrate takes a Cassandra store: --store cassandra:HOSTS/KEYSPACE');
