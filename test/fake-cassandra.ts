@@ -27,7 +27,8 @@ export class FakeClient implements CassandraClient {
   }
 
   async batch(queries: { query: string; params: unknown[] }[], options: object = {}): Promise<unknown> {
-    this.#maybeFail(queries[0]?.query ?? '', queries.length);
+    // A batch fails as a whole when any of its statements would.
+    for (const q of queries) this.#maybeFail(q.query, queries.length);
     const id = ++this.batches;
     for (const q of queries) this.received.push({ ...q, batch: id, options: options as Record<string, unknown> });
     return {};

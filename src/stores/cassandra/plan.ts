@@ -12,10 +12,11 @@ export interface Statement {
   params: unknown[];
 }
 
-/** An index row to write unless the cache knows it was written with at least this TTL. */
+/** An index row to write unless the cache knows it was written with at least this TTL; its size as the server counts it, about. */
 export interface IndexWrite extends Statement {
   key: string;
   ttl: number;
+  bytes: number;
 }
 
 /** A chunk row to write, with its partition and key (for compaction to count) and its size as the server counts it. */
@@ -75,10 +76,12 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
   const index = new Map<string, IndexWrite>();
   const indexed: SeriesIndex[] = [];
   let rows: string[] = [];
+  /** The size of the series' tag map, counted in each of its index rows (an over-estimate for those without it). */
+  let tagBytes = 0;
   const addIndex = (key: string, ttl: number, query: string, params: unknown[]) => {
     rows.push(key);
     const known = index.get(key);
-    if (!known || outlives(ttl, known.ttl)) index.set(key, { key, ttl, query, params: [...params, ttl] });
+    if (!known || outlives(ttl, known.ttl)) index.set(key, { key, ttl, query, params: [...params, ttl], bytes: ROW_OVERHEAD_BYTES + 2 * key.length + tagBytes });
   };
   let expired = 0;
   for (const s of series) {
@@ -116,6 +119,8 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       rows = [];
       indexed.push({ key: seriesKey, ttl: rowTtl, rows });
       const tags = driverMap(s.tags);
+      tagBytes = 0;
+      for (const name of Object.keys(s.tags)) tagBytes += name.length + (s.tags[name] as string).length + 8;
       addIndex(`s\u0000${s.metric}\u0000${bucket}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertSeries, [s.metric, bucket, id, s.type, tags]);
       for (const name of Object.keys(s.tags)) {
         const value = s.tags[name] as string;

@@ -138,11 +138,15 @@ export class CassandraStore implements Store {
         const plan = planWrite(slice, { ...this.options, queries: this.#q, now: this.options.clock(), order: this.#order, indexed: (key, ttl) => this.#known(key, ttl) });
         expired += plan.expired;
         for (const batch of batches(plan.chunks, this.options.batchSize)) {
-          send(this.#writeChunks(batch).then(() => batch.forEach((row) => this.#compactor.wrote(row.name, row.partition, row.key))));
+          send(this.#writeBatch(batch).then(() => batch.forEach((row) => this.#compactor.wrote(row.name, row.partition, row.key))));
         }
+        // Index rows batched too (a request of 1,000 new series plans ~5,000 of them), each remembered once written.
         const writing = new Map<string, Promise<void>>();
-        for (const row of plan.index) if (!this.#known(row.key, row.ttl)) writing.set(row.key, this.#writeIndex(row));
-        for (const promise of writing.values()) send(promise);
+        for (const batch of batches(plan.index.filter((row) => !this.#known(row.key, row.ttl)), this.options.batchSize)) {
+          const written = this.#writeBatch(batch).then(() => batch.forEach((row) => this.#remember(row.key, row.ttl)));
+          for (const row of batch) writing.set(row.key, written);
+          send(written);
+        }
         // A series' bucket is remembered once every one of its rows is written (and then not planned again).
         for (const { key, ttl, rows } of plan.series) void Promise.all(rows.map((row) => writing.get(row))).then(() => this.#remember(key, ttl), () => {});
       }
@@ -523,8 +527,8 @@ export class CassandraStore implements Store {
     }
   }
 
-  /** Chunk rows of several partitions in one UNLOGGED batch (one round trip); split in two while the server finds it too large. */
-  async #writeChunks(batch: readonly Statement[]): Promise<void> {
+  /** Rows of several partitions in one UNLOGGED batch (one round trip); split in two while the server finds it too large. */
+  async #writeBatch(batch: readonly Statement[]): Promise<void> {
     if (batch.length === 1) return this.#run((batch[0] as Statement).query, (batch[0] as Statement).params);
     const client = await this.#client;
     try {
@@ -532,13 +536,8 @@ export class CassandraStore implements Store {
     } catch (error) {
       if (!isBatchTooLarge(error)) throw this.#failed(error);
       const half = Math.ceil(batch.length / 2);
-      await Promise.all([this.#writeChunks(batch.slice(0, half)), this.#writeChunks(batch.slice(half))]);
+      await Promise.all([this.#writeBatch(batch.slice(0, half)), this.#writeBatch(batch.slice(half))]);
     }
-  }
-
-  async #writeIndex(row: IndexWrite): Promise<void> {
-    await this.#run(row.query, row.params);
-    this.#remember(row.key, row.ttl);
   }
 
   /** Whether an index row (or every row of a series' bucket) is known written with at least this TTL. */
@@ -706,9 +705,9 @@ async function loadDriver(): Promise<typeof import('cassandra-driver')> {
 }
 
 /**
- * Chunk rows in UNLOGGED batches of at most `size` rows and BATCH_BYTES of data (Cassandra logs a warning for every
- * batch over 5 KiB, `batch_size_warn_threshold`); a larger chunk goes alone. One batch per round trip: 1,000 series
- * a request as 1,000 statements held the Node side at ~80,000 points/s, as batches of 100 at ~130,000.
+ * Rows (chunks, index rows) in UNLOGGED batches of at most `size` rows and BATCH_BYTES (Cassandra logs a warning for
+ * every batch over 5 KiB, `batch_size_warn_threshold`); a larger row goes alone. One batch per round trip: 1,000
+ * series a request as 1,000 statements held the Node side at ~80,000 points/s, as batches of 100 at ~130,000.
  */
 function* batches<T extends Statement & { bytes: number }>(rows: readonly T[], size: number): Generator<T[]> {
   let batch: T[] = [];
