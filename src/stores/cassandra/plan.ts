@@ -17,6 +17,11 @@ export interface IndexWrite extends Statement {
   key: string;
   ttl: number;
   bytes: number;
+  /**
+   * Whether other series share the row (a metric's bucket and name, a tag's metrics): remembered on its own. A row of
+   * one series (its series row, its postings) is covered by the key of the series' bucket.
+   */
+  shared: boolean;
 }
 
 /** A chunk row to write, with its partition and key (for compaction to count) and its size as the server counts it. */
@@ -78,10 +83,10 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
   let rows: string[] = [];
   /** The size of the series' tag map, counted in each of its index rows (an over-estimate for those without it). */
   let tagBytes = 0;
-  const addIndex = (key: string, ttl: number, query: string, params: unknown[]) => {
+  const addIndex = (key: string, ttl: number, query: string, params: unknown[], shared = true) => {
     rows.push(key);
     const known = index.get(key);
-    if (!known || outlives(ttl, known.ttl)) index.set(key, { key, ttl, query, params: [...params, ttl], bytes: ROW_OVERHEAD_BYTES + 2 * key.length + tagBytes });
+    if (!known || outlives(ttl, known.ttl)) index.set(key, { key, ttl, query, params: [...params, ttl], bytes: ROW_OVERHEAD_BYTES + 2 * key.length + tagBytes, shared });
   };
   let expired = 0;
   for (const s of series) {
@@ -121,10 +126,10 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       const tags = driverMap(s.tags);
       tagBytes = 0;
       for (const name of Object.keys(s.tags)) tagBytes += name.length + (s.tags[name] as string).length + 8;
-      addIndex(`s\u0000${s.metric}\u0000${bucket}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertSeries, [s.metric, bucket, id, s.type, tags]);
+      addIndex(`s\u0000${s.metric}\u0000${bucket}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertSeries, [s.metric, bucket, id, s.type, tags], false);
       for (const name of Object.keys(s.tags)) {
         const value = s.tags[name] as string;
-        addIndex(`t\u0000${s.metric}\u0000${bucket}\u0000${name}\u0000${value}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertPosting, [s.metric, bucket, name, value, id, s.type, tags]);
+        addIndex(`t\u0000${s.metric}\u0000${bucket}\u0000${name}\u0000${value}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertPosting, [s.metric, bucket, name, value, id, s.type, tags], false);
         addIndex(`g\u0000${name}\u0000${value}\u0000${s.metric}`, rowTtl, queries.insertTagMetric, [name, value, s.metric]);
       }
       addIndex(`b\u0000${s.metric}\u0000${bucket}`, rowTtl, queries.insertBucket, [s.metric, bucket]);

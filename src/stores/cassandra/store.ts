@@ -142,8 +142,8 @@ export class CassandraStore implements Store {
         }
         // Index rows batched too (a request of 1,000 new series plans ~5,000 of them), each remembered once written.
         const writing = new Map<string, Promise<void>>();
-        for (const batch of batches(plan.index.filter((row) => !this.#known(row.key, row.ttl)), this.options.batchSize)) {
-          const written = this.#writeBatch(batch).then(() => batch.forEach((row) => this.#remember(row.key, row.ttl)));
+        for (const batch of batches(plan.index.filter((row) => !row.shared || !this.#known(row.key, row.ttl)), this.options.batchSize)) {
+          const written = this.#writeBatch(batch).then(() => batch.forEach((row) => row.shared && this.#remember(row.key, row.ttl)));
           for (const row of batch) writing.set(row.key, written);
           send(written);
         }
