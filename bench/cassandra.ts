@@ -1,11 +1,12 @@
 // npm run bench:cassandra [-- --nodes 1|3] [-- --seconds 20] [-- --reads]: sustained datapoints/s into the project's
 // own Cassandra (npm run cassandra:start, or cassandra:cluster:start for --nodes 3) through the middleware, with new
-// timestamps in every request (the store grows as in production). Reports the CPU share of the Node server and of
+// timestamps in every request (the store grows as in production), then 10 s more for the latency of a steady ingest
+// ("p99 steady": the series exist by then). Reports the CPU share of the Node server and of
 // Cassandra, and bytes on disk per point: as written (after a flush), after the store's compaction merged the chunks
 // and Cassandra compacted its SSTables (`nodetool compact`; the deleted small chunks still there as tombstones), and
 // once the tombstones are purged (gc_grace_seconds 0, then `nodetool compact` again: what the table holds after its
 // gc_grace_seconds, 10 days by default). With --reads, also bench/reads.ts: a raw read of 1,000,000 points and a
-// `sum` by hour over 1,500,000.
+// `sum` by hour over 1,500,000; with --cardinality N, bench/cardinality.ts's rows for N series on Cassandra.
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 import driver from 'cassandra-driver';
 import { CLUSTER, nodetool, runningPid, SINGLE, type NodeSpec } from '../scripts/cassandra/nodes.js';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1' }, seconds: { type: 'string', default: '20' }, reads: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1' }, seconds: { type: 'string', default: '20' }, reads: { type: 'boolean', default: false }, cardinality: { type: 'string' } } });
 const nodes: readonly NodeSpec[] = values.nodes === '3' ? CLUSTER : [SINGLE];
 const seconds = Number(values.seconds);
 if (!nodes.every((n) => runningPid(n) !== undefined)) {
@@ -79,7 +80,17 @@ async function measure(label: string, series: number, points: number) {
   const wall = (performance.now() - started) / 1000;
   const nodeCpu = (cpuSeconds(server.pid as number) - before.node) / wall;
   const cassandraCpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - (before.cassandra[i] as number), 0) / wall;
-  const ok = result['2xx'];
+  // The same load for 10 s more, on series that exist by now: the latency of a steady ingest (the first requests
+  // of the run above also write the index rows of every new series).
+  const steady = await autocannon({
+    url: `http://127.0.0.1:${port}/api/v1/datapoints`,
+    method: 'POST',
+    connections: 8,
+    duration: 10,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (request: object) => ({ ...request, body: make() }) }],
+  });
+  const ok = result['2xx'] + steady['2xx'];
   const datapoints = ok * series * points;
   const perPoint = async () => {
     for (const node of nodes) if (nodetool(node, ['flush', keyspace]) !== 0) throw new Error(`nodetool flush failed on ${node.name}`);
@@ -108,11 +119,12 @@ async function measure(label: string, series: number, points: number) {
   return {
     shape: `${label}: ${series} series × ${points} points`,
     nodes: nodes.length,
-    requests: ok,
-    failed: result.non2xx + result.errors + result.timeouts,
-    datapointsPerSec: Math.round(datapoints / wall),
+    requests: result['2xx'],
+    failed: result.non2xx + result.errors + result.timeouts + steady.non2xx + steady.errors + steady.timeouts,
+    datapointsPerSec: Math.round((result['2xx'] * series * points) / wall),
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
+    steadyP99Ms: steady.latency.p99,
     nodeCpu: Math.round(nodeCpu * 100),
     cassandraCpu: Math.round(cassandraCpu * 100),
     bytesPerPoint: `${written} / ${compacted} / ${purged}`,
@@ -121,13 +133,18 @@ async function measure(label: string, series: number, points: number) {
 
 const rows = [await measure('W1', 1000, 10), await measure('W2', 10, 1000)];
 console.log(`Cassandra on ${nodes.length} node(s), ${seconds} s per shape, 8 connections; CPU in % of one core (this machine has 2)\n`);
-console.log('shape                          | nodes | requests | failed | datapoints/s | p50 ms | p99 ms | Node CPU % | Cassandra CPU % | bytes/point/replica: written / compacted / purged');
+console.log('shape                          | nodes | requests | failed | datapoints/s | p50 ms | p99 ms | p99 steady | Node CPU % | Cassandra CPU % | bytes/point/replica: written / compacted / purged');
 for (const r of rows) {
-  console.log(`${r.shape.padEnd(30)} | ${String(r.nodes).padStart(5)} | ${String(r.requests).padStart(8)} | ${String(r.failed).padStart(6)} | ${r.datapointsPerSec.toLocaleString('en-US').padStart(12)} | ${String(r.p50Ms).padStart(6)} | ${String(r.p99Ms).padStart(6)} | ${String(r.nodeCpu).padStart(10)} | ${String(r.cassandraCpu).padStart(15)} | ${r.bytesPerPoint}`);
+  console.log(`${r.shape.padEnd(30)} | ${String(r.nodes).padStart(5)} | ${String(r.requests).padStart(8)} | ${String(r.failed).padStart(6)} | ${r.datapointsPerSec.toLocaleString('en-US').padStart(12)} | ${String(r.p50Ms).padStart(6)} | ${String(r.p99Ms).padStart(6)} | ${String(r.steadyP99Ms).padStart(10)} | ${String(r.nodeCpu).padStart(10)} | ${String(r.cassandraCpu).padStart(15)} | ${r.bytesPerPoint}`);
 }
 if (values.reads) {
   const env = { ...process.env, CASSANDRA_CONTACT_POINTS: nodes.map((n) => n.ip).join(','), BENCH_KEYSPACE: `bench_reads_${Date.now() % 1_000_000}`, BENCH_RF: String(nodes.length) };
   const reads = fork(here('reads.ts'), ['cassandra', '1500000', '1000000'], { execArgv: ['--import', 'tsx'], env, stdio: 'inherit' });
   await new Promise((resolve) => reads.once('exit', resolve));
+}
+if (values.cardinality) {
+  const env = { ...process.env, CASSANDRA_CONTACT_POINTS: nodes.map((n) => n.ip).join(',') };
+  const rows = fork(here('cardinality.ts'), ['--series', values.cardinality, '--stores', 'cassandra'], { execArgv: ['--import', 'tsx'], env, stdio: 'inherit' });
+  await new Promise((resolve) => rows.once('exit', resolve));
 }
 process.exit(0);

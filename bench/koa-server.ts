@@ -1,4 +1,5 @@
-// The middleware under test: Koa + kairosdb() on a store named by argv[2] (discard, memory, sqlite, sqlite-normal, cassandra).
+// The middleware under test: Koa + kairosdb() on a store named by argv[2] (discard, memory, sqlite, sqlite-normal, cassandra;
+// BENCH_COMPACTION sets the Cassandra store's compactionConcurrency, 0 to measure without its background merges).
 import Koa from 'koa';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ async function cassandra(): Promise<Store> {
     contactPoints: (process.env.CASSANDRA_CONTACT_POINTS ?? '').split(','),
     localDataCenter: process.env.CASSANDRA_LOCAL_DC ?? 'datacenter1',
     keyspace: process.env.BENCH_KEYSPACE ?? 'koa_kairosdb_bench',
-    createSchema: true,
+    createSchema: true, compactionConcurrency: Number(process.env.BENCH_COMPACTION ?? 2),
     replication: { class: 'SimpleStrategy', replication_factor: Number(process.env.BENCH_RF ?? 1) },
   });
   await store.init();

@@ -29,6 +29,8 @@ export interface ChunkWrite extends Statement {
   partition: PartitionKey;
   /** The partition as a string: metric, series id, type and bucket. */
   name: string;
+  /** Points in the chunk. */
+  points: number;
   key: ChunkKey;
   bytes: number;
 }
@@ -114,7 +116,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       const name = `${s.metric}\u0000${idHex}\u0000${s.type}\u0000${bucket}`;
       const columns = chunkColumns(chunk);
       const bytes = ROW_OVERHEAD_BYTES + 2 * s.metric.length + s.type.length + columns[3].length;
-      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...columns, chunkTtl(points.ttl, width, now, settings)], partition, name, key, bytes });
+      chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...columns, chunkTtl(points.ttl, width, now, settings)], partition, name, key, bytes, points: columns[2] });
     }
     for (const [bucket, { ttl }] of buckets) {
       const rowTtl = indexTtl(ttl, width, now, settings);

@@ -138,7 +138,7 @@ export class CassandraStore implements Store {
         const plan = planWrite(slice, { ...this.options, queries: this.#q, now: this.options.clock(), order: this.#order, indexed: (key, ttl) => this.#known(key, ttl) });
         expired += plan.expired;
         for (const batch of batches(plan.chunks, this.options.batchSize)) {
-          send(this.#writeBatch(batch).then(() => batch.forEach((row) => this.#compactor.wrote(row.name, row.partition, row.key))));
+          send(this.#writeBatch(batch).then(() => batch.forEach((row) => this.#compactor.wrote(row.name, row.partition, row.key, row.points))));
         }
         // Index rows batched too (a request of 1,000 new series plans ~5,000 of them), each remembered once written.
         const writing = new Map<string, Promise<void>>();
