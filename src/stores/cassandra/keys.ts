@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Tags } from '../../store-api/contract.js';
+import type { StorageKind } from '../../types/value-type.js';
 
 const IDS = new WeakMap<Tags, { id: Buffer; hex: string }>();
 
@@ -39,3 +40,11 @@ function hashTags(tags: Tags): Buffer {
 export function bucketOf(timestamp: number, width: number): number {
   return Math.floor(timestamp / width) * width;
 }
+
+const BUILT_IN_STORAGE = new Set<string>(['long', 'double', 'string']);
+
+/** How a type's values are kept: the built-ins in their own column, every other type as bytes. */
+export function storageOf(type: string): StorageKind {
+  return BUILT_IN_STORAGE.has(type) ? (type as StorageKind) : 'bytes';
+}
+

@@ -3,17 +3,17 @@ import { importPeer } from '../../optional-peer.js';
 import { inNameOrder } from '../../store-api/names.js';
 import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
-import type { StorageKind } from '../../types/value-type.js';
 import type { Points } from '../chunk/merge.js';
 import { latestTtl, toMillis, WriteOrder, type ChunkRow } from './chunks.js';
 import { Compactor } from './compactor.js';
 import { isBatchTooLarge, isNoHostAvailable, mapDriverError } from './errors.js';
-import { bucketOf } from './keys.js';
+import { bucketOf, storageOf } from './keys.js';
 import { Limiter } from './limiter.js';
+import { indexLayout1, migrateLegacy, sweepBucket, sweepRecent, type StoreAccess } from './maintenance.js';
 import { Lru } from './lru.js';
 import { driverOptions, resolveCassandraOptions, type CassandraClient, type CassandraStoreOptions, type ResolvedCassandraOptions, type Row } from './options.js';
-import { chunkRows, deleteRange, legacyPoints, mergedPages, writePieces, type PartitionIo, type PartitionKey, type PointColumns } from './partition.js';
-import { planWrite, type IndexWrite, type Statement } from './plan.js';
+import { chunkRows, deleteRange, legacyPoints, mergedPages, type PartitionIo, type PartitionKey } from './partition.js';
+import { batches, planWrite, slices, type Statement } from './plan.js';
 import { NAMES_PART, queries, type Queries } from './queries.js';
 import { LAYOUT_VERSION, schemaStatements } from './schema.js';
 import { chunkTtl, outlives } from './ttl.js';
@@ -25,13 +25,19 @@ interface FoundSeries {
   buckets: number[];
 }
 
-const BUILT_IN_STORAGE = new Set<string>(['long', 'double', 'string']);
 /** First and longest wait between probes while no host answers. */
 const PROBE_FIRST_MS = 500;
 const PROBE_MAX_MS = 5000;
 
 /**
- * The Cassandra store: bucketed partitions, single-partition UNLOGGED batches, idempotent prepared writes.
+ * The Cassandra store (layout 3; docs/stores.md has the tables). Its stages:
+ * - write: a request planned a slice at a time (plan.ts: a chunk row per series and bucket, index rows not known
+ *   written), sent in UNLOGGED batches under one concurrency limit; 204 once every statement is acknowledged;
+ * - read: a query's series from the index (postings of its rarest tag, else a bucket's series), then each series'
+ *   chunk rows bucket by bucket, merged in write order (partition.ts), fetched ahead;
+ * - compaction: tier merges as chunks land (compactor.ts) and sweeps of closed buckets under a lease (maintenance.ts);
+ * - opening: the schema and its version checked, an earlier layout brought to this one (maintenance.ts).
+ * Every statement is prepared and idempotent; while no host answers, calls fail at once (503) until a probe reaches one.
  * @example
  * import { CassandraStore } from 'koa-kairosdb/cassandra';
  * const store = new CassandraStore({ clientOptions: { contactPoints: ['10.0.0.1'], localDataCenter: 'dc1' }, createSchema: true });
@@ -56,7 +62,7 @@ export class CassandraStore implements Store {
   readonly #order = new WriteOrder();
   /** Whether `data_points` (layout 2) may still hold points: a keyspace opened at layout 1 or 2 and not yet migrated. */
   #legacy = false;
-  readonly #io: PartitionIo;
+  readonly #io: StoreAccess;
   readonly #compactor: Compactor;
   #sweeps: NodeJS.Timeout | undefined;
 
@@ -77,7 +83,7 @@ export class CassandraStore implements Store {
     this.#limiter = new Limiter(this.options.concurrency);
     this.#written = new Lru(this.options.indexCacheSize);
     const store = this;
-    this.#io = {
+    const io: PartitionIo = {
       q: this.#q,
       all: (query, params) => this.#all(query, params),
       run: (query, params) => this.#run(query, params),
@@ -86,7 +92,15 @@ export class CassandraStore implements Store {
         return store.#legacy;
       },
     };
-    this.#compactor = new Compactor({ io: this.#io, bucketWidthMs: this.options.bucketWidthMs, concurrency: this.options.compactionConcurrency, clock: this.options.clock, logger: this.options.logger });
+    this.#compactor = new Compactor({ io, bucketWidthMs: this.options.bucketWidthMs, concurrency: this.options.compactionConcurrency, clock: this.options.clock, logger: this.options.logger });
+    this.#io = Object.assign(io, {
+      options: this.options,
+      compactor: this.#compactor,
+      writer: this.#order.writer,
+      rowPages: (query: string, params: unknown[]) => this.#rowPages(query, params),
+      metricNames: () => this.metricNames(),
+      closed: () => this.#closed,
+    });
   }
 
   /** KairosDB's metadata in its own table, one partition per service. */
@@ -296,7 +310,7 @@ export class CassandraStore implements Store {
     for (const metric of options.metrics ?? (await this.metricNames())) {
       for (const bucket of await this.#bucketsOf(metric, Number.MIN_SAFE_INTEGER, before)) {
         if (bucket + this.options.bucketWidthMs > before) continue;
-        const swept = await this.#sweepBucket(metric, bucket);
+        const swept = await sweepBucket(this.#io, metric, bucket);
         totals.partitions += swept.partitions;
         totals.merged += swept.merged;
       }
@@ -312,81 +326,10 @@ export class CassandraStore implements Store {
    */
   async migrate(onProgress?: (moved: { partitions: number; points: number }) => void): Promise<{ partitions: number; points: number }> {
     await this.#ready0();
-    const moved = { partitions: 0, points: 0 };
-    if (!this.#legacy) return moved;
-    const now = this.options.clock();
-    for (const metric of await this.metricNames()) {
-      for (const { bucket } of (await this.#all(this.#q.selectAllBuckets, [metric])) as { bucket: Date }[]) {
-        const at = bucket.getTime();
-        const types = new Map<string, { id: Buffer; types: string[] }>();
-        for (const row of await this.#all(this.#q.selectSeriesTtl, [metric, bucket])) {
-          const id = row.series_id as Buffer;
-          const entry = types.get(id.toString('hex')) ?? { id, types: [] };
-          entry.types.push(row.type as string);
-          types.set(id.toString('hex'), entry);
-        }
-        for (const { id, types: kinds } of types.values()) {
-          for (const type of kinds) {
-            const key: PartitionKey = { metric, id, bucket: at, type, storage: storageOf(type) };
-            const points = await legacyPoints(this.#io, key, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, now);
-            if (!points) continue;
-            await writePieces(this.#io, key, MIGRATED_SEQ, points as PointColumns, { now, bucketWidthMs: this.options.bucketWidthMs });
-            moved.points += points.timestamps.length;
-          }
-          await this.#run(this.#q.deletePartition, [metric, id, at]);
-          moved.partitions++;
-          onProgress?.(moved);
-        }
-      }
-    }
-    await this.#run(this.#q.setMeta, ['legacy_points', '0']);
+    if (!this.#legacy) return { partitions: 0, points: 0 };
+    const moved = await migrateLegacy(this.#io, onProgress);
     this.#legacy = false;
-    this.options.logger.info({ keyspace: this.options.keyspace, ...moved }, 'koa-kairosdb: layout-2 points moved into chunks');
     return moved;
-  }
-
-  /** Compacts every partition of a metric's bucket, a few at once, a turn for the event loop between them. */
-  async #sweepBucket(metric: string, bucket: number): Promise<{ partitions: number; merged: number }> {
-    const totals = { partitions: 0, merged: 0 };
-    const limiter = new Limiter(Math.max(1, this.options.compactionConcurrency));
-    for await (const rows of this.#rowPages(this.#q.selectSeries, [metric, bucket])) {
-      await Promise.all(
-        rows.map((row) =>
-          limiter.run(async () => {
-            if (this.#closed) return;
-            const json = JSON.parse(row['[json]'] as string) as { series_id: string; type: string };
-            const key: PartitionKey = { metric, id: Buffer.from(json.series_id.slice(2), 'hex'), bucket, type: json.type, storage: storageOf(json.type) };
-            const merged = await this.#compactor.compactWhole(key);
-            totals.partitions++;
-            totals.merged += merged;
-            await new Promise((resolve) => setImmediate(resolve));
-          }),
-        ),
-      );
-    }
-    return totals;
-  }
-
-  /**
-   * The background sweep: each metric's last closed bucket (ended over SWEEP_SETTLE_MS ago) that no instance swept
-   * yet, under a lease (a lightweight transaction) so that one instance does it; marked swept for two bucket widths.
-   */
-  async #sweepRecent(): Promise<void> {
-    const now = this.options.clock();
-    const width = this.options.bucketWidthMs;
-    const bucket = bucketOf(now - SWEEP_SETTLE_MS, width) - width;
-    const ttl = Math.ceil((2 * width) / 1000);
-    for (const metric of await this.metricNames()) {
-      if (this.#closed) return;
-      const done = `swept\u0000${metric}\u0000${bucket}`;
-      if ((await this.#all(this.#q.selectLease, [done])).length > 0) continue;
-      if ((await this.#all(this.#q.selectBuckets, [metric, bucket, bucket])).length === 0) continue;
-      const lease = `sweeping\u0000${metric}\u0000${bucket}`;
-      const taken = await this.#all(this.#q.takeLease, [lease, this.#order.writer, SWEEP_LEASE_S]);
-      if (taken[0]?.['[applied]'] !== true) continue;
-      await this.#sweepBucket(metric, bucket);
-      await this.#run(this.#q.markDone, [done, this.#order.writer, ttl]);
-    }
   }
 
   #startSweeps(): void {
@@ -396,7 +339,7 @@ export class CassandraStore implements Store {
     this.#sweeps = setInterval(() => {
       if (running || this.#outage || this.#closed) return;
       running = true;
-      this.#sweepRecent()
+      sweepRecent(this.#io)
         .catch((error: unknown) => this.options.logger.warn({ err: error }, 'koa-kairosdb: the compaction sweep failed; it runs again at the next interval'))
         .finally(() => (running = false));
     }, every);
@@ -442,7 +385,7 @@ export class CassandraStore implements Store {
     if ((layout === '1' || layout === '2') && !this.options.createSchema) {
       throw new Error(`CassandraStore: keyspace '${this.options.keyspace}' has schema layout ${layout}; layout ${LAYOUT_VERSION} keeps points in compressed chunks${layout === '1' ? ' and adds a series index' : ''}: start once with createSchema: true to create its tables (online; the points of layout ${layout} stay readable until \`koa-kairosdb migrate\` moves them)`);
     }
-    if (layout === '1') await this.#indexLayout1(client);
+    if (layout === '1') await indexLayout1(this.#io, (query, params) => this.#limiter.run(() => client.execute(query, params, this.#queryOptions())));
     if (layout === '1' || layout === '2') {
       // Its points stay in data_points, read beside the chunks until `migrate` moves them; recorded before the version.
       await client.execute(this.#q.setMeta, ['legacy_points', '1'], { prepare: true });
@@ -452,31 +395,6 @@ export class CassandraStore implements Store {
     } else if (layout !== undefined && layout !== LAYOUT_VERSION) throw new Error(`CassandraStore: schema layout ${layout} is not ${LAYOUT_VERSION}; upgrade koa-kairosdb`);
     this.#legacy = meta.get('legacy_points') === '1';
     this.#startSweeps();
-  }
-
-  /**
-   * Fills the series index of a keyspace written in layout 1 (every series row of every bucket of every metric gets
-   * its postings, with the row's TTL). Idempotent: instances doing it at once write the same rows.
-   */
-  async #indexLayout1(client: CassandraClient): Promise<void> {
-    const { logger } = this.options;
-    logger.info({ keyspace: this.options.keyspace }, 'koa-kairosdb: building the series index of a layout-1 keyspace');
-    const run = (query: string, params: unknown[]) => this.#limiter.run(() => client.execute(query, params, this.#queryOptions()));
-    let series = 0;
-    // Every page of each listing (a statement answers its first page only: 5,000 rows).
-    for (const { metric } of (await this.#all(this.#q.selectNames, [NAMES_PART, ''])) as { metric: string }[]) {
-      for (const { bucket } of (await this.#all(this.#q.selectAllBuckets, [metric])) as { bucket: Date }[]) {
-        for await (const rows of this.#rowPages(this.#q.selectSeriesTtl, [metric, bucket])) {
-          for (const row of rows) {
-            const tags = row.tags as Record<string, string>;
-            const ttl = Number(row.ttl ?? 0);
-            await Promise.all(Object.keys(tags).flatMap((name) => [run(this.#q.insertPosting, [metric, bucket, name, tags[name], row.series_id, row.type, tags, ttl]), run(this.#q.insertTagMetric, [name, tags[name], metric, ttl])]));
-            series++;
-          }
-        }
-      }
-    }
-    logger.info({ keyspace: this.options.keyspace, series }, 'koa-kairosdb: series index built');
   }
 
   async #ready0(): Promise<void> {
@@ -664,12 +582,6 @@ interface Loaded {
   legacy: Points | undefined;
 }
 
-/** The write order of points moved from layout 2: before every chunk written since. */
-const MIGRATED_SEQ = 0;
-/** How long after a bucket ends the sweep waits for late writes before compacting it. */
-const SWEEP_SETTLE_MS = 5 * 60_000;
-/** How long an instance holds the lease of a bucket's sweep (another takes over after it, if it died). */
-const SWEEP_LEASE_S = 600;
 
 /** Series whose first bucket a read fetches ahead. */
 const READ_AHEAD_SERIES = 8;
@@ -695,54 +607,7 @@ function postingOf(filter: TagFilter | undefined): { name: string; values: strin
   return best;
 }
 
-/** How a type's values are kept: the built-ins in their own column, every other type as bytes. */
-function storageOf(type: string): StorageKind {
-  return BUILT_IN_STORAGE.has(type) ? (type as StorageKind) : 'bytes';
-}
-
 async function loadDriver(): Promise<typeof import('cassandra-driver')> {
   return (await importPeer('cassandra-driver', () => import('cassandra-driver'))).default as never;
 }
 
-/**
- * Rows (chunks, index rows) in UNLOGGED batches of at most `size` rows and BATCH_BYTES (Cassandra logs a warning for
- * every batch over 5 KiB, `batch_size_warn_threshold`); a larger row goes alone. One batch per round trip: 1,000
- * series a request as 1,000 statements held the Node side at ~80,000 points/s, as batches of 100 at ~130,000.
- */
-function* batches<T extends Statement & { bytes: number }>(rows: readonly T[], size: number): Generator<T[]> {
-  let batch: T[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    const length = row.bytes;
-    if (batch.length > 0 && (batch.length >= size || bytes + length > BATCH_BYTES)) {
-      yield batch;
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(row);
-    bytes += length;
-  }
-  if (batch.length > 0) yield batch;
-}
-
-/** Bytes in one batch of chunk rows at most, as Cassandra counts them (its default warning threshold is 5 KiB). */
-const BATCH_BYTES = 4608;
-
-/** Points, and series, a write plans and sends before it gives the event loop a turn (~20 ms of new series). */
-const SLICE_POINTS = 2000;
-const SLICE_SERIES = 250;
-
-/** A write's series in slices of about SLICE_POINTS points or SLICE_SERIES series (a series is never split). */
-function* slices(series: readonly SeriesWrite[]): Generator<readonly SeriesWrite[]> {
-  let from = 0;
-  let points = 0;
-  for (let i = 0; i < series.length; i++) {
-    points += (series[i] as SeriesWrite).timestamps.length;
-    if (points >= SLICE_POINTS || i + 1 - from >= SLICE_SERIES) {
-      yield series.slice(from, i + 1);
-      from = i + 1;
-      points = 0;
-    }
-  }
-  if (from < series.length) yield series.slice(from);
-}
