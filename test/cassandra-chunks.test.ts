@@ -169,6 +169,40 @@ describe('Cassandra layout 3: chunks (#30)', () => {
     assert.deepEqual(await store.migrate(), { partitions: 0, points: 0 });
   });
 
+  it('a merge that rewrites a key it read (a late chunk from a slower clock) keeps that row: nothing is lost', async () => {
+    const fake = new CqlFake(NOW);
+    const fast = open(fake);
+    const slow = open(fake, { clock: () => fake.now - 60_000 });
+    await fast.write([series('m', { h: 'a' }, [[NOW - 3000, 1]])]);
+    await fast.write([series('m', { h: 'a' }, [[NOW - 2000, 2]])]);
+    const sweepAt = BUCKET + DAY + 10 * 60_000;
+    const compactAt = async () => {
+      const now = fake.now;
+      fake.now = sweepAt;
+      await fast.compact();
+      fake.now = now;
+    };
+    await compactAt();
+    assert.equal((await chunkRowsOf(fake)).length, 1);
+    await slow.write([series('m', { h: 'a' }, [[NOW - 1000, 3]])]);
+    await compactAt();
+    assert.deepEqual(await points(fast), [[NOW - 3000, 1], [NOW - 2000, 2], [NOW - 1000, 3]]);
+  });
+
+  it('leaves a closed bucket whose sweep lease another instance holds', async () => {
+    const fake = new CqlFake(NOW);
+    const writer = open(fake, { compactionConcurrency: 0 });
+    for (let i = 0; i < 3; i++) await writer.write([series('m', { h: 'a' }, [[NOW - i * 1000, i]])]);
+    fake.now = BUCKET + DAY + 6 * 60_000;
+    await fake.execute(q.takeLease, [`sweeping\u0000m\u0000${BUCKET}`, Buffer.alloc(8, 1), 600]);
+    const sweeper = open(fake, { compactIntervalMs: 10 });
+    await sweeper.init();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await chunkRowsOf(fake)).length, 3, 'not swept while the lease is held');
+    assert.equal((await sweeper.figures()).chunks_merged, 0);
+    await sweeper.close();
+  });
+
   it('sweeps a closed bucket once among instances: a lease (lightweight transaction) lets one do it, and it is marked done', async () => {
     const fake = new CqlFake(NOW);
     const writer = open(fake, { compactionConcurrency: 0 });
