@@ -29,6 +29,8 @@ export const ERRORS = {
     message: (max: number) => `The query selects more than ${max} series of one metric (maxQuerySeries); narrow it with tags`,
   },
   QUERY_TIMEOUT: { status: 503, message: (ms: number) => `The query did not finish within ${ms} ms (queryTimeoutMs); narrow it or retry later` },
+  QUERY_KILLED: { status: 503, message: (hash: string) => `The query was stopped by an administrator (GET /admin/killquery/${hash})` },
+  UNKNOWN_QUERY: { status: 404, message: (hash: string) => `No running query has hash '${hash}' (GET /admin/runningqueries lists them)` },
   TOO_DEEP: { status: 400, message: (max: number) => `Invalid json. The body nests arrays and objects deeper than ${max} levels (maxJsonDepth).` },
   CLIENT_OVERLOADED: { status: 503, message: (max: number) => `Too many requests in flight from this client (at most ${max}); retry later` },
   BODY_TOO_SLOW: { status: 408, message: (rate: number) => `The request body arrived slower than ${rate} bytes/s` },

@@ -20,7 +20,9 @@ export type AccessRequest =
   | { action: 'list' }
   /** An informational route: /features, /version, /health/* (unless `publicHealth`) and the explorer's files (/ui/...). */
   | { action: 'info'; route: string }
-  | { action: 'metadata'; operation: 'read' | 'write' | 'delete'; service: string; serviceKey?: string; key?: string };
+  | { action: 'metadata'; operation: 'read' | 'write' | 'delete'; service: string; serviceKey?: string; key?: string }
+  /** The admin API (`routes: { admin: true }`): list the running queries, kill one by hash, list the scheduled jobs. */
+  | { action: 'admin'; operation: 'list' | 'kill' | 'jobs'; hash?: string };
 
 /** Options of {@link kairosdb}. */
 export interface KairosdbOptions {
@@ -142,14 +144,15 @@ export interface RequestEvent {
  * metrics (GET /metrics, the mount's own metrics in Prometheus' text format, off unless `routes: { metrics: true }`),
  * influx (Influx line protocol: POST /write and /api/v2/write, off unless `routes: { influx: true }`),
  * opentsdb (OpenTSDB's POST /api/put, off unless `routes: { opentsdb: true }`), prometheus (remote write at POST
- * /write and read at POST /read, off unless `routes: { prometheus: true }`; needs the `snappy` package). */
+ * /write and read at POST /read, off unless `routes: { prometheus: true }`; needs the `snappy` package), admin
+ * (KairosDB's /admin/runningqueries, /admin/killquery/{hash}, /admin/scheduledjobs, off unless `routes: { admin: true }`). */
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 /** The route groups, in the order they are mounted. */
-export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui', 'metrics', 'influx', 'opentsdb', 'prometheus'] as const;
+export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataApi', 'health', 'ui', 'metrics', 'influx', 'opentsdb', 'prometheus', 'admin'] as const;
 
 /** Route groups mounted only when asked for (`routes: { ui: true }`). */
-export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui', 'metrics', 'influx', 'opentsdb', 'prometheus'];
+export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui', 'metrics', 'influx', 'opentsdb', 'prometheus', 'admin'];
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant' | 'statistics'>> &

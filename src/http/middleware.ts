@@ -16,6 +16,8 @@ import { metadataRoutes } from './routes/metadata.js';
 import { queryRoutes } from './routes/query.js';
 import { uiRoutes } from './routes/ui.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { adminRoutes } from './routes/admin.js';
+import { RunningQueries } from '../query/running.js';
 import { influxRoutes } from './routes/influx.js';
 import { openTsdbRoutes } from './routes/opentsdb.js';
 import { prometheusRoutes } from './routes/prometheus.js';
@@ -46,18 +48,25 @@ export type KairosdbMiddleware = Middleware & {
   metrics(): Promise<string>;
 };
 
-const GROUPS: Record<RouteGroup, (options: ResolvedOptions, metrics: SelfMetrics) => Routes> = {
+/** What a mount's route groups share: its self-metrics and the queries it is running. */
+interface Shared {
+  metrics: SelfMetrics;
+  running: RunningQueries;
+}
+
+const GROUPS: Record<RouteGroup, (options: ResolvedOptions, shared: Shared) => Routes> = {
   ingest: ingestRoutes,
-  query: queryRoutes,
+  query: (options, { running }) => queryRoutes(options, running),
   delete: deleteRoutes,
   metadata: metadataRoutes,
   metadataApi: metadataApiRoutes,
   health: healthRoutes,
   ui: uiRoutes,
-  metrics: metricsRoutes,
+  metrics: (options, { metrics }) => metricsRoutes(options, metrics),
   influx: influxRoutes,
   opentsdb: openTsdbRoutes,
   prometheus: prometheusRoutes,
+  admin: (options, { running }) => adminRoutes(options, running),
 };
 
 /**
@@ -81,10 +90,11 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     perClient: resolved.maxRequestsPerClient,
   });
   const metrics = new SelfMetrics({ store: resolved.store, inFlight: () => admission.inFlight });
+  const shared: Shared = { metrics, running: new RunningQueries() };
   const routes: Routes = {};
   for (const group of ROUTE_GROUPS) {
     const on = OPT_IN_GROUPS.includes(group) ? resolved.routes[group] === true : resolved.routes[group] !== false;
-    if (on) Object.assign(routes, GROUPS[group](resolved, metrics));
+    if (on) Object.assign(routes, GROUPS[group](resolved, shared));
   }
   const table = new RouteTable(resolved.prefix, routes);
   const listeners = new Listeners(resolved, metrics);

@@ -21,11 +21,13 @@ export interface AnswerPace {
   readonly graceMs: number;
   /** Streamed answers still being sent, so that the mount's `close()` can end them. */
   readonly open: Set<() => void>;
+  /** Calls its argument when the query is killed (admin API); returns the unsubscribe. */
+  readonly onKill?: (listener: () => void) => () => void;
 }
 
 /** The pace of an answer: the budget's deadline, and the mount's minimum read rate. */
 export function paceOf(budget: QueryBudget, options: ResolvedOptions, request: RequestState): AnswerPace {
-  return { deadline: budget.deadline, minBytesPerSecond: options.minAnswerBytesPerSecond, graceMs: options.bodyRateGraceMs, open: request.openAnswers };
+  return { deadline: budget.deadline, minBytesPerSecond: options.minAnswerBytesPerSecond, graceMs: options.bodyRateGraceMs, open: request.openAnswers, onKill: (listener) => budget.onKill(listener) };
 }
 
 /**
@@ -96,12 +98,14 @@ function watch(ctx: Context, request: RequestState, pace: AnswerPace, sent: { by
   deadline.unref();
   const shutdown = () => cut('the mount is closing', 'closing');
   pace.open.add(shutdown);
+  const unsubscribe = pace.onKill?.(() => cut('the query was killed (GET /admin/killquery)', 'killed'));
   let done = false;
   function end(): void {
     if (done) return;
     done = true;
     clearInterval(timer);
     clearTimeout(deadline);
+    unsubscribe?.();
     pace.open.delete(shutdown);
     ctx.res.off('close', end);
     release();

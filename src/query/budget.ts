@@ -30,6 +30,9 @@ export class QueryBudget {
   writtenBytes = 0;
   readonly #deadline: number;
   #sliceEnd: number;
+  /** Set by `kill`: the hash it was killed by; the query stops at its next `pace`. */
+  #killedBy: string | undefined;
+  readonly #onKill = new Set<() => void>();
 
   constructor(readonly caps: QueryCaps) {
     const now = performance.now();
@@ -70,17 +73,31 @@ export class QueryBudget {
     if (this.writtenBytes > this.caps.maxResponseBytes) throw httpError('QUERY_RESPONSE_TOO_LARGE', this.caps.maxResponseBytes);
   }
 
-  /** Whether the current slice of work is used up (cheap enough to call every few hundred points). */
+  /** Whether the current slice of work is used up, or the query was killed (cheap enough to call every few hundred points). */
   get due(): boolean {
-    return performance.now() >= this.#sliceEnd;
+    return this.#killedBy !== undefined || performance.now() >= this.#sliceEnd;
+  }
+
+  /** Stops the query at its next `pace` (it answers 503), and cuts its streamed answer at once (see `onKill`). */
+  kill(hash: string): void {
+    this.#killedBy = hash;
+    for (const listener of this.#onKill) listener();
+  }
+
+  /** Calls `listener` when the query is killed (a streamed answer waiting for a slow client is cut); returns the unsubscribe. */
+  onKill(listener: () => void): () => void {
+    this.#onKill.add(listener);
+    return () => this.#onKill.delete(listener);
   }
 
   /** Gives the event loop a turn when the slice is used up, and stops the query (503) past its deadline. */
   async pace(): Promise<void> {
+    if (this.#killedBy !== undefined) throw httpError('QUERY_KILLED', this.#killedBy);
     const now = performance.now();
     if (now < this.#sliceEnd) return;
     if (now > this.#deadline) throw httpError('QUERY_TIMEOUT', this.caps.timeoutMs);
     await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.#killedBy !== undefined) throw httpError('QUERY_KILLED', this.#killedBy);
     const after = performance.now();
     if (after > this.#deadline) throw httpError('QUERY_TIMEOUT', this.caps.timeoutMs);
     this.#sliceEnd = after + SLICE_MS;

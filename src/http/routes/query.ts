@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { ResolvedOptions } from '../../options.js';
 import { QueryBudget } from '../../query/budget.js';
+import { RunningQueries } from '../../query/running.js';
 import { eventsOf, queryEvents, seriesOf, tagsOf, type AnswerEvent } from '../../query/execute.js';
 import { json, queryBody } from '../body.js';
 import { answerJson } from '../json-answer.js';
@@ -10,7 +11,7 @@ import { withTimeout } from '../timeout.js';
 import type { RequestState, Routes } from './route.js';
 
 /** POST and GET /datapoints/query, POST /datapoints/query/tags. */
-export function queryRoutes(options: ResolvedOptions): Routes {
+export function queryRoutes(options: ResolvedOptions, running: RunningQueries = new RunningQueries()): Routes {
   const budgetOf = () =>
     new QueryBudget({
       maxPoints: options.maxQueryPoints,
@@ -28,7 +29,15 @@ export function queryRoutes(options: ResolvedOptions): Routes {
     const context = { store: options.store, types: options.types, now, budget };
     const started = performance.now();
     const events = counted(queryEvents(spec, context), (n) => (request.datapoints += n));
-    await sendAnswer(ctx, request, answerJson(events, budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
+    // Listed until its answer is sent: a streamed one goes on after this handler returns (its end is in storeCalls).
+    const done = running.add(body, budget);
+    try {
+      await sendAnswer(ctx, request, answerJson(events, budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
+    } catch (error) {
+      done();
+      throw error;
+    }
+    void Promise.allSettled(request.storeCalls).then(done);
     request.storeMs = performance.now() - started;
   };
   return {
