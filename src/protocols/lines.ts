@@ -96,10 +96,11 @@ class LineConnection {
   #timer: NodeJS.Timeout | undefined;
   #writing = false;
   #ended = false;
-  #second = 0;
-  #linesThisSecond = 0;
+  /** Lines this connection may still read at once: a bucket of `maxLinesPerSecond`, refilled as time passes. */
+  #tokens = Number.NaN;
+  #refilled = 0;
   #ratePaused = false;
-  /** The rest of a chunk not read yet (the second's allowance was spent). */
+  /** The rest of a chunk not read yet (the connection's allowance was spent). */
   #held: Buffer | undefined;
 
   constructor(
@@ -194,14 +195,19 @@ class LineConnection {
     }
   }
 
-  /** Counts the line against the second's allowance; past it, stops reading until the next second. */
+  /**
+   * Counts the line against the connection's allowance (a token bucket of `maxLinesPerSecond`, so no second of
+   * reading takes in more than that after the first burst); when it runs out, stops reading for at least RATE_WAIT_MS.
+   * Fixed one-second windows let twice the rate through across a window's edge.
+   */
   #limitRate(): void {
-    const second = Math.floor(performance.now() / 1000);
-    if (second !== this.#second) {
-      this.#second = second;
-      this.#linesThisSecond = 0;
-    }
-    if (++this.#linesThisSecond < this.settings.maxLinesPerSecond || this.#ratePaused) return;
+    const rate = this.settings.maxLinesPerSecond;
+    const now = performance.now();
+    if (Number.isNaN(this.#tokens)) this.#tokens = rate;
+    else this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilled) * rate) / 1000);
+    this.#refilled = now;
+    this.#tokens -= 1;
+    if (this.#tokens >= 1 || this.#ratePaused) return;
     this.#ratePaused = true;
     this.socket.pause();
     setTimeout(() => {
@@ -210,7 +216,7 @@ class LineConnection {
       this.#held = undefined;
       if (held) this.#feed(held);
       if (!this.#writing && !this.#ratePaused && !this.#ended) this.socket.resume();
-    }, 1000 - (performance.now() % 1000));
+    }, Math.max(RATE_WAIT_MS, ((1 - this.#tokens) * 1000) / rate));
   }
 
   async #flush(): Promise<void> {
@@ -255,3 +261,6 @@ function rateLimitedWarning(logger: Logger, protocol: string): (message: string)
     skipped = 0;
   };
 }
+
+/** Shortest pause of a connection past its line rate: it then reads what the bucket refilled meanwhile. */
+const RATE_WAIT_MS = 10;
