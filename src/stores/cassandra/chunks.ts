@@ -5,7 +5,6 @@
  * point's row did in layout 2.
  */
 import { randomBytes } from 'node:crypto';
-import type { StorageKind, StoredValue } from '../../types/value-type.js';
 import { decodeChunk, encodeChunk, type Chunk } from '../chunk/codec.js';
 import type { Points, Source } from '../chunk/merge.js';
 
@@ -55,26 +54,6 @@ export function compareKeys(a: ChunkKey, b: ChunkKey): number {
 
 export function sameKey(a: ChunkKey, b: ChunkKey): boolean {
   return compareKeys(a, b) === 0;
-}
-
-/**
- * Points of one series in one bucket, in any order, as one chunk: sorted by time, the later of two points at one
- * timestamp kept; `expires` per point (ms since epoch, 0 never).
- */
-export function bucketChunk(storage: StorageKind, timestamps: readonly number[], values: readonly StoredValue[], expires: readonly number[]): Chunk {
-  let ordered = true;
-  for (let i = 1; i < timestamps.length && ordered; i++) ordered = (timestamps[i] as number) > (timestamps[i - 1] as number);
-  const any = expires.some((e) => e !== 0);
-  if (ordered) return { storage, timestamps, values, expires: any ? expires : undefined };
-  const last = new Map<number, number>();
-  timestamps.forEach((t, i) => last.set(t, i));
-  const kept = [...last.values()].sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
-  return {
-    storage,
-    timestamps: kept.map((i) => timestamps[i] as number),
-    values: kept.map((i) => values[i] as StoredValue),
-    expires: any ? kept.map((i) => expires[i] as number) : undefined,
-  };
 }
 
 /** The bound values of a chunk's row after its key: first, last, count, data (a Buffer, as the driver binds blobs). */

@@ -3,7 +3,7 @@
  * 1. Tiers, as writes land: after `TIER` small chunks written to a partition by this store, the tail of its write order
  *    from the first of them is merged into one chunk (tier 1); after `TIER` tier-1 merges, the tail from the first of
  *    those (tier 2). An open bucket written a point per request thus holds a few dozen chunks, not thousands.
- * 2. Sweeps of closed buckets (`sweep`): every partition of a bucket that ended is merged whole (expired points
+ * 2. Sweeps of closed buckets (maintenance.ts, through `compactWhole`): every partition of a bucket that ended is merged whole (expired points
  *    dropped) into pieces of PIECE_POINTS points, under a lease (a lightweight transaction) so that one instance
  *    sweeps a bucket; a bucket swept is marked for two bucket widths.
  * Every merge is deterministic and deletes only the chunks it read, so two instances merging one partition at once
@@ -45,9 +45,8 @@ export class Compactor {
   #running = 0;
   #stopped = false;
   readonly #idle = new Set<() => void>();
-  /** Chunks merged and partitions compacted since the store opened, for `figures()`. */
+  /** Chunks merged since the store opened, for `figures()`. */
   merged = 0;
-  compactions = 0;
 
   constructor(settings: CompactorSettings) {
     this.#settings = settings;
@@ -123,8 +122,6 @@ export class Compactor {
   }
 
   #count(merged: number): void {
-    if (merged === 0) return;
     this.merged += merged;
-    this.compactions++;
   }
 }

@@ -53,11 +53,11 @@ export interface CassandraStoreOptions {
   createKeyspace?: boolean;
   /** Keyspace replication for `createKeyspace`. @default { class: 'SimpleStrategy', replication_factor: 1 } */
   replication?: Record<string, string | number>;
-  /** Compaction of data_points. @default TimeWindowCompactionStrategy with a window of one bucket */
+  /** Cassandra's compaction of the `chunks` table. @default TimeWindowCompactionStrategy with a window of one bucket */
   compaction?: Record<string, string | number>;
   /** Partition width of data_points in ms, 1 hour … 21 days; fixed once data exists. @default 86400000 (1 day) */
   bucketWidthMs?: number;
-  /** Most statements in one single-partition UNLOGGED batch. @default 100 (30 with the keyspaces preset) */
+  /** Most rows (chunks, index rows) in one UNLOGGED batch; a batch also stays under Cassandra's 5 KiB warning threshold. @default 100 (30 with the keyspaces preset) */
   batchSize?: number;
   /** Most statements and batches in flight at once, reads included. @default 64 */
   concurrency?: number;

@@ -5,7 +5,7 @@
  */
 import type { PointPage } from '../../store-api/contract.js';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
-import { decodeChunk, type Chunk } from '../chunk/codec.js';
+import { decodeChunk, pointsOutside, type Chunk } from '../chunk/codec.js';
 import { SourceMerge, type Points } from '../chunk/merge.js';
 import { chunkColumns, chunkRow, COMPACTED_WRITER_BYTES, compactedWriter, compareKeys, sameKey, sourcesOf, toMillis, type ChunkKey, type ChunkRow } from './chunks.js';
 import type { Row } from './options.js';
@@ -84,7 +84,8 @@ export async function deleteRange(io: PartitionIo, p: PartitionKey, start: numbe
       .filter((row) => row.last >= start && row.first <= end)
       .map(async (row) => {
         if (row.first >= start && row.last <= end) return io.run(io.q.deleteChunk, [...keyParams(p), p.type, row.seq, row.writer]);
-        const kept = keep(decodeChunk(row.data), (t) => t < start || t > end);
+        const outside = pointsOutside(decodeChunk(row.data), start, end);
+        const kept: Chunk = { storage: p.storage, ...outside };
         return writeChunk(io, p, row, kept, row.ttl ?? io.cellTtl(kept.expires, now));
       }),
   );
@@ -108,15 +109,7 @@ export async function compactPartition(io: PartitionIo, p: PartitionKey, options
   // Layout 2's points are older than every chunk: an expired chunk point may still hide one.
   const keepExpired = from !== undefined || io.legacy;
   const merge = new SourceMerge(sourcesOf(rows), { start: -Infinity, end: Infinity, now, desc: false, keepExpired });
-  const points: PointColumns = { timestamps: [], values: [], expires: [] };
-  for (let page = merge.next(PAGE_POINTS, true); page.timestamps.length > 0; page = merge.next(PAGE_POINTS, true)) {
-    for (let i = 0; i < page.timestamps.length; i++) {
-      points.timestamps.push(page.timestamps[i] as number);
-      points.values.push(page.values[i] as StoredValue);
-      points.expires.push(page.expires?.[i] ?? 0);
-    }
-  }
-  const written = await writePieces(io, p, last.seq, points, options);
+  const written = await writePieces(io, p, last.seq, merge.rest(), options);
   await Promise.all(rows.filter((row) => !written.some((key) => sameKey(key, row))).map((row) => io.run(io.q.deleteChunk, [...keyParams(p), p.type, row.seq, row.writer])));
   return rows.length;
 }
@@ -157,21 +150,6 @@ export async function writePieces(io: PartitionIo, p: PartitionKey, seq: number,
 async function writeChunk(io: PartitionIo, p: PartitionKey, key: ChunkKey, chunk: Chunk, ttl: number): Promise<void> {
   if (chunk.timestamps.length === 0) return io.run(io.q.deleteChunk, [...keyParams(p), p.type, key.seq, key.writer]);
   await io.run(io.q.insertChunk, [...keyParams(p), p.type, key.seq, key.writer, ...chunkColumns(chunk), ttl]);
-}
-
-/** A decoded chunk's points that pass a test of their timestamp. */
-function keep(points: ReturnType<typeof decodeChunk>, test: (t: number) => boolean): Chunk {
-  const timestamps: number[] = [];
-  const values: StoredValue[] = [];
-  const expires: number[] = [];
-  for (let i = 0; i < points.timestamps.length; i++) {
-    const t = points.timestamps[i] as number;
-    if (!test(t)) continue;
-    timestamps.push(t);
-    values.push(points.values[i] as StoredValue);
-    expires.push(points.expires?.[i] ?? 0);
-  }
-  return { storage: points.storage, timestamps, values, expires: points.expires ? expires : undefined };
 }
 
 function fromDriver(value: unknown, storage: StorageKind): StoredValue {

@@ -1,6 +1,7 @@
 import type { SeriesWrite, Tags } from '../../store-api/contract.js';
 import type { StoredValue } from '../../types/value-type.js';
-import { bucketChunk, chunkColumns, type ChunkKey, type WriteOrder } from './chunks.js';
+import { chunkOf } from '../chunk/codec.js';
+import { chunkColumns, type ChunkKey, type WriteOrder } from './chunks.js';
 import type { PartitionKey } from './partition.js';
 import { bucketOf, idOf } from './keys.js';
 import { NAMES_PART, type Queries } from './queries.js';
@@ -110,7 +111,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       if (outlives(ttl, points.ttl)) points.ttl = ttl;
     }
     for (const [bucket, points] of buckets) {
-      const chunk = bucketChunk(s.storage, points.timestamps, points.values, points.expires);
+      const chunk = chunkOf(s.storage, points.timestamps, points.values, points.expires);
       const key = settings.order.next(now);
       const partition = { metric: s.metric, id, bucket, type: s.type, storage: s.storage };
       const name = `${s.metric}\u0000${idHex}\u0000${s.type}\u0000${bucket}`;

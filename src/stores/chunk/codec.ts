@@ -8,7 +8,7 @@
  * Timestamps in a chunk are strictly ascending (`chunkOf` sorts and keeps the later of equal ones).
  */
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
-import { SourceMerge } from './merge.js';
+import { SourceMerge, type Points } from './merge.js';
 import { difference, Reader, sum, Writer } from './varint.js';
 
 /** A column of numbers to encode: an array, or a Float64Array (or a view of one). */
@@ -33,16 +33,34 @@ export interface DecodedChunk {
 const VERSION = 2;
 const KINDS: readonly StorageKind[] = ['long', 'double', 'string', 'bytes'];
 
-/** A chunk from points in any order: sorted by time, the later of two points at one timestamp kept; `expires` applies to all (0 never). */
-export function chunkOf(storage: StorageKind, timestamps: readonly number[], values: readonly StoredValue[], expires = 0): Chunk {
-  const every = expires > 0 ? new Array<number>(timestamps.length).fill(expires) : undefined;
+/**
+ * A chunk from points in any order: sorted by time, the later of two points at one timestamp kept. `expires` (ms
+ * since epoch, 0 never) is one for all, or one per point.
+ */
+export function chunkOf(storage: StorageKind, timestamps: readonly number[], values: readonly StoredValue[], expires: number | readonly number[] = 0): Chunk {
+  const each = typeof expires === 'number' ? (expires > 0 ? new Array<number>(timestamps.length).fill(expires) : undefined) : expires.some((e) => e !== 0) ? expires : undefined;
   let ordered = true;
   for (let i = 1; i < timestamps.length && ordered; i++) ordered = (timestamps[i] as number) > (timestamps[i - 1] as number);
-  if (ordered) return { storage, timestamps: [...timestamps], values: [...values], expires: every };
+  if (ordered) return { storage, timestamps: [...timestamps], values: [...values], expires: each && [...each] };
   const last = new Map<number, number>();
   timestamps.forEach((t, i) => last.set(t, i));
   const kept = [...last.values()].sort((a, b) => (timestamps[a] as number) - (timestamps[b] as number));
-  return { storage, timestamps: kept.map((i) => timestamps[i] as number), values: kept.map((i) => values[i] as StoredValue), expires: every?.slice(0, kept.length) };
+  return { storage, timestamps: kept.map((i) => timestamps[i] as number), values: kept.map((i) => values[i] as StoredValue), expires: each && kept.map((i) => each[i] as number) };
+}
+
+/** The points of a decoded chunk outside [start, end], with their expiry (a range delete's remainder). */
+export function pointsOutside(points: Points, start: number, end: number): { timestamps: number[]; values: StoredValue[]; expires: number[] | undefined } {
+  const timestamps: number[] = [];
+  const values: StoredValue[] = [];
+  const expires: number[] | undefined = points.expires ? [] : undefined;
+  for (let i = 0; i < points.timestamps.length; i++) {
+    const t = points.timestamps[i] as number;
+    if (t >= start && t <= end) continue;
+    timestamps.push(t);
+    values.push(points.values[i] as StoredValue);
+    expires?.push(points.expires?.[i] as number);
+  }
+  return { timestamps, values, expires };
 }
 
 /**
@@ -51,17 +69,7 @@ export function chunkOf(storage: StorageKind, timestamps: readonly number[], val
  */
 export function mergeChunks(older: DecodedChunk, newer: DecodedChunk): Chunk {
   const sources = [older, newer].map((points, seq) => ({ seq, first: -Infinity, last: Infinity, load: () => points }));
-  const merge = new SourceMerge(sources, { start: -Infinity, end: Infinity, now: 0, desc: false, keepExpired: true });
-  const timestamps: number[] = [];
-  const values: StoredValue[] = [];
-  const expires: number[] = [];
-  for (let page = merge.next(8192, true); page.timestamps.length > 0; page = merge.next(8192, true)) {
-    for (let i = 0; i < page.timestamps.length; i++) {
-      timestamps.push(page.timestamps[i] as number);
-      values.push(page.values[i] as StoredValue);
-      expires.push(page.expires?.[i] ?? 0);
-    }
-  }
+  const { timestamps, values, expires } = new SourceMerge(sources, { start: -Infinity, end: Infinity, now: 0, desc: false, keepExpired: true }).rest();
   return { storage: newer.storage, timestamps, values, expires: older.expires || newer.expires ? expires : undefined };
 }
 

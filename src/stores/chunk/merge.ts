@@ -112,6 +112,19 @@ export class SourceMerge {
     return { timestamps, values, expires: expiry };
   }
 
+  /** Every point still to come, with its expiry (0 never), in arrays (a merge that rewrites what it reads). */
+  rest(): { timestamps: number[]; values: StoredValue[]; expires: number[] } {
+    const out = { timestamps: [] as number[], values: [] as StoredValue[], expires: [] as number[] };
+    for (let page = this.next(8192, true); page.timestamps.length > 0; page = this.next(8192, true)) {
+      for (let i = 0; i < page.timestamps.length; i++) {
+        out.timestamps.push(page.timestamps[i] as number);
+        out.values.push(page.values[i] as StoredValue);
+        out.expires.push(page.expires?.[i] ?? 0);
+      }
+    }
+    return out;
+  }
+
   /**
    * A page that is a stretch of one decoded source as it is (no copy): one source active, ascending, no expiry, its
    * numbers in Float64Arrays, up to where the next pending source begins. Undefined when that does not hold.

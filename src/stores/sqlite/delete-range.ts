@@ -1,6 +1,4 @@
-import { chunkOf, encodeChunk } from '../chunk/codec.js';
-import type { Points } from '../chunk/merge.js';
-import type { StoredValue } from '../../types/value-type.js';
+import { chunkOf, encodeChunk, pointsOutside } from '../chunk/codec.js';
 import { chunkSource, windowOf } from './chunk-rows.js';
 import type { Located, RecentBatches } from './recent.js';
 import type { SeriesRow, Statements } from './statements.js';
@@ -15,7 +13,7 @@ export function deleteRange(sql: Statements, recent: RecentBatches, located: rea
     if (at.last < start || at.first > end) continue;
     const source = recent.source(row.storage, at);
     if (!source) continue;
-    recent.rewrite(row.storage, at, outside(source.load(), start, end));
+    recent.rewrite(row.storage, at, pointsOutside(source.load(), start, end));
   }
   for (const c of sql.chunksOf.all(row.id, windowOf(start), windowOf(end), start, end)) {
     if (c.first >= start && c.last <= end) {
@@ -23,25 +21,10 @@ export function deleteRange(sql: Statements, recent: RecentBatches, located: rea
       continue;
     }
     const points = chunkSource(c).load();
-    const kept = outside(points, start, end);
+    const kept = pointsOutside(points, start, end);
     const expires = kept.expires;
     const never = !expires || expires.some((e) => e === 0);
     const data = encodeChunk({ ...chunkOf(row.storage, kept.timestamps, kept.values), expires });
     sql.updateChunk.run(kept.timestamps[0], kept.timestamps.at(-1), kept.timestamps.length, never ? null : Math.max(...(expires as number[])), data, c.id);
   }
-}
-
-/** The points outside [start, end] (a source partly inside keeps at least one). */
-function outside(points: Points, start: number, end: number): { timestamps: number[]; values: StoredValue[]; expires: number[] | undefined } {
-  const timestamps: number[] = [];
-  const values: StoredValue[] = [];
-  const expires: number[] | undefined = points.expires ? [] : undefined;
-  for (let i = 0; i < points.timestamps.length; i++) {
-    const t = points.timestamps[i] as number;
-    if (t >= start && t <= end) continue;
-    timestamps.push(t);
-    values.push(points.values[i] as StoredValue);
-    expires?.push(points.expires?.[i] as number);
-  }
-  return { timestamps, values, expires };
 }
