@@ -21,17 +21,23 @@ export const SMALL_CHUNK_POINTS = 256;
 export const TIER = 16;
 /** Partitions waiting for a tier merge at most. */
 const QUEUE_LIMIT = 10_000;
-/** Partitions whose tiers are followed at most (least recently written forgotten first). */
-const TRACKED = 200_000;
+/**
+ * Partitions whose tiers are followed at least (least recently written forgotten first; a forgotten one waits for
+ * the sweep). Each costs ~150 bytes of heap: 200,000 of them (twice that held) grew the heap V8 marks on every major
+ * collection while a million new series came in.
+ */
+const TRACKED = 50_000;
 
-interface Tiers {
-  /** First key and count of the chunks written since the last tier-1 merge, and of tier-1 merges since the last tier-2. */
-  from: [ChunkKey | undefined, ChunkKey | undefined];
-  count: [number, number];
-}
+/**
+ * The seq of the first chunk (this store's) written since the last tier-1 merge and their count, then the same of
+ * tier-1 merges since the last tier-2 (seq NaN: none); one small array a partition.
+ */
+type Tiers = [number, number, number, number];
 
 export interface CompactorSettings {
   readonly io: PartitionIo;
+  /** The writer id of this store's chunks (the only ones it counts). */
+  readonly writer: Buffer;
   readonly bucketWidthMs: number;
   readonly concurrency: number;
   readonly clock: () => number;
@@ -60,17 +66,16 @@ export class Compactor {
   wrote(name: string, key: PartitionKey, chunk: ChunkKey, points: number): void {
     if (this.#stopped || this.#settings.concurrency === 0 || points >= SMALL_CHUNK_POINTS) return;
     let tiers = this.#tiers.get(name);
-    if (!tiers) this.#tiers.set(name, (tiers = { from: [undefined, undefined], count: [0, 0] }));
-    tiers.from[0] ??= chunk;
-    tiers.count[0]++;
-    if (tiers.count[0] < TIER || this.#queue.has(name) || this.#queue.size >= QUEUE_LIMIT) return;
+    if (!tiers) this.#tiers.set(name, (tiers = [Number.NaN, 0, Number.NaN, 0]));
+    if (Number.isNaN(tiers[0])) tiers[0] = chunk.seq;
+    if (++tiers[1] < TIER || this.#queue.has(name) || this.#queue.size >= QUEUE_LIMIT) return;
     // The tail from the run's first chunk on (chunks written meanwhile included) is merged; a new run starts.
-    const first = tiers.from[0] as ChunkKey;
-    const tier = tiers.count[1] + 1 >= TIER ? 1 : 0;
-    const from = tier === 1 ? (tiers.from[1] ?? first) : first;
-    tiers.from = tier === 1 ? [undefined, undefined] : [undefined, tiers.from[1] ?? first];
-    tiers.count = tier === 1 ? [0, 0] : [0, tiers.count[1] + 1];
-    this.#queue.set(name, { key, from });
+    const first = tiers[0];
+    const upper = Number.isNaN(tiers[2]) ? first : tiers[2];
+    const tier = tiers[3] + 1 >= TIER ? 1 : 0;
+    if (tier === 1) tiers.splice(0, 4, Number.NaN, 0, Number.NaN, 0);
+    else tiers.splice(0, 4, Number.NaN, 0, upper, tiers[3] + 1);
+    this.#queue.set(name, { key, from: { seq: tier === 1 ? upper : first, writer: this.#settings.writer } });
     this.#drain();
   }
 

@@ -92,7 +92,7 @@ export class CassandraStore implements Store {
         return store.#legacy;
       },
     };
-    this.#compactor = new Compactor({ io, bucketWidthMs: this.options.bucketWidthMs, concurrency: this.options.compactionConcurrency, clock: this.options.clock, logger: this.options.logger });
+    this.#compactor = new Compactor({ io, writer: this.#order.writer, bucketWidthMs: this.options.bucketWidthMs, concurrency: this.options.compactionConcurrency, clock: this.options.clock, logger: this.options.logger });
     this.#io = Object.assign(io, {
       options: this.options,
       compactor: this.#compactor,
