@@ -93,14 +93,14 @@ export class CqlFake implements CassandraClient {
         return { rows: held && held.expires > this.now ? [{ holder: held.value }] : [] };
       }
       case q.insertSeries: {
-        const [metric, bucket, id, type, tags, ttl] = p as [string, number, Buffer, string, Record<string, string>, number];
-        const json = JSON.stringify({ series_id: `0x${id.toString('hex')}`, type, tags: Object.fromEntries(Object.keys(tags).map((k) => [k, tags[k]])) });
+        const [metric, bucket, id, type, tags, ttl] = p as [string, number, Buffer, string, Buffer | Record<string, string>, number];
+        const json = JSON.stringify({ series_id: `0x${id.toString('hex')}`, type, tags: mapOf(tags) });
         this.#table(this.#series, key(metric, bucket)).set(`${id.toString('hex')}|${type}`, { value: { '[json]': json }, expires: expires(ttl) });
         return { rows: [] };
       }
       case q.insertPosting: {
-        const [metric, bucket, name, value, id, type, tags, ttl] = p as [string, number, string, string, Buffer, string, Record<string, string>, number];
-        const json = JSON.stringify({ series_id: `0x${id.toString('hex')}`, type, tags: Object.fromEntries(Object.keys(tags).map((k) => [k, tags[k]])) });
+        const [metric, bucket, name, value, id, type, tags, ttl] = p as [string, number, string, string, Buffer, string, Buffer | Record<string, string>, number];
+        const json = JSON.stringify({ series_id: `0x${id.toString('hex')}`, type, tags: mapOf(tags) });
         this.#table(this.#postings, key(metric, bucket, name, value)).set(`${id.toString('hex')}|${type}`, { value: { '[json]': json }, expires: expires(ttl) });
         return { rows: [] };
       }
@@ -246,4 +246,23 @@ const chunkKey = (type: string, seq: number, writer: Buffer) => `${type}|${pad(s
 const pad = (ts: number) => (BigInt(ts) + 2n ** 63n).toString().padStart(20, '0');
 function key(...parts: unknown[]): string {
   return parts.map((part) => (Buffer.isBuffer(part) ? part.toString('hex') : part instanceof Date ? String(part.getTime()) : String(part))).join('|');
+}
+
+/** A `map<text, text>` bound value as Cassandra reads it: an object, or the protocol's bytes (int32 count, then int32-length UTF-8 keys and values). */
+function mapOf(tags: Buffer | Record<string, string>): Record<string, string> {
+  if (!Buffer.isBuffer(tags)) return Object.fromEntries(Object.keys(tags).map((k) => [k, tags[k] as string]));
+  const out: Record<string, string> = {};
+  let at = 4;
+  const text = () => {
+    const n = tags.readInt32BE(at);
+    const s = tags.toString('utf8', at + 4, at + 4 + n);
+    at += 4 + n;
+    return s;
+  };
+  for (let i = tags.readInt32BE(0); i > 0; i--) {
+    const key = text();
+    Object.defineProperty(out, key, { value: text(), enumerable: true, writable: true, configurable: true });
+  }
+  if (at !== tags.length) throw new Error(`map value: ${tags.length - at} bytes left over`);
+  return out;
 }

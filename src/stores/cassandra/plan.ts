@@ -13,16 +13,16 @@ export interface Statement {
   params: unknown[];
 }
 
-/** An index row to write unless the cache knows it was written with at least this TTL; its size as the server counts it, about. */
+/** An index row to write; its size as the server counts it, about. */
 export interface IndexWrite extends Statement {
-  key: string;
   ttl: number;
   bytes: number;
   /**
-   * Whether other series share the row (a metric's bucket and name, a tag's metrics): remembered on its own. A row of
-   * one series (its series row, its postings) is covered by the key of the series' bucket.
+   * The key of a row other series share (a metric's bucket and name, a tag's metrics), remembered on its own and
+   * planned unless the cache knows it written with at least this TTL. A row of one series (its series row, its
+   * postings) has none: it is covered by the key of the series' bucket.
    */
-  shared: boolean;
+  shared?: string;
 }
 
 /** A chunk row to write, with its partition and key (for compaction to count) and its size as the server counts it. */
@@ -36,11 +36,11 @@ export interface ChunkWrite extends Statement {
   bytes: number;
 }
 
-/** The index rows of one series' bucket (their keys): once all are written, the series' bucket is known indexed. */
+/** The index rows of one series' bucket: once all are written, the series' bucket is known indexed. */
 export interface SeriesIndex {
   key: string;
   ttl: number;
-  rows: string[];
+  rows: IndexWrite[];
 }
 
 /** What one request turns into: a chunk row per series and bucket, and index rows. */
@@ -81,16 +81,9 @@ interface BucketPoints {
 export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings): WritePlan {
   const { queries, bucketWidthMs: width, now } = settings;
   const chunks: ChunkWrite[] = [];
-  const index = new Map<string, IndexWrite>();
-  const indexed: SeriesIndex[] = [];
-  let rows: string[] = [];
-  /** The size of the series' tag map, counted in each of its index rows (an over-estimate for those without it). */
-  let tagBytes = 0;
-  const addIndex = (key: string, ttl: number, query: string, params: unknown[], shared = true) => {
-    rows.push(key);
-    const known = index.get(key);
-    if (!known || outlives(ttl, known.ttl)) index.set(key, { key, ttl, query, params: [...params, ttl], bytes: ROW_OVERHEAD_BYTES + 2 * key.length + tagBytes, shared });
-  };
+  const index: IndexWrite[] = [];
+  const shared = new Map<string, IndexWrite>();
+  const planned = new Map<string, SeriesIndex>();
   let expired = 0;
   for (const s of series) {
     const { id, hex: idHex } = idOf(s.tags);
@@ -119,34 +112,77 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       const bytes = ROW_OVERHEAD_BYTES + 2 * s.metric.length + s.type.length + columns[3].length;
       chunks.push({ query: queries.insertChunk, params: [s.metric, id, bucket, s.type, key.seq, key.writer, ...columns, chunkTtl(points.ttl, width, now, settings)], partition, name, key, bytes, points: columns[2] });
     }
+    let tags: Buffer | undefined;
     for (const [bucket, { ttl }] of buckets) {
       const rowTtl = indexTtl(ttl, width, now, settings);
       // One lookup for the series' bucket: its rows are planned only when one of them may be missing.
       const seriesKey = `i\u0000${s.metric}\u0000${idHex}\u0000${s.type}\u0000${bucket}`;
       if (settings.indexed(seriesKey, rowTtl)) continue;
-      rows = [];
-      indexed.push({ key: seriesKey, ttl: rowTtl, rows });
-      const tags = driverMap(s.tags);
-      tagBytes = 0;
-      for (const name of Object.keys(s.tags)) tagBytes += name.length + (s.tags[name] as string).length + 8;
-      addIndex(`s\u0000${s.metric}\u0000${bucket}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertSeries, [s.metric, bucket, id, s.type, tags], false);
+      const again = planned.get(seriesKey);
+      if (again) {
+        // The series twice in one request: its rows planned once, with the longer TTL.
+        if (outlives(rowTtl, again.ttl)) for (const row of again.rows) setTtl(row, (again.ttl = rowTtl));
+        continue;
+      }
+      tags ??= tagMap(s.tags);
+      const rows: IndexWrite[] = [];
+      // The estimate of the former string keys (metric, bucket, id, type: ~50 characters more, each counted twice).
+      const bytes = ROW_OVERHEAD_BYTES + tags.length + 2 * (s.metric.length + s.type.length + 52);
+      const own = (query: string, params: unknown[], extra = 0) => {
+        const row = { query, params, ttl: rowTtl, bytes: bytes + extra };
+        rows.push(row);
+        index.push(row);
+      };
+      const common = (key: string, query: string, params: unknown[]) => {
+        const known = shared.get(key);
+        if (known) {
+          if (outlives(rowTtl, known.ttl)) setTtl(known, rowTtl);
+          rows.push(known);
+          return;
+        }
+        const row = { query, params, ttl: rowTtl, bytes: ROW_OVERHEAD_BYTES + 2 * key.length, shared: key };
+        shared.set(key, row);
+        rows.push(row);
+        index.push(row);
+      };
+      own(queries.insertSeries, [s.metric, bucket, id, s.type, tags, rowTtl]);
       for (const name of Object.keys(s.tags)) {
         const value = s.tags[name] as string;
-        addIndex(`t\u0000${s.metric}\u0000${bucket}\u0000${name}\u0000${value}\u0000${idHex}\u0000${s.type}`, rowTtl, queries.insertPosting, [s.metric, bucket, name, value, id, s.type, tags], false);
-        addIndex(`g\u0000${name}\u0000${value}\u0000${s.metric}`, rowTtl, queries.insertTagMetric, [name, value, s.metric]);
+        own(queries.insertPosting, [s.metric, bucket, name, value, id, s.type, tags, rowTtl], 2 * (name.length + value.length));
+        common(`g\u0000${name}\u0000${value}\u0000${s.metric}`, queries.insertTagMetric, [name, value, s.metric, rowTtl]);
       }
-      addIndex(`b\u0000${s.metric}\u0000${bucket}`, rowTtl, queries.insertBucket, [s.metric, bucket]);
-      addIndex(`n\u0000${s.metric}`, rowTtl, queries.insertName, [NAMES_PART, s.metric]);
+      common(`b\u0000${s.metric}\u0000${bucket}`, queries.insertBucket, [s.metric, bucket, rowTtl]);
+      common(`n\u0000${s.metric}`, queries.insertName, [NAMES_PART, s.metric, rowTtl]);
+      const entry = { key: seriesKey, ttl: rowTtl, rows };
+      planned.set(seriesKey, entry);
     }
   }
-  return { chunks, series: indexed, index: [...index.values()], expired };
+  return { chunks, series: [...planned.values()], index, expired };
 }
 
-/** Tags as a plain object the driver can encode; `__proto__` stays an own key. */
-function driverMap(tags: Tags): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of Object.keys(tags)) {
-    Object.defineProperty(out, name, { value: tags[name], enumerable: true, writable: true, configurable: true });
+/** A planned row's TTL, its last bound value too. */
+function setTtl(row: IndexWrite, ttl: number): void {
+  row.ttl = ttl;
+  row.params[row.params.length - 1] = ttl;
+}
+
+/**
+ * A tag set as a CQL `map<text, text>` value, encoded once for the series' rows (the driver sends a Buffer as it is):
+ * the driver's own encoding of a map, per row, was a large part of the garbage a new series made. Protocol v3 and
+ * later: an int32 count, then each key and value as an int32 length and UTF-8 bytes.
+ */
+export function tagMap(tags: Tags): Buffer {
+  const names = Object.keys(tags);
+  let length = 4;
+  for (const name of names) length += 8 + Buffer.byteLength(name) + Buffer.byteLength(tags[name] as string);
+  const out = Buffer.allocUnsafe(length);
+  let at = out.writeInt32BE(names.length, 0);
+  for (const name of names) {
+    for (const text of [name, tags[name] as string]) {
+      const n = out.write(text, at + 4);
+      out.writeInt32BE(n, at);
+      at += 4 + n;
+    }
   }
   return out;
 }
