@@ -270,7 +270,7 @@ const INVALID: [string, object, string[]][] = [
   ['empty tag name', { start_absolute: 1, metrics: [{ name: 'm', tags: { '': ['a'] } }] }, ['query.metric[0].tags[0] name must not be empty']],
   ['empty tag value in a list', { start_absolute: 1, metrics: [{ name: 'm', tags: { host: ['a', ''] } }] }, ['query.metric[0].tags[0].host value must not be null or empty']],
   ['aggregator without name', { start_absolute: 1, metrics: [{ name: 'm', aggregators: [{}] }] }, ['query.metric[0].aggregators[0] must have a name']],
-  ['unknown aggregator', { start_absolute: 1, metrics: [{ name: 'm', aggregators: [{ name: 'save_as' }] }] }, ['query.metric[0].aggregators[0].save_as invalid aggregators name']],
+  ['unknown aggregator', { start_absolute: 1, metrics: [{ name: 'm', aggregators: [{ name: 'save_as_not' }] }] }, ['query.metric[0].aggregators[0].save_as_not invalid aggregators name']],
   ['negative sampling', { start_absolute: 1, metrics: [{ name: 'm', aggregators: [{ name: 'sum', sampling: { value: -1, unit: 'minutes' } }] }] }, ['query.metric[0].aggregators[0].sampling.value must be greater than or equal to 0']],
   ['bad sampling unit', { start_absolute: 1, metrics: [{ name: 'm', aggregators: [{ name: 'sum', sampling: { value: 1, unit: 'eons' } }] }] }, [`query.metric[0].aggregators[0].eons is not a valid time unit, must be one of ${UNITS}`]],
   ['div without divisor', { start_absolute: 1, metrics: [{ name: 'm', aggregators: [{ name: 'div' }] }] }, ['query.metric[0].aggregators[0].divisor may not be zero']],

@@ -25,6 +25,8 @@ export interface ChainContext {
   end: number;
   zone: string;
   now: number;
+  /** save_as: where a stage keeps the points passing it (absent: nothing is saved). */
+  saving?: (spec: AggregatorSpec) => (ts: number, value: number) => void;
 }
 
 type Factory = (spec: AggregatorSpec, ctx: ChainContext, next: Sink) => Sink;
@@ -220,7 +222,7 @@ function score(value: number, thresholds: readonly Threshold[], descending: bool
 
 const range = (name: string): Factory => (spec, ctx, next) => new RangeStage(spec, ctx, () => (reducers[name] as (s: AggregatorSpec) => Reducer)(spec), next);
 
-/** Every aggregator this library runs, by KairosDB name (all of KairosDB's except save_as). */
+/** Every aggregator this library runs, by KairosDB name. */
 export const AGGREGATORS: Record<string, Factory> = {
   avg: range('avg'),
   count: range('count'),
@@ -259,6 +261,16 @@ export const AGGREGATORS: Record<string, Factory> = {
         if (held && spec.trim === 'first') next.push(held[0], held[1]);
         next.end();
       },
+    };
+  },
+  save_as: (spec, ctx, next) => {
+    const save = ctx.saving?.(spec);
+    return {
+      push(ts, value) {
+        if (value !== null) save?.(ts, value);
+        next.push(ts, value);
+      },
+      end: () => next.end(),
     };
   },
   score: (spec, _ctx, next) => mapping(next, (v) => score(v, spec.thresholds, spec.scoreOrder === 'descending')),

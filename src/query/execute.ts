@@ -7,7 +7,8 @@ import { chain, pushRun, type ChainContext, type Sink } from './aggregators.js';
 import type { QueryBudget } from './budget.js';
 import { mergeSeries } from './merge.js';
 import { pacedSort } from './paced-sort.js';
-import type { GrouperSpec, MetricQuery, QuerySpec } from './spec.js';
+import type { GrouperSpec, MetricQuery, QuerySpec, SaveAs } from './spec.js';
+import { savesPoints, type SavedPoints } from './save-as.js';
 import { SamplingGrid } from './time.js';
 
 /** One result of a query metric, as KairosDB shapes it. */
@@ -26,6 +27,8 @@ export interface QueryContext {
   now: number;
   /** The query's caps, deadline and event-loop turns. */
   budget: QueryBudget;
+  /** Where `save_as` stages keep their points (absent: a query with `save_as` saves nothing). */
+  saved?: SavedPoints;
 }
 
 /** One entry of `queries`: what a query metric read and answers. */
@@ -135,7 +138,10 @@ interface Group {
 async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, ctx: QueryContext, read: { points: number; results: number }): AsyncGenerator<AnswerEvent> {
   const { budget } = ctx;
   const numeric = bucket.typeGroup === 'number';
+  const saves = ctx.saved !== undefined && savesPoints(metric.aggregators);
+  const grouped = metric.groupBy.find((g) => g.name === 'tag')?.tags ?? [];
   const chainCtx: ChainContext = { start: spec.start, end: spec.end, zone: spec.timeZone, now: ctx.now };
+  if (saves) chainCtx.saving = (a) => (ctx.saved as SavedPoints).into(a.saveAs as SaveAs, metric.name, bucketTags, grouped);
   const splitters = metric.groupBy.filter((g) => g.name === 'time' || ((g.name === 'value' || g.name === 'bin') && numeric));
   const grids = splitters.map((g) => (g.name === 'time' ? new SamplingGrid(spec.start, g.rangeSize, spec.timeZone) : undefined));
   const groups = new Map<string, Group>();
@@ -166,7 +172,15 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
     }
     return group;
   };
-  const tags = metric.excludeTags ? {} : await tagsOf(bucket.series, () => (budget.due ? budget.pace() : undefined));
+  const bucketTags = metric.excludeTags && !saves ? {} : await tagsOf(bucket.series, () => (budget.due ? budget.pace() : undefined));
+  const tags = metric.excludeTags ? {} : bucketTags;
+  // Text points pass no aggregator: each save_as saves them as they are, by their type.
+  const textSaves = new Map<string, ((ts: number, value: unknown) => void)[]>();
+  const savesOfType = (type: string) => {
+    let into = textSaves.get(type);
+    if (!into) textSaves.set(type, (into = metric.aggregators.filter((a) => a.saveAs).map((a) => (ctx.saved as SavedPoints).into(a.saveAs as SaveAs, metric.name, bucketTags, grouped, type))));
+    return into;
+  };
   const headOf = (group: Group): Omit<QueryResult, 'values'> => {
     const groupBy: Record<string, unknown>[] = [];
     let s = 0;
@@ -188,6 +202,7 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
     let decode = decoders.get(type);
     if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
     const decoded = decode(value);
+    if (saves) for (const save of savesOfType(type)) save(ts, decoded);
     budget.output();
     budget.estimate(typeof decoded === 'string' ? decoded.length + 24 : 64);
     group.values.push([ts, decoded]);

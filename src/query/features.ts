@@ -110,6 +110,12 @@ export const AGGREGATOR_FEATURES: FeatureProcessor[] = [
     ]),
   ]),
   plain('sma', 'SMA', 'Returns the simple moving average of the last size data points.', [prop('size', 'Size', 'The number of data points averaged.', 'int', '', { validations: positive('Size') })]),
+  plain('save_as', 'SAVE AS', 'Saves the results to a new metric.', [
+    prop('metric_name', 'Save As', 'The name of the metric the points are saved to.', 'String', ''),
+    prop('tags', 'Tags', 'Tags the saved series get, as an object of names and values.', 'Object', '{}'),
+    prop('ttl', 'TTL', 'Seconds to keep the saved points; 0 keeps them as long as points written without a TTL.', 'int', '0'),
+    prop('add_saved_from', 'Add saved from', 'When true, the saved series get a saved_from tag naming the metric queried.', 'boolean', 'true'),
+  ]),
   range('sum', 'SUM', 'Adds the data points together.'),
   plain('trim', 'TRIM', 'Drops the first, the last or both data points.', [choice('trim', 'Trim', 'Which data points to drop.', OPTIONS.trim, '')]),
 ];

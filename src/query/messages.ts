@@ -46,6 +46,7 @@ const TEXT = {
   numbers: () => 'must be an array of numbers',
   ascending: () => 'must be in ascending order',
   array: () => 'must be an array',
+  'not-object': () => 'must be an object',
 } as const;
 
 /** KairosDB's wording of a query failure: the path, then the rule. */

@@ -2,7 +2,7 @@ import { isObject } from '../json.js';
 import { toFiniteNumber } from '../types/numbers.js';
 import { AGGREGATOR_NAMES, GROUPER_NAMES, OPTIONS, RANGE_DEFAULTS } from './features.js';
 import type { QueryFailure } from './messages.js';
-import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec, Threshold } from './spec.js';
+import type { AggregatorSpec, GrouperSpec, MetricQuery, QuerySpec, SaveAs, Threshold } from './spec.js';
 import { addUnits, alignStart, fitsTimeRange, isTimeZone, MAX_TIME, rangesBetween, toUnit, type Duration, type Unit } from './time.js';
 
 /** A query, or the messages that say why it is not one. */
@@ -271,12 +271,33 @@ function aggregator(json: unknown, at: string, errors: QueryFailure[]): Aggregat
     const order = a.order == null ? 'ascending' : typeof a.order === 'string' ? a.order.toLowerCase() : '';
     if (order !== 'ascending' && order !== 'descending') errors.push({ at: `${at}.order`, code: 'one-of', options: SCORE_ORDERS });
     else spec.scoreOrder = order;
+  } else if (name === 'save_as') {
+    const saveAs = saveAsOf(a, at, errors);
+    if (saveAs) spec.saveAs = saveAs;
   } else if (name === 'sma') {
     const size = toFiniteNumber(a.size);
     if (size === undefined || size < 1 || !Number.isInteger(size)) errors.push({ at: `${at}.size`, code: 'integer-min-1' });
     else spec.size = size;
   }
   return errors.length === before ? spec : undefined;
+}
+
+/** save_as's parameters: `metric_name` is required (KairosDB fails with a 500 without it); tags are non-empty strings. */
+function saveAsOf(a: Record<string, unknown>, at: string, errors: QueryFailure[]): SaveAs | undefined {
+  const before = errors.length;
+  const metric = a.metric_name;
+  if (typeof metric !== 'string' || metric.trim() === '') errors.push({ at: `${at}.metric_name`, code: 'empty' });
+  const tags: Record<string, string> = {};
+  if (a.tags != null && !isObject(a.tags)) errors.push({ at: `${at}.tags`, code: 'not-object' });
+  for (const [name, value] of Object.entries(isObject(a.tags) ? a.tags : {})) {
+    if (name === '') errors.push({ at: `${at}.tags`, code: 'tag-name-empty' });
+    else if (typeof value !== 'string' || value === '') errors.push({ at: `${at}.tags.${name}`, code: 'tag-value-empty' });
+    else Object.defineProperty(tags, name, { value, enumerable: true });
+  }
+  const ttl = a.ttl == null ? 0 : toFiniteNumber(a.ttl);
+  if (ttl === undefined || ttl < 0 || !Number.isInteger(ttl)) errors.push({ at: `${at}.ttl`, code: 'min-0' });
+  if (errors.length > before) return undefined;
+  return { metric: metric as string, tags, ttl: ttl as number, addSavedFrom: flag(a.add_saved_from, true) };
 }
 
 /** A boolean parameter (KairosDB also takes the strings "true" and "false"), else its declared default. */

@@ -54,4 +54,17 @@ export interface AggregatorSpec {
   thresholds: Threshold[];
   /** score: `descending` counts from the top. */
   scoreOrder: 'ascending' | 'descending';
+  /** save_as: where the points passing this stage are saved. */
+  saveAs?: SaveAs;
+}
+
+/** The parameters of a `save_as` aggregator. */
+export interface SaveAs {
+  metric: string;
+  /** Tags every saved series gets (before `saved_from` and the grouped tags). */
+  tags: Readonly<Record<string, string>>;
+  /** Seconds to keep the saved points; 0: the mount's default TTL, as an ingest body without `ttl`. */
+  ttl: number;
+  /** Whether a `saved_from` tag names the metric the points were read from (KairosDB's default: true). */
+  addSavedFrom: boolean;
 }

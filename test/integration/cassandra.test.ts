@@ -6,6 +6,7 @@ import request from 'supertest';
 import { CassandraStore, type CassandraStoreOptions } from '../../src/cassandra.js';
 import { kairosdb } from '../../src/index.js';
 import { readAll, series, storeConformanceSuite } from '../../src/store-api/conformance.js';
+import { saveAsSuite } from '../save-as-suite.js';
 
 const contactPoints = process.env.CASSANDRA_CONTACT_POINTS;
 const SKIP = 'CASSANDRA_CONTACT_POINTS is not set: run `npm run cassandra:start`, then `CASSANDRA_CONTACT_POINTS=127.0.0.1 npm run test:cassandra`';
@@ -43,6 +44,7 @@ if (!contactPoints && process.env.CASSANDRA_REQUIRED === '1') {
   });
 
   storeConformanceSuite(`CassandraStore (${keyspace})`, { create: () => open() });
+  saveAsSuite(`CassandraStore (${keyspace})`, () => open());
 
   describe('CassandraStore against a real cluster', () => {
     const DAY = 86_400_000;

@@ -3,7 +3,11 @@ import type { ResolvedOptions } from '../../options.js';
 import { QueryBudget } from '../../query/budget.js';
 import { RunningQueries } from '../../query/running.js';
 import { eventsOf, queryEvents, seriesOf, tagsOf, type AnswerEvent } from '../../query/execute.js';
+import { KairosHttpError } from '../../errors.js';
+import { createIngest } from '../../ingest/ingest.js';
+import { SavedPoints, savesPoints } from '../../query/save-as.js';
 import { json, queryBody } from '../body.js';
+import { storePoints } from './protocol-write.js';
 import { answerJson } from '../json-answer.js';
 import { parseQueryRequest } from '../query-request.js';
 import { paceOf, sendAnswer } from '../stream-answer.js';
@@ -21,18 +25,29 @@ export function queryRoutes(options: ResolvedOptions, running: RunningQueries = 
       maxResponseBytes: options.maxQueryResponseBytes,
       timeoutMs: options.queryTimeoutMs,
     });
+  const ingest = createIngest(options);
+  /** A query with save_as: its answer held (within the output caps) until the saved points are written, all or none. */
+  const saveFirst = async (ctx: Context, request: RequestState, events: AsyncIterable<AnswerEvent>, saved: SavedPoints) => {
+    const answer = await withTimeout(heldAnswer(events), options.storeTimeoutMs, request.storeCalls);
+    const metrics = saved.metrics();
+    const refused = (origin: number, message: string) => new KairosHttpError('INVALID_BODY', [`save_as: ${message.replace(/^point/, `saved series ${origin}`)}`]);
+    if (metrics.length > 0) await storePoints(ctx, request, options, ingest, { metrics, origins: metrics.map((_, i) => i) }, 'save_as', refused);
+    return replay(answer);
+  };
   const run = async (ctx: Context, request: RequestState, body: unknown) => {
     const now = options.clock();
     const spec = await parseQueryRequest(options, ctx, request, body, 'read');
     request.admit('query');
     const budget = budgetOf();
-    const context = { store: options.store, types: options.types, now, budget };
+    const saved = spec.metrics.some((m) => savesPoints(m.aggregators)) ? new SavedPoints(budget) : undefined;
+    const context = { store: options.store, types: options.types, now, budget, ...(saved ? { saved } : {}) };
     const started = performance.now();
     const events = counted(queryEvents(spec, context), (n) => (request.datapoints += n));
     // Listed until its answer is sent: a streamed one goes on after this handler returns (its end is in storeCalls).
     const done = running.add(body, budget);
     try {
-      await sendAnswer(ctx, request, answerJson(events, budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
+      const answer = saved ? await saveFirst(ctx, request, events, saved) : events;
+      await sendAnswer(ctx, request, answerJson(answer, budget), options.storeTimeoutMs, options.logger, paceOf(budget, options, request));
     } catch (error) {
       done();
       throw error;
@@ -74,4 +89,15 @@ async function* counted(events: AsyncIterable<AnswerEvent>, read: (n: number) =>
     if (event.kind === 'end-query') read(event.sampleSize ?? 0);
     yield event;
   }
+}
+
+/** Every event of a query, held. */
+async function heldAnswer(events: AsyncIterable<AnswerEvent>): Promise<AnswerEvent[]> {
+  const held: AnswerEvent[] = [];
+  for await (const event of events) held.push(event);
+  return held;
+}
+
+async function* replay(events: readonly AnswerEvent[]): AsyncGenerator<AnswerEvent> {
+  yield* events;
 }
