@@ -13,7 +13,7 @@ const MIN = 60_000;
 function aggregate(points: [number, number][], aggregators: object[], window = { start: T, end: T + 60 * MIN }, zone = 'UTC') {
   const parsed = parseQuery({ start_absolute: window.start, end_absolute: window.end, metrics: [{ name: 'm', aggregators }] }, window.end);
   if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-  const out: [number, number | null][] = [];
+  const out: [number, number | bigint | null][] = [];
   const last: Sink = { push: (t, v) => void out.push([t, v]), end() {} };
   const sink = chain(parsed.spec.metrics[0]!.aggregators, { start: window.start, end: window.end, zone, now: window.end }, last);
   for (const [t, v] of points) sink.push(t, v);
@@ -119,7 +119,7 @@ describe('aggregators (fixture table)', () => {
     const run = (aggregators: object[], timestamps: Float64Array, values: Float64Array, cuts: number[] | undefined) => {
       const parsed = parseQuery({ start_absolute: window.start, end_absolute: window.end, metrics: [{ name: 'm', aggregators }] }, window.end);
       if (!parsed.ok) throw new Error(parsed.errors.join('; '));
-      const out: [number, number | null][] = [];
+      const out: [number, number | bigint | null][] = [];
       const sink = chain(parsed.spec.metrics[0]!.aggregators, { ...window, zone: 'UTC', now: window.end }, { push: (t, v) => void out.push([t, v]), end() {} });
       if (!cuts) for (let i = 0; i < timestamps.length; i++) sink.push(timestamps[i]!, values[i]!);
       else {

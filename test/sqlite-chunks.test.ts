@@ -22,8 +22,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 // Timestamps crowd a few spots, two of them across a window boundary, so writes overlap and chunks split.
 const timestamp = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: WINDOW_MS - 20, max: WINDOW_MS + 20 }), fc.integer({ min: -3, max: 3 }).map((d) => 5 * WINDOW_MS + d));
+// Mostly small longs; now and then one beyond ±(2^53−1), kept exactly as a BigInt through batches, merges and chunks.
+const longValue = fc.oneof({ weight: 9, arbitrary: fc.integer({ min: -50, max: 50 }) }, { weight: 1, arbitrary: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).filter((n) => n > 2n ** 53n || n < -(2n ** 53n)) });
 const op = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), hosts: fc.constantFrom(['a'], ['b'], ['a', 'b'], ['b', 'a']), ttl: fc.constantFrom(0, 0, 1, 3), points: fc.array(fc.tuple(timestamp, fc.integer({ min: -50, max: 50 })), { maxLength: 30 }) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), hosts: fc.constantFrom(['a'], ['b'], ['a', 'b'], ['b', 'a']), ttl: fc.constantFrom(0, 0, 1, 3), points: fc.array(fc.tuple(timestamp, longValue), { maxLength: 30 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), host: fc.option(fc.constantFrom('a', 'b'), { nil: undefined }), start: timestamp, span: fc.integer({ min: 0, max: 30 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 3 }).map((s) => s * 1000) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('compact' as const, 'purge' as const) }) },
@@ -61,7 +63,7 @@ describe('SqliteStore on chunks', () => {
               // A request carries a timestamp once per series (the ingest path keeps the last).
               const unique = [...new Map(o.points).entries()];
               // One request, one batch row: one or both series, each with its own points.
-              const write = o.hosts.map((host, k) => series('m', { host }, k === 0 ? unique : unique.map(([t, v]): [number, number] => [t + 1, v * 2]), { ttl: o.ttl }));
+              const write = o.hosts.map((host, k) => series('m', { host }, k === 0 ? unique : unique.map(([t, v]): [number, number | bigint] => [t + 1, typeof v === 'bigint' ? -v : v * 2]), { ttl: o.ttl }));
               await both.write(write);
             } else if (o.kind === 'delete') await both.delete(o); else if (o.kind === 'advance') now += o.ms;
             else if (o.kind === 'compact') await sqlite.compact();

@@ -53,8 +53,10 @@ const REJECTED: [string, string | unknown, string[]][] = [
   ['ttl negative', [{ name: 'm', tags, ttl: -1, timestamp: 1, value: 1 }], ['metric[0](name=m).ttl must be an integer between 0 and 630720000.']],
   ['ttl fractional', [{ name: 'm', tags, ttl: 1.5, timestamp: 1, value: 1 }], ['metric[0](name=m).ttl must be an integer between 0 and 630720000.']],
   ['ttl above 20 years', [{ name: 'm', tags, ttl: 630720001, timestamp: 1, value: 1 }], ['metric[0](name=m).ttl must be an integer between 0 and 630720000.']],
-  ['unsafe integer value', '[{"name":"m","tags":{"h":"a"},"timestamp":1,"value":9007199254740993}]', [`metric[0](name=m).value is an integer outside ±${MAX} and cannot be stored exactly; send it with type "double" to store it rounded.`]],
-  ['unsafe integer string', [{ name: 'm', tags, datapoints: [[1, '12345678901234567890']] }], [`metric[0](name=m).datapoints[0].value is an integer outside ±${MAX} and cannot be stored exactly; send it with type "double" to store it rounded.`]],
+  // Longs are exact to 64 bits (#31 row 1): 9007199254740993 is stored; beyond ±(2^63−1), or an integer whose digits JSON.parse already lost (exponent form), is refused.
+  ['integer beyond 64 bits', '[{"name":"m","tags":{"h":"a"},"timestamp":1,"value":9223372036854775808}]', [`metric[0](name=m).value is an integer outside the 64-bit range of a long (-9223372036854775808 to 9223372036854775807); send it with type "double" to store it rounded.`]],
+  ['integer string beyond 64 bits', [{ name: 'm', tags, datapoints: [[1, '12345678901234567890']] }], [`metric[0](name=m).datapoints[0].value is an integer outside the 64-bit range of a long (-9223372036854775808 to 9223372036854775807); send it with type "double" to store it rounded.`]],
+  ['unsafe integer in exponent form', '[{"name":"m","tags":{"h":"a"},"timestamp":1,"value":1e17}]', [`metric[0](name=m).value is an integer outside ±${MAX} and cannot be stored exactly; send it with type "double" to store it rounded.`]],
   ['a number overflowing to Infinity', '[{"name":"m","tags":{"h":"a"},"timestamp":1,"value":1e400}]', ['metric[0](name=m).value must be a finite number.']],
   ['long with "abc"', [{ name: 'm', tags, type: 'long', datapoints: [[1, 'abc']] }], ["metric[0](name=m).datapoints[0].value is not a valid value of type 'long'."]],
   ['long with a fraction', [{ name: 'm', tags, type: 'long', timestamp: 1, value: 1.5 }], ["metric[0](name=m).value is not a valid value of type 'long'."]],

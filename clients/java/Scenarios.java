@@ -78,6 +78,16 @@ public class Scenarios {
         Result result = first(client.query(query(q -> {})));
         check(result.getDataPoints().isEmpty(), points(result));
       });
+      run("push_long_64bit", () -> {
+        // Longs beyond 2^53 (a double cannot hold them), pushed and read back exactly.
+        MetricBuilder builder = MetricBuilder.getInstance();
+        builder.addMetric("java.long64").addTag("host", "a").addDataPoint(T0, Long.MAX_VALUE).addDataPoint(T0 + 1000, 9007199254740993L).addDataPoint(T0 + 2000, Long.MIN_VALUE);
+        client.pushMetrics(builder);
+        QueryBuilder query = QueryBuilder.getInstance().setStart(new Date(T0 - 1)).setEnd(new Date(T0 + 10_000));
+        query.addMetric("java.long64");
+        Result result = first(client.query(query));
+        check(points(result).equals("[" + T0 + "=" + Long.MAX_VALUE + ", " + (T0 + 1000) + "=9007199254740993, " + (T0 + 2000) + "=" + Long.MIN_VALUE + "]"), points(result));
+      });
       run("a 400 with the server's message", () -> {
         try {
           client.query(query(q -> q.addAggregator(AggregatorFactory.createCustomAggregator("nonsense", "\"x\": 1"))));

@@ -2,19 +2,26 @@ import { isUtf8 } from 'node:buffer';
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
 import { parseJson } from '../json.js';
+import { mayHoldLongIntegers } from '../json-exact.js';
 import { exceedsDepth } from '../json-depth.js';
 import type { ResolvedOptions } from '../options.js';
 import { readBody, type BodyReading } from './read-body.js';
 
-/** The parsed JSON body: the host's, if it already parsed it, else read from the request. */
-export async function requestBody(ctx: Context, reading: BodyReading): Promise<unknown> {
+/**
+ * The parsed JSON body: the host's, if it already parsed it, else read from the request. `exactValues` (ingest
+ * bodies): datapoint values beyond ±(2^53−1) kept exactly — also from a host's parse when it kept the raw text
+ * (`ctx.request.rawBody`), which its JSON.parse had rounded.
+ */
+export async function requestBody(ctx: Context, reading: BodyReading, exactValues = false): Promise<unknown> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
   if (hostParsed !== undefined && ctx.req.readableEnded) {
-    if (typeof hostParsed === 'string' || Buffer.isBuffer(hostParsed)) return json(hostParsed);
-    if (ctx.request.is('urlencoded', 'multipart')) return json(unparsedText(ctx, hostParsed));
+    if (typeof hostParsed === 'string' || Buffer.isBuffer(hostParsed)) return json(hostParsed, Infinity, exactValues);
+    if (ctx.request.is('urlencoded', 'multipart')) return json(unparsedText(ctx, hostParsed), Infinity, exactValues);
+    const raw = (ctx.request as { rawBody?: unknown }).rawBody;
+    if (exactValues && typeof raw === 'string' && mayHoldLongIntegers(raw)) return json(raw, Infinity, true);
     return hostParsed;
   }
-  return json(await readBody(ctx.req, reading));
+  return json(await readBody(ctx.req, reading), Infinity, exactValues);
 }
 
 /** A query, tags or delete body: at most `maxQueryBodyBytes` after decompression, nested at most `maxJsonDepth` deep. */
@@ -25,8 +32,8 @@ export async function queryBody(ctx: Context, reading: BodyReading, options: Res
 }
 
 /** Parses JSON text, answering 400 with KairosDB's message when it is not JSON (or nests deeper than `maxDepth`). */
-export function json(body: Buffer | string, maxDepth = Infinity): unknown {
-  const parsed = parseJson(body);
+export function json(body: Buffer | string, maxDepth = Infinity, exactValues = false): unknown {
+  const parsed = parseJson(body, exactValues);
   if (!parsed.ok) throw httpError('INVALID_JSON', parsed.message);
   if (maxDepth !== Infinity && exceedsDepth(parsed.value, maxDepth)) throw httpError('TOO_DEEP', maxDepth);
   return parsed.value;

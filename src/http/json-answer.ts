@@ -5,8 +5,8 @@ import type { AnswerEvent } from '../query/execute.js';
 const PIECE = 64 * 1024;
 
 /**
- * A query answer as JSON pieces, written as its events come: byte-identical to `JSON.stringify` of the answer with
- * each entry's `sample_size` after its `results` (known only once they are read; JSON key order carries no meaning),
+ * A query answer as JSON pieces, written as its events come: byte-identical to `JSON.stringify` of the answer (a
+ * long beyond ±(2^53−1) written with its exact digits, where JSON.stringify refuses) with each entry's `sample_size` after its `results` (known only once they are read; JSON key order carries no meaning),
  * and counted against the answer's byte cap.
  */
 export async function* answerJson(events: AsyncIterable<AnswerEvent>, budget: QueryBudget): AsyncGenerator<Buffer> {
@@ -28,7 +28,7 @@ export async function* answerJson(events: AsyncIterable<AnswerEvent>, budget: Qu
         results++;
         values = 0;
       }
-      if (event.values.length > 0) text += `${values > 0 ? ',' : ''}${JSON.stringify(event.values).slice(1, -1)}`;
+      if (event.values.length > 0) text += `${values > 0 ? ',' : ''}${valuesJson(event.values)}`;
       values += event.values.length;
       if (!event.more) text += ']}';
     } else {
@@ -41,6 +41,17 @@ export async function* answerJson(events: AsyncIterable<AnswerEvent>, budget: Qu
   }
   text += ']}';
   yield piece();
+}
+
+/** `[t, v]` pairs as JSON without the outer brackets; a long beyond ±(2^53−1) (a BigInt) with its exact digits. */
+export function valuesJson(values: readonly (readonly [number, unknown])[]): string {
+  try {
+    return JSON.stringify(values).slice(1, -1);
+  } catch (error) {
+    // JSON.stringify refuses BigInts; a slice holding one (rare) is written pair by pair.
+    if (!(error instanceof TypeError)) throw error;
+    return values.map(([t, v]) => `[${t},${typeof v === 'bigint' ? v.toString() : JSON.stringify(v)}]`).join(',');
+  }
 }
 
 /** A list of names as `{"results":[…]}` in pieces, counted against the answer's byte cap, giving the event loop turns. */

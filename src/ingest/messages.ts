@@ -21,6 +21,7 @@ export type FailureCode =
   | 'invalid-type'
   | 'unregistered'
   | 'unsafe-integer'
+  | 'long-range'
   | 'not-finite'
   | 'not-type'
   | 'too-many-tags'
@@ -46,6 +47,7 @@ const WHAT: Record<FailureCode, string> = {
   'invalid-type': 'value is an invalid type',
   unregistered: '',
   'unsafe-integer': `is an integer outside ±${SAFE} and cannot be stored exactly; send it with type "double" to store it rounded.`,
+  'long-range': 'is an integer outside the 64-bit range of a long (-9223372036854775808 to 9223372036854775807); send it with type "double" to store it rounded.',
   'not-finite': 'must be a finite number.',
   'not-type': 'is not a valid value of type',
   'too-many-tags': 'has more than',

@@ -198,6 +198,9 @@ function inferType(value: unknown): ValueType | undefined {
       return value.includes('.') ? double : long;
     case 'boolean':
       return string;
+    case 'bigint':
+      // An integer beyond ±(2^53−1) from the exact parse (json-exact.ts): a long, as KairosDB infers it.
+      return long;
     default:
       return undefined;
   }

@@ -1,6 +1,6 @@
 import { define, Struct, validate } from 'superstruct';
 import { builtin } from '../types/builtins.js';
-import { isNumericString, numberType } from '../types/numbers.js';
+import { isNumericString, numberType, toLong } from '../types/numbers.js';
 import type { TypeRegistry } from '../types/registry.js';
 import type { ValueType } from '../types/value-type.js';
 import { isObject } from '../json.js';
@@ -100,11 +100,12 @@ function inferred(v: unknown): true | FailureCode {
     const type = numberType(v);
     return type === 'long' || type === 'double' || type;
   }
+  if (typeof v === 'bigint') return toLong(v) !== undefined || 'long-range';
   if (typeof v === 'string') {
     if (!isNumericString(v)) return v.isWellFormed() || 'not-unicode';
     const n = Number(v);
     if (!Number.isFinite(n)) return 'not-finite';
-    return v.includes('.') || Number.isSafeInteger(n) || 'unsafe-integer';
+    return v.includes('.') || toLong(v) !== undefined || (/^[+-]?\d+$/.test(v) ? 'long-range' : 'unsafe-integer');
   }
   return typeof v === 'boolean' || 'invalid-type';
 }

@@ -4,7 +4,11 @@ import { addUnits, alignStart, fixedLength, SamplingGrid, type Duration } from '
 
 /** A stage of an aggregator chain: takes points in order, passes its own on. */
 export interface Sink {
-  push(ts: number, value: number | null): void;
+  /**
+   * A value is a BigInt for a long beyond ±(2^53−1). As in KairosDB, stages that compute (sum, rate, scale, …) take
+   * its double; first, last, filter, trim, gaps and save_as pass the long itself on.
+   */
+  push(ts: number, value: number | bigint | null): void;
   /**
    * Points `from` to `to` of a page at once, as `push` would take them one by one (a stage that can, does it faster);
    * their timestamps run one way, as a query's points do.
@@ -26,7 +30,7 @@ export interface ChainContext {
   zone: string;
   now: number;
   /** save_as: where a stage keeps the points passing it (absent: nothing is saved). */
-  saving?: (spec: AggregatorSpec) => (ts: number, value: number) => void;
+  saving?: (spec: AggregatorSpec) => (ts: number, value: number | bigint) => void;
 }
 
 type Factory = (spec: AggregatorSpec, ctx: ChainContext, next: Sink) => Sink;
@@ -48,7 +52,7 @@ class RangeStage implements Sink {
     this.#grid = samplingGrid(spec, ctx);
   }
 
-  push(ts: number, value: number | null): void {
+  push(ts: number, value: number | bigint | null): void {
     if (value === null) return;
     if (this.#rangeStart === undefined || ts >= this.#rangeEnd || ts < this.#rangeStart) {
       this.#flush();
@@ -56,7 +60,9 @@ class RangeStage implements Sink {
       this.#first = ts;
       this.#reducer = this.makeReducer();
     }
-    (this.#reducer as Reducer).add(ts, value);
+    const reducer = this.#reducer as Reducer;
+    // first and last keep a long beyond ±(2^53−1) as it is (they only hold and pass it on); the others take its double.
+    reducer.add(ts, (typeof value === 'bigint' && !reducer.keepsLongs ? Number(value) : value) as number);
   }
 
   pushRun(timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void {
@@ -153,7 +159,7 @@ class GapsStage implements Sink {
     }
   }
 
-  push(ts: number, value: number | null): void {
+  push(ts: number, value: number | bigint | null): void {
     this.#advanceTo(ts);
     this.#seenInRange = true;
     this.next.push(ts, value);
@@ -174,12 +180,13 @@ function pairwise(next: Sink, map: (t1: number, v1: number, t2: number, v2: numb
   return {
     push(ts, value) {
       if (value === null) return;
+      const v = Number(value);
       if (prevTs !== undefined) {
-        const out = map(prevTs, prev, ts, value);
+        const out = map(prevTs, prev, ts, v);
         if (out !== undefined) next.push(ts, out);
       }
       prevTs = ts;
-      prev = value;
+      prev = v;
     },
     end: () => next.end(),
   };
@@ -189,7 +196,7 @@ function mapping(next: Sink, map: (v: number) => number | undefined): Sink {
   return {
     push(ts, value) {
       if (value === null) return next.push(ts, null);
-      const out = map(value);
+      const out = map(Number(value));
       if (out !== undefined) next.push(ts, out);
     },
     end: () => next.end(),
@@ -246,9 +253,13 @@ export const AGGREGATORS: Record<string, Factory> = {
   },
   div: (spec, _ctx, next) => mapping(next, (v) => v / spec.divisor),
   scale: (spec, _ctx, next) => mapping(next, (v) => v * spec.factor),
-  filter: (spec, _ctx, next) => mapping(next, (v) => (TESTS[spec.filterOp](v, spec.threshold) ? undefined : v)),
+  filter: (spec, _ctx, next) => ({
+    // The value itself passes on (a long stays exact); the test takes its double, as KairosDB's does.
+    push: (ts, value) => void (value !== null && TESTS[spec.filterOp](Number(value), spec.threshold) ? undefined : next.push(ts, value)),
+    end: () => next.end(),
+  }),
   trim: (spec, _ctx, next) => {
-    let held: [number, number | null] | undefined;
+    let held: [number, number | bigint | null] | undefined;
     let seen = 0;
     return {
       push(ts, value) {
@@ -279,8 +290,9 @@ export const AGGREGATORS: Record<string, Factory> = {
     let oldest = 0;
     let sum = 0;
     return {
-      push(ts, value) {
-        if (value === null) return;
+      push(ts, bigOrNumber) {
+        if (bigOrNumber === null) return;
+        const value = Number(bigOrNumber);
         sum += value;
         if (window.length < spec.size) window.push(value);
         else {

@@ -198,7 +198,7 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
     points++;
     // Without splitting groupers a bucket has one group: found once, not per point.
     const group = streaming ? (open ??= groupFor(ts, value)) : groupFor(ts, value);
-    if (numeric) return group.sink.push(ts, value as number);
+    if (numeric) return group.sink.push(ts, value as number | bigint);
     let decode = decoders.get(type);
     if (!decode) decoders.set(type, (decode = decoder(type, ctx.types)));
     const decoded = decode(value);
@@ -216,9 +216,11 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
     for (let k = 0; k < timestamps.length; ) {
       if (points >= limit) break reading;
       if (numeric && streaming && open) {
-        // The common case in runs: numbers into the bucket's one group, a slice of values at a time.
+        // The common case in runs: numbers into the bucket's one group, a slice of values at a time (one by one when
+        // it holds a long beyond ±(2^53−1): runs are of doubles).
         const to = Math.min(timestamps.length, k + SLICE, k + (limit - points));
-        pushRun(open.sink, timestamps, values as ArrayLike<number>, k, to);
+        if (bigIntIn(values, k, to)) for (let i = k; i < to; i++) open.sink.push(timestamps[i] as number, values[i] as number | bigint);
+        else pushRun(open.sink, timestamps, values as ArrayLike<number>, k, to);
         points += to - k;
         k = to;
       } else {
@@ -252,6 +254,13 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
     } else yield* resultEvents(headOf(group), group.values);
     await budget.pace();
   }
+}
+
+/** Whether values `from` to `to` hold a long beyond ±(2^53−1) (they then go to the chain one by one, not as a run). */
+function bigIntIn(values: ArrayLike<StoredValue>, from: number, to: number): boolean {
+  if (values instanceof Float64Array) return false;
+  for (let i = from; i < to; i++) if (typeof values[i] === 'bigint') return true;
+  return false;
 }
 
 /** A result held whole as events: its head with the first slice of values, then the rest slice by slice. */
@@ -302,8 +311,8 @@ function binOf(value: number, bins: readonly number[]): number {
 /** A point's group: a time grouper's range (calendar months and years in the query's zone) modulo its count, or a value bucket. */
 function groupNumber(g: GrouperSpec, ts: number, value: StoredValue, grid: SamplingGrid | undefined): number {
   if (g.name === 'time') return (grid as SamplingGrid).indexOf(ts) % g.groupCount;
-  if (g.name === 'bin') return binOf(value as number, g.bins);
-  return Math.trunc((value as number) / (g as { rangeSize: number }).rangeSize);
+  if (g.name === 'bin') return binOf(Number(value), g.bins);
+  return Math.trunc(Number(value) / (g as { rangeSize: number }).rangeSize);
 }
 
 const byNumbers = ({ numbers: x }: { numbers: number[] }, { numbers: y }: { numbers: number[] }) => {

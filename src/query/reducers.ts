@@ -6,7 +6,7 @@ import type { AggregatorSpec } from './spec.js';
 
 /** Where a reducer puts a range's result (the next stage of the chain). */
 export interface Out {
-  push(ts: number, value: number | null): void;
+  push(ts: number, value: number | bigint | null): void;
 }
 
 /** A range aggregator's per-range state: takes values, gives the range's result. */
@@ -16,6 +16,8 @@ export interface Reducer {
   addRun(timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void;
   /** The output points of a range with at least one value, stamped by `stamp` unless the reducer stamps itself. */
   emit(stamp: number, out: Out): void;
+  /** first and last: a long beyond ±(2^53−1) is handed over as a BigInt and passed on as it is (the others get its double). */
+  keepsLongs?: true;
 }
 
 type Run = (timestamps: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number) => void;
@@ -79,14 +81,15 @@ export const reducers: Record<string, (spec: AggregatorSpec) => Reducer> = {
   min: () => extreme(Math.min, Infinity),
   max: () => extreme(Math.max, -Infinity),
   first: () => {
-    let first: number | undefined;
-    return single(() => first as number, (_t, v) => void (first ??= v));
+    let first: number | bigint | undefined;
+    return { ...single(() => first as number, (_t, v: number | bigint) => void (first ??= v)), keepsLongs: true };
   },
   last: (spec) => {
     let lastTs = 0;
-    let last = 0;
+    let last: number | bigint = 0;
     return {
-      add: (t, v) => ((lastTs = t), (last = v)),
+      keepsLongs: true,
+      add: (t, v: number | bigint) => ((lastTs = t), (last = v)),
       addRun: (timestamps, values, _from, to) => ((lastTs = timestamps[to - 1] as number), (last = values[to - 1] as number)),
       emit: (stamp, out) => out.push(spec.alignStartTime || spec.alignEndTime ? stamp : lastTs, last),
     };

@@ -91,6 +91,20 @@ export function storeConformanceSuite(name: string, target: ConformanceTarget): 
       assert.deepEqual([...((got[0]?.points[0]?.[1] as Uint8Array) ?? [])], [...bytes]);
     });
 
+    it('keeps longs beyond ±(2^53−1) exactly (BigInts), beside safe ones, through overwrites and in both read orders', async () => {
+      const m = metric();
+      const MAX = 2n ** 63n - 1n;
+      const MIN = -(2n ** 63n);
+      const points: [number, StoredValue][] = [[1, MAX], [2, MIN], [3, 9007199254740993n], [4, -9007199254740993n], [5, 7], [6, Number.MAX_SAFE_INTEGER]];
+      await store.write([series(m, { h: 'a' }, points)]);
+      assert.deepEqual((await readAll(store, { metric: m }))[0]?.points, points);
+      // A BigInt replaced by a small long and the other way round, in a later request.
+      await store.write([series(m, { h: 'a' }, [[3, 3], [5, MAX - 1n]])]);
+      const after: [number, StoredValue][] = [[1, MAX], [2, MIN], [3, 3], [4, -9007199254740993n], [5, MAX - 1n], [6, Number.MAX_SAFE_INTEGER]];
+      assert.deepEqual((await readAll(store, { metric: m }))[0]?.points, after);
+      assert.deepEqual((await readAll(store, { metric: m, order: 'desc' }))[0]?.points, [...after].reverse());
+    });
+
     it('replaces a point written again with the same series, type and timestamp', async () => {
       const m = metric();
       await store.write([series(m, { h: 'a' }, [[1, 1], [2, 2]])]);

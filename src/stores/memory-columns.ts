@@ -21,8 +21,8 @@ function slabPiece(bytes: number): { buffer: ArrayBuffer; offset: number } {
 }
 
 /**
- * A stretch of a series' points in columns: timestamps and numbers in Float64Arrays (no object per point; long
- * values are safe integers, exact in a double), strings and bytes in an array, and expiry in seconds since the epoch
+ * A stretch of a series' points in columns: timestamps and numbers in Float64Arrays (no object per point; a long
+ * beyond ±(2^53−1) is kept exactly beside its rounded number, in `exact`), strings and bytes in an array, and expiry in seconds since the epoch
  * (rounded up, 0 never) in a Uint32Array that exists only once a point of the block has a TTL.
  */
 class Block {
@@ -30,6 +30,8 @@ class Block {
   numbers: Float64Array | undefined;
   others: StoredValue[] | undefined;
   expires: Uint32Array | undefined;
+  /** Longs beyond ±(2^53−1) by position (`numbers` holds them rounded); absent until the block has one. */
+  exact: Map<number, bigint> | undefined;
 
   /** Timestamps and numbers share one buffer: a block is one allocation (a small one, a piece of a shared slab). */
   constructor(capacity: number, numeric: boolean) {
@@ -49,8 +51,14 @@ class Block {
     const t = this.timestamps;
     for (let k = 0; k < count; k++) t[at + k] = timestamps[from + k] as number;
     const numbers = this.numbers;
-    if (numbers) for (let k = 0; k < count; k++) numbers[at + k] = values[from + k] as number;
-    else {
+    if (numbers) {
+      for (let k = 0; k < count; k++) {
+        const value = values[from + k] as number | bigint;
+        if (typeof value === 'number') numbers[at + k] = value;
+        else this.#setExact(at + k, value);
+      }
+      if (this.exact) for (let k = 0; k < count; k++) if (typeof values[from + k] !== 'bigint') this.exact.delete(at + k);
+    } else {
       const others = this.others as StoredValue[];
       for (let k = 0; k < count; k++) others[at + k] = values[from + k] as StoredValue;
     }
@@ -59,8 +67,11 @@ class Block {
 
   set(at: number, ts: number, value: StoredValue, expiresSec: number): void {
     this.timestamps[at] = ts;
-    if (this.numbers) this.numbers[at] = value as number;
-    else (this.others as StoredValue[])[at] = value;
+    if (typeof value === 'bigint') this.#setExact(at, value);
+    else if (this.numbers) {
+      this.numbers[at] = value as number;
+      this.exact?.delete(at);
+    } else (this.others as StoredValue[])[at] = value;
     if (expiresSec !== 0 || this.expires) this.#expiry()[at] = expiresSec;
   }
 
@@ -72,7 +83,20 @@ class Block {
     if (numbers) wider.numbers?.set(numbers.subarray(0, used));
     this.timestamps = wider.timestamps;
     this.numbers = wider.numbers;
+    // `exact` stays: positions do not move.
     if (expires) (this.expires = new Uint32Array(capacity)).set(expires.subarray(0, used));
+  }
+
+  /** The value at `at` of a long block, exact. */
+  value(at: number): StoredValue {
+    const numbers = this.numbers;
+    if (!numbers) return this.others?.[at] as StoredValue;
+    return this.exact?.get(at) ?? (numbers[at] as number);
+  }
+
+  #setExact(at: number, value: bigint): void {
+    (this.numbers as Float64Array)[at] = Number(value);
+    (this.exact ??= new Map()).set(at, value);
   }
 
   #expiry(): Uint32Array {
@@ -139,8 +163,7 @@ export class SeriesColumns {
   }
 
   value(i: number): StoredValue {
-    const block = this.#blocks[i >>> this.#bits] as Block;
-    return block.numbers ? (block.numbers[i & this.#mask] as number) : (block.others?.[i & this.#mask] as StoredValue);
+    return (this.#blocks[i >>> this.#bits] as Block).value(i & this.#mask);
   }
 
   /** Expiry of point i in seconds since the epoch; 0 never. */

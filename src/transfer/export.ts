@@ -92,7 +92,7 @@ class LineBuilder {
 
   /** Adds a point; returns a full line when this one filled it. */
   add(timestamp: number, value: unknown, ttl: number): string | undefined {
-    this.#points.push(`${timestamp},${JSON.stringify(value)}`);
+    this.#points.push(`${timestamp},${typeof value === 'bigint' ? value.toString() : JSON.stringify(value)}`);
     this.#ttls.push(ttl);
     return this.#points.length >= this.pointsPerLine ? this.flush() : undefined;
   }

@@ -3,6 +3,7 @@
  * checked as a POST /datapoints body is. A point's own TTL as a fourth element (`[ts, value, type, ttl]`, as
  * `exportData` writes when a line's points expire at different times) is kept; else the line's `ttl`.
  */
+import { mayHoldLongIntegers, parseExact } from '../json-exact.js';
 import { createIngest, type IngestResult } from '../ingest/ingest.js';
 import type { SeriesWrite, Store } from '../store-api/contract.js';
 import { seriesKey } from '../store-api/series-key.js';
@@ -57,7 +58,8 @@ export async function importData(store: Store, input: AsyncIterable<Buffer | str
   const take = async (line: string, number: number) => {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(line);
+      // Longs beyond ±(2^53−1) are read exactly, as an ingest body's are.
+      parsed = mayHoldLongIntegers(line) ? parseExact(line) : JSON.parse(line);
     } catch (error) {
       throw new ImportError(number, `not JSON: ${(error as Error).message}`);
     }

@@ -1,17 +1,15 @@
-import { boolean, coerce, number, refine, string, type, union } from 'superstruct';
-import { isNumericString, toFiniteNumber, toSafeInteger } from './numbers.js';
+import { bigint, boolean, coerce, define, number, refine, string, type, union } from 'superstruct';
+import { isNumericString, toFiniteNumber, toLong } from './numbers.js';
 import type { StoredValue, ValueType } from './value-type.js';
 
-const SafeInteger = refine(number(), 'safe integer', (n) => Number.isSafeInteger(n));
 const FiniteNumber = refine(number(), 'finite number', (n) => Number.isFinite(n));
 
-const LongStruct = coerce(SafeInteger, string(), (s) =>
-  isNumericString(s) && !s.includes('.') ? Number(s) : s,
-);
-const DoubleStruct = coerce(FiniteNumber, string(), (s) => (isNumericString(s) ? Number(s) : s));
+/** A long: an integer within the signed 64-bit range (exact beyond ±(2^53−1) as a BigInt), or an integer numeric string. */
+const LongStruct = define<number | bigint>('long', (v) => toLong(v) !== undefined);
+const DoubleStruct = coerce(FiniteNumber, union([string(), bigint()]), (s) => (typeof s === 'bigint' ? Number(s) : isNumericString(s) ? Number(s) : s));
 const StringStruct = coerce(
   refine(string(), 'well-formed', (s) => s.isWellFormed()),
-  union([number(), boolean()]),
+  union([number(), boolean(), bigint()]),
   (v) => String(v),
 );
 const ComplexStruct = type({ real: DoubleStruct, imaginary: DoubleStruct });
@@ -24,15 +22,15 @@ export interface Complex {
 
 const identity = <T>(v: T): T => v;
 
-/** Built-in `long`: a safe integer (±(2^53−1)), or an integer numeric string. */
-const longType: ValueType<number> = {
+/** Built-in `long`: a signed 64-bit integer (a BigInt beyond ±(2^53−1)), or an integer numeric string. */
+const longType: ValueType<number | bigint> = {
   name: 'long',
   group: 'number',
   storage: 'long',
   struct: LongStruct,
-  parse: toSafeInteger,
+  parse: toLong,
   encode: identity,
-  decode: (stored: StoredValue) => stored as number,
+  decode: (stored: StoredValue) => stored as number | bigint,
   toJSON: identity,
 };
 
@@ -59,7 +57,7 @@ const stringType: ValueType<string> = {
       ? json.isWellFormed()
         ? json
         : undefined
-      : typeof json === 'number' || typeof json === 'boolean'
+      : typeof json === 'number' || typeof json === 'boolean' || typeof json === 'bigint'
         ? String(json)
         : undefined,
   encode: identity,

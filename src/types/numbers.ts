@@ -6,9 +6,10 @@ export function isNumericString(text: string): boolean {
   return NUMERIC.test(text);
 }
 
-/** A JSON number or numeric string as a finite number, else `undefined`. */
+/** A JSON number (a BigInt of an exact integer too) or numeric string as a finite number, else `undefined`. */
 export function toFiniteNumber(json: unknown): number | undefined {
   if (typeof json === 'number') return Number.isFinite(json) ? json : undefined;
+  if (typeof json === 'bigint') return Number(json);
   if (typeof json === 'string' && isNumericString(json)) {
     const n = Number(json);
     return Number.isFinite(n) ? n : undefined;
@@ -24,6 +25,36 @@ export function toSafeInteger(json: unknown): number | undefined {
     return Number.isSafeInteger(n) ? n : undefined;
   }
   return undefined;
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const INTEGER_TEXT = /^[+-]?\d+$/;
+
+/** Whether a BigInt fits a signed 64-bit long (KairosDB's `long`). */
+export function inLongRange(n: bigint): boolean {
+  return n >= INT64_MIN && n <= INT64_MAX;
+}
+
+/** A BigInt as a Number when it is a safe integer (the usual case), else itself. */
+export function narrowLong(n: bigint): number | bigint {
+  return n >= -MAX_SAFE && n <= MAX_SAFE ? Number(n) : n;
+}
+
+/**
+ * A JSON integer as a long: a Number when safe, else a BigInt within the signed 64-bit range (a BigInt from the
+ * exact parse, or an integer numeric string, read exactly); else `undefined`.
+ */
+export function toLong(json: unknown): number | bigint | undefined {
+  if (typeof json === 'number') return Number.isSafeInteger(json) ? json : undefined;
+  if (typeof json === 'bigint') return inLongRange(json) ? narrowLong(json) : undefined;
+  if (typeof json !== 'string' || !isNumericString(json) || json.includes('.')) return undefined;
+  const n = Number(json);
+  if (Number.isSafeInteger(n)) return n;
+  if (!INTEGER_TEXT.test(json)) return undefined;
+  const big = BigInt(json);
+  return inLongRange(big) ? big : undefined;
 }
 
 /**

@@ -3,8 +3,8 @@ import type { Struct } from 'superstruct';
 /** How a store keeps a value: the column family it belongs to. */
 export type StorageKind = 'long' | 'double' | 'string' | 'bytes';
 
-/** A value as stores keep it: a number for `long`/`double`, a string, or bytes. */
-export type StoredValue = number | string | Uint8Array;
+/** A value as stores keep it: a number for `long`/`double` (a BigInt for a `long` beyond ±(2^53−1)), a string, or bytes. */
+export type StoredValue = number | bigint | string | Uint8Array;
 
 /** A value type as the registry holds it: how to read it from JSON, store it and print it back. */
 export interface ValueType<T = unknown> {

@@ -14,7 +14,7 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
   return {
     '/datapoints': {
       POST: async (ctx, request) => {
-        let body = await requestBody(ctx, request.reading);
+        let body = await requestBody(ctx, request.reading, true);
         const large = request.reading.ticket.bytes > LARGE_BODY;
         if (large) await turn();
         request.admit('write');

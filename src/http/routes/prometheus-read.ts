@@ -52,7 +52,7 @@ export async function readQuery(query: ReadQuery, options: ResolvedOptions, tena
       if (!entry) merged.set(key, (entry = { labels, points: new Map() }));
       for await (const page of series.points()) {
         budget.read(page.timestamps.length);
-        for (let i = 0; i < page.timestamps.length; i++) entry.points.set(page.timestamps[i] as number, page.values[i] as number);
+        for (let i = 0; i < page.timestamps.length; i++) entry.points.set(page.timestamps[i] as number, Number(page.values[i]));
         await budget.pace();
       }
     }

@@ -81,7 +81,7 @@ export function encodeChunk(chunk: Chunk): Uint8Array {
   out.unsigned(chunk.timestamps.length);
   writeExpiry(out, chunk.expires, chunk.timestamps.length);
   writeTimestamps(out, chunk.timestamps);
-  if (chunk.storage === 'long') writeLongs(out, chunk.values as Numbers);
+  if (chunk.storage === 'long') writeLongs(out, chunk.values);
   else if (chunk.storage === 'double') writeDoubles(out, chunk.values as Numbers);
   else if (chunk.storage === 'string') for (const v of chunk.values) writeBytes(out, TEXT.encode(v as string));
   else for (const v of chunk.values) writeBytes(out, v as Uint8Array);
@@ -230,21 +230,23 @@ function readTimestamps(input: Reader, fast: Float64Array): ArrayLike<number> {
   return out;
 }
 
-function writeLongs(out: Writer, values: Numbers): void {
-  let previous = 0;
+/** Longs as deltas; a long beyond ±(2^53−1) is a BigInt, its delta written exactly. */
+function writeLongs(out: Writer, values: readonly StoredValue[] | Float64Array): void {
+  let previous: number | bigint = 0;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i] as number;
+    const v = values[i] as number | bigint;
     out.signed(difference(v, previous));
     previous = v;
   }
 }
 
-function readLongs(input: Reader, fast: Float64Array): ArrayLike<number> {
+/** Longs into `fast`, or, when a sum may leave the safe integers, into an array with BigInts where they do. */
+function readLongs(input: Reader, fast: Float64Array): ArrayLike<number | bigint> {
   if (readSums(input, fast, 1)) return fast;
   const count = fast.length;
-  const out = new Array<number>(count);
+  const out = new Array<number | bigint>(count);
   let previous: number | bigint = 0;
-  for (let i = 0; i < count; i++) out[i] = safe((previous = sum(previous, input.signed())));
+  for (let i = 0; i < count; i++) out[i] = previous = sum(previous, input.signed());
   return out;
 }
 

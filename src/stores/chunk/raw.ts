@@ -1,14 +1,19 @@
 /**
  * Numeric points as a request brings them, for the rows a write appends before compaction encodes them: the
- * timestamps, then the values, as little-endian float64 (longs are safe integers, exact in a double). Cheap to write
- * and read; compaction turns them into chunks of a few bytes per point.
+ * timestamps, then the values, as little-endian float64 — 16 bytes a point. Cheap to write and read; compaction
+ * turns them into chunks of a few bytes per point. Longs beyond ±(2^53−1), which a double cannot keep, make the
+ * points a codec chunk instead, padded to a length of 8 more than a multiple of 16 (the last byte says by how much),
+ * which tells the two apart.
  */
 import { endianness } from 'node:os';
+import type { StoredValue } from '../../types/value-type.js';
+import { decodeChunk, encodeChunk } from './codec.js';
 import type { Points } from './merge.js';
 
 const LITTLE = endianness() === 'LE';
 
-export function encodeRaw(timestamps: ArrayLike<number>, values: ArrayLike<number>): Uint8Array {
+export function encodeRaw(timestamps: ArrayLike<number>, values: ArrayLike<StoredValue>): Uint8Array {
+  if (hasBigInt(values)) return encodeExact(timestamps, values);
   const n = timestamps.length;
   const out = new Float64Array(2 * n);
   for (let i = 0; i < n; i++) {
@@ -21,6 +26,7 @@ export function encodeRaw(timestamps: ArrayLike<number>, values: ArrayLike<numbe
 }
 
 export function decodeRaw(bytes: Uint8Array): Points {
+  if (bytes.length % 16 === 8) return decodeExact(bytes);
   if (bytes.length % 16 !== 0) throw new RangeError('raw points: length is not a multiple of 16');
   if (LITTLE && bytes.byteOffset % 8 === 0) {
     // Read in place (the bytes are not changed afterwards).
@@ -33,6 +39,35 @@ export function decodeRaw(bytes: Uint8Array): Points {
   const all = new Float64Array(copy.buffer);
   const n = all.length / 2;
   return { timestamps: all.subarray(0, n), values: all.subarray(n) };
+}
+
+/** Whether points' values hold a BigInt (a long beyond ±(2^53−1)). */
+export function hasBigInt(values: ArrayLike<StoredValue>): boolean {
+  if (values instanceof Float64Array) return false;
+  for (let i = 0; i < values.length; i++) if (typeof values[i] === 'bigint') return true;
+  return false;
+}
+
+/** Whether raw points of this length are a codec chunk (their longs exact) rather than float64s. */
+export function isExactRaw(length: number): boolean {
+  return length % 16 === 8;
+}
+
+function encodeExact(timestamps: ArrayLike<number>, values: ArrayLike<StoredValue>): Uint8Array {
+  const chunk = encodeChunk({ storage: 'long', timestamps: Array.from(timestamps), values: Array.from(values) });
+  // 1 to 16 bytes, so that the length is 8 more than a multiple of 16.
+  const pad = ((((8 - chunk.length) % 16) + 16) % 16) || 16;
+  const out = new Uint8Array(chunk.length + pad);
+  out.set(chunk);
+  out[out.length - 1] = pad;
+  return out;
+}
+
+function decodeExact(bytes: Uint8Array): Points {
+  const pad = bytes[bytes.length - 1] as number;
+  if (pad < 1 || pad > 16 || pad > bytes.length) throw new RangeError('raw points: bad padding');
+  const { timestamps, values } = decodeChunk(bytes.subarray(0, bytes.length - pad));
+  return { timestamps, values };
 }
 
 /** Reverses the bytes of every float64 (big-endian hosts). */

@@ -4,6 +4,7 @@
  */
 import { endianness } from 'node:os';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
+import { hasBigInt } from '../chunk/raw.js';
 import { encodeRecent } from './chunk-rows.js';
 
 /** One series' part of a batch. */
@@ -71,7 +72,8 @@ export interface PartPoints {
  * the batch (no buffer per series), which is most of what a write of many small series costs.
  */
 export function packBatch(parts: readonly PartPoints[]): { dir: Uint8Array; data: Uint8Array } {
-  const encoded = parts.map((p) => (isNumeric(p.storage) && LITTLE ? undefined : encodeRecent(p.storage, p.timestamps, p.values)));
+  // Numbers inline, unless a long is beyond ±(2^53−1): such a part is encoded exactly (raw.ts).
+  const encoded = parts.map((p) => (isNumeric(p.storage) && LITTLE && !(p.storage === 'long' && hasBigInt(p.values)) ? undefined : encodeRecent(p.storage, p.timestamps, p.values)));
   let size = 0;
   for (let k = 0; k < parts.length; k++) size += align(encoded[k]?.length ?? 16 * (parts[k] as PartPoints).timestamps.length);
   const data = new Uint8Array(size);

@@ -29,7 +29,7 @@ export interface StoredRow {
 
 /** Numbers of a recent row are raw float64; text and bytes use the chunk codec. */
 export function encodeRecent(storage: StorageKind, timestamps: readonly number[], values: readonly StoredValue[]): Uint8Array {
-  if (storage === 'long' || storage === 'double') return encodeRaw(timestamps, values as readonly number[]);
+  if (storage === 'long' || storage === 'double') return encodeRaw(timestamps, values);
   return encodeChunk(chunkOf(storage, timestamps, values));
 }
 
@@ -85,6 +85,8 @@ export class ChunkCutter {
   #timestamps = new Float64Array(FIRST_CAPACITY);
   #numbers: Float64Array<ArrayBuffer> | undefined;
   #others: StoredValue[] = [];
+  /** The longs beyond ±(2^53−1) of the chunk being cut, by position (its numbers hold them rounded). */
+  #exact: Map<number, bigint> | undefined;
   #expires = new Float64Array(FIRST_CAPACITY);
   #count = 0;
   /** Points of the chunk being cut that never expire, and the latest expiry of the others. */
@@ -110,8 +112,10 @@ export class ChunkCutter {
       this.#reserve(1);
       const at = this.#count++;
       this.#timestamps[at] = t;
-      if (this.#numbers) this.#numbers[at] = values[i] as number;
-      else this.#others.push(values[i] as StoredValue);
+      const value = values[i] as StoredValue;
+      if (typeof value === 'bigint') (this.#exact ??= new Map()).set(at, value);
+      if (this.#numbers) this.#numbers[at] = Number(value);
+      else this.#others.push(value);
       this.#expiring(at, 1, expires?.[i] ?? 0);
     }
   }
@@ -160,15 +164,26 @@ export class ChunkCutter {
         last: timestamps[count - 1] as number,
         count,
         expires: this.#never > 0 ? null : this.#latest,
-        data: encodeChunk({ storage: this.storage, timestamps, values: this.#numbers ? this.#numbers.subarray(0, count) : this.#others, expires }),
+        data: encodeChunk({ storage: this.storage, timestamps, values: this.#values(count), expires }),
       });
     }
     this.#count = 0;
     this.#never = 0;
     this.#latest = 0;
     this.#others = [];
+    this.#exact = undefined;
     this.#win = win;
     this.#end = Number.isNaN(win) ? -Infinity : (win + 1) * WINDOW_MS;
+  }
+
+  /** The values of the chunk being cut: its numbers, with the exact longs in place when it has any. */
+  #values(count: number): readonly StoredValue[] | Float64Array {
+    if (!this.#numbers) return this.#others;
+    const numbers = this.#numbers.subarray(0, count);
+    if (!this.#exact) return numbers;
+    const values: StoredValue[] = Array.from(numbers);
+    for (const [at, value] of this.#exact) values[at] = value;
+    return values;
   }
 
   /** Room for `n` more points (at most a chunk's): the columns grow as a chunk does, most chunks being small. */

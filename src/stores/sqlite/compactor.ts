@@ -10,6 +10,7 @@ import type { StorageKind } from '../../types/value-type.js';
 import { DIRECTORY_FIELDS as F } from './batch.js';
 import { BatchCache, type CachedBatch } from './batch-cache.js';
 import { MovePlan, type PartRef } from './move-plan.js';
+import { isExactRaw } from '../chunk/raw.js';
 import { ChunkCutter, chunkSource, MAX_CHUNK_POINTS, recentSlice, recentSource, type ChunkRow, type StoredRow } from './chunk-rows.js';
 import type { ChunkBounds, Statements } from './statements.js';
 
@@ -98,6 +99,8 @@ function disjointSpans(cache: BatchCache, batches: readonly CachedBatch[], parts
     const f = i * F;
     const at = (batch.fields[f + 5] as number) / 8;
     const count = batch.fields[f + 3] as number;
+    // A part with longs beyond ±(2^53−1) is a codec chunk, not float64s (raw.ts): it is merged as a source.
+    if (isExactRaw(batch.fields[f + 6] as number)) return undefined;
     spans.push({ columns, times: at + from, values: at + count + from, length: to - from, expires: batch.fields[f + 4] as number });
   }
   spans.sort((a, b) => (a.columns[a.times] as number) - (b.columns[b.times] as number));

@@ -1,0 +1,95 @@
+/**
+ * Exact integers for JSON text: `JSON.parse` reads every number as a double, so an integer beyond ±(2^53−1) loses its
+ * last digits. Only a body with a run of 16 or more digits takes this path: each such integer token outside strings
+ * is rewritten as a string carrying a marker (a random nonce per process, so no client can forge one), parsed
+ * natively, and the markers are turned back — into BigInts where a datapoint's value stands, into the Number
+ * `JSON.parse` would have made everywhere else (so timestamps, TTLs and queries behave exactly as before).
+ */
+import { randomBytes } from 'node:crypto';
+
+const isObject = (json: unknown): json is Record<string, unknown> => typeof json === 'object' && json !== null && !Array.isArray(json);
+
+/** A digit run long enough that the number may not be a safe integer. */
+const LONG_DIGITS = /\d{16}/;
+
+/** A string literal (skipped as it is), or a whole integer token of 16 digits or more. */
+const TOKENS = /"(?:[^"\\]|\\[^])*"|(?<![\d.eE+-])-?[1-9]\d{15,}(?![\d.eE])/g;
+
+const MARK = `\u0000${randomBytes(9).toString('base64')}:`;
+const MARK_TEXT = JSON.stringify(MARK).slice(1, -1);
+
+/** Whether a body may hold an integer that a double cannot keep exactly. */
+export function mayHoldLongIntegers(text: string): boolean {
+  return LONG_DIGITS.test(text);
+}
+
+/** `JSON.parse` with the long integers of datapoint values kept exactly (as BigInts when beyond ±(2^53−1)). */
+export function parseExact(text: string): unknown {
+  let marked = '';
+  let from = 0;
+  let found = false;
+  for (const match of text.matchAll(TOKENS)) {
+    const token = match[0];
+    if (token.charCodeAt(0) === 0x22) continue;
+    found = true;
+    marked += `${text.slice(from, match.index)}"${MARK_TEXT}${token}"`;
+    from = match.index + token.length;
+  }
+  if (!found) return JSON.parse(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(marked + text.slice(from));
+  } catch {
+    // The error of the text as it was sent (the marked one's positions and excerpt are not the client's).
+    return JSON.parse(text);
+  }
+  return restore(parsed);
+}
+
+/** A datapoint value: an integer of the marker as a BigInt beyond the safe range, else a Number. */
+function exactValue(value: unknown): unknown {
+  if (!isMarked(value)) return value;
+  const big = BigInt(value.slice(MARK.length));
+  return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function isMarked(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(MARK);
+}
+
+/** Values of a body's metrics (`value`, each `datapoints` entry's second item) exact; every other marker a Number. */
+function restore(body: unknown): unknown {
+  const metric = (m: unknown) => {
+    if (!isObject(m)) return;
+    if (Object.hasOwn(m, 'value')) m.value = exactValue(m.value);
+    if (Array.isArray(m.datapoints)) for (const point of m.datapoints) if (Array.isArray(point) && point.length > 1) point[1] = exactValue(point[1]);
+  };
+  if (Array.isArray(body)) body.forEach(metric);
+  else metric(body);
+  return numbersElsewhere(body);
+}
+
+/** Every marker left as the Number `JSON.parse` would have read (a walk with its own stack: bodies may nest deep). */
+function numbersElsewhere(body: unknown): unknown {
+  if (isMarked(body)) return Number(body.slice(MARK.length));
+  const stack: unknown[] = [body];
+  while (stack.length > 0) {
+    const json = stack.pop();
+    if (Array.isArray(json)) {
+      for (let i = 0; i < json.length; i++) {
+        const item: unknown = json[i];
+        if (isMarked(item)) json[i] = Number(item.slice(MARK.length));
+        else if (typeof item === 'object' && item !== null) stack.push(item);
+      }
+    } else if (isObject(json)) {
+      for (const key of Object.keys(json)) {
+        const item = json[key];
+        if (isMarked(item)) json[key] = Number(item.slice(MARK.length));
+        else if (typeof item === 'object' && item !== null) stack.push(item);
+      }
+    }
+  }
+  return body;
+}
