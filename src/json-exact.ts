@@ -1,6 +1,6 @@
 /**
  * Exact integers for JSON text: `JSON.parse` reads every number as a double, so an integer beyond ±(2^53−1) loses its
- * last digits. Only a body with a run of 16 or more digits takes this path: each such integer token outside strings
+ * last digits. Only a body with an integer of 16 or more digits takes this path: each such integer token outside strings
  * is rewritten as a string carrying a marker (a random nonce per process, so no client can forge one), parsed
  * natively, and the markers are turned back — into BigInts where a datapoint's value stands, into the Number
  * `JSON.parse` would have made everywhere else (so timestamps, TTLs and queries behave exactly as before).
@@ -9,8 +9,11 @@ import { randomBytes } from 'node:crypto';
 
 const isObject = (json: unknown): json is Record<string, unknown> => typeof json === 'object' && json !== null && !Array.isArray(json);
 
-/** A digit run long enough that the number may not be a safe integer. */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * An integer token of 16 digits or more (not a fraction's or an exponent's digits): the number may not be a safe
+ * integer. Digits inside a string may match too (the exact path then finds nothing to mark).
+ */
+const LONG_INTEGER = /(?<![\d.eE+-])-?[1-9]\d{15,}(?![\d.eE])/;
 
 /** A string literal (skipped as it is), or a whole integer token of 16 digits or more. */
 const TOKENS = /"(?:[^"\\]|\\[^])*"|(?<![\d.eE+-])-?[1-9]\d{15,}(?![\d.eE])/g;
@@ -20,7 +23,7 @@ const MARK_TEXT = JSON.stringify(MARK).slice(1, -1);
 
 /** Whether a body may hold an integer that a double cannot keep exactly. */
 export function mayHoldLongIntegers(text: string): boolean {
-  return LONG_DIGITS.test(text);
+  return LONG_INTEGER.test(text);
 }
 
 /** `JSON.parse` with the long integers of datapoint values kept exactly (as BigInts when beyond ±(2^53−1)). */

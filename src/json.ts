@@ -1,14 +1,10 @@
 import { isUtf8 } from 'node:buffer';
-import { mayHoldLongIntegers, parseExact } from './json-exact.js';
 
-/** The parsed body, or the KairosDB-style message saying why it is not JSON. */
-export type ParsedJson = { ok: true; value: unknown } | { ok: false; message: string };
+/** The parsed body with the text it was parsed from, or the KairosDB-style message saying why it is not JSON. */
+export type ParsedJson = { ok: true; value: unknown; text: string } | { ok: false; message: string };
 
-/**
- * Parses a request body as UTF-8 JSON; the top level must be an array or an object. `exactValues`: datapoint values
- * that are integers beyond ±(2^53−1) are read as BigInts (json-exact.ts), for ingest bodies.
- */
-export function parseJson(body: Buffer | string, exactValues = false): ParsedJson {
+/** Parses a request body as UTF-8 JSON; the top level must be an array or an object. */
+export function parseJson(body: Buffer | string): ParsedJson {
   if (typeof body !== 'string' && !isUtf8(body)) {
     return { ok: false, message: 'Invalid json. The body is not valid UTF-8.' };
   }
@@ -18,7 +14,7 @@ export function parseJson(body: Buffer | string, exactValues = false): ParsedJso
   if (first === undefined) return { ok: false, message: 'Invalid json. No content due to end of input.' };
   if (first !== '[' && first !== '{') return { ok: false, message: 'Invalid start of json.' };
   try {
-    return { ok: true, value: exactValues && mayHoldLongIntegers(text) ? parseExact(text) : JSON.parse(text) };
+    return { ok: true, value: JSON.parse(text), text };
   } catch (error) {
     return { ok: false, message: `Invalid json. ${(error as Error).message}` };
   }

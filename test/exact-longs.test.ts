@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import Koa from 'koa';
 import request from 'supertest';
 import { kairosdb, MemoryStore, type Store } from '../src/index.js';
-import { parseJson } from '../src/json.js';
+import { mayHoldLongIntegers, parseExact } from '../src/json-exact.js';
 import { SqliteStore } from '../src/sqlite.js';
 
 const T = Date.UTC(2024, 0, 1);
@@ -23,40 +23,39 @@ function serve(store: Store, host?: Koa.Middleware) {
 const raw = (text: string) => (r: request.Test) => r.set('Content-Type', 'application/json').send(text);
 const query = (metric: string, aggregators: unknown[] = []) => JSON.stringify({ start_absolute: T - 1, end_absolute: T + 60_000, metrics: [{ name: metric, aggregators }] });
 
-describe('parseJson: exact integers for ingest bodies', () => {
+describe('parseExact: integers of ingest bodies kept exactly', () => {
   it('reads datapoint values beyond ±(2^53−1) as BigInts, everything else as JSON.parse does', () => {
     const text = `[{"name":"m","tags":{"id":"12345678901234567","n":12345678901234567},"timestamp":${T},"value":${MAX},"datapoints":[[${T},${BIG}],[${T + 1},-${BIG}],[${T + 2},1.2345678901234567],[${T + 3},12345678901234567e2],[${T + 4},"${BIG}"]]}]`;
-    const parsed = parseJson(text, true);
-    assert.ok(parsed.ok);
-    const [metric] = parsed.value as Record<string, unknown>[];
+    assert.ok(mayHoldLongIntegers(text));
+    const [metric] = parseExact(text) as Record<string, unknown>[];
     assert.equal(metric?.value, BigInt(MAX));
     assert.deepEqual(metric?.datapoints, [[T, BigInt(BIG)], [T + 1, -BigInt(BIG)], [T + 2, 1.2345678901234567], [T + 3, 12345678901234567e2], [T + 4, BIG]]);
     // A number elsewhere (a tag's) is the double JSON.parse reads; strings are untouched.
     assert.deepEqual(metric?.tags, { id: '12345678901234567', n: 12345678901234567 });
-    // Without exactValues (queries), as before.
-    assert.deepEqual((parseJson(text) as { value: Record<string, unknown>[] }).value[0]?.value, Number(MAX));
   });
 
-  it('keeps JSON.parse\'s verdict and message on text that is not JSON', () => {
+  it('looks for integer tokens only: 13-digit timestamps and doubles with many digits do not send a body the exact way', () => {
+    assert.equal(mayHoldLongIntegers(`[[${T},0.12345678901234567],[${T},1.2345678901234567e+30],[${T},123456789012345.5]]`), false);
+    assert.equal(mayHoldLongIntegers(`[[${T},-${BIG}]]`), true);
+  });
+
+  it('throws what JSON.parse throws for text that is not JSON', () => {
     for (const text of [`[{"value":${BIG}]`, `[01234567890123456789]`, `{"a":"${BIG}}`]) {
-      const parsed = parseJson(text, true);
-      assert.equal(parsed.ok, false, text);
       let message = '';
       try {
         JSON.parse(text);
       } catch (error) {
-        message = `Invalid json. ${(error as Error).message}`;
+        message = (error as Error).message;
       }
-      assert.equal((parsed as { message: string }).message, message);
+      assert.throws(() => parseExact(text), { name: 'SyntaxError', message }, text);
     }
   });
 
   // A quadratic scan of these would not end within the timeout (linear: well under a second).
   it('gets through hostile text: a 2 MB unterminated string of digits, 100,000 long integers', { timeout: 20_000 }, () => {
-    assert.equal(parseJson(`["${'1'.repeat(2_000_000)}`, true).ok, false);
-    const parsed = parseJson(`[{"datapoints":[${Array.from({ length: 100_000 }, (_, i) => `[${i},${BIG}]`).join(',')}]}]`, true);
-    assert.ok(parsed.ok);
-    assert.equal(((parsed.value as { datapoints: unknown[][] }[])[0]?.datapoints[99_999] as unknown[])[1], BigInt(BIG));
+    assert.throws(() => parseExact(`["${'1'.repeat(2_000_000)}`), SyntaxError);
+    const parsed = parseExact(`[{"datapoints":[${Array.from({ length: 100_000 }, (_, i) => `[${i},${BIG}]`).join(',')}]}]`);
+    assert.equal(((parsed as { datapoints: unknown[][] }[])[0]?.datapoints[99_999] as unknown[])[1], BigInt(BIG));
   });
 });
 

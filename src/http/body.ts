@@ -2,26 +2,37 @@ import { isUtf8 } from 'node:buffer';
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
 import { parseJson } from '../json.js';
-import { mayHoldLongIntegers } from '../json-exact.js';
+import { mayHoldLongIntegers, parseExact } from '../json-exact.js';
 import { exceedsDepth } from '../json-depth.js';
 import type { ResolvedOptions } from '../options.js';
 import { readBody, type BodyReading } from './read-body.js';
 
+/** The parsed JSON body: the host's, if it already parsed it, else read from the request. */
+export async function requestBody(ctx: Context, reading: BodyReading): Promise<unknown> {
+  return (await ingestBody(ctx, reading)).body;
+}
+
 /**
- * The parsed JSON body: the host's, if it already parsed it, else read from the request. `exactValues` (ingest
- * bodies): datapoint values beyond ±(2^53−1) kept exactly — also from a host's parse when it kept the raw text
- * (`ctx.request.rawBody`), which its JSON.parse had rounded.
+ * An ingest body, and the same body read again with its datapoint values exact (`undefined` when its text has no
+ * integer of 16 digits or more, or when the host parsed it and kept no raw text): JSON.parse rounds integers beyond
+ * ±(2^53−1), which the ingest then refuses — only such a body is read again, the exact way (json-exact.ts), so the
+ * usual body pays nothing. A host's parser rounded them too: its raw text (`ctx.request.rawBody`, as koa-bodyparser
+ * keeps it) is read again.
  */
-export async function requestBody(ctx: Context, reading: BodyReading, exactValues = false): Promise<unknown> {
+export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ body: unknown; exact(): unknown }> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
+  let text: string | undefined;
+  let body: unknown;
   if (hostParsed !== undefined && ctx.req.readableEnded) {
-    if (typeof hostParsed === 'string' || Buffer.isBuffer(hostParsed)) return json(hostParsed, Infinity, exactValues);
-    if (ctx.request.is('urlencoded', 'multipart')) return json(unparsedText(ctx, hostParsed), Infinity, exactValues);
-    const raw = (ctx.request as { rawBody?: unknown }).rawBody;
-    if (exactValues && typeof raw === 'string' && mayHoldLongIntegers(raw)) return json(raw, Infinity, true);
-    return hostParsed;
-  }
-  return json(await readBody(ctx.req, reading), Infinity, exactValues);
+    if (typeof hostParsed === 'string' || Buffer.isBuffer(hostParsed)) ({ body, text } = json(hostParsed));
+    else if (ctx.request.is('urlencoded', 'multipart')) ({ body, text } = json(unparsedText(ctx, hostParsed)));
+    else {
+      body = hostParsed;
+      const raw = (ctx.request as { rawBody?: unknown }).rawBody;
+      if (typeof raw === 'string') text = raw;
+    }
+  } else ({ body, text } = json(await readBody(ctx.req, reading)));
+  return { body, exact: () => (text !== undefined && mayHoldLongIntegers(text) ? parseExact(text) : undefined) };
 }
 
 /** A query, tags or delete body: at most `maxQueryBodyBytes` after decompression, nested at most `maxJsonDepth` deep. */
@@ -32,11 +43,11 @@ export async function queryBody(ctx: Context, reading: BodyReading, options: Res
 }
 
 /** Parses JSON text, answering 400 with KairosDB's message when it is not JSON (or nests deeper than `maxDepth`). */
-export function json(body: Buffer | string, maxDepth = Infinity, exactValues = false): unknown {
-  const parsed = parseJson(body, exactValues);
+export function json(body: Buffer | string, maxDepth = Infinity): { body: unknown; text: string } {
+  const parsed = parseJson(body);
   if (!parsed.ok) throw httpError('INVALID_JSON', parsed.message);
   if (maxDepth !== Infinity && exceedsDepth(parsed.value, maxDepth)) throw httpError('TOO_DEEP', maxDepth);
-  return parsed.value;
+  return { body: parsed.value, text: parsed.text };
 }
 
 /**

@@ -7,10 +7,13 @@ const FiniteNumber = refine(number(), 'finite number', (n) => Number.isFinite(n)
 /** A long: an integer within the signed 64-bit range (exact beyond ±(2^53−1) as a BigInt), or an integer numeric string. */
 const LongStruct = define<number | bigint>('long', (v) => toLong(v) !== undefined);
 const DoubleStruct = coerce(FiniteNumber, union([string(), bigint()]), (s) => (typeof s === 'bigint' ? Number(s) : isNumericString(s) ? Number(s) : s));
+/** A number's digits as the client sent them: an integer that JSON.parse rounded (beyond ±(2^53−1)) has lost them. */
+const exactText = (v: number | boolean | bigint) => (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) ? undefined : String(v));
+
 const StringStruct = coerce(
   refine(string(), 'well-formed', (s) => s.isWellFormed()),
   union([number(), boolean(), bigint()]),
-  (v) => String(v),
+  (v) => exactText(v) ?? v,
 );
 const ComplexStruct = type({ real: DoubleStruct, imaginary: DoubleStruct });
 
@@ -58,7 +61,7 @@ const stringType: ValueType<string> = {
         ? json
         : undefined
       : typeof json === 'number' || typeof json === 'boolean' || typeof json === 'bigint'
-        ? String(json)
+        ? exactText(json)
         : undefined,
   encode: identity,
   decode: (stored: StoredValue) => stored as string,

@@ -2,7 +2,7 @@ import { KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { authorize, stampTenant } from '../access.js';
-import { requestBody } from '../body.js';
+import { ingestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
 import { LARGE_BODY, LONG_NORMALISE_MS, turn } from '../turns.js';
 import { writeSeries } from './protocol-write.js';
@@ -14,13 +14,18 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
   return {
     '/datapoints': {
       POST: async (ctx, request) => {
-        let body = await requestBody(ctx, request.reading, true);
+        const read = await ingestBody(ctx, request.reading);
         const large = request.reading.ticket.bytes > LARGE_BODY;
         if (large) await turn();
         request.admit('write');
-        if (request.tenant !== undefined) body = stampTenant(body, options.tenantTag, request.tenant);
+        const stamped = (body: unknown) => (request.tenant === undefined ? body : stampTenant(body, options.tenantTag, request.tenant));
         const normalising = performance.now();
-        const result = ingest(body);
+        let result = ingest(stamped(read.body));
+        if (!result.ok) {
+          // Integers beyond ±(2^53−1) that JSON.parse rounded: the body read again with them exact (body.ts).
+          const exact = read.exact();
+          if (exact !== undefined) result = ingest(stamped(exact));
+        }
         const longNormalise = performance.now() - normalising > LONG_NORMALISE_MS;
         if (!result.ok) {
           // A caller the hook refuses gets 403 before the body is explained, so it cannot spend the mount's CPU.

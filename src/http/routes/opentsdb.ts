@@ -20,7 +20,7 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
   const put = async (ctx: Context, request: RequestState) => {
     let body: unknown;
     try {
-      body = await requestBody(ctx, request.reading, true);
+      body = await requestBody(ctx, request.reading);
     } catch (error) {
       if (error instanceof KairosHttpError) throw new KairosHttpError(error.code, error.errors, openTsdbError(error.status, error.errors.join('; ')));
       throw error;
