@@ -21,18 +21,24 @@ export async function requestBody(ctx: Context, reading: BodyReading): Promise<u
  */
 export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ body: unknown; exact(): unknown }> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
-  let text: string | undefined;
-  let body: unknown;
+  // The bytes or text the body came as, kept for a second reading (bytes rather than their decoded text: a request's
+  // text of a megabyte or more kept in the heap while the store wrote made V8 collect a large heap in one long pause).
+  let raw: Buffer | string | undefined;
   if (hostParsed !== undefined && ctx.req.readableEnded) {
-    if (typeof hostParsed === 'string' || Buffer.isBuffer(hostParsed)) ({ body, text } = json(hostParsed));
-    else if (ctx.request.is('urlencoded', 'multipart')) ({ body, text } = json(unparsedText(ctx, hostParsed)));
+    if (typeof hostParsed === 'string' || Buffer.isBuffer(hostParsed)) raw = hostParsed;
+    else if (ctx.request.is('urlencoded', 'multipart')) raw = unparsedText(ctx, hostParsed);
     else {
-      body = hostParsed;
-      const raw = (ctx.request as { rawBody?: unknown }).rawBody;
-      if (typeof raw === 'string') text = raw;
+      const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
+      return { body: hostParsed, exact: () => (typeof rawBody === 'string' ? exactly(rawBody) : undefined) };
     }
-  } else ({ body, text } = json(await readBody(ctx.req, reading)));
-  return { body, exact: () => (text !== undefined && mayHoldLongIntegers(text) ? parseExact(text) : undefined) };
+  } else raw = await readBody(ctx.req, reading);
+  return { body: json(raw), exact: () => exactly(raw) };
+}
+
+/** A body parsed again with its long integers exact, when its text has any (else `undefined`). */
+function exactly(raw: Buffer | string): unknown {
+  const parsed = parseJson(raw);
+  return parsed.ok && mayHoldLongIntegers(parsed.text) ? parseExact(parsed.text) : undefined;
 }
 
 /** A query, tags or delete body: at most `maxQueryBodyBytes` after decompression, nested at most `maxJsonDepth` deep. */
@@ -43,11 +49,11 @@ export async function queryBody(ctx: Context, reading: BodyReading, options: Res
 }
 
 /** Parses JSON text, answering 400 with KairosDB's message when it is not JSON (or nests deeper than `maxDepth`). */
-export function json(body: Buffer | string, maxDepth = Infinity): { body: unknown; text: string } {
+export function json(body: Buffer | string, maxDepth = Infinity): unknown {
   const parsed = parseJson(body);
   if (!parsed.ok) throw httpError('INVALID_JSON', parsed.message);
   if (maxDepth !== Infinity && exceedsDepth(parsed.value, maxDepth)) throw httpError('TOO_DEEP', maxDepth);
-  return { body: parsed.value, text: parsed.text };
+  return parsed.value;
 }
 
 /**

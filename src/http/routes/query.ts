@@ -58,7 +58,7 @@ export function queryRoutes(options: ResolvedOptions, running: RunningQueries = 
   return {
     '/datapoints/query': {
       POST: async (ctx, request) => run(ctx, request, await queryBody(ctx, request.reading, options)),
-      GET: async (ctx, request) => run(ctx, request, json(typeof ctx.query.query === 'string' ? ctx.query.query : '', options.maxJsonDepth).body),
+      GET: async (ctx, request) => run(ctx, request, json(typeof ctx.query.query === 'string' ? ctx.query.query : '', options.maxJsonDepth)),
     },
     '/datapoints/query/tags': {
       POST: async (ctx, request) => {
