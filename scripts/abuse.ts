@@ -291,6 +291,16 @@ const attacks: Attack[] = [
     },
   },
   {
+    // Every value a long beyond ±(2^53−1) and one bad tag: refused, after the body's second, exact reading (#31 row 1).
+    name: 'longs-15MiB-refused',
+    run: async (url) => {
+      const points = Array.from({ length: 480_000 }, (_, i) => `[${now - day + i},9007199254740993]`).join(',');
+      const body = `[{"name":"longs","tags":{"h":"a"},"datapoints":[${points}]},{"name":"longs","tags":{"h":""},"datapoints":[[${now},1]]}]`;
+      const res = await send(url, 'POST', '/api/v1/datapoints', body, json);
+      return { ...res, text: `${(Buffer.byteLength(body) / 2 ** 20).toFixed(1)} MiB: ${res.text}` };
+    },
+  },
+  {
     name: 'absolute-form-ui',
     run: async (url) => {
       const started = performance.now();

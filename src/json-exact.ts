@@ -26,28 +26,43 @@ export function mayHoldLongIntegers(text: string): boolean {
   return LONG_INTEGER.test(text);
 }
 
-/** `JSON.parse` with the long integers of datapoint values kept exactly (as BigInts when beyond ±(2^53−1)). */
-export function parseExact(text: string): unknown {
-  let marked = '';
+/**
+ * `JSON.parse` with the long integers of datapoint values kept exactly (BigInts beyond ±(2^53−1)); throws what
+ * `JSON.parse` throws for text that is not JSON. The marking and the walk give the event loop a turn every ~10 ms of
+ * work (a 16 MiB body of longs: ~0.5 s of marking); the native parse of the marked text is one stretch, as a body's
+ * first parse is.
+ */
+export async function parseExact(text: string, turn: () => Promise<unknown> = async () => {}): Promise<unknown> {
+  const tokens = new RegExp(TOKENS.source, 'g');
+  const pieces: string[] = [];
   let from = 0;
-  let found = false;
-  for (const match of text.matchAll(TOKENS)) {
+  let since = performance.now();
+  let seen = 0;
+  for (let match = tokens.exec(text); match !== null; match = tokens.exec(text)) {
+    if ((++seen & 1023) === 0 && performance.now() - since > SLICE_MS) {
+      await turn();
+      since = performance.now();
+    }
     const token = match[0];
     if (token.charCodeAt(0) === 0x22) continue;
-    found = true;
-    marked += `${text.slice(from, match.index)}"${MARK_TEXT}${token}"`;
+    pieces.push(text.slice(from, match.index), `"${MARK_TEXT}`, token, '"');
     from = match.index + token.length;
   }
-  if (!found) return JSON.parse(text);
+  if (pieces.length === 0) return JSON.parse(text);
+  pieces.push(text.slice(from));
   let parsed: unknown;
   try {
-    parsed = JSON.parse(marked + text.slice(from));
+    parsed = JSON.parse(pieces.join(''));
   } catch {
     // The error of the text as it was sent (the marked one's positions and excerpt are not the client's).
     return JSON.parse(text);
   }
+  await turn();
   return restore(parsed);
 }
+
+/** Work between turns of the event loop while marking, ms. */
+const SLICE_MS = 10;
 
 /** A datapoint value: an integer of the marker as a BigInt beyond the safe range, else a Number. */
 function exactValue(value: unknown): unknown {

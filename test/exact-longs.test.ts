@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Koa from 'koa';
 import request from 'supertest';
-import { kairosdb, MemoryStore, type Store } from '../src/index.js';
+import { PassThrough } from 'node:stream';
+import { exportData, importData, kairosdb, MemoryStore, type Store } from '../src/index.js';
+import { readAll, series } from '../src/store-api/conformance.js';
 import { mayHoldLongIntegers, parseExact } from '../src/json-exact.js';
 import { SqliteStore } from '../src/sqlite.js';
 
@@ -24,10 +26,10 @@ const raw = (text: string) => (r: request.Test) => r.set('Content-Type', 'applic
 const query = (metric: string, aggregators: unknown[] = []) => JSON.stringify({ start_absolute: T - 1, end_absolute: T + 60_000, metrics: [{ name: metric, aggregators }] });
 
 describe('parseExact: integers of ingest bodies kept exactly', () => {
-  it('reads datapoint values beyond ±(2^53−1) as BigInts, everything else as JSON.parse does', () => {
+  it("reads datapoint values beyond ±(2^53−1) as BigInts, everything else as JSON.parse does", async () => {
     const text = `[{"name":"m","tags":{"id":"12345678901234567","n":12345678901234567},"timestamp":${T},"value":${MAX},"datapoints":[[${T},${BIG}],[${T + 1},-${BIG}],[${T + 2},1.2345678901234567],[${T + 3},12345678901234567e2],[${T + 4},"${BIG}"]]}]`;
     assert.ok(mayHoldLongIntegers(text));
-    const [metric] = parseExact(text) as Record<string, unknown>[];
+    const [metric] = (await parseExact(text)) as Record<string, unknown>[];
     assert.equal(metric?.value, BigInt(MAX));
     assert.deepEqual(metric?.datapoints, [[T, BigInt(BIG)], [T + 1, -BigInt(BIG)], [T + 2, 1.2345678901234567], [T + 3, 12345678901234567e2], [T + 4, BIG]]);
     // A number elsewhere (a tag's) is the double JSON.parse reads; strings are untouched.
@@ -39,7 +41,7 @@ describe('parseExact: integers of ingest bodies kept exactly', () => {
     assert.equal(mayHoldLongIntegers(`[[${T},-${BIG}]]`), true);
   });
 
-  it('throws what JSON.parse throws for text that is not JSON', () => {
+  it('throws what JSON.parse throws for text that is not JSON', async () => {
     for (const text of [`[{"value":${BIG}]`, `[01234567890123456789]`, `{"a":"${BIG}}`]) {
       let message = '';
       try {
@@ -47,14 +49,14 @@ describe('parseExact: integers of ingest bodies kept exactly', () => {
       } catch (error) {
         message = (error as Error).message;
       }
-      assert.throws(() => parseExact(text), { name: 'SyntaxError', message }, text);
+      await assert.rejects(parseExact(text), { name: 'SyntaxError', message }, text);
     }
   });
 
   // A quadratic scan of these would not end within the timeout (linear: well under a second).
-  it('gets through hostile text: a 2 MB unterminated string of digits, 100,000 long integers', { timeout: 20_000 }, () => {
-    assert.throws(() => parseExact(`["${'1'.repeat(2_000_000)}`), SyntaxError);
-    const parsed = parseExact(`[{"datapoints":[${Array.from({ length: 100_000 }, (_, i) => `[${i},${BIG}]`).join(',')}]}]`);
+  it('gets through hostile text: a 2 MB unterminated string of digits, 100,000 long integers', { timeout: 20_000 }, async () => {
+    await assert.rejects(parseExact(`["${'1'.repeat(2_000_000)}`), SyntaxError);
+    const parsed = await parseExact(`[{"datapoints":[${Array.from({ length: 100_000 }, (_, i) => `[${i},${BIG}]`).join(',')}]}]`);
     assert.equal(((parsed as { datapoints: unknown[][] }[])[0]?.datapoints[99_999] as unknown[])[1], BigInt(BIG));
   });
 });
@@ -118,3 +120,20 @@ for (const [label, create] of [['MemoryStore', () => new MemoryStore()], ['Sqlit
     });
   });
 }
+
+describe('exact longs through export and import', () => {
+  it('writes their digits and reads them back exactly', async () => {
+    const from = new MemoryStore();
+    const points: [number, bigint | number][] = [[T, BigInt(MAX)], [T + 1, BigInt(MIN)], [T + 2, 7]];
+    await from.write([series('x.transfer', { h: 'a' }, points)]);
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await exportData(from, out);
+    const text = Buffer.concat(chunks).toString('utf8');
+    assert.match(text, new RegExp(`\\[${T},${MAX}\\]`));
+    const to = new MemoryStore();
+    await importData(to, (async function* () { yield text; })());
+    assert.deepEqual((await readAll(to, { metric: 'x.transfer' }))[0]?.points, points);
+  });
+});

@@ -6,6 +6,7 @@ import { mayHoldLongIntegers, parseExact } from '../json-exact.js';
 import { exceedsDepth } from '../json-depth.js';
 import type { ResolvedOptions } from '../options.js';
 import { readBody, type BodyReading } from './read-body.js';
+import { turn } from './turns.js';
 
 /** The parsed JSON body: the host's, if it already parsed it, else read from the request. */
 export async function requestBody(ctx: Context, reading: BodyReading): Promise<unknown> {
@@ -19,7 +20,7 @@ export async function requestBody(ctx: Context, reading: BodyReading): Promise<u
  * usual body pays nothing. A host's parser rounded them too: its raw text (`ctx.request.rawBody`, as koa-bodyparser
  * keeps it) is read again.
  */
-export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ body: unknown; exact(): unknown }> {
+export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ body: unknown; exact(): Promise<unknown> }> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
   // The bytes or text the body came as, kept for a second reading (bytes rather than their decoded text: a request's
   // text of a megabyte or more kept in the heap while the store wrote made V8 collect a large heap in one long pause).
@@ -29,16 +30,19 @@ export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ 
     else if (ctx.request.is('urlencoded', 'multipart')) raw = unparsedText(ctx, hostParsed);
     else {
       const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
-      return { body: hostParsed, exact: () => (typeof rawBody === 'string' ? exactly(rawBody) : undefined) };
+      return { body: hostParsed, exact: async () => (typeof rawBody === 'string' ? exactly(rawBody) : undefined) };
     }
   } else raw = await readBody(ctx.req, reading);
   return { body: json(raw), exact: () => exactly(raw) };
 }
 
-/** A body parsed again with its long integers exact, when its text has any (else `undefined`). */
-function exactly(raw: Buffer | string): unknown {
+/** A body parsed again with its long integers exact, when its text has any (else `undefined`); with turns. */
+async function exactly(raw: Buffer | string): Promise<unknown> {
+  await turn();
   const parsed = parseJson(raw);
-  return parsed.ok && mayHoldLongIntegers(parsed.text) ? parseExact(parsed.text) : undefined;
+  if (!parsed.ok || !mayHoldLongIntegers(parsed.text)) return undefined;
+  await turn();
+  return parseExact(parsed.text, turn);
 }
 
 /** A query, tags or delete body: at most `maxQueryBodyBytes` after decompression, nested at most `maxJsonDepth` deep. */

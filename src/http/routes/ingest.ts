@@ -23,7 +23,7 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
         let result = ingest(stamped(read.body));
         if (!result.ok) {
           // Integers beyond ±(2^53−1) that JSON.parse rounded: the body read again with them exact (body.ts).
-          const exact = read.exact();
+          const exact = await read.exact();
           if (exact !== undefined) result = ingest(stamped(exact));
         }
         const longNormalise = performance.now() - normalising > LONG_NORMALISE_MS;
