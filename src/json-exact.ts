@@ -6,6 +6,7 @@
  * `JSON.parse` would have made everywhere else (so timestamps, TTLs and queries behave exactly as before).
  */
 import { randomBytes } from 'node:crypto';
+import { narrowLong } from './types/numbers.js';
 
 const isObject = (json: unknown): json is Record<string, unknown> => typeof json === 'object' && json !== null && !Array.isArray(json);
 
@@ -66,12 +67,8 @@ const SLICE_MS = 10;
 
 /** A datapoint value: an integer of the marker as a BigInt beyond the safe range, else a Number. */
 function exactValue(value: unknown): unknown {
-  if (!isMarked(value)) return value;
-  const big = BigInt(value.slice(MARK.length));
-  return big >= -MAX_SAFE && big <= MAX_SAFE ? Number(big) : big;
+  return isMarked(value) ? narrowLong(BigInt(value.slice(MARK.length))) : value;
 }
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function isMarked(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(MARK);

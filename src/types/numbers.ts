@@ -17,23 +17,13 @@ export function toFiniteNumber(json: unknown): number | undefined {
   return undefined;
 }
 
-/** A JSON number or integer numeric string as a safe integer, else `undefined`. */
-export function toSafeInteger(json: unknown): number | undefined {
-  if (typeof json === 'number') return Number.isSafeInteger(json) ? json : undefined;
-  if (typeof json === 'string' && isNumericString(json) && !json.includes('.')) {
-    const n = Number(json);
-    return Number.isSafeInteger(n) ? n : undefined;
-  }
-  return undefined;
-}
-
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const INTEGER_TEXT = /^[+-]?\d+$/;
 
 /** Whether a BigInt fits a signed 64-bit long (KairosDB's `long`). */
-export function inLongRange(n: bigint): boolean {
+function inLongRange(n: bigint): boolean {
   return n >= INT64_MIN && n <= INT64_MAX;
 }
 
