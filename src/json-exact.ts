@@ -6,26 +6,33 @@
  * `JSON.parse` would have made everywhere else (so timestamps, TTLs and queries behave exactly as before).
  */
 import { randomBytes } from 'node:crypto';
+import { isObject } from './json.js';
 import { narrowLong } from './types/numbers.js';
 
-const isObject = (json: unknown): json is Record<string, unknown> => typeof json === 'object' && json !== null && !Array.isArray(json);
-
-/**
- * An integer token of 16 digits or more (not a fraction's or an exponent's digits): the number may not be a safe
- * integer. Digits inside a string may match too (the exact path then finds nothing to mark).
- */
+/** A whole integer token of 16 digits or more (not a fraction's or an exponent's digits). */
 const LONG_INTEGER = /(?<![\d.eE+-])-?[1-9]\d{15,}(?![\d.eE])/;
 
-/** A string literal (skipped as it is), or a whole integer token of 16 digits or more. */
-const TOKENS = /"(?:[^"\\]|\\[^])*"|(?<![\d.eE+-])-?[1-9]\d{15,}(?![\d.eE])/g;
+/** A string literal (skipped as it is), or a long integer token. */
+const TOKENS = new RegExp(`"(?:[^"\\\\]|\\\\[^])*"|${LONG_INTEGER.source}`, 'g');
 
 const MARK = `\u0000${randomBytes(9).toString('base64')}:`;
 const MARK_TEXT = JSON.stringify(MARK).slice(1, -1);
 
-/** Whether a body may hold an integer that a double cannot keep exactly. */
-export function mayHoldLongIntegers(text: string): boolean {
-  return LONG_INTEGER.test(text);
+/**
+ * Whether a body may hold an integer that a double cannot keep exactly (digits inside a string may match too: the
+ * exact reading then finds nothing to mark). Looked for a slice at a time, with `turn` between slices (16 MiB: ~55 ms
+ * of scanning); the slices overlap by more than a token's start needs.
+ */
+export async function mayHoldLongIntegers(text: string, turn: () => Promise<unknown> = async () => {}): Promise<boolean> {
+  for (let from = 0; from < text.length; from += SCAN_SLICE) {
+    if (from > 0) await turn();
+    if (LONG_INTEGER.test(text.slice(Math.max(0, from - SCAN_OVERLAP), from + SCAN_SLICE))) return true;
+  }
+  return false;
 }
+
+const SCAN_SLICE = 1 << 20;
+const SCAN_OVERLAP = 32;
 
 /**
  * `JSON.parse` with the long integers of datapoint values kept exactly (BigInts beyond ±(2^53−1)); throws what
@@ -34,7 +41,7 @@ export function mayHoldLongIntegers(text: string): boolean {
  * first parse is.
  */
 export async function parseExact(text: string, turn: () => Promise<unknown> = async () => {}): Promise<unknown> {
-  const tokens = new RegExp(TOKENS.source, 'g');
+  const tokens = new RegExp(TOKENS);
   const pieces: string[] = [];
   let from = 0;
   let since = performance.now();

@@ -28,7 +28,7 @@ const query = (metric: string, aggregators: unknown[] = []) => JSON.stringify({ 
 describe('parseExact: integers of ingest bodies kept exactly', () => {
   it("reads datapoint values beyond ±(2^53−1) as BigInts, everything else as JSON.parse does", async () => {
     const text = `[{"name":"m","tags":{"id":"12345678901234567","n":12345678901234567},"timestamp":${T},"value":${MAX},"datapoints":[[${T},${BIG}],[${T + 1},-${BIG}],[${T + 2},1.2345678901234567],[${T + 3},12345678901234567e2],[${T + 4},"${BIG}"]]}]`;
-    assert.ok(mayHoldLongIntegers(text));
+    assert.ok(await mayHoldLongIntegers(text));
     const [metric] = (await parseExact(text)) as Record<string, unknown>[];
     assert.equal(metric?.value, BigInt(MAX));
     assert.deepEqual(metric?.datapoints, [[T, BigInt(BIG)], [T + 1, -BigInt(BIG)], [T + 2, 1.2345678901234567], [T + 3, 12345678901234567e2], [T + 4, BIG]]);
@@ -36,9 +36,12 @@ describe('parseExact: integers of ingest bodies kept exactly', () => {
     assert.deepEqual(metric?.tags, { id: '12345678901234567', n: 12345678901234567 });
   });
 
-  it('looks for integer tokens only: 13-digit timestamps and doubles with many digits do not send a body the exact way', () => {
-    assert.equal(mayHoldLongIntegers(`[[${T},0.12345678901234567],[${T},1.2345678901234567e+30],[${T},123456789012345.5]]`), false);
-    assert.equal(mayHoldLongIntegers(`[[${T},-${BIG}]]`), true);
+  it('looks for integer tokens only: 13-digit timestamps and doubles with many digits do not send a body the exact way', async () => {
+    assert.equal(await mayHoldLongIntegers(`[[${T},0.12345678901234567],[${T},1.2345678901234567e+30],[${T},123456789012345.5]]`), false);
+    assert.equal(await mayHoldLongIntegers(`[[${T},-${BIG}]]`), true);
+    // Scanned a MiB at a time: a long integer across a slice's end is found, whatever digit the slice cuts at.
+    for (let cut = 0; cut < BIG.length + 2; cut++) assert.equal(await mayHoldLongIntegers(`${' '.repeat(2 ** 20 - cut)},${BIG}]`), true, `cut ${cut}`);
+    assert.equal(await mayHoldLongIntegers(`${' '.repeat(2 ** 20 - 5)},${BIG.slice(0, 15)}]`), false);
   });
 
   it('throws what JSON.parse throws for text that is not JSON', async () => {

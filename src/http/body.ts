@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Context } from 'koa';
 import { httpError } from '../errors.js';
-import { parseJson } from '../json.js';
+import { jsonText, parseJson } from '../json.js';
 import { mayHoldLongIntegers, parseExact } from '../json-exact.js';
 import { exceedsDepth } from '../json-depth.js';
 import type { ResolvedOptions } from '../options.js';
@@ -36,13 +36,11 @@ export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ 
   return { body: json(raw), exact: () => exactly(raw) };
 }
 
-/** A body parsed again with its long integers exact, when its text has any (else `undefined`); with turns. */
+/** A body (already parsed once) parsed again with its long integers exact, when its text has any (else `undefined`). */
 async function exactly(raw: Buffer | string): Promise<unknown> {
   await turn();
-  const parsed = parseJson(raw);
-  if (!parsed.ok || !mayHoldLongIntegers(parsed.text)) return undefined;
-  await turn();
-  return parseExact(parsed.text, turn);
+  const text = jsonText(raw);
+  return (await mayHoldLongIntegers(text, turn)) ? parseExact(text, turn) : undefined;
 }
 
 /** A query, tags or delete body: at most `maxQueryBodyBytes` after decompression, nested at most `maxJsonDepth` deep. */

@@ -59,7 +59,7 @@ export async function importData(store: Store, input: AsyncIterable<Buffer | str
     let parsed: unknown;
     try {
       // Longs beyond ±(2^53−1) are read exactly, as an ingest body's are.
-      parsed = mayHoldLongIntegers(line) ? await parseExact(line) : JSON.parse(line);
+      parsed = (await mayHoldLongIntegers(line)) ? await parseExact(line) : JSON.parse(line);
     } catch (error) {
       throw new ImportError(number, `not JSON: ${(error as Error).message}`);
     }
