@@ -2,6 +2,7 @@ import { httpError } from '../errors.js';
 import type { SeriesRead, Store } from '../store-api/contract.js';
 import { tagsKey } from '../store-api/series-key.js';
 import type { TypeRegistry } from '../types/registry.js';
+import { hasBigInt } from '../types/numbers.js';
 import { ValueTypeError, type StoredValue } from '../types/value-type.js';
 import { chain, pushRun, type ChainContext, type Sink } from './aggregators.js';
 import type { QueryBudget } from './budget.js';
@@ -219,7 +220,7 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
         // The common case in runs: numbers into the bucket's one group, a slice of values at a time (one by one when
         // it holds a long beyond ±(2^53−1): runs are of doubles).
         const to = Math.min(timestamps.length, k + SLICE, k + (limit - points));
-        if (bigIntIn(values, k, to)) for (let i = k; i < to; i++) open.sink.push(timestamps[i] as number, values[i] as number | bigint);
+        if (hasBigInt(values, k, to)) for (let i = k; i < to; i++) open.sink.push(timestamps[i] as number, values[i] as number | bigint);
         else pushRun(open.sink, timestamps, values as ArrayLike<number>, k, to);
         points += to - k;
         k = to;
@@ -254,13 +255,6 @@ async function* runBucket(spec: QuerySpec, metric: MetricQuery, bucket: Bucket, 
     } else yield* resultEvents(headOf(group), group.values);
     await budget.pace();
   }
-}
-
-/** Whether values `from` to `to` hold a long beyond ±(2^53−1) (they then go to the chain one by one, not as a run). */
-function bigIntIn(values: ArrayLike<StoredValue>, from: number, to: number): boolean {
-  if (values instanceof Float64Array) return false;
-  for (let i = from; i < to; i++) if (typeof values[i] === 'bigint') return true;
-  return false;
 }
 
 /** A result held whole as events: its head with the first slice of values, then the rest slice by slice. */

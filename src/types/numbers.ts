@@ -56,3 +56,10 @@ export function numberType(value: number): 'long' | 'double' | 'unsafe-integer' 
   if (!Number.isFinite(value)) return 'not-finite';
   return Number.isInteger(value) ? 'unsafe-integer' : 'double';
 }
+
+/** Whether values `from` to `to` hold a BigInt (a long beyond ±(2^53−1)); a Float64Array never does. */
+export function hasBigInt(values: ArrayLike<unknown>, from = 0, to = values.length): boolean {
+  if (values instanceof Float64Array) return false;
+  for (let i = from; i < to; i++) if (typeof values[i] === 'bigint') return true;
+  return false;
+}

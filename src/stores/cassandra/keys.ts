@@ -1,5 +1,4 @@
 import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import type { Tags } from '../../store-api/contract.js';
 import type { StorageKind } from '../../types/value-type.js';
 
@@ -25,24 +24,32 @@ export function idOf(tags: Tags): { id: Buffer; hex: string } {
 }
 
 function hashTags(tags: Tags): Buffer {
-  const names = Object.keys(tags).sort();
-  let length = 0;
-  for (const name of names) length += 8 + Buffer.byteLength(name) + Buffer.byteLength(tags[name] as string);
-  const input = Buffer.allocUnsafe(length);
-  let at = 0;
-  for (const name of names) {
-    for (const text of [name, tags[name] as string]) {
-      const n = input.write(text, at + 4);
-      input.writeUInt32BE(n, at);
-      at += 4 + n;
-    }
-  }
+  const input = tagPairs(tags, Object.keys(tags).sort(), false);
   // One-shot hashing where Node has it (20.12+): a Hash object per new series was a large part of its garbage.
-  const digest = oneShot ? oneShot('sha256', input, 'buffer') : createHash('sha256').update(input).digest();
+  const digest = oneShot ? oneShot('sha256', input, 'buffer') : crypto.createHash('sha256').update(input).digest();
   return digest.subarray(0, 16);
 }
 
 const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'buffer') => Buffer }).hash;
+
+/**
+ * A tag set's names (in the given order) and values, each as a 4-byte big-endian length and its UTF-8 bytes, after
+ * their count when `counted`: the series id's hash input, and (counted) a CQL `map<text, text>` value.
+ */
+export function tagPairs(tags: Tags, names: readonly string[], counted: boolean): Buffer {
+  let length = counted ? 4 : 0;
+  for (const name of names) length += 8 + Buffer.byteLength(name) + Buffer.byteLength(tags[name] as string);
+  const out = Buffer.allocUnsafe(length);
+  let at = counted ? out.writeUInt32BE(names.length, 0) : 0;
+  for (const name of names) {
+    for (const text of [name, tags[name] as string]) {
+      const n = out.write(text, at + 4);
+      out.writeUInt32BE(n, at);
+      at += 4 + n;
+    }
+  }
+  return out;
+}
 
 /** The start of the bucket a timestamp falls in. */
 export function bucketOf(timestamp: number, width: number): number {

@@ -3,7 +3,7 @@ import type { StoredValue } from '../../types/value-type.js';
 import { chunkOf } from '../chunk/codec.js';
 import { chunkColumns, type ChunkKey, type WriteOrder } from './chunks.js';
 import type { PartitionKey } from './partition.js';
-import { bucketOf, idOf } from './keys.js';
+import { bucketOf, idOf, tagPairs } from './keys.js';
 import { NAMES_PART, type Queries } from './queries.js';
 import { chunkTtl, indexTtl, outlives, pointTtl, type TtlRules } from './ttl.js';
 
@@ -153,8 +153,7 @@ export function planWrite(series: readonly SeriesWrite[], settings: PlanSettings
       }
       common(`b\u0000${s.metric}\u0000${bucket}`, queries.insertBucket, [s.metric, bucket, rowTtl]);
       common(`n\u0000${s.metric}`, queries.insertName, [NAMES_PART, s.metric, rowTtl]);
-      const entry = { key: seriesKey, ttl: rowTtl, rows };
-      planned.set(seriesKey, entry);
+      planned.set(seriesKey, { key: seriesKey, ttl: rowTtl, rows });
     }
   }
   return { chunks, series: [...planned.values()], index, expired };
@@ -172,19 +171,7 @@ function setTtl(row: IndexWrite, ttl: number): void {
  * later: an int32 count, then each key and value as an int32 length and UTF-8 bytes.
  */
 export function tagMap(tags: Tags): Buffer {
-  const names = Object.keys(tags);
-  let length = 4;
-  for (const name of names) length += 8 + Buffer.byteLength(name) + Buffer.byteLength(tags[name] as string);
-  const out = Buffer.allocUnsafe(length);
-  let at = out.writeInt32BE(names.length, 0);
-  for (const name of names) {
-    for (const text of [name, tags[name] as string]) {
-      const n = out.write(text, at + 4);
-      out.writeInt32BE(n, at);
-      at += 4 + n;
-    }
-  }
-  return out;
+  return tagPairs(tags, Object.keys(tags), true);
 }
 
 /**

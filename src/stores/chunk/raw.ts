@@ -6,6 +6,7 @@
  * which tells the two apart.
  */
 import { endianness } from 'node:os';
+import { hasBigInt } from '../../types/numbers.js';
 import type { StoredValue } from '../../types/value-type.js';
 import { decodeChunk, encodeChunk } from './codec.js';
 import type { Points } from './merge.js';
@@ -26,7 +27,7 @@ export function encodeRaw(timestamps: ArrayLike<number>, values: ArrayLike<Store
 }
 
 export function decodeRaw(bytes: Uint8Array): Points {
-  if (bytes.length % 16 === 8) return decodeExact(bytes);
+  if (isExactRaw(bytes.length)) return decodeExact(bytes);
   if (bytes.length % 16 !== 0) throw new RangeError('raw points: length is not a multiple of 16');
   if (LITTLE && bytes.byteOffset % 8 === 0) {
     // Read in place (the bytes are not changed afterwards).
@@ -39,13 +40,6 @@ export function decodeRaw(bytes: Uint8Array): Points {
   const all = new Float64Array(copy.buffer);
   const n = all.length / 2;
   return { timestamps: all.subarray(0, n), values: all.subarray(n) };
-}
-
-/** Whether points' values hold a BigInt (a long beyond ±(2^53−1)). */
-export function hasBigInt(values: ArrayLike<StoredValue>): boolean {
-  if (values instanceof Float64Array) return false;
-  for (let i = 0; i < values.length; i++) if (typeof values[i] === 'bigint') return true;
-  return false;
 }
 
 /** Whether raw points of this length are a codec chunk (their longs exact) rather than float64s. */

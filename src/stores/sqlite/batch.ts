@@ -4,7 +4,7 @@
  */
 import { endianness } from 'node:os';
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
-import { hasBigInt } from '../chunk/raw.js';
+import { hasBigInt } from '../../types/numbers.js';
 import { encodeRecent } from './chunk-rows.js';
 
 /** One series' part of a batch. */
