@@ -6,8 +6,9 @@ const PIECE = 64 * 1024;
 
 /**
  * A query answer as JSON pieces, written as its events come: byte-identical to `JSON.stringify` of the answer (a
- * long beyond ±(2^53−1) written with its exact digits, where JSON.stringify refuses) with each entry's `sample_size` after its `results` (known only once they are read; JSON key order carries no meaning),
- * and counted against the answer's byte cap.
+ * long beyond ±(2^53−1) written with its exact digits, where JSON.stringify refuses) with each entry's
+ * `sample_size` after its `results` (known only once they are read; JSON key order carries no meaning), and counted
+ * against the answer's byte cap.
  */
 export async function* answerJson(events: AsyncIterable<AnswerEvent>, budget: QueryBudget): AsyncGenerator<Buffer> {
   let text = '{"queries":[';

@@ -22,8 +22,9 @@ function slabPiece(bytes: number): { buffer: ArrayBuffer; offset: number } {
 
 /**
  * A stretch of a series' points in columns: timestamps and numbers in Float64Arrays (no object per point; a long
- * beyond ±(2^53−1) is kept exactly beside its rounded number, in `exact`), strings and bytes in an array, and expiry in seconds since the epoch
- * (rounded up, 0 never) in a Uint32Array that exists only once a point of the block has a TTL.
+ * beyond ±(2^53−1) is kept exactly beside its rounded number, in `exact`), strings and bytes in an array, and expiry
+ * in seconds since the epoch (rounded up, 0 never) in a Uint32Array that exists only once a point of the block has a
+ * TTL.
  */
 class Block {
   timestamps: Float64Array;
@@ -54,10 +55,12 @@ class Block {
     if (numbers) {
       for (let k = 0; k < count; k++) {
         const value = values[from + k] as number | bigint;
-        if (typeof value === 'number') numbers[at + k] = value;
-        else this.#setExact(at + k, value);
+        if (typeof value === 'bigint') this.#setExact(at + k, value);
+        else {
+          numbers[at + k] = value;
+          if (this.exact) this.exact.delete(at + k);
+        }
       }
-      if (this.exact) for (let k = 0; k < count; k++) if (typeof values[from + k] !== 'bigint') this.exact.delete(at + k);
     } else {
       const others = this.others as StoredValue[];
       for (let k = 0; k < count; k++) others[at + k] = values[from + k] as StoredValue;
