@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { optionError, rejectUnknownKeys } from './option-keys.js';
 import { MAX_TTL, type SeriesWrite, type Store } from './store-api/contract.js';
 import { TypeRegistry } from './types/registry.js';
+import type { RollupSettings } from './rollups/settings.js';
 
 export type { DefaultCassandraOptions } from './default-store.js';
 export type { Logger } from './logger.js';
@@ -22,7 +23,26 @@ export type AccessRequest =
   | { action: 'info'; route: string }
   | { action: 'metadata'; operation: 'read' | 'write' | 'delete'; service: string; serviceKey?: string; key?: string }
   /** The admin API (`routes: { admin: true }`): list the running queries, kill one by hash, list the scheduled jobs. */
-  | { action: 'admin'; operation: 'list' | 'kill' | 'jobs'; hash?: string };
+  | { action: 'admin'; operation: 'list' | 'kill' | 'jobs'; hash?: string }
+  /** The Roll-ups API (`rollups: true`); creating or updating a task names the metrics it reads and the ones it saves to. */
+  | { action: 'rollups'; operation: 'create' | 'update' | 'list' | 'read' | 'status' | 'delete'; id?: string; metrics?: string[]; saveAs?: string[] };
+
+/** Options of the roll-ups (`rollups`). */
+export interface RollupOptions {
+  /** Whether this instance executes tasks; `false` mounts the API only (another instance runs them). @default true */
+  run?: boolean;
+  /** How often the runner takes or renews its lease and looks for due tasks, ms. @default 5000 */
+  pollMs?: number;
+  /**
+   * How long the lease lasts unless renewed, ms: an instance that dies holding it is taken over after this (plus a
+   * poll); keep it below the shortest `execution_interval`. @default 30000
+   */
+  leaseMs?: number;
+  /** Most roll-up tasks (per tenant on a tenant-bound mount); one more answers 400. @default 1000 */
+  maxTasks?: number;
+  /** The host name statuses give as `executing_host`. @default os.hostname() */
+  host?: string;
+}
 
 /** Options of {@link kairosdb}. */
 export interface KairosdbOptions {
@@ -104,6 +124,12 @@ export interface KairosdbOptions {
    * `true` takes every default. @default false
    */
   statistics?: boolean | StatisticsOptions;
+  /**
+   * Opt-in: KairosDB's roll-ups — the Roll-ups API at /rollups and a runner that executes its tasks on their
+   * `execution_interval`, one instance at a time among all sharing the store (a lease in the store). `true` takes every
+   * default. Needs a store with `metadata` and `coordination` (MemoryStore, SqliteStore, CassandraStore). @default false
+   */
+  rollups?: boolean | RollupOptions;
   /** Called once per handled request with what it did, for the host's metrics (prom-client, OpenTelemetry, …). */
   onRequest?: (event: RequestEvent) => void;
   /** Called after parsing and before any write, read or delete, and before informational routes (`action: 'info'`); `false` (or a thrown 401/403) answers 403. */
@@ -155,8 +181,8 @@ export const ROUTE_GROUPS = ['ingest', 'query', 'delete', 'metadata', 'metadataA
 export const OPT_IN_GROUPS: readonly RouteGroup[] = ['ui', 'metrics', 'influx', 'opentsdb', 'prometheus', 'admin'];
 
 /** Options with every default applied. */
-export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant' | 'statistics'>> &
-  Pick<KairosdbOptions, 'onRequest' | 'authorize' | 'tenant'> & { statistics: StatisticsSettings | undefined };
+export type ResolvedOptions = Required<Omit<KairosdbOptions, 'cassandra' | 'writeTimeoutMs' | 'onRequest' | 'authorize' | 'tenant' | 'statistics' | 'rollups'>> &
+  Pick<KairosdbOptions, 'onRequest' | 'authorize' | 'tenant'> & { statistics: StatisticsSettings | undefined; rollups: RollupSettings | undefined };
 
 const DEFAULTS = {
   prefix: '/api/v1',
@@ -198,7 +224,7 @@ const DEFAULTS = {
 export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw optionError('kairosdb(options): options must be an object');
   rejectUnknownKeys('kairosdb(options)', options, KNOWN, { maxBodySize: 'maxBodyBytes', limit: 'maxBodyBytes', path: 'prefix' });
-  const { cassandra, writeTimeoutMs, statistics, ...rest } = options;
+  const { cassandra, writeTimeoutMs, statistics, rollups, ...rest } = options;
   if (writeTimeoutMs !== undefined && rest.storeTimeoutMs !== undefined) {
     throw optionError('kairosdb(options): give options.storeTimeoutMs, not also its old name writeTimeoutMs');
   }
@@ -210,6 +236,7 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
     clock: Date.now,
     ...definedOnly(rest),
     statistics: resolveStatistics(statistics),
+    rollups: resolveRollups(rollups),
   } as ResolvedOptions;
   if (resolved.store !== undefined && cassandra !== undefined) {
     throw optionError('kairosdb(options): give options.store or options.cassandra, not both');
@@ -255,6 +282,9 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
   if (defaultTtl > MAX_TTL) {
     throw optionError(`kairosdb(options): options.defaultTtl must be an integer between 0 and ${MAX_TTL}`);
   }
+  if (resolved.rollups && (!resolved.store.metadata || (resolved.rollups.run && !resolved.store.coordination))) {
+    throw optionError('kairosdb(options): options.rollups needs a store that keeps metadata and coordination values (MemoryStore, SqliteStore, CassandraStore); this store does not');
+  }
   for (const level of ['error', 'warn', 'info', 'debug'] as const) {
     if (typeof logger?.[level] !== 'function') throw optionError(`kairosdb(options): options.logger.${level} must be a function`);
   }
@@ -263,8 +293,29 @@ export function resolveOptions(options: KairosdbOptions): ResolvedOptions {
 
 const KNOWN: readonly (keyof KairosdbOptions)[] = [
   ...(Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]),
-  'store', 'cassandra', 'types', 'logger', 'clock', 'onRequest', 'authorize', 'tenant', 'writeTimeoutMs', 'statistics',
+  'store', 'cassandra', 'types', 'logger', 'clock', 'onRequest', 'authorize', 'tenant', 'writeTimeoutMs', 'statistics', 'rollups',
 ];
+
+const ROLLUP_KEYS: readonly (keyof RollupOptions)[] = ['run', 'pollMs', 'leaseMs', 'maxTasks', 'host'];
+
+/** `rollups` checked, with its defaults; undefined when off. */
+function resolveRollups(rollups: KairosdbOptions['rollups']): RollupSettings | undefined {
+  if (rollups === undefined || rollups === false) return undefined;
+  if (rollups !== true && (typeof rollups !== 'object' || rollups === null)) {
+    throw optionError(`kairosdb(options): options.rollups must be true, false or an object, got ${JSON.stringify(rollups)}`);
+  }
+  const given = rollups === true ? {} : rollups;
+  rejectUnknownKeys('kairosdb(options).rollups', given, ROLLUP_KEYS);
+  const { run = true, pollMs = 5000, leaseMs = 30_000, maxTasks = 1000, host = hostname() || 'unknown' } = given;
+  if (typeof run !== 'boolean') throw optionError(`kairosdb(options): options.rollups.run must be true or false, got ${JSON.stringify(run)}`);
+  if (!Number.isSafeInteger(pollMs) || pollMs < 10) throw optionError(`kairosdb(options): options.rollups.pollMs must be an integer ≥ 10, got ${String(pollMs)}`);
+  if (!Number.isSafeInteger(leaseMs) || leaseMs <= pollMs) {
+    throw optionError(`kairosdb(options): options.rollups.leaseMs must be an integer greater than pollMs (${pollMs}: the lease is renewed every poll), got ${String(leaseMs)}`);
+  }
+  if (!Number.isSafeInteger(maxTasks) || maxTasks < 1) throw optionError(`kairosdb(options): options.rollups.maxTasks must be a positive integer, got ${String(maxTasks)}`);
+  if (typeof host !== 'string' || host === '') throw optionError('kairosdb(options): options.rollups.host must be a non-empty string');
+  return { run, pollMs, leaseMs, maxTasks, host };
+}
 
 const STATISTICS_KEYS: readonly (keyof StatisticsOptions)[] = ['intervalMs', 'prefix', 'tags', 'ttl'];
 

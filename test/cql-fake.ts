@@ -85,6 +85,18 @@ export class CqlFake implements CassandraClient {
         this.#leases.set(p[0] as string, { value: p[1] as Buffer, expires: expires(p[2]) });
         return { rows: [{ '[applied]': true }] };
       }
+      case q.sharedInsert:
+      case q.sharedUpdate:
+      case q.sharedDelete: {
+        const name = (query === q.sharedUpdate ? p[1] : p[0]) as string;
+        const held = this.#leases.get(name);
+        const current = held && held.expires > this.now ? held.value : undefined;
+        const expected = query === q.sharedInsert ? undefined : ((query === q.sharedUpdate ? p[2] : p[1]) as Buffer);
+        if (expected === undefined ? current !== undefined : current === undefined || !current.equals(expected)) return { rows: [{ '[applied]': false }] };
+        if (query === q.sharedDelete) this.#leases.delete(name);
+        else this.#leases.set(name, { value: (query === q.sharedUpdate ? p[0] : p[1]) as Buffer, expires: Infinity });
+        return { rows: [{ '[applied]': true }] };
+      }
       case q.markDone:
         this.#leases.set(p[0] as string, { value: p[1] as Buffer, expires: expires(p[2]) });
         return { rows: [] };

@@ -42,7 +42,7 @@ export async function countPoints(store: Store): Promise<number> {
 
 /** A store that does what `inner` does, but with some calls replaced (each other call runs on `inner` itself). */
 export function wrapStore(inner: Store, overrides: Partial<Record<keyof Store, unknown>>): Store {
-  const wrapped: Record<string, unknown> = { capabilities: inner.capabilities, metadata: inner.metadata };
+  const wrapped: Record<string, unknown> = { capabilities: inner.capabilities, metadata: inner.metadata, coordination: inner.coordination };
   for (const name of ['write', 'read', 'metricNames', 'metricNamesWithTag', 'countSeries', 'delete', 'stats', 'figures', 'ping', 'init', 'close'] as const) {
     const method = inner[name] as ((...args: unknown[]) => unknown) | undefined;
     if (method) wrapped[name] = method.bind(inner);

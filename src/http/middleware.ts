@@ -17,6 +17,10 @@ import { queryRoutes } from './routes/query.js';
 import { uiRoutes } from './routes/ui.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { adminRoutes } from './routes/admin.js';
+import { rollupRoutes } from './routes/rollups.js';
+import { RollupRunner } from '../rollups/runner.js';
+import { RollupTasks } from '../rollups/tasks.js';
+import type { Coordination, MetadataStore } from '../store-api/contract.js';
 import { RunningQueries } from '../query/running.js';
 import { influxRoutes } from './routes/influx.js';
 import { openTsdbRoutes } from './routes/opentsdb.js';
@@ -48,10 +52,11 @@ export type KairosdbMiddleware = Middleware & {
   metrics(): Promise<string>;
 };
 
-/** What a mount's route groups share: its self-metrics and the queries it is running. */
+/** What a mount's route groups share: its self-metrics, the queries it is running and its roll-up tasks (when on). */
 interface Shared {
   metrics: SelfMetrics;
   running: RunningQueries;
+  rollups: RollupTasks | undefined;
 }
 
 const GROUPS: Record<RouteGroup, (options: ResolvedOptions, shared: Shared) => Routes> = {
@@ -66,7 +71,7 @@ const GROUPS: Record<RouteGroup, (options: ResolvedOptions, shared: Shared) => R
   influx: influxRoutes,
   opentsdb: openTsdbRoutes,
   prometheus: prometheusRoutes,
-  admin: (options, { running }) => adminRoutes(options, running),
+  admin: (options, { running, rollups }) => adminRoutes(options, running, rollups),
 };
 
 /**
@@ -90,12 +95,16 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     perClient: resolved.maxRequestsPerClient,
   });
   const metrics = new SelfMetrics({ store: resolved.store, inFlight: () => admission.inFlight });
-  const shared: Shared = { metrics, running: new RunningQueries() };
+  const tasks = resolved.rollups && new RollupTasks(resolved.store.metadata as MetadataStore);
+  const shared: Shared = { metrics, running: new RunningQueries(), rollups: tasks };
   const routes: Routes = {};
   for (const group of ROUTE_GROUPS) {
     const on = OPT_IN_GROUPS.includes(group) ? resolved.routes[group] === true : resolved.routes[group] !== false;
     if (on) Object.assign(routes, GROUPS[group](resolved, shared));
   }
+  if (resolved.rollups && tasks) Object.assign(routes, rollupRoutes(resolved, tasks, resolved.rollups.maxTasks));
+  const runner = resolved.rollups?.run && tasks ? new RollupRunner(resolved, resolved.rollups, tasks, resolved.store.coordination as Coordination) : undefined;
+  runner?.start();
   const table = new RouteTable(resolved.prefix, routes);
   const listeners = new Listeners(resolved, metrics);
   const stopStatistics = resolved.statistics && startStatistics(metrics, resolved.store, resolved.statistics, resolved.clock, resolved.logger);
@@ -164,6 +173,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   };
   const close = async ({ graceMs = 5000 }: { graceMs?: number } = {}) => {
     stopStatistics?.();
+    await runner?.stop();
     await listeners.close();
     const until = performance.now() + graceMs;
     while (openAnswers.size > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));

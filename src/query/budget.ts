@@ -103,3 +103,25 @@ export class QueryBudget {
     this.#sliceEnd = after + SLICE_MS;
   }
 }
+
+/** The mount's query limits, as its options name them. */
+export interface QueryLimitOptions {
+  readonly maxQueryPoints: number;
+  readonly maxQueryOutputPoints: number;
+  readonly maxQueryGroups: number;
+  readonly maxQuerySeries: number;
+  readonly maxQueryResponseBytes: number;
+  readonly queryTimeoutMs: number;
+}
+
+/** A fresh budget under the mount's query limits. */
+export function budgetOf(options: QueryLimitOptions): QueryBudget {
+  return new QueryBudget({
+    maxPoints: options.maxQueryPoints,
+    maxOutputPoints: options.maxQueryOutputPoints,
+    maxGroups: options.maxQueryGroups,
+    maxSeries: options.maxQuerySeries,
+    maxResponseBytes: options.maxQueryResponseBytes,
+    timeoutMs: options.queryTimeoutMs,
+  });
+}

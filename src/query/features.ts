@@ -146,3 +146,6 @@ export const FEATURES: Feature[] = [
 
 export const AGGREGATOR_NAMES: ReadonlySet<string> = new Set(AGGREGATOR_FEATURES.map((f) => f.name));
 export const GROUPER_NAMES: ReadonlySet<string> = new Set(GROUPER_FEATURES.map((f) => f.name));
+
+/** The range aggregators (those with a `sampling`): a roll-up's periods follow the last one of its chain. */
+export const RANGE_AGGREGATOR_NAMES: ReadonlySet<string> = new Set(AGGREGATOR_FEATURES.filter((f) => f.properties.some((p) => p.name === 'sampling')).map((f) => f.name));

@@ -278,6 +278,28 @@ export function storeConformanceSuite(name: string, target: ConformanceTarget): 
       if (store.metricNamesWithTag) assert.deepEqual(await store.metricNamesWithTag(m, 'tenant', 'b'), []);
     });
 
+    it('sets coordination values only by compare-and-set: once among concurrent callers, removed the same way', async (t) => {
+      const shared = store.coordination;
+      if (!shared) return t.skip('the store keeps no coordination values');
+      const name = `conformance.lease.${++n}`;
+      assert.equal(await shared.get(name), undefined);
+      const takers = await Promise.all(['a', 'b', 'c', 'd'].map((holder) => shared.compareAndSet(name, undefined, holder)));
+      assert.equal(takers.filter(Boolean).length, 1, 'exactly one of four concurrent takers wins');
+      const holder = ['a', 'b', 'c', 'd'][takers.indexOf(true)] as string;
+      assert.equal(await shared.get(name), holder);
+      assert.equal(await shared.compareAndSet(name, undefined, 'e'), false, 'taken: a taker expecting none fails');
+      assert.equal(await shared.compareAndSet(name, 'not-the-holder', 'e'), false);
+      assert.equal(await shared.get(name), holder);
+      const next = `${holder}|é "2"`;
+      assert.equal(await shared.compareAndSet(name, holder, next), true);
+      assert.equal(await shared.get(name), next);
+      assert.equal(await shared.compareAndSet(name, holder, undefined), false, 'a stale holder cannot remove it');
+      assert.equal(await shared.compareAndSet(name, next, undefined), true);
+      assert.equal(await shared.get(name), undefined);
+      assert.equal(await shared.compareAndSet(name, undefined, undefined), true, 'none expected, none there');
+      assert.equal(await shared.compareAndSet(name, undefined, 'again'), true, 'removed: it can be taken again');
+    });
+
     it('keeps metadata by service, service key and key, lists them sorted, replaces and deletes values', async (t) => {
       const meta = store.metadata;
       if (!meta) return t.skip('the store keeps no metadata');

@@ -109,6 +109,23 @@ export interface Store {
   close(): Promise<void>;
   /** Optional: KairosDB's metadata (string values by service, service key and key), apart from the time series. */
   readonly metadata?: MetadataStore;
+  /** Optional: small named values every instance sharing the store sets atomically (the roll-up runner's lease and progress). */
+  readonly coordination?: Coordination;
+}
+
+/**
+ * Named string values changed only by compare-and-set, atomic across every process and machine sharing the store (a
+ * lightweight transaction on Cassandra, an immediate transaction on SQLite): what lets several app instances agree on
+ * who runs a roll-up and how far it got. Nothing expires; names are non-empty strings.
+ */
+export interface Coordination {
+  /** The value, or `undefined` when there is none (as of the latest compare-and-set). */
+  get(name: string): Promise<string | undefined>;
+  /**
+   * Sets the value to `next` (`undefined` removes it) only when it is `expected` (`undefined`: there is none);
+   * resolves true when it did, false when the value was another.
+   */
+  compareAndSet(name: string, expected: string | undefined, next: string | undefined): Promise<boolean>;
 }
 
 /**

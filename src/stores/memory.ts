@@ -1,5 +1,5 @@
 import type { StoredValue } from '../types/value-type.js';
-import type { MetadataStore, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
+import type { Coordination, MetadataStore, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../store-api/contract.js';
 import { rangeOf } from '../store-api/series-key.js';
 import { SeriesIndex } from '../store-api/series-index.js';
 import { SeriesMap } from '../store-api/series-map.js';
@@ -40,6 +40,20 @@ export class MemoryStore implements Store {
   readonly #clock: () => number;
   #closed = false;
   readonly #meta = new Map<string, Map<string, Map<string, string>>>();
+  readonly #shared = new Map<string, string>();
+  readonly coordination: Coordination = {
+    get: async (name) => {
+      this.#assertOpen();
+      return this.#shared.get(name);
+    },
+    compareAndSet: async (name, expected, next) => {
+      this.#assertOpen();
+      if (this.#shared.get(name) !== expected) return false;
+      if (next === undefined) this.#shared.delete(name);
+      else this.#shared.set(name, next);
+      return true;
+    },
+  };
   readonly metadata: MetadataStore = {
     set: async (service, serviceKey, key, value) => {
       this.#assertOpen();

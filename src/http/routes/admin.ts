@@ -2,13 +2,15 @@ import type { ResolvedOptions } from '../../options.js';
 import { httpError } from '../../errors.js';
 import type { RunningQueries } from '../../query/running.js';
 import { authorize } from '../access.js';
+import type { RollupTasks } from '../../rollups/tasks.js';
+import { withTimeout } from '../timeout.js';
 import type { Routes } from './route.js';
 
 /**
  * KairosDB's admin API (`routes: { admin: true }`, behind `authorize` with `{ action: 'admin' }`): the running queries,
  * killing one by hash, and the scheduled jobs.
  */
-export function adminRoutes(options: ResolvedOptions, running: RunningQueries): Routes {
+export function adminRoutes(options: ResolvedOptions, running: RunningQueries, rollups: RollupTasks | undefined): Routes {
   return {
     '/admin/runningqueries': {
       GET: async (ctx) => {
@@ -27,10 +29,10 @@ export function adminRoutes(options: ResolvedOptions, running: RunningQueries): 
       },
     },
     '/admin/scheduledjobs': {
-      GET: async (ctx) => {
+      GET: async (ctx, request) => {
         await authorize(options, ctx, { action: 'admin', operation: 'jobs' });
-        // The ids of scheduled jobs: roll-up tasks, which this mount does not run yet.
-        ctx.body = [];
+        // The scheduled jobs are the roll-up tasks (KairosDB's Quartz jobs are keyed by task id): none without `rollups`.
+        ctx.body = rollups ? (await withTimeout(rollups.of(request.tenant), options.storeTimeoutMs, request.storeCalls)).map((task) => task.id) : [];
       },
     },
   };

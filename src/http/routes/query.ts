@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import type { ResolvedOptions } from '../../options.js';
-import { QueryBudget } from '../../query/budget.js';
+import { budgetOf } from '../../query/budget.js';
 import { RunningQueries } from '../../query/running.js';
 import { eventsOf, queryEvents, seriesOf, tagsOf, type AnswerEvent } from '../../query/execute.js';
 import { KairosHttpError } from '../../errors.js';
@@ -16,15 +16,6 @@ import type { RequestState, Routes } from './route.js';
 
 /** POST and GET /datapoints/query, POST /datapoints/query/tags. */
 export function queryRoutes(options: ResolvedOptions, running: RunningQueries = new RunningQueries()): Routes {
-  const budgetOf = () =>
-    new QueryBudget({
-      maxPoints: options.maxQueryPoints,
-      maxOutputPoints: options.maxQueryOutputPoints,
-      maxGroups: options.maxQueryGroups,
-      maxSeries: options.maxQuerySeries,
-      maxResponseBytes: options.maxQueryResponseBytes,
-      timeoutMs: options.queryTimeoutMs,
-    });
   const ingest = createIngest(options);
   /** A query with save_as: its answer held (within the output caps) until the saved points are written, all or none. */
   const saveFirst = async (ctx: Context, request: RequestState, events: AsyncIterable<AnswerEvent>, saved: SavedPoints) => {
@@ -38,7 +29,7 @@ export function queryRoutes(options: ResolvedOptions, running: RunningQueries = 
     const now = options.clock();
     const spec = await parseQueryRequest(options, ctx, request, body, 'read');
     request.admit('query');
-    const budget = budgetOf();
+    const budget = budgetOf(options);
     const saved = spec.metrics.some((m) => savesPoints(m.aggregators)) ? new SavedPoints(budget) : undefined;
     const context = { store: options.store, types: options.types, now, budget, ...(saved ? { saved } : {}) };
     const started = performance.now();
@@ -64,7 +55,7 @@ export function queryRoutes(options: ResolvedOptions, running: RunningQueries = 
       POST: async (ctx, request) => {
         const spec = await parseQueryRequest(options, ctx, request, await queryBody(ctx, request.reading, options), 'read');
         request.admit('query');
-        const budget = budgetOf();
+        const budget = budgetOf(options);
         const tagsOfMetrics = async () => {
           const queries = [];
           for (const metric of spec.metrics) {

@@ -28,6 +28,10 @@ export function queries({ keyspace: ks, tables: t }: ResolvedCassandraOptions) {
     /** Leases of background work (compaction of a bucket): a lightweight transaction, so one instance holds each. */
     takeLease: `INSERT INTO ${ks}.${t.leases} (name, holder) VALUES (?, ?) IF NOT EXISTS USING TTL ?`,
     selectLease: `SELECT holder FROM ${ks}.${t.leases} WHERE name = ?`,
+    /** `coordination`'s values, in the same table without a TTL: each change a lightweight transaction. */
+    sharedInsert: `INSERT INTO ${ks}.${t.leases} (name, holder) VALUES (?, ?) IF NOT EXISTS`,
+    sharedUpdate: `UPDATE ${ks}.${t.leases} SET holder = ? WHERE name = ? IF holder = ?`,
+    sharedDelete: `DELETE FROM ${ks}.${t.leases} WHERE name = ? IF holder = ?`,
     /** A mark of work done (a bucket swept), not a lease: a plain write. */
     markDone: `INSERT INTO ${ks}.${t.leases} (name, holder) VALUES (?, ?) USING TTL ?`,
     insertSeries: `INSERT INTO ${ks}.${t.series} (metric, bucket, series_id, type, tags) VALUES (?, ?, ?, ?, ?) USING TTL ?`,

@@ -1,4 +1,4 @@
-import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, TagFilter, Tags } from '../../store-api/contract.js';
+import type { Coordination, MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, TagFilter, Tags } from '../../store-api/contract.js';
 import { importPeer } from '../../optional-peer.js';
 import { inNameOrder } from '../../store-api/names.js';
 import { matchesTags, rangeOf, tagsFrom } from '../../store-api/series-key.js';
@@ -26,6 +26,14 @@ interface FoundSeries {
 }
 
 /** First and longest wait between probes while no host answers. */
+/** cassandra-driver's `types.consistencies.serial`: a read that sees lightweight transactions through. */
+const SERIAL = 8;
+
+/** A coordination value's row name: apart from the compaction's leases and marks. */
+function sharedName(name: string): string {
+  return `shared\u0000${name}`;
+}
+
 const PROBE_FIRST_MS = 500;
 const PROBE_MAX_MS = 5000;
 
@@ -123,6 +131,35 @@ export class CassandraStore implements Store {
     count: async (service, atMost) => {
       await this.#ready0();
       return (await this.#all(this.#q.metadataCount, [service, atMost])).length;
+    },
+  };
+
+  /**
+   * Compare-and-set values in the leases table (names apart from the compaction's), each change a lightweight
+   * transaction, each read at SERIAL consistency (it sees a transaction in progress through).
+   */
+  readonly coordination: Coordination = {
+    get: async (name) => {
+      await this.#ready0();
+      const rows = await this.#all(this.#q.selectLease, [sharedName(name)], SERIAL);
+      return (rows[0]?.holder as Buffer | null | undefined)?.toString('utf8');
+    },
+    compareAndSet: async (name, expected, next) => {
+      const key = sharedName(name);
+      const bytes = (text: string) => Buffer.from(text, 'utf8');
+      if (expected === undefined && next === undefined) return (await this.coordination.get(name)) === undefined;
+      let applied = false;
+      await this.#track(async () => {
+        const [query, params] =
+          expected === undefined ? [this.#q.sharedInsert, [key, bytes(next as string)]]
+          : next === undefined ? [this.#q.sharedDelete, [key, bytes(expected)]]
+          : [this.#q.sharedUpdate, [bytes(next), key, bytes(expected)]];
+        const client = await this.#client;
+        // Not idempotent: a retried transaction that had applied would answer false.
+        const result = await this.#limiter.run(() => client.execute(query, params, { prepare: true, isIdempotent: false, consistency: this.options.consistency }));
+        applied = result.rows[0]?.['[applied]'] === true;
+      });
+      return applied;
     },
   };
 
@@ -480,18 +517,18 @@ export class CassandraStore implements Store {
       });
   }
 
-  async #all(query: string, params: unknown[]): Promise<Row[]> {
+  async #all(query: string, params: unknown[], consistency?: number): Promise<Row[]> {
     const rows: Row[] = [];
-    for await (const page of this.#rowPages(query, params)) for (const row of page) rows.push(row);
+    for await (const page of this.#rowPages(query, params, consistency)) for (const row of page) rows.push(row);
     return rows;
   }
 
   /** The result of a statement page by page (`pageSize` rows), each page fetched under the concurrency limit. */
-  async *#rowPages(query: string, params: unknown[]): AsyncGenerator<Row[]> {
+  async *#rowPages(query: string, params: unknown[], consistency = this.options.consistency): AsyncGenerator<Row[]> {
     const client = await this.#client;
     let pageState: string | undefined;
     do {
-      const options = { ...this.#queryOptions(), fetchSize: this.options.pageSize, ...(pageState ? { pageState } : {}) };
+      const options = { ...this.#queryOptions(), consistency, fetchSize: this.options.pageSize, ...(pageState ? { pageState } : {}) };
       const page = await this.#limiter.run(() => client.execute(query, params, options)).catch((error: unknown) => {
         throw this.#failed(error);
       });

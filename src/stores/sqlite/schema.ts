@@ -64,6 +64,9 @@ const SCHEMA = `
   ) WITHOUT ROWID;
 `;
 
+/** Values set by compare-and-set (the store's `coordination`): added beside any layout, which it leaves as it is. */
+const SHARED = 'CREATE TABLE IF NOT EXISTS shared_values (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID';
+
 /**
  * Creates the tables, or converts a database of an earlier layout: the per-point layout into chunks, and any earlier
  * layout gets its series index built from the series table (one transaction: a crash leaves the old layout whole;
@@ -75,10 +78,11 @@ export function prepareSchema(db: Database.Database, path: string): void {
   if (version > LAYOUT) {
     throw new Error(`SqliteStore: '${path}' has storage layout ${version}, newer than this version of koa-kairosdb reads (${LAYOUT}); upgrade koa-kairosdb`);
   }
-  if (version === LAYOUT) return;
+  if (version === LAYOUT) return void db.exec(SHARED);
   const hasPoints = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'points'").get() !== undefined;
   db.transaction(() => {
     db.exec(SCHEMA);
+    db.exec(SHARED);
     if (hasPoints) convertPoints(db);
     if (version > 0 || hasPoints) indexSeries(db);
     db.pragma(`user_version = ${LAYOUT}`);

@@ -98,6 +98,9 @@ export function prepareStatements(db: Database.Database) {
     metaKeys: prepare<[string, string], { k: string }>(db, 'SELECT key AS k FROM metadata WHERE service = ? AND service_key = ? ORDER BY key'),
     metaDelete: prepare(db, 'DELETE FROM metadata WHERE service = ? AND service_key = ? AND key = ?'),
     metaCount: prepare<[string, number], { n: number }>(db, 'SELECT COUNT(*) AS n FROM (SELECT 1 FROM metadata WHERE service = ? LIMIT ?)'),
+    sharedGet: prepare<[string], { value: string }>(db, 'SELECT value FROM shared_values WHERE name = ?'),
+    sharedSet: prepare(db, 'INSERT OR REPLACE INTO shared_values (name, value) VALUES (?, ?)'),
+    sharedDelete: prepare(db, 'DELETE FROM shared_values WHERE name = ?'),
   };
 }
 

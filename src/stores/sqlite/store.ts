@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { optionError } from '../../option-keys.js';
-import type { MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
+import type { Coordination, MetadataStore, PointPage, SeriesQuery, SeriesRead, SeriesWrite, Store, StoreCapabilities, Tags } from '../../store-api/contract.js';
 import { inNameOrder } from '../../store-api/names.js';
 import { rangeOf, tagsFrom } from '../../store-api/series-key.js';
 import { StoreUnavailableError } from '../../store-api/unavailable.js';
@@ -87,6 +87,7 @@ export class SqliteStore implements Store {
   readonly #stopBackground: () => Promise<void>;
   readonly #compactQuietly: (work: () => void) => void;
   readonly metadata: MetadataStore;
+  readonly coordination: Coordination;
   readonly #path: string;
   /** The compaction worker, when one runs (it also counts the series for `figures()`). */
   #worker: CompactionWorker | undefined;
@@ -110,6 +111,7 @@ export class SqliteStore implements Store {
     prepareSchema(this.#db, path);
     this.#sql = prepareStatements(this.#db);
     this.metadata = metadataOf(this.#sql, (work) => this.#guard(work), (work) => this.#exclusive(() => this.#guard(work)));
+    this.coordination = coordinationOf(this.#db, this.#sql, (work) => this.#guard(work), (work) => this.#exclusive(() => this.#guard(work)));
     this.#compactEvery = options.compactIntervalMs ?? 500;
     const purgeEvery = options.purgeIntervalMs ?? 60_000;
     // A worker has a connection of its own and the real clock: a file, and no clock given.
@@ -522,6 +524,20 @@ export class SqliteStore implements Store {
   #assertOpen(): void {
     if (!this.#db.open) throw new StoreUnavailableError('SqliteStore is closed');
   }
+}
+
+/** Compare-and-set in an immediate transaction: the file's write lock makes it atomic across processes. */
+function coordinationOf(db: Database.Database, sql: Statements, guard: <T>(work: () => T) => T, write: (work: () => unknown) => unknown): Coordination {
+  const swap = db.transaction((name: string, expected: string | undefined, next: string | undefined) => {
+    if (sql.sharedGet.get(name)?.value !== expected) return false;
+    if (next === undefined) sql.sharedDelete.run(name);
+    else sql.sharedSet.run(name, next);
+    return true;
+  });
+  return {
+    get: async (name) => guard(() => sql.sharedGet.get(name))?.value,
+    compareAndSet: async (name, expected, next) => (await write(() => swap.immediate(name, expected, next))) === true,
+  };
 }
 
 function metadataOf(sql: Statements, guard: <T>(work: () => T) => T, write: (work: () => unknown) => unknown): MetadataStore {
