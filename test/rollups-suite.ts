@@ -2,11 +2,13 @@
 // the real Cassandra node in test/integration/cassandra.test.ts). The runner reads the mount's clock: each test sets
 // the time and waits for the runner's next poll.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import Koa from 'koa';
 import request from 'supertest';
 import { kairosdb, type KairosdbOptions, type Store } from '../src/index.js';
 import { readAll } from '../src/store-api/conformance.js';
+import { RollupTasks } from '../src/rollups/tasks.js';
+import type { MetadataStore } from '../src/store-api/contract.js';
 import { wrapStore } from './helpers.js';
 
 const T = Date.UTC(2024, 0, 1);
@@ -45,12 +47,23 @@ const until = async (what: string, done: () => Promise<boolean> | boolean, ms = 
 
 export function rollupsSuite(label: string, create: () => Promise<Store> | Store): void {
   describe(`roll-ups (${label})`, () => {
-    const serve = async (options: Partial<KairosdbOptions> = {}, clock = { now: T + 10 * MIN + 5000 }) => {
-      const store = options.store ?? (await create());
+    /** A mount on a store of the suite; the test's end closes it and removes every task (stores may be shared by tests). */
+    const serve = async (t: TestContext, options: Partial<KairosdbOptions> = {}, clock = { now: T + 10 * MIN + 5000 }) => {
+      const own = options.store ? undefined : await create();
+      // The mount's close() leaves the store open until the test's end has removed its tasks.
+      const store = options.store ?? wrapStore(own as Store, { close: async () => {} });
       const { periods, errors, logger } = periodLogger();
       const app = new Koa();
       const middleware = kairosdb({ store, clock: () => clock.now, logger, rollups: { pollMs: 20, leaseMs: 2000 }, ...options });
       app.use(middleware);
+      let closed: Promise<void> | undefined;
+      const close = () => (closed ??= middleware.close());
+      t.after(async () => {
+        await close();
+        const tasks = new RollupTasks(store.metadata as MetadataStore);
+        for (const task of await tasks.all()) await tasks.remove(task.id);
+        await own?.close();
+      });
       const agent = request(app.callback());
       /** Two series (host a, b), a point of value 1 every second for `minutes` from T. */
       const seed = async (metric: string, minutes = 12) => {
@@ -60,11 +73,11 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
         assert.equal(res.status, 204, res.text);
       };
       const statusOf = (id: string) => agent.get(`/api/v1/rollups/status/${id}`);
-      return { store, agent, seed, clock, periods, errors, middleware, statusOf };
+      return { store, agent, seed, clock, periods, errors, close, statusOf };
     };
 
-    it('creates, lists, reads, updates (keeping the id) and deletes tasks with KairosDB\'s shapes', async () => {
-      const { agent, middleware } = await serve({ rollups: { run: false } });
+    it('creates, lists, reads, updates (keeping the id) and deletes tasks with KairosDB\'s shapes', async (t) => {
+      const { agent, close } = await serve(t, { rollups: { run: false } });
       const created = await agent.post('/api/v1/rollups').send(taskBody('ru.api', 'ru.api.out'));
       assert.equal(created.status, 200, created.text);
       const { id } = created.body as { id: string };
@@ -86,11 +99,11 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
         assert.deepEqual([res.status, res.body], [404, { errors: [`Resource not found for id ${id}`] }]);
       }
       assert.deepEqual((await agent.get('/api/v1/rollups')).body, []);
-      await middleware.close();
+      await close();
     });
 
-    it('answers 400 with every reason for a task KairosDB would accept and then break on, and stores nothing', async () => {
-      const { agent, middleware } = await serve({ rollups: { run: false } });
+    it('answers 400 with every reason for a task KairosDB would accept and then break on, and stores nothing', async (t) => {
+      const { agent, close } = await serve(t, { rollups: { run: false } });
       const valid = taskBody('ru.bad', 'ru.bad.out');
       const cases: [unknown, string[]][] = [
         [[valid], ['Invalid json. A roll-up task must be a JSON object.']],
@@ -111,11 +124,11 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
         assert.deepEqual([res.status, res.body], [400, { errors }], JSON.stringify(body));
       }
       assert.deepEqual((await agent.get('/api/v1/rollups')).body, []);
-      await middleware.close();
+      await close();
     });
 
-    it('runs a task on its interval: each ended period once, from now − interval − sampling, grouped tags kept; status as KairosDB answers it', async () => {
-      const { store, agent, seed, clock, periods, errors, middleware, statusOf } = await serve();
+    it('runs a task on its interval: each ended period once, from now − interval − sampling, grouped tags kept; status as KairosDB answers it', async (t) => {
+      const { store, agent, seed, clock, periods, errors, close, statusOf } = await serve(t);
       await seed('ru.run');
       const { id } = (await agent.post('/api/v1/rollups').send(taskBody('ru.run', 'ru.run.out'))).body as { id: string };
       await until('the first execution', async () => (await statusOf(id)).status === 200);
@@ -136,16 +149,16 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
       const saved = await readAll(store, { metric: 'ru.run.out' });
       assert.deepEqual(saved.map((s) => [s.tags, s.points]), ['a', 'b'].map((host) => [{ host, saved_from: 'ru.run' }, [8, 9, 10, 11].map((m) => [T + m * MIN, 60])]));
       assert.deepEqual(errors, []);
-      await middleware.close();
+      await close();
     });
 
-    it('two mounts sharing the store: one holds the lease and runs; the other takes over when it stops, and goes on where it got', async () => {
+    it('two mounts sharing the store: one holds the lease and runs; the other takes over when it stops, and goes on where it got', async (t) => {
       // Each mount closes its store on close(): they share one that only the test closes.
       const shared = await create();
       const store = wrapStore(shared, { close: async () => {} });
       const clock = { now: T + 10 * MIN + 5000 };
-      const first = await serve({ store }, clock);
-      const second = await serve({ store }, clock);
+      const first = await serve(t, { store }, clock);
+      const second = await serve(t, { store }, clock);
       await first.seed('ru.two');
       const { id } = (await first.agent.post('/api/v1/rollups').send(taskBody('ru.two', 'ru.two.out'))).body as { id: string };
       await until('the first execution', async () => (await first.statusOf(id)).status === 200);
@@ -153,16 +166,16 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
       const holder = first.periods.length > 0 ? first : second;
       const other = holder === first ? second : first;
       assert.deepEqual([holder.periods.length, other.periods.length], [2, 0], 'one runs, the other waits');
-      await holder.middleware.close(); // gives the lease up
+      await holder.close(); // gives the lease up
       clock.now += 2 * MIN;
       await until('the other mount to take over', () => other.periods.length === 2);
       assert.deepEqual([...holder.periods, ...other.periods], [8, 9, 10, 11].map((m) => `ru.two.out@${T + m * MIN}`));
-      await other.middleware.close();
-      await shared.close();
+      await other.close();
+      t.after(() => shared.close());
     });
 
-    it('a deleted task is not run again and its status is 404; the admin API lists the scheduled tasks', async () => {
-      const { agent, seed, clock, periods, middleware, statusOf } = await serve({ routes: { admin: true } });
+    it('a deleted task is not run again and its status is 404; the admin API lists the scheduled tasks', async (t) => {
+      const { agent, seed, clock, periods, close, statusOf } = await serve(t, { routes: { admin: true } });
       await seed('ru.del');
       const { id } = (await agent.post('/api/v1/rollups').send(taskBody('ru.del', 'ru.del.out'))).body as { id: string };
       assert.deepEqual((await agent.get('/api/v1/admin/scheduledjobs')).body, [id]);
@@ -175,11 +188,11 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
       await new Promise((resolve) => setTimeout(resolve, 150));
       assert.equal(periods.length, ran);
       assert.deepEqual((await agent.get('/api/v1/admin/scheduledjobs')).body, []);
-      await middleware.close();
+      await close();
     });
 
-    it('a tenant sees only its tasks, and its roll-ups read and save only its series', async () => {
-      const { store, agent, periods, middleware } = await serve({ tenant: (ctx) => ctx.get('x-tenant') || undefined });
+    it('a tenant sees only its tasks, and its roll-ups read and save only its series', async (t) => {
+      const { store, agent, periods, close } = await serve(t, { tenant: (ctx) => ctx.get('x-tenant') || undefined });
       const points = Array.from({ length: 12 * 60 }, (_, i) => [T + i * 1000, 1]);
       for (const tenant of ['a', 'b']) {
         const res = await agent.post('/api/v1/datapoints').set('x-tenant', tenant).send([{ name: 'ru.ten', tags: { host: 'h' }, datapoints: points }]);
@@ -191,12 +204,12 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
       await until('the first execution', () => periods.length === 2);
       const saved = await readAll(store, { metric: 'ru.ten.out' });
       assert.deepEqual(saved.map((s) => [s.tags, s.points.map((p) => p[1])]), [[{ host: 'h', saved_from: 'ru.ten', tenant: 'a' }, [60, 60]]]);
-      await middleware.close();
+      await close();
     });
 
-    it('asks authorize with the metrics a task reads and saves to; refuses more than maxTasks', async () => {
+    it('asks authorize with the metrics a task reads and saves to; refuses more than maxTasks', async (t) => {
       const asked: unknown[] = [];
-      const { agent, middleware } = await serve({
+      const { agent, close } = await serve(t, {
         rollups: { run: false, maxTasks: 1 },
         authorize: (_ctx, access) => void (access.action === 'rollups' && asked.push(access)),
       });
@@ -205,7 +218,7 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
       assert.deepEqual(asked, [{ action: 'rollups', operation: 'create', id: created.body.id, metrics: ['ru.auth'], saveAs: ['ru.auth.out'] }]);
       const more = await agent.post('/api/v1/rollups').send(taskBody('ru.auth', 'ru.auth.out'));
       assert.deepEqual([more.status, more.body], [400, { errors: ['There are 1 roll-up tasks already, the most allowed (rollups.maxTasks); delete one first'] }]);
-      await middleware.close();
+      await close();
     });
   });
 }

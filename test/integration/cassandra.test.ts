@@ -6,6 +6,7 @@ import request from 'supertest';
 import { CassandraStore, type CassandraStoreOptions } from '../../src/cassandra.js';
 import { kairosdb } from '../../src/index.js';
 import { readAll, series, storeConformanceSuite } from '../../src/store-api/conformance.js';
+import { rollupsSuite } from '../rollups-suite.js';
 import { saveAsSuite } from '../save-as-suite.js';
 
 const contactPoints = process.env.CASSANDRA_CONTACT_POINTS;
@@ -45,6 +46,7 @@ if (!contactPoints && process.env.CASSANDRA_REQUIRED === '1') {
 
   storeConformanceSuite(`CassandraStore (${keyspace})`, { create: () => open() });
   saveAsSuite(`CassandraStore (${keyspace})`, () => open());
+  rollupsSuite(`CassandraStore (${keyspace})`, () => open());
 
   describe('CassandraStore against a real cluster', () => {
     const DAY = 86_400_000;
