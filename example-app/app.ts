@@ -17,7 +17,7 @@ export function createApp(store: Store, storeName: string, logger: Logger, stati
     logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: performance.now() - started }, 'request');
   });
   const statistics = statisticsIntervalMs === undefined ? false : { intervalMs: statisticsIntervalMs };
-  const mount = kairosdb({ store, types, logger, routes: { ui: true, metrics: true, influx: true, opentsdb: true, prometheus: true }, statistics });
+  const mount = kairosdb({ store, types, logger, routes: { ui: true, metrics: true, influx: true, opentsdb: true, prometheus: true }, statistics, rollups: true });
   app.use(mount);
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET') return next();

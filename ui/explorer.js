@@ -1,8 +1,8 @@
 // The explorer page: builds a KairosDB query from the form, runs it through the same routes clients use (relative
 // to this page, so any mount prefix and the host's auth apply), draws number series with uPlot and lists every
 // series in a table. The query lives in the URL (?q=…), so a link or a reload shows the same thing.
-const $ = (id) => document.getElementById(id);
-const api = (path) => new URL(`../${path}`, location.href);
+import { $, api, call, setStatus } from './api.js';
+
 const RANGES = { '1h': [1, 'hours'], '6h': [6, 'hours'], '1d': [1, 'days'], '7d': [7, 'days'], '30d': [30, 'days'], '1y': [1, 'years'] };
 const form = $('query');
 let features = [];
@@ -24,20 +24,6 @@ function saveState() {
   const url = new URL(location.href);
   url.searchParams.set('q', JSON.stringify(state));
   history.replaceState(null, '', url);
-}
-
-function setStatus(text, phase) {
-  $('status').textContent = text;
-  document.body.dataset.phase = phase;
-}
-
-async function call(method, path, body) {
-  const response = await fetch(api(path), { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
-  const text = await response.text();
-  let json;
-  try { json = text ? JSON.parse(text) : {}; } catch { json = { errors: [text] }; }
-  if (!response.ok) throw new Error((json.errors ?? [`${response.status} ${response.statusText}`]).join('\n'));
-  return json;
 }
 
 function timeWindow() {
@@ -208,6 +194,7 @@ async function run() {
   const query = buildQuery();
   $('json').textContent = JSON.stringify(query, null, 2);
   $('curl').textContent = `curl -s -X POST '${api('datapoints/query')}' -H 'Content-Type: application/json' -d '${JSON.stringify(query).replaceAll("'", "'\\''")}'`;
+  $('rollup-link').href = `rollups.html?query=${encodeURIComponent(JSON.stringify(query))}`;
   $('error').hidden = true;
   if (!state.metric) return setStatus('Pick a metric.', 'idle');
   const missing = missingParams();

@@ -154,6 +154,47 @@ describe('the explorer page in headless Chromium', { skip: existsSync(CHROMIUM) 
   });
 });
 
+describe('the roll-ups page in headless Chromium', { skip: existsSync(CHROMIUM) ? false : process.env.BROWSER_REQUIRED === '1' ? false : SKIP }, () => {
+  it("rolls up the explorer's query: created from it, listed with its status once the runner executed it, deleted; a query without a range aggregator shows the API's 400 text", async () => {
+    if (!existsSync(CHROMIUM)) assert.fail(`BROWSER_REQUIRED=1 but ${SKIP}`);
+    const server = await exampleServer();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+      const page = await browser.newPage();
+      page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
+      const q = { metric: 'archive_file_tracked', range: 'abs', start: DAY.start, end: DAY.end, tags: {}, aggregator: { name: 'sum', sampling: { value: 1, unit: 'HOURS' } }, groupBy: 'host' };
+      await page.goto(`${server.url}/api/v1/ui/?q=${encodeURIComponent(JSON.stringify(q))}`);
+      await settled(page);
+      await page.click('#rollup-link');
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.body.dataset.phase === 'ready');
+      assert.equal(await page.inputValue('#save-as'), 'archive_file_tracked.rollup');
+      await page.fill('#name', 'hourly tracked');
+      await page.click('#create button[type=submit]');
+      await page.waitForSelector('#tasks tbody tr');
+      const cells = () => page.$$eval('#tasks tbody tr td', (tds) => tds.map((td) => td.textContent));
+      assert.deepEqual((await cells()).slice(0, 3), ['hourly tracked', 'archive_file_tracked.rollup', '1 minutes']);
+      const tasks = (await (await fetch(`${server.url}/api/v1/rollups`)).json()) as { id: string; rollups: { query: { metrics: { group_by: unknown }[] } }[] }[];
+      assert.deepEqual(tasks[0]?.rollups[0]?.query.metrics[0]?.group_by, [{ name: 'tag', tags: ['host'] }], "the explorer's query, as it was");
+      // The example server runs roll-ups (a poll every 5 s); the page refreshes statuses every 5 s.
+      await page.waitForFunction(() => !['', 'not run yet'].includes((globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector('#tasks tbody td:nth-child(4)')?.textContent ?? ''), undefined, { timeout: 20_000 });
+      assert.match((await cells())[3] ?? '', /^\d\d \w{3} \d{4} \d\d:\d\d:\d\d [AP]M$/);
+      await page.click('#tasks tbody button');
+      await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll('#tasks tbody tr').length === 0);
+      assert.deepEqual(await (await fetch(`${server.url}/api/v1/rollups`)).json(), []);
+
+      const raw = { start_relative: { value: 1, unit: 'days' }, metrics: [{ name: 'archive_file_tracked' }] };
+      await page.goto(`${server.url}/api/v1/ui/rollups.html?query=${encodeURIComponent(JSON.stringify(raw))}`);
+      await page.fill('#name', 'raw');
+      await page.click('#create button[type=submit]');
+      await page.waitForSelector('#error:not([hidden])');
+      assert.equal(await page.textContent('#error'), "rollups[0].query.metric[0].aggregators must include a range aggregator (one with a sampling, e.g. sum): its sampling is the roll-up's period");
+    } finally {
+      await browser.close();
+      server.child.kill('SIGTERM');
+    }
+  });
+});
+
 describe("the explorer charts the mount's own statistics", { skip: existsSync(CHROMIUM) ? false : process.env.BROWSER_REQUIRED === '1' ? false : SKIP }, () => {
   it('shows the request count written by statistics, one line per route', async () => {
     if (!existsSync(CHROMIUM)) assert.fail(`BROWSER_REQUIRED=1 but ${SKIP}`);

@@ -25,6 +25,9 @@ export function uiRoutes(options: ResolvedOptions): Routes {
   const assets = new Map<string, Asset>([
     ['', { type: 'text/html; charset=utf-8', body: readFileSync(here('index.html')) }],
     ['explorer.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(here('explorer.js')) }],
+    ['api.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(here('api.js')) }],
+    ['rollups.html', { type: 'text/html; charset=utf-8', body: readFileSync(here('rollups.html')) }],
+    ['rollups.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(here('rollups.js')) }],
     ['explorer.css', { type: 'text/css; charset=utf-8', body: readFileSync(here('explorer.css')) }],
     ['uPlot.iife.min.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(resolvePeerFile('uplot', 'dist/uPlot.iife.min.js')) }],
     ['uPlot.min.css', { type: 'text/css; charset=utf-8', body: readFileSync(resolvePeerFile('uplot', 'dist/uPlot.min.css')) }],
