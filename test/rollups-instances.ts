@@ -27,7 +27,8 @@ interface Instance {
   ready: Promise<void>;
 }
 
-const SPACING_MS = 500;
+/** Points per sampling period of each series (each of value 1): the sum every rolled-up point must have. */
+const PER_PERIOD = 4;
 
 export async function twoInstancesRollUp(plan: InstancesPlan): Promise<{ periods: number; takeoverMs: number }> {
   const { store, series, samplingS, intervalS } = plan;
@@ -35,11 +36,14 @@ export async function twoInstancesRollUp(plan: InstancesPlan): Promise<{ periods
   const mount = kairosdb({ store, rollups: { run: false } });
   app.use(mount);
   const agent = request(app.callback());
+  const spacing = (samplingS * 1000) / PER_PERIOD;
+  const intervalMs = intervalS * 1000;
+  const wait = Math.max(120_000, 30 * intervalMs);
   const now = Date.now();
-  const from = now - 60_000 - (now % 1000);
-  const to = now + 180_000;
+  const from = now - 6 * intervalMs - (now % (samplingS * 1000));
+  const to = now + 20 * intervalMs;
   const timestamps: number[] = [];
-  for (let t = from; t < to; t += SPACING_MS) timestamps.push(t);
+  for (let t = from; t < to; t += spacing) timestamps.push(t);
   for (let first = 0; first < series; first += 100) {
     const body = Array.from({ length: Math.min(100, series - first) }, (_, i) => ({ name: 'ri.in', tags: { id: String(first + i) }, datapoints: timestamps.map((t) => [t, 1]) }));
     const res = await agent.post('/api/v1/datapoints').send(body);
@@ -56,20 +60,20 @@ export async function twoInstancesRollUp(plan: InstancesPlan): Promise<{ periods
   try {
     await Promise.all(instances.map((i) => i.ready));
     const holderOf = () => instances.find((i) => i.periods.length > 0);
-    await until('the first periods', () => (holderOf()?.periods.length ?? 0) >= 3, 120_000);
+    await until('the first periods', () => (holderOf()?.periods.length ?? 0) >= 3, wait);
     const holder = holderOf() as Instance;
     const other = instances.find((i) => i !== holder) as Instance;
     // In the middle of an execution: right after a period that is not the last one this execution does.
     await until('a period in the middle of an execution', () => {
       const last = holder.periods.at(-1);
       return last !== undefined && Date.now() - last.end > samplingS * 1000 && Date.now() - last.at < 50;
-    }, 120_000);
+    }, wait);
     holder.child.kill('SIGKILL');
     const killed = Date.now();
-    await until('the other instance to take over', () => other.periods.length > 0, plan.leaseMs + intervalS * 1000 + 60_000);
+    await until('the other instance to take over', () => other.periods.length > 0, plan.leaseMs + intervalMs + 60_000);
     const takeoverMs = (other.periods[0] as { at: number }).at - killed;
-    const through = Date.now() + 2 * intervalS * 1000;
-    await until('the other instance to catch up', () => (other.periods.at(-1)?.end ?? 0) >= through - samplingS * 1000, 120_000);
+    const through = Date.now() + 2 * intervalMs;
+    await until('the other instance to catch up', () => (other.periods.at(-1)?.end ?? 0) >= through - samplingS * 1000, wait);
     other.child.kill('SIGTERM');
     await new Promise((resolve) => other.child.once('exit', resolve));
 
@@ -83,7 +87,7 @@ export async function twoInstancesRollUp(plan: InstancesPlan): Promise<{ periods
     assert.equal(read.status, 200, read.text);
     const results = read.body.queries[0].results as { tags: { id: string[] }; values: [number, number][] }[];
     assert.equal(results.length, series, 'every series rolled up');
-    const expected = starts.map((s) => [s, (samplingS * 1000) / SPACING_MS]);
+    const expected = starts.map((s) => [s, PER_PERIOD]);
     for (const r of results) assert.deepEqual(r.values, expected, `series ${r.tags.id}`);
     return { periods: starts.length, takeoverMs };
   } finally {
