@@ -1,10 +1,12 @@
 export { kairosdb, type KairosdbMiddleware } from './http/middleware.js';
-export type { AccessRequest, DefaultCassandraOptions, KairosdbOptions, Logger, RequestEvent, RouteGroup, StatisticsOptions } from './options.js';
+export type { AccessRequest, DefaultCassandraOptions, KairosdbOptions, Logger, RequestEvent, RollupOptions, RouteGroup, StatisticsOptions } from './options.js';
 export { ERRORS, KairosHttpError, type ErrorCode } from './errors.js';
 export { TypeRegistry } from './types/registry.js';
 export type { Complex } from './types/builtins.js';
 export type { CustomTypeDefinition, StorageKind, StoredValue, ValueType } from './types/value-type.js';
 export type {
+  Coordination,
+  MetadataStore,
   PointPage,
   SeriesQuery,
   SeriesRead,
