@@ -28,13 +28,17 @@ export function taskBody(metric: string, saveAs: string, extra: Record<string, u
 export function periodLogger() {
   const periods: string[] = [];
   const errors: unknown[] = [];
+  const behind: unknown[] = [];
   const logger = {
-    info: (fields: { rollup?: string; start?: number }, message: string) => void (message.includes('roll-up period done') && periods.push(`${fields.rollup}@${fields.start}`)),
+    info: (fields: { rollup?: string; start?: number }, message: string) => {
+      if (message.includes('roll-up period done')) periods.push(`${fields.rollup}@${fields.start}`);
+      if (message.includes('roll-up behind')) behind.push(fields);
+    },
     warn() {},
     error: (fields: unknown) => void errors.push(fields),
     debug() {},
   };
-  return { periods, errors, logger };
+  return { periods, errors, behind, logger };
 }
 
 const until = async (what: string, done: () => Promise<boolean> | boolean, ms = 10_000) => {
@@ -52,7 +56,7 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
       const own = options.store ? undefined : await create();
       // The mount's close() leaves the store open until the test's end has removed its tasks.
       const store = options.store ?? wrapStore(own as Store, { close: async () => {} });
-      const { periods, errors, logger } = periodLogger();
+      const { periods, errors, behind, logger } = periodLogger();
       const app = new Koa();
       const middleware = kairosdb({ store, clock: () => clock.now, logger, rollups: { pollMs: 20, leaseMs: 2000 }, ...options });
       app.use(middleware);
@@ -73,7 +77,7 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
         assert.equal(res.status, 204, res.text);
       };
       const statusOf = (id: string) => agent.get(`/api/v1/rollups/status/${id}`);
-      return { store, agent, seed, clock, periods, errors, close, statusOf };
+      return { store, agent, seed, clock, periods, errors, behind, close, statusOf };
     };
 
     it('creates, lists, reads, updates (keeping the id) and deletes tasks with KairosDB\'s shapes', async (t) => {
@@ -118,6 +122,8 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
         [{ ...valid, rollups: [{ save_as: 'x', query: { start_relative: { value: 1, unit: 'hours' }, metrics: [{ name: 'm', aggregators: [{ name: 'scale', factor: 2 }] }] } }] },
           ["rollups[0].query.metric[0].aggregators must include a range aggregator (one with a sampling, e.g. sum): its sampling is the roll-up's period"]],
         [{ ...valid, rollups: [{ save_as: 'x', query: { metrics: [{ name: 'm', aggregators: [{ name: 'sum' }] }] } }] }, ['rollups[0].query.metric[0].start_time relative or absolute time must be set']],
+        [{ ...valid, execution_interval: { value: 1, unit: 'days' }, rollups: [{ save_as: 'x', query: { start_relative: { value: 1, unit: 'hours' }, metrics: [{ name: 'm', aggregators: [{ name: 'sum', sampling: { value: 100, unit: 'milliseconds' } }] }] } }] },
+          ['rollups[0].query.metric[0]: a sampling of 100 MILLISECONDS makes more than 100000 periods per execution_interval; use a larger sampling or a shorter interval']],
       ];
       for (const [body, errors] of cases) {
         const res = await agent.post('/api/v1/rollups').send(body as object);
@@ -172,6 +178,20 @@ export function rollupsSuite(label: string, create: () => Promise<Store> | Store
       assert.deepEqual([...holder.periods, ...other.periods], [8, 9, 10, 11].map((m) => `ru.two.out@${T + m * MIN}`));
       await other.close();
       t.after(() => shared.close());
+    });
+
+    it('catches up at most 1,000 periods an execution, the task staying due until it has: each period once, in order', async (t) => {
+      const { agent, periods, behind, close } = await serve(t);
+      const body = taskBody('ru.behind', 'ru.behind.out', { execution_interval: { value: 20, unit: 'minutes' } });
+      (body.rollups[0]?.query.metrics[0] as { aggregators: unknown[] }).aggregators = [{ name: 'sum', sampling: { value: 1, unit: 'seconds' } }];
+      const { id } = (await agent.post('/api/v1/rollups').send(body)).body as { id: string };
+      // From 10:05 − 20 min − 1 s: 1,201 periods of a second, in two executions' worth of rounds.
+      await until('the catch-up', () => periods.length >= 1201, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const first = T + 10 * MIN + 5000 - 20 * MIN - 1000;
+      assert.deepEqual(behind, [{ id, rollup: 'ru.behind.out', periods: 1000, through: first + 1000 * 1000 }], 'the first execution stopped after 1,000 periods');
+      assert.deepEqual(periods, Array.from({ length: 1201 }, (_, i) => `ru.behind.out@${first + i * 1000}`));
+      await close();
     });
 
     it('a deleted task is not run again and its status is 404; the admin API lists the scheduled tasks', async (t) => {

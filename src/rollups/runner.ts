@@ -27,6 +27,9 @@ import type { RollupTasks } from './tasks.js';
 
 const LEASE = 'rollups/lease';
 
+/** Most periods of one query metric an execution rolls up; a task left behind (an outage) goes on at the next poll. */
+const MAX_PERIODS_PER_RUN = 1000;
+
 /** Where a task's progress is kept: its last execution's end, and each query metric's rolled-up time. */
 export const progressName = (id: string, ...at: number[]) => (at.length === 0 ? `rollups/${id}/ran` : `rollups/${id}/${at.join('/')}`);
 
@@ -113,20 +116,28 @@ export class RollupRunner {
     const { value, unit } = task.interval;
     if (ran !== undefined && this.options.clock() < addUnits(Number(ran), value, unit, 'UTC')) return;
     const statuses: Record<string, unknown>[] = [];
+    let behind = false;
     for (const [r, rollup] of task.rollups.entries()) {
       for (let m = 0; m < rollup.samplings.length; m++) {
         const status = await this.#rollUp(task, r, m, tenant);
         if (status === undefined) return;
-        statuses.push(status);
+        behind ||= status.behind;
+        statuses.push(status.status);
       }
     }
     const ended = this.options.clock();
-    if (!(await this.shared.compareAndSet(ranName, ran, String(ended)))) return;
+    // Still behind (a long outage): the task stays due, and goes on at the next poll.
+    if (!behind && !(await this.shared.compareAndSet(ranName, ran, String(ended)))) return;
+    // Deleted meanwhile: no status is left behind for it.
+    if (!(await this.tasks.get(task.id, tenant))) return;
     await this.tasks.setStatus(task.id, { statuses, executing_host: this.settings.host, next_scheduled: kairosDate(addUnits(ended, value, unit, 'UTC')) });
   }
 
-  /** Rolls up the periods of one query metric that have ended; its status, or undefined when the lease was lost. */
-  async #rollUp(task: RollupTask, r: number, m: number, tenant: string | undefined): Promise<Record<string, unknown> | undefined> {
+  /**
+   * Rolls up the periods of one query metric that have ended, at most MAX_PERIODS_PER_RUN of them; its status and
+   * whether periods were left, or undefined when the lease was lost.
+   */
+  async #rollUp(task: RollupTask, r: number, m: number, tenant: string | undefined): Promise<{ status: Record<string, unknown>; behind: boolean } | undefined> {
     const rollup = task.rollups[r] as (typeof task.rollups)[number];
     const sampling = rollup.samplings[m] as (typeof rollup.samplings)[number];
     const metricName = String(((rollup.query.metrics as Record<string, unknown>[])[m] as Record<string, unknown>).name);
@@ -137,7 +148,12 @@ export class RollupRunner {
       let through = await this.shared.get(name);
       const { value, unit } = task.interval;
       const first = () => periodStart(addUnits(addUnits(started, -value, unit, 'UTC'), -sampling.value, sampling.unit, rollup.timeZone), sampling, rollup.timeZone);
+      let done = 0;
       for (const period of endedPeriods(through === undefined ? first() : Number(through), started, sampling, rollup.timeZone)) {
+        if (done++ === MAX_PERIODS_PER_RUN) {
+          this.options.logger.info({ id: task.id, rollup: rollup.saveAs, periods: MAX_PERIODS_PER_RUN, through: Number(through) }, 'koa-kairosdb: roll-up behind; it goes on at the next poll');
+          return { status: metricStatus(metricName, this.options.clock(), count, this.options.clock() - started), behind: true };
+        }
         if (this.#stopped || !(await this.#lease())) return undefined;
         const points = await rollUpPeriod(this.options, this.#ingest, rollup, m, period, tenant);
         const next = String(period[1]);
@@ -149,10 +165,11 @@ export class RollupRunner {
         count += points;
         this.options.logger.info({ task: task.name, id: task.id, rollup: rollup.saveAs, metric: metricName, start: period[0], end: period[1], points }, 'koa-kairosdb: roll-up period done');
       }
-      return metricStatus(metricName, this.options.clock(), count, this.options.clock() - started);
+      return { status: metricStatus(metricName, this.options.clock(), count, this.options.clock() - started), behind: false };
     } catch (error) {
       this.options.logger.error({ err: error, id: task.id, rollup: rollup.saveAs }, 'koa-kairosdb: roll-up failed; its periods are tried again at the next execution');
-      return { ...metricStatus(metricName, this.options.clock(), count, this.options.clock() - started), error_message: error instanceof Error ? error.message : String(error) };
+      const status = { ...metricStatus(metricName, this.options.clock(), count, this.options.clock() - started), error_message: error instanceof Error ? error.message : String(error) };
+      return { status, behind: false };
     }
   }
 }

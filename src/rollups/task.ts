@@ -45,13 +45,26 @@ export function parseTask(body: unknown, id: string, limits: QueryLimits, now: n
     const rollup = rollupOf(r, `rollups[${i}]`, limits, now, errors);
     if (rollup) rollups.push(rollup);
   });
+  if (interval !== undefined) checkPeriods(interval, rollups, errors);
   if (errors.length > 0 || interval === undefined) return { ok: false, errors };
   const { id: _given, ...rest } = body;
   return { ok: true, task: { id, name: name as string, interval, rollups, json: { id, ...rest } } };
 }
 
-/** The length in ms of a duration with a fixed length; calendar units at their shortest (a month: 28 days). */
-export function shortestMs(duration: Duration): number {
+/** Most sampling periods one execution_interval may hold: more would keep the runner querying without end. */
+export const MAX_PERIODS_PER_INTERVAL = 100_000;
+
+function checkPeriods(interval: Duration, rollups: readonly Rollup[], errors: string[]): void {
+  rollups.forEach((rollup, r) =>
+    rollup.samplings.forEach((sampling, m) => {
+      if (shortestMs(interval) / shortestMs(sampling) <= MAX_PERIODS_PER_INTERVAL) return;
+      errors.push(`rollups[${r}].query.metric[${m}]: a sampling of ${sampling.value} ${sampling.unit} makes more than ${MAX_PERIODS_PER_INTERVAL} periods per execution_interval; use a larger sampling or a shorter interval`);
+    }),
+  );
+}
+
+/** The length in ms of a duration; calendar units at their shortest (a month: 28 days, a year: 365). */
+function shortestMs(duration: Duration): number {
   const ms = { MILLISECONDS: 1, SECONDS: 1000, MINUTES: 60_000, HOURS: 3_600_000, DAYS: 86_400_000, WEEKS: 604_800_000, MONTHS: 28 * 86_400_000, YEARS: 365 * 86_400_000 };
   return ms[duration.unit] * duration.value;
 }
@@ -62,9 +75,10 @@ function durationOf(json: unknown, at: string, errors: string[]): Duration | und
   const value = typeof json.value === 'string' && /^\d+$/.test(json.value) ? Number(json.value) : json.value;
   const unit = toUnit(json.unit);
   // KairosDB takes 0 and less, and its scheduler then stops scheduling every task.
-  if (!Number.isSafeInteger(value) || (value as number) < 1) errors.push(`${at}.value must be an integer greater than or equal to 1`);
+  const bad = !Number.isSafeInteger(value) || (value as number) < 1;
+  if (bad) errors.push(`${at}.value must be an integer greater than or equal to 1`);
   if (unit === undefined) errors.push(`${at}.unit is not a valid time unit, must be one of ${UNITS.join(',')}`);
-  if (errors.length > 0 || unit === undefined) return undefined;
+  if (bad || unit === undefined) return undefined;
   const duration = { value: value as number, unit };
   return fitsTimeRange(duration) ? duration : void errors.push(`${at} is longer than the supported time range`);
 }
