@@ -313,6 +313,28 @@ const attacks: Attack[] = [
     },
   },
   {
+    name: 'rollups-100ms-sampling-1-year',
+    run: (url) => send(url, 'POST', '/api/v1/rollups', JSON.stringify(rollupTask({ value: 1, unit: 'years' }, { value: 100, unit: 'milliseconds' })), json),
+  },
+  {
+    // The runner's first execution rolls 61 minutes of 1,000,000 raw points up while the probe runs.
+    name: 'rollups-1M-points-executed',
+    seed: async (url) => {
+      for (let k = 0; k < 100; k++) await post(url, [{ name: 'm', tags: { h: 'a' }, datapoints: Array.from({ length: 10_000 }, (_, i) => [now - 3_600_000 + Math.floor((k * 10_000 + i) * 3.6), i]) }]);
+    },
+    run: async (url) => {
+      const created = await send(url, 'POST', '/api/v1/rollups', JSON.stringify(rollupTask({ value: 1, unit: 'hours' }, { value: 1, unit: 'minutes' })), json);
+      if (created.status !== 200) return created;
+      const id = (JSON.parse(created.text) as { id: string }).id;
+      const started = performance.now();
+      for (;;) {
+        const status = await send(url, 'GET', `/api/v1/rollups/status/${id}`);
+        if (status.status !== 404 || performance.now() - started > limitMs) return { ...status, ms: performance.now() - started };
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+  },
+  {
     name: 'metadata-as-script',
     seed: (url) => send(url, 'POST', '/api/v1/metadata/s/k/js', 'alert(1)', { 'Content-Type': 'text/plain' }).then(() => undefined),
     run: async (url) => {
@@ -325,6 +347,11 @@ const attacks: Attack[] = [
     },
   },
 ];
+
+/** A roll-up task: sums of `m` by `sampling`, every `interval`. */
+function rollupTask(interval: object, sampling: object) {
+  return { name: 'abuse', execution_interval: interval, rollups: [{ save_as: 'm.rollup', query: { start_relative: { value: 1, unit: 'hours' }, metrics: [{ name: 'm', aggregators: [{ name: 'sum', sampling }] }] } }] };
+}
 
 let bigGzip: Buffer | undefined;
 let maxBody: string | undefined;

@@ -36,6 +36,15 @@ export class RollupTasks {
     return (await this.all()).filter((task) => task.tenant === tenant);
   }
 
+  /** How many tasks the tenant has (undefined: a mount without tenants), without reading them. */
+  async count(tenant: string | undefined): Promise<number> {
+    const owners = await this.meta.keys(SERVICE, TENANT);
+    if (tenant === undefined) return (await this.meta.keys(SERVICE, CONFIG)).length - owners.length;
+    let n = 0;
+    for (const id of owners) if ((await this.meta.get(SERVICE, TENANT, id)) === tenant) n++;
+    return n;
+  }
+
   /** The task, when it is the tenant's. */
   async get(id: string, tenant: string | undefined): Promise<StoredTask | undefined> {
     const task = await this.#read(id);

@@ -39,7 +39,7 @@ export function rollupRoutes(options: ResolvedOptions, tasks: RollupTasks, maxTa
       POST: async (ctx, request) => {
         const task = await taskOf(ctx, request, randomUUID(), 'create');
         request.admit('write');
-        if ((await store(request, tasks.of(request.tenant))).length >= maxTasks) throw httpError('TOO_MANY_ROLLUPS', maxTasks);
+        if ((await store(request, tasks.count(request.tenant))) >= maxTasks) throw httpError('TOO_MANY_ROLLUPS', maxTasks);
         await store(request, tasks.put({ id: task.id, json: task.json, tenant: request.tenant }));
         created(ctx, task);
       },
