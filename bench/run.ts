@@ -147,7 +147,11 @@ async function compare(shape: Shape, candidate: string, storeKind: string): Prom
 }
 
 const rows: Row[] = [];
-if (!storesOnly) {
+/** `--shapes b,influx`: only these rows of the discard store (no store rows). */
+const onlyShapes = process.argv.includes('--shapes') ? (process.argv[process.argv.indexOf('--shapes') + 1] ?? '').split(',') : undefined;
+if (onlyShapes) {
+  for (const shape of [...shapes, ...protocolShapes].filter((s) => onlyShapes.includes(s.id))) rows.push(...(await compare(shape, 'middleware', 'discard')));
+} else if (!storesOnly) {
   for (const shape of [...shapes, ...protocolShapes]) rows.push(...(await compare(shape, 'middleware', 'discard')));
   const storeShape = shapes[0] as Shape;
   for (const store of ['memory', 'sqlite', 'sqlite-normal']) rows.push(...(await compare(storeShape, `middleware+${store}`, store)));
@@ -160,7 +164,7 @@ const growing: Shape[] = [
 /** `--store sqlite` measures the growing shapes on one store only. */
 const onlyStore = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : undefined;
 const growingStores = ['memory', 'sqlite', ...(process.env.CASSANDRA_CONTACT_POINTS ? ['cassandra'] : [])].filter((s) => !onlyStore || s === onlyStore);
-for (const shape of growing) for (const store of growingStores) rows.push(...(await compare(shape, `middleware+${store}`, store)));
+if (!onlyShapes) for (const shape of growing) for (const store of growingStores) rows.push(...(await compare(shape, `middleware+${store}`, store)));
 
 if (asJson) {
   process.stdout.write(`${JSON.stringify({ node: process.version, date: new Date().toISOString(), quick, rounds, seconds, rows }, null, 2)}\n`);

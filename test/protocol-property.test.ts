@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { graphiteLine, hostTagMapping } from '../src/protocols/graphite.js';
-import { parseInflux } from '../src/protocols/influx.js';
+import { parseInflux, SeriesTexts } from '../src/protocols/influx.js';
 import { ProtobufError } from '../src/protocols/protobuf.js';
 import { remoteWriteMetrics } from '../src/protocols/remote-write.js';
 import { readRequest } from '../src/protocols/remote-read.js';
@@ -40,6 +40,18 @@ describe('Influx parser against the meaning of random lines', () => {
           datapoints: [[timestamp, v === 0 ? 0 : v]],
         }));
         assert.deepEqual(parsed.metrics.map((m) => ({ ...m, tags: { ...(m.tags as object) } })), expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads a body the same with the series texts of earlier bodies kept (as the route keeps them) as without', async () => {
+    const known = new SeriesTexts();
+    const line = fc.record({ series: fc.integer({ min: 0, max: 30 }), field: fc.constantFrom('v', 'w', 'usage_idle'), value: fc.oneof(fc.integer({ min: -1e6, max: 1e6 }).map((n) => `${n}i`), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map(String), fc.constantFrom('"up"', 't')), ts: fc.integer({ min: 0, max: 1e12 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 40 }), async (lines) => {
+        const text = lines.map((l) => `m${l.series % 3},host=h${l.series},dc=d${l.series % 2} ${l.field}=${l.value} ${l.ts}`).join('\n');
+        assert.deepEqual(await parseInflux(text, 'ms', 0, Infinity, known), await parseInflux(text, 'ms', 0));
       }),
       { numRuns: 500 },
     );

@@ -17,6 +17,12 @@ const PRECISION: Record<string, { drop?: number; multiply?: number }> = {
   h: { multiply: 3_600_000 },
 };
 
+/** A precision as digits dropped and a factor (ms). */
+interface Scale {
+  readonly drop: number;
+  readonly multiply: number;
+}
+
 /** Whether `precision` is one of the names Influx takes. */
 export const isPrecision = (precision: string): boolean => Object.hasOwn(PRECISION, precision);
 
@@ -43,6 +49,26 @@ interface SeriesText {
   readonly measurement: string;
   readonly tags: Record<string, string>;
   readonly fields: Map<string, unknown[][]>;
+  /** The field and type its last point went to, and their points (most lines repeat them: no lookup then). */
+  lastField: string;
+  lastType: string;
+  lastPoints: unknown[][] | undefined;
+}
+
+/** A line's fields as read (reused line after line: no arrays made per line). */
+interface LineFields {
+  count: number;
+  readonly keys: string[];
+  readonly values: (number | string)[];
+  readonly types: string[];
+}
+
+const line: LineFields = { count: 0, keys: [], values: [], types: [] };
+
+function addField(fields: LineFields, key: string, value: number | string, type: string): void {
+  fields.keys[fields.count] = key;
+  fields.values[fields.count] = value;
+  fields.types[fields.count++] = type;
 }
 
 /**
@@ -50,12 +76,15 @@ interface SeriesText {
  * field and type are gathered into one metric (its origin the line of its first point); a tag set written as an
  * earlier line wrote it is read once (and one written as the line before, without a lookup).
  */
-export async function parseInflux(text: string, precision: string, now: number, maxTags = Infinity): Promise<InfluxParse> {
+export async function parseInflux(text: string, precision: string, now: number, maxTags = Infinity, known: SeriesTexts = new SeriesTexts()): Promise<InfluxParse> {
   const metrics: Record<string, unknown>[] = [];
+  const { drop = 0, multiply = 1 } = PRECISION[precision] ?? {};
+  const scale: Scale = { drop, multiply };
   let turnAt = performance.now() + TURN_MS;
   const lines: number[] = [];
   const seriesByText = new Map<string, SeriesText | string>();
   let previous: SeriesText | undefined;
+  let previousKey = '';
   let number = 0;
   for (let start = 0; start <= text.length; ) {
     let end = text.indexOf('\n', start);
@@ -72,32 +101,46 @@ export async function parseInflux(text: string, precision: string, now: number, 
     if (from === end || text.charCodeAt(from) === 35) continue;
     let series: SeriesText | string | undefined;
     let space: number;
-    if (previous && text.startsWith(previous.key, from) && text.charCodeAt(from + previous.key.length) === 32 && from + previous.key.length < end) {
+    // The previous line's series text, as a slice of this body (comparing within one string is the fastest).
+    if (previous && text.startsWith(previousKey, from) && text.charCodeAt(from + previousKey.length) === 32 && from + previousKey.length < end) {
       series = previous;
-      space = from + previous.key.length;
+      space = from + previousKey.length;
     } else {
       space = seriesEnd(text, from, end);
       if (space < 0) return { ok: false, line: number, message: 'no fields (a space and field=value after the measurement and tags)' };
       const key = text.slice(from, space);
       series = seriesByText.get(key);
-      if (series === undefined) seriesByText.set(key, (series = seriesOf(key, maxTags)));
+      if (series === undefined) {
+        const read = known.get(key) ?? seriesOf(key, maxTags);
+        if (typeof read !== 'string') known.set(key, read);
+        seriesByText.set(key, (series = typeof read === 'string' ? read : { key: read.key, measurement: read.measurement, tags: read.tags, fields: new Map(), lastField: '', lastType: '', lastPoints: undefined }));
+      }
       if (typeof series === 'string') return { ok: false, line: number, message: series };
       previous = series;
+      previousKey = key;
     }
-    const parsed = fieldsOf(text, space, end, precision, now);
-    if (typeof parsed === 'string') return { ok: false, line: number, message: parsed };
-    const { timestamp, fields } = parsed;
-    for (const [field, value, type] of fields) {
-      const id = `${field}\u0000${type}`;
-      let datapoints = series.fields.get(id);
+    const timestamp = fieldsOf(text, space, end, precision, scale, now, series.lastField);
+    if (typeof timestamp === 'string') return { ok: false, line: number, message: timestamp };
+    for (let f = 0; f < line.count; f++) {
+      const field = line.keys[f] as string;
+      const type = line.types[f] as string;
+      let datapoints = field === series.lastField && type === series.lastType ? series.lastPoints : undefined;
       if (!datapoints) {
-        series.fields.set(id, (datapoints = []));
-        metrics.push({ name: `${series.measurement}.${field}`, tags: series.tags, type, datapoints });
-        lines.push(number);
+        const id = `${field}\u0000${type}`;
+        datapoints = series.fields.get(id);
+        if (!datapoints) {
+          series.fields.set(id, (datapoints = []));
+          metrics.push({ name: `${series.measurement}.${field}`, tags: series.tags, type, datapoints });
+          lines.push(number);
+        }
+        series.lastField = field;
+        series.lastType = type;
+        series.lastPoints = datapoints;
       }
-      datapoints.push([timestamp, value]);
+      datapoints.push([timestamp, line.values[f]]);
     }
   }
+  line.keys.length = line.values.length = line.types.length = line.count = 0;
   return { ok: true, metrics, lines };
 }
 
@@ -111,8 +154,36 @@ function seriesEnd(text: string, from: number, end: number): number {
   return -1;
 }
 
+/** A series' measurement and tags as read from its text (frozen: shared by every body that sends the text again). */
+type SeriesHead = Pick<SeriesText, 'key' | 'measurement' | 'tags'>;
+
+/**
+ * The series texts a route has read, kept across bodies (a collector sends the same ones every interval): at most
+ * 16,384 of them and 1 Mi characters, then it starts over.
+ */
+export class SeriesTexts {
+  readonly #heads = new Map<string, SeriesHead>();
+  #chars = 0;
+
+  get(key: string): SeriesHead | undefined {
+    return this.#heads.get(key);
+  }
+
+  set(key: string, head: SeriesHead): void {
+    if (this.#heads.size >= 16_384 || this.#chars + key.length > 1 << 20) {
+      this.#heads.clear();
+      this.#chars = 0;
+    }
+    if (key.length > 4096) return;
+    // Copies: a slice would keep the whole body it came from.
+    const own = Buffer.from(key, 'utf8').toString('utf8');
+    this.#heads.set(own, { key: own, measurement: head.measurement, tags: head.tags });
+    this.#chars += key.length;
+  }
+}
+
 /** The measurement and tags of a line's first part, or why it is not one. */
-function seriesOf(text: string, maxTags: number): SeriesText | string {
+function seriesOf(text: string, maxTags: number): SeriesHead | string {
   const reader = new Reader(text);
   const measurement = reader.until(SPACE | COMMA, false);
   if (measurement === '') return 'no measurement';
@@ -130,16 +201,20 @@ function seriesOf(text: string, maxTags: number): SeriesText | string {
     tags[key] = value;
   }
   if (Object.keys(tags).length === 0) tags.add = 'tag';
-  return { key: text, measurement, tags, fields: new Map() };
+  return { key: text, measurement, tags: Object.freeze(tags) };
 }
 
-/** A line's fields (after its first space) and timestamp, or why they are not. */
-function fieldsOf(text: string, space: number, end: number, precision: string, now: number): { timestamp: number; fields: [string, number | string, string][] } | string {
-  const simple = simpleFields(text, space + 1, end, precision, now);
+/**
+ * A line's fields (after its first space), read into `line`, and its timestamp, or why they are not; `known` is a field
+ * name the line is likely to have (its series' last one), taken without a copy of the text.
+ */
+function fieldsOf(text: string, space: number, end: number, precision: string, scale: Scale, now: number, known: string): number | string {
+  line.count = 0;
+  const simple = simpleFields(text, space + 1, end, scale, now, known);
   if (simple !== undefined) return simple;
+  line.count = 0;
   const reader = new Reader(text, space, end);
   reader.skipSpaces();
-  const fields: [string, number | string, string][] = [];
   for (;;) {
     const key = reader.until(EQUALS | COMMA | SPACE, true);
     if (reader.peek() !== '=' || key === '') return `field '${key.slice(0, 40)}' has no '=' or no name`;
@@ -148,23 +223,21 @@ function fieldsOf(text: string, space: number, end: number, precision: string, n
     if (value === undefined) return `field '${key.slice(0, 40)}' has a string without its closing quote`;
     const field = typeof value === 'object' ? ([value.text, 'string'] as const) : fieldValue(value);
     if (typeof field === 'string') return `field '${key.slice(0, 40)}': ${field}`;
-    fields.push([key, field[0], field[1]]);
+    addField(line, key, field[0], field[1]);
     if (reader.peek() !== ',') break;
     reader.skip();
   }
   reader.skipSpaces();
   const time = reader.rest().trim();
-  if (time === '') return { timestamp: now, fields };
-  const timestamp = toMillis(time, precision);
-  return typeof timestamp === 'string' ? timestamp : { timestamp, fields };
+  return time === '' ? now : toMillis(time, precision);
 }
 
 /**
  * The common line's fields, read in one pass without the general reader: no backslash or quote, numbers of at most
  * 15 digits read as they are scanned (undefined: the general reader reads the line, and says what is wrong).
  */
-function simpleFields(text: string, from: number, end: number, precision: string, now: number): { timestamp: number; fields: [string, number | string, string][] } | undefined {
-  const fields: [string, number | string, string][] = [];
+function simpleFields(text: string, from: number, end: number, { drop, multiply }: Scale, now: number, known: string): number | undefined {
+  const fields = line;
   let i = from;
   for (;;) {
     const keyStart = i;
@@ -174,7 +247,8 @@ function simpleFields(text: string, from: number, end: number, precision: string
       if (c === 44 || c === 32 || c === 92 || c === 34) return undefined;
     }
     if (i === keyStart || i >= end) return undefined;
-    const key = text.slice(keyStart, i++);
+    const key = i - keyStart === known.length && text.startsWith(known, keyStart) ? known : text.slice(keyStart, i);
+    i++;
     const valueStart = i;
     const negative = text.charCodeAt(i) === 45;
     if (negative) i++;
@@ -196,14 +270,14 @@ function simpleFields(text: string, from: number, end: number, precision: string
         other = -2;
       }
     }
-    if (digits > 0 && digits <= 15 && other === -1) fields.push([key, negative ? -int : int, 'double']);
-    else if (digits > 0 && digits <= 15 && other === i - 1 && (text.charCodeAt(other) === 105 || (text.charCodeAt(other) === 117 && !negative))) fields.push([key, negative ? -int : int, 'long']);
+    if (digits > 0 && digits <= 15 && other === -1) addField(fields, key, negative ? -int : int, 'double');
+    else if (digits > 0 && digits <= 15 && other === i - 1 && (text.charCodeAt(other) === 105 || (text.charCodeAt(other) === 117 && !negative))) addField(fields, key, negative ? -int : int, 'long');
     else {
       const value = fieldValue(text.slice(valueStart, i));
       if (typeof value === 'string') return undefined;
-      fields.push([key, value[0], value[1]]);
+      addField(fields, key, value[0], value[1]);
     }
-    if (i >= end) return { timestamp: now, fields };
+    if (i >= end) return now;
     if (text.charCodeAt(i++) === 32) break;
   }
   const negative = text.charCodeAt(i) === 45;
@@ -216,7 +290,6 @@ function simpleFields(text: string, from: number, end: number, precision: string
     time = time * 10 + (c - 48);
   }
   const count = i - digitsStart;
-  const { drop = 0, multiply = 1 } = PRECISION[precision] ?? {};
   const kept = count - drop;
   if (count === 0 || kept > 15) return undefined;
   if (drop > 0) {
@@ -225,7 +298,7 @@ function simpleFields(text: string, from: number, end: number, precision: string
   }
   const ms = time * multiply;
   if (!Number.isSafeInteger(ms)) return undefined;
-  return { timestamp: negative && ms !== 0 ? -ms : ms, fields };
+  return negative && ms !== 0 ? -ms : ms;
 }
 
 /** An integer timestamp in a precision, as ms (finer digits dropped, toward zero), or why it is not one. */

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { httpError, KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
-import { isPrecision, parseInflux } from '../../protocols/influx.js';
+import { isPrecision, parseInflux, SeriesTexts } from '../../protocols/influx.js';
 import { anyTextBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
 import { storePoints } from './protocol-write.js';
@@ -18,11 +18,12 @@ const CODES: Record<number, string> = { 400: 'invalid', 401: 'unauthorized', 403
  */
 export function influxRoutes(options: ResolvedOptions): Routes {
   const ingest = createIngest(options);
+  const known = new SeriesTexts();
   const write = (v2: boolean) => async (ctx: Context, request: RequestState) => {
     try {
       const precision = typeof ctx.query.precision === 'string' ? ctx.query.precision : 'ns';
       if (!isPrecision(precision)) throw httpError('PRECISION', precision);
-      const parsed = await parseInflux(await anyTextBody(ctx, request.reading), precision, options.clock(), options.maxTagsPerSeries);
+      const parsed = await parseInflux(await anyTextBody(ctx, request.reading), precision, options.clock(), options.maxTagsPerSeries, known);
       if (!parsed.ok) throw httpError('LINE_PROTOCOL', parsed.line, parsed.message);
       await storePoints(ctx, request, options, ingest, { metrics: parsed.metrics, origins: parsed.lines }, 'influx', (line, message) => httpError('LINE_PROTOCOL', line, message));
       respondNoContent(ctx);
