@@ -75,8 +75,14 @@ export function textBody(ctx: Context, reading: BodyReading, options: ResolvedOp
   return anyTextBody(ctx, smallBody(reading, options));
 }
 
-/** A text body within the reading's limits (an ingest body's for a line protocol), valid UTF-8. */
+/** A text body within the reading's limits, valid UTF-8. */
 export async function anyTextBody(ctx: Context, reading: BodyReading): Promise<string> {
+  const body = await anyTextBytes(ctx, reading);
+  return typeof body === 'string' ? body : body.toString('utf8');
+}
+
+/** A text body within the reading's limits (an ingest body's for a line protocol): its bytes, valid UTF-8, or the text a host parser made. */
+export async function anyTextBytes(ctx: Context, reading: BodyReading): Promise<Buffer | string> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
   if (hostParsed !== undefined && ctx.req.readableEnded) {
     const raw = (ctx.request as { rawBody?: unknown }).rawBody;
@@ -84,11 +90,11 @@ export async function anyTextBody(ctx: Context, reading: BodyReading): Promise<s
     if (typeof hostParsed === 'string') return hostParsed;
     if (!Buffer.isBuffer(hostParsed)) throw httpError('FORM_BODY');
     if (!isUtf8(hostParsed)) throw httpError('NOT_UTF8');
-    return hostParsed.toString('utf8');
+    return hostParsed;
   }
   const bytes = await readBody(ctx.req, reading);
   if (!isUtf8(bytes)) throw httpError('NOT_UTF8');
-  return bytes.toString('utf8');
+  return bytes;
 }
 
 /** The reading of a query, delete, tags or metadata body: at most `maxQueryBodyBytes`, on the wire and decompressed. */

@@ -3,7 +3,7 @@ import { httpError, KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { isPrecision, parseInflux, SeriesTexts } from '../../protocols/influx.js';
-import { anyTextBody } from '../body.js';
+import { anyTextBytes } from '../body.js';
 import { respondNoContent } from '../respond.js';
 import { storePoints } from './protocol-write.js';
 import type { RequestState, Routes } from './route.js';
@@ -23,7 +23,7 @@ export function influxRoutes(options: ResolvedOptions): Routes {
     try {
       const precision = typeof ctx.query.precision === 'string' ? ctx.query.precision : 'ns';
       if (!isPrecision(precision)) throw httpError('PRECISION', precision);
-      const parsed = await parseInflux(await anyTextBody(ctx, request.reading), precision, options.clock(), options.maxTagsPerSeries, known);
+      const parsed = await parseInflux(await anyTextBytes(ctx, request.reading), precision, options.clock(), options.maxTagsPerSeries, known);
       if (!parsed.ok) throw httpError('LINE_PROTOCOL', parsed.line, parsed.message);
       await storePoints(ctx, request, options, ingest, { metrics: parsed.metrics, origins: parsed.lines }, 'influx', (line, message) => httpError('LINE_PROTOCOL', line, message));
       respondNoContent(ctx);
