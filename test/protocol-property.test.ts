@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { graphiteLine, hostTagMapping } from '../src/protocols/graphite.js';
 import { parseInflux, SeriesTexts } from '../src/protocols/influx.js';
+import { openTsdbPoint } from '../src/protocols/opentsdb.js';
+import { openTsdbBytes, TagTexts } from '../src/protocols/opentsdb-bytes.js';
 import { ProtobufError } from '../src/protocols/protobuf.js';
 import { remoteWriteMetrics } from '../src/protocols/remote-write.js';
 import { readRequest } from '../src/protocols/remote-read.js';
@@ -64,6 +66,62 @@ describe('Influx parser against the meaning of random lines', () => {
         if (!parsed.ok) assert.ok(parsed.line >= 1 && parsed.message.length > 0);
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('OpenTSDB put bodies read from their bytes against JSON.parse', () => {
+  /** Each point as the route's JSON path makes it (openTsdbPoint), in body order. */
+  const reference = (text: string) => (JSON.parse(text) as unknown[]).map(openTsdbPoint);
+  /** One point of a metric or of the reference, as a comparable text (-0 kept apart from 0). */
+  const key = (p: Record<string, unknown>) => JSON.stringify([p.name, p.tags, p.type, p.timestamp, Object.is(p.value, -0) ? '-0' : p.value]);
+  /** The bytes reader's metrics, back to one point each. */
+  const flattened = (metrics: Record<string, unknown>[]) =>
+    metrics.flatMap((m) => (m.datapoints as [number, number][]).map(([timestamp, value]) => key({ name: m.name, tags: m.tags, type: m.type, timestamp, value })));
+  const name = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-', '_', ' ', '"', '\\', 'é', '0'), minLength: 0, maxLength: 5 });
+  const ascii = fc.string({ unit: fc.constantFrom('a', 'b', '.', '-', ' ', '0'), minLength: 1, maxLength: 3 });
+  /** Points as collectors write them (a few names, so that series repeat). */
+  const clean = fc.record({
+    metric: fc.oneof(ascii, fc.constantFrom('m1', 'm2')),
+    timestamp: fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 99 })),
+    value: fc.oneof(fc.integer({ min: -1e12, max: 1e12 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1.5e-7, 12345.678, 2 ** 60, 1e300)),
+    tags: fc.oneof(fc.dictionary(ascii, ascii, { minKeys: 1, maxKeys: 2 }), fc.constantFrom({ h: 'a' }, { h: 'b', dc: 'x' })),
+  });
+  const dirty = fc.record(
+    {
+      metric: fc.oneof(name, fc.constant(7)),
+      timestamp: fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }), fc.constant(-1), fc.constant(1.5), fc.constant('1')),
+      value: fc.oneof(fc.integer({ min: -1e12, max: 1e12 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant('3'), fc.constant(2 ** 60)),
+      tags: fc.oneof(fc.dictionary(name, name, { maxKeys: 3 }), fc.constant('x')),
+      extra: fc.boolean(),
+    },
+    { requiredKeys: ['metric', 'timestamp', 'value', 'tags'] },
+  );
+  it('reads a body as JSON.parse and openTsdbPoint do, point for point, or leaves it to them', async () => {
+    const known = new TagTexts();
+    await fc.assert(
+      fc.property(fc.array(fc.oneof({ arbitrary: clean, weight: 19 }, { arbitrary: dirty, weight: 1 }), { maxLength: 12 }), fc.constantFrom('', ' ', '\n  '), (points, gap) => {
+        const text = JSON.stringify(points.map((p) => ('extra' in p && p.extra ? { ...p, extra: undefined, other: 1 } : { ...p, extra: undefined })), null, gap);
+        const read = openTsdbBytes(Buffer.from(text));
+        assert.deepEqual(openTsdbBytes(Buffer.from(text), known), read, 'the tag sets of earlier bodies kept (as the route keeps them): the same');
+        if (!read) return;
+        const expected = reference(text);
+        assert.ok(expected.every((p) => typeof p !== 'string'), `took a body with a bad point: ${text}`);
+        assert.equal(read.points, expected.length);
+        // Grouping keeps each series' points in body order: compared as the same points, in any order.
+        assert.deepEqual(flattened(read.metrics).sort(), (expected as Record<string, unknown>[]).map(key).sort());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('answers undefined for anything JSON.parse refuses, and never throws', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', ':', ',', ' ', 'metric', 'timestamp', 'value', 'tags', '1', '-', '.', 'e', 'a', '0'), maxLength: 60 }), (text) => {
+        const read = openTsdbBytes(Buffer.from(text));
+        if (read) assert.doesNotThrow(() => JSON.parse(text), text);
+      }),
+      { numRuns: 5000 },
     );
   });
 });

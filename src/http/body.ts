@@ -36,6 +36,13 @@ export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ 
   return { body: json(raw), exact: () => exactly(raw) };
 }
 
+/** A JSON body's bytes as they came, for a parser of its own; or the body a host's parser already made of them. */
+export async function jsonBytes(ctx: Context, reading: BodyReading): Promise<{ bytes: Buffer } | { body: unknown }> {
+  const hostParsed = (ctx.request as { body?: unknown }).body;
+  if (hostParsed !== undefined && ctx.req.readableEnded) return { body: await requestBody(ctx, reading) };
+  return { bytes: await readBody(ctx.req, reading) };
+}
+
 /** A body (already parsed once) parsed again with its long integers exact, when its text has any (else `undefined`). */
 async function exactly(raw: Buffer | string): Promise<unknown> {
   await turn();

@@ -3,8 +3,9 @@ import { KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { openTsdbPoint } from '../../protocols/opentsdb.js';
+import { openTsdbBytes, TagTexts, type OpenTsdbBody } from '../../protocols/opentsdb-bytes.js';
 import { stampTenant } from '../access.js';
-import { requestBody } from '../body.js';
+import { json, jsonBytes } from '../body.js';
 import { respondNoContent } from '../respond.js';
 import { LONG_NORMALISE_MS } from '../turns.js';
 import { refusal, writeSeries } from './protocol-write.js';
@@ -17,15 +18,25 @@ import type { RequestState, Routes } from './route.js';
  */
 export function openTsdbRoutes(options: ResolvedOptions): Routes {
   const ingest = createIngest(options);
+  const known = new TagTexts();
   const put = async (ctx: Context, request: RequestState) => {
     let body: unknown;
+    let common: { bytes: Buffer; points: OpenTsdbBody } | undefined;
     try {
-      body = await requestBody(ctx, request.reading);
+      const read = await jsonBytes(ctx, request.reading);
+      const points = 'bytes' in read ? openTsdbBytes(read.bytes, known) : undefined;
+      if (points) common = { bytes: (read as { bytes: Buffer }).bytes, points };
+      else body = 'bytes' in read ? json(read.bytes) : read.body;
     } catch (error) {
       if (error instanceof KairosHttpError) throw new KairosHttpError(error.code, error.errors, openTsdbError(error.status, error.errors.join('; ')));
       throw error;
     }
     request.admit('write');
+    if (common) {
+      if (await stored(ctx, request, common.points)) return;
+      // JSON already (the bytes reader takes only JSON): read point by point, to say which the ingest refuses.
+      body = json(common.bytes);
+    }
     const points = Array.isArray(body) ? body : [body];
     const errors: { datapoint: unknown; error: string }[] = [];
     let valid: Record<string, unknown>[] = [];
@@ -50,9 +61,25 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     }
     if (!result.ok) throw new Error('koa-kairosdb: points valid one by one were refused together');
     await writeSeries(ctx, request, options, result.series, { protocol: 'opentsdb', turnFirst });
+    answer(ctx, valid.length, errors);
+  };
+  /**
+   * A common body read from its bytes (opentsdb-bytes.ts), all of it valid: stored, and answered; false when the
+   * ingest refuses any of it (the route then reads it point by point, to say which).
+   */
+  const stored = async (ctx: Context, request: RequestState, body: OpenTsdbBody): Promise<boolean> => {
+    const metrics = request.tenant === undefined ? body.metrics : (stampTenant(body.metrics, options.tenantTag, request.tenant) as Record<string, unknown>[]);
+    const normalising = performance.now();
+    const result = ingest(metrics);
+    if (!result.ok) return false;
+    await writeSeries(ctx, request, options, result.series, { protocol: 'opentsdb', turnFirst: performance.now() - normalising > LONG_NORMALISE_MS });
+    answer(ctx, body.points, []);
+    return true;
+  };
+  const answer = (ctx: Context, success: number, errors: { datapoint: unknown; error: string }[]) => {
     const details = ctx.query.details !== undefined;
     const summary = details || ctx.query.summary !== undefined;
-    const counts = { success: valid.length, failed: errors.length };
+    const counts = { success, failed: errors.length };
     if (summary) {
       ctx.status = errors.length > 0 ? 400 : 200;
       ctx.body = details ? { ...counts, errors: errors.slice(0, options.maxErrors) } : counts;
