@@ -27,6 +27,22 @@ describe("OpenTSDB's POST /api/put", () => {
     ]);
   });
 
+  it('stores a common body read from its bytes exactly as the same points read as JSON (ms and seconds, longs and doubles, a series\' points together or apart), with ?summary counts', async () => {
+    const points = [
+      point(), point({ timestamp: 1346846401, value: 19.25 }), point({ tags: { dc: 'lga', host: 'web01' }, timestamp: 1346846402 }),
+      point({ metric: 'sys.cpu.user', timestamp: 1346846400123, value: -0.5 }), point({ timestamp: 1346846403, value: 2e3 }), point({ tags: { host: 'web02' }, value: 1.5e-7 }),
+    ];
+    const bytes = app();
+    // Read from the bytes (no JSON.parse): compact, and pretty-printed.
+    const fast = await request(bytes.server).post('/api/v1/api/put?summary').set('content-type', 'application/json').send(JSON.stringify(points, null, 2));
+    assert.deepEqual([fast.status, fast.body], [200, { success: 6, failed: 0 }]);
+    // The same points with a key the bytes reader leaves to JSON.parse (OpenTSDB ignores it).
+    const json = app();
+    await request(json.server).post('/api/v1/api/put').send(points.map((p) => ({ ...p, other: 1 }))).expect(204);
+    for (const metric of ['sys.cpu.nice', 'sys.cpu.user']) assert.deepEqual(await readAll(bytes.store, { metric }), await readAll(json.store, { metric }));
+    assert.equal((await readAll(bytes.store, { metric: 'sys.cpu.nice' })).reduce((n, s) => n + s.points.length, 0), 5);
+  });
+
   it('stores the good points and answers 400 for the bad: OpenTSDB\'s error, ?summary counts, ?details which and why', async () => {
     const { store, server } = app();
     const body = [point(), point({ value: 'x' }), point({ tags: {} }), point({ metric: 'other', tags: { host: 'a'.repeat(5000) } })];
