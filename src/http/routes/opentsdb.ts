@@ -7,7 +7,7 @@ import { openTsdbBytes, TagTexts, type OpenTsdbBody } from '../../protocols/open
 import { stampTenant } from '../access.js';
 import { json, jsonBytes } from '../body.js';
 import { respondNoContent } from '../respond.js';
-import { LONG_NORMALISE_MS } from '../turns.js';
+import { LONG_NORMALISE_MS, turn } from '../turns.js';
 import { refusal, writeSeries } from './protocol-write.js';
 import type { RequestState, Routes } from './route.js';
 
@@ -24,7 +24,7 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     let common: { bytes: Buffer; points: OpenTsdbBody } | undefined;
     try {
       const read = await jsonBytes(ctx, request.reading);
-      const points = 'bytes' in read ? openTsdbBytes(read.bytes, known) : undefined;
+      const points = 'bytes' in read ? await openTsdbBytes(read.bytes, known) : undefined;
       if (points) common = { bytes: (read as { bytes: Buffer }).bytes, points };
       else body = 'bytes' in read ? json(read.bytes) : read.body;
     } catch (error) {
@@ -35,6 +35,7 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     if (common) {
       if (await stored(ctx, request, common.points)) return;
       // JSON already (the bytes reader takes only JSON): read point by point, to say which the ingest refuses.
+      await turn();
       body = json(common.bytes);
     }
     const points = Array.isArray(body) ? body : [body];
