@@ -1,8 +1,9 @@
 /**
  * OpenTSDB's put body as clients send it, read from its bytes without JSON.parse: an array of objects with `metric`,
  * `timestamp` (digits), `value` (a JSON number) and `tags` (an object of strings), in any order, with any JSON
- * whitespace, names and values of printable ASCII without escapes. Consecutive points of one metric, tag set and
- * type go into one metric of a KairosDB body (as a collector writes a series' points together). Anything else —
+ * whitespace, names and values of printable ASCII without escapes. The points of one metric, tag set (as written)
+ * and type go into one metric of a KairosDB body; a point like the one before it is recognised by comparing bytes
+ * (a collector writes a series' points together). Anything else —
  * another key, a string value, an escape, a nested value, an infinite number, broken JSON — answers `undefined`,
  * and the route reads the body as JSON, point by point, with OpenTSDB's messages.
  */
