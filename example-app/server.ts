@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
     process.stdout.write(
-      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: /api/v1 (datapoints, datapoints/query, datapoints/query/tags, datapoints/delete, metric/{name}, metricnames, version, health, metrics, ui, write (Influx v1 and Prometheus remote write), read, api/v2/write, api/put), GET /, GET /healthz${lines.map((l) => ` — ${l}`).join('')}\n`,
+      `koa-kairosdb example listening on http://localhost:${actual} — store: ${described} — routes: /api/v1 (datapoints, datapoints/query, datapoints/query/tags, datapoints/delete, metric/{name}, metricnames, version, health, metrics, ui, rollups, write (Influx v1 and Prometheus remote write), read, api/v2/write, api/put), GET /, GET /healthz${lines.map((l) => ` — ${l}`).join('')}\n`,
     );
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
