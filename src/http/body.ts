@@ -83,7 +83,7 @@ export function textBody(ctx: Context, reading: BodyReading, options: ResolvedOp
 }
 
 /** A text body within the reading's limits, valid UTF-8. */
-export async function anyTextBody(ctx: Context, reading: BodyReading): Promise<string> {
+async function anyTextBody(ctx: Context, reading: BodyReading): Promise<string> {
   const body = await anyTextBytes(ctx, reading);
   return typeof body === 'string' ? body : body.toString('utf8');
 }

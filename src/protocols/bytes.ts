@@ -1,5 +1,22 @@
 /** Reading protocol bodies from their bytes. */
 
+/** Longest stretch of reading a body before the event loop gets a turn, ms. */
+const TURN_MS = 10;
+
+/** The turns a body's reader gives the event loop: `due` is cheap (ask it every few hundred items), `take` gives one. */
+export class ReadTurns {
+  #at = performance.now() + TURN_MS;
+
+  get due(): boolean {
+    return performance.now() >= this.#at;
+  }
+
+  async take(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.#at = performance.now() + TURN_MS;
+  }
+}
+
 /** Whether the `count` bytes at `a` and at `b` are the same (four at a time: half the time of one by one). */
 export function sameBytes(view: DataView, a: number, b: number, count: number): boolean {
   let i = 0;

@@ -5,7 +5,7 @@
  * booleans are longs 1/0; quoted strings are strings.
  */
 
-import { latin1, sameBytes, TextCache } from './bytes.js';
+import { latin1, ReadTurns, sameBytes, TextCache } from './bytes.js';
 
 /** Timestamp precisions, by the names v1 (`n`, `u`, `ms`, `s`, `m`, `h`) and v2 (`ns`, `us`, `ms`, `s`) use. */
 const PRECISION: Record<string, { drop?: number; multiply?: number }> = {
@@ -31,8 +31,6 @@ export const isPrecision = (precision: string): boolean => Object.hasOwn(PRECISI
 /** The metrics of a body, each with the number of the line of its first point; or the first line that cannot be read. */
 export type InfluxParse = { ok: true; metrics: Record<string, unknown>[]; lines: number[] } | { ok: false; line: number; message: string };
 
-/** Longest stretch of reading before the event loop gets a turn, ms. */
-const TURN_MS = 10;
 
 /** Stop characters of `Reader.until`. */
 const SPACE = 1;
@@ -84,7 +82,7 @@ export async function parseInflux(body: string | Uint8Array, precision: string, 
   const metrics: Record<string, unknown>[] = [];
   const { drop = 0, multiply = 1 } = PRECISION[precision] ?? {};
   const scale: Scale = { drop, multiply };
-  let turnAt = performance.now() + TURN_MS;
+  const turns = new ReadTurns();
   const lines: number[] = [];
   const seriesByText = new Map<string, SeriesText | string>();
   let previous: SeriesText | undefined;
@@ -95,11 +93,8 @@ export async function parseInflux(body: string | Uint8Array, precision: string, 
   for (let start = 0; start <= length; ) {
     let end = bytes.indexOf(10, start);
     if (end === -1) end = length;
-    // A body of 16 MiB of lines takes ~200 ms to read: the event loop gets a turn every TURN_MS.
-    if (++number % 1024 === 0 && performance.now() >= turnAt) {
-      await new Promise((resolve) => setImmediate(resolve));
-      turnAt = performance.now() + TURN_MS;
-    }
+    // A body of 16 MiB of lines takes ~45 ms to read (1.6 ms for 616 KB): the event loop gets turns.
+    if (++number % 1024 === 0 && turns.due) await turns.take();
     let from = start;
     start = end + 1;
     if (end > from && bytes[end - 1] === 13) end--;

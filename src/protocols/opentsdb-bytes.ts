@@ -7,7 +7,7 @@
  * another key, a string value, an escape, a nested value, an infinite number, broken JSON — answers `undefined`,
  * and the route reads the body as JSON, point by point, with OpenTSDB's messages.
  */
-import { latin1, sameBytes, TextCache } from './bytes.js';
+import { latin1, ReadTurns, sameBytes, TextCache } from './bytes.js';
 
 /** The points as the metrics of a KairosDB body, and how many points they hold. */
 export interface OpenTsdbBody {
@@ -35,9 +35,6 @@ interface Point {
   repeated: number;
 }
 
-/** Longest stretch of reading before the event loop gets a turn, ms. */
-const TURN_MS = 10;
-
 const METRIC = 1;
 const TIMESTAMP = 2;
 const VALUE = 4;
@@ -45,7 +42,7 @@ const TAGS = 8;
 
 /** The body's points grouped into metrics, or undefined when it is not in the form read here. */
 export async function openTsdbBytes(bytes: Buffer, known: TagTexts = new TagTexts()): Promise<OpenTsdbBody | undefined> {
-  let turnAt = performance.now() + TURN_MS;
+  const turns = new ReadTurns();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.length;
   let i = space(bytes, 0);
@@ -84,11 +81,8 @@ export async function openTsdbBytes(bytes: Buffer, known: TagTexts = new TagText
       previousType = type;
     }
     group.datapoints.push([point.timestamp > 0xffff_ffff ? point.timestamp : point.timestamp * 1000, point.value]);
-    // A body of 16 MiB takes ~35 ms to read: the event loop gets a turn every TURN_MS.
-    if (++points % 256 === 0 && performance.now() >= turnAt) {
-      await new Promise((resolve) => setImmediate(resolve));
-      turnAt = performance.now() + TURN_MS;
-    }
+    // A body of 16 MiB takes ~35 ms to read (2.4 ms for 1.1 MB): the event loop gets turns.
+    if (++points % 256 === 0 && turns.due) await turns.take();
     i = space(bytes, i);
     if (bytes[i] === 44) {
       i = space(bytes, i + 1);

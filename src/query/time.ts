@@ -17,6 +17,11 @@ const FIXED_MS: Partial<Record<Unit, number>> = {
   HOURS: 3_600_000,
 };
 
+/** The length in ms of a unit of fixed length (milliseconds to hours), else undefined (days and longer follow the calendar). */
+export function unitMs(unit: Unit): number | undefined {
+  return FIXED_MS[unit];
+}
+
 /** The largest distance from 1970 a time may have, in ms: JavaScript's date range (±100,000,000 days). */
 export const MAX_TIME = 8_640_000_000_000_000;
 

@@ -4,20 +4,18 @@
  * days and longer: the start of the unit in the query's time zone, as KairosDB's RollupUtil aligns), each next one
  * where the previous ended.
  */
-import { addUnits, alignStart, type Duration } from '../query/time.js';
-
-const FIXED_MS: Partial<Record<Duration['unit'], number>> = { MILLISECONDS: 1, SECONDS: 1000, MINUTES: 60_000, HOURS: 3_600_000 };
+import { addUnits, alignStart, unitMs, type Duration } from '../query/time.js';
 
 /** The start of the period holding `ts`. */
 export function periodStart(ts: number, sampling: Duration, zone: string): number {
-  const unit = FIXED_MS[sampling.unit];
+  const unit = unitMs(sampling.unit);
   if (unit === undefined) return alignStart(ts, sampling.unit, zone);
   const length = unit * sampling.value;
   return Math.floor(ts / length) * length;
 }
 
 /** Where the period starting at `start` ends (the next one's start). */
-export function periodEnd(start: number, sampling: Duration, zone: string): number {
+function periodEnd(start: number, sampling: Duration, zone: string): number {
   return addUnits(start, sampling.value, sampling.unit, zone);
 }
 

@@ -31,7 +31,7 @@ const LEASE = 'rollups/lease';
 const MAX_PERIODS_PER_RUN = 1000;
 
 /** Where a task's progress is kept: its last execution's end, and each query metric's rolled-up time. */
-export const progressName = (id: string, ...at: number[]) => (at.length === 0 ? `rollups/${id}/ran` : `rollups/${id}/${at.join('/')}`);
+const progressName = (id: string, ...at: number[]) => (at.length === 0 ? `rollups/${id}/ran` : `rollups/${id}/${at.join('/')}`);
 
 export class RollupRunner {
   readonly #me = randomUUID();
@@ -191,7 +191,7 @@ function metricStatus(metric: string, at: number, points: number, ms: number): R
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** A time as KairosDB's statuses write it (`dd MMM yyyy KK:mm:ss a`), in UTC. */
-export function kairosDate(ms: number): string {
+function kairosDate(ms: number): string {
   const d = new Date(ms);
   const two = (n: number) => String(n).padStart(2, '0');
   const hour = d.getUTCHours();

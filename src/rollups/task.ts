@@ -52,7 +52,7 @@ export function parseTask(body: unknown, id: string, limits: QueryLimits, now: n
 }
 
 /** Most sampling periods one execution_interval may hold: more would keep the runner querying without end. */
-export const MAX_PERIODS_PER_INTERVAL = 100_000;
+const MAX_PERIODS_PER_INTERVAL = 100_000;
 
 function checkPeriods(interval: Duration, rollups: readonly Rollup[], errors: string[]): void {
   rollups.forEach((rollup, r) =>
