@@ -1,10 +1,9 @@
 /**
  * Influx line protocol (`measurement,tag=v field=1.5,other=2i 1700000000000000000`), read in one pass over the
- * text: each field becomes a metric `<measurement>.<field>` with the line's tags (KairosDB needs one: a line
+ * body's bytes: each field becomes a metric `<measurement>.<field>` with the line's tags (KairosDB needs one: a line
  * without tags gets `add=tag`, as KairosDB's telnet does). Floats are doubles; `i` and `u` integers are longs; `t`/`f`
  * booleans are longs 1/0; quoted strings are strings.
  */
-
 import { latin1, ReadTurns, sameBytes, TextCache } from './bytes.js';
 
 /** Timestamp precisions, by the names v1 (`n`, `u`, `ms`, `s`, `m`, `h`) and v2 (`ns`, `us`, `ms`, `s`) use. */
