@@ -74,7 +74,8 @@ describe('Cassandra layout 3: chunks (#30)', () => {
       fake.now += 1;
       await store.write([series('m', { h: 'a' }, [[NOW - 1000 * i, i], [NOW - 500, i]])]);
     }
-    const io: PartitionIo = { q, legacy: false, all: async (query, params) => (await fake.execute(query, params, { fetchSize: 100_000 })).rows, run: async (query, params) => void (await fake.execute(query, params)), cellTtl: () => 0 };
+    const run = async (query: string, params: unknown[]) => void (await fake.execute(query, params));
+    const io: PartitionIo = { q, legacy: false, all: async (query, params) => (await fake.execute(query, params, { fetchSize: 100_000 })).rows, run, runMergeOutput: run, cellTtl: () => 0 };
     const key = { metric: 'm', id: seriesId({ h: 'a' }), bucket: BUCKET, type: 'long', storage: 'long' as const };
     const options = { now: fake.now, bucketWidthMs: DAY, minChunks: 2 };
     const merges = [compactPartition(io, key, options), compactPartition(io, key, options)];
@@ -90,6 +91,61 @@ describe('Cassandra layout 3: chunks (#30)', () => {
     await compactPartition(io, key, options);
     assert.ok((await chunkRowsOf(fake)).length <= before.length);
     assert.deepEqual(await points(store), got, 'merging again changes nothing');
+  });
+
+  it('a merge writes its output on every replica (consistency ALL) before deleting what it read; if that fails, every chunk stays', async () => {
+    const fake = new CqlFake(NOW);
+    const sent: { query: string; consistency: unknown }[] = [];
+    let refuseAll = true;
+    const client = {
+      batch: (statements: { query: string; params: unknown[] }[]) => fake.batch(statements),
+      async execute(query: string, params: unknown[] = [], options: { consistency?: number; fetchSize?: number; pageState?: string } = {}) {
+        sent.push({ query, consistency: options.consistency });
+        if (refuseAll && options.consistency === 5 && query === q.insertChunk) throw Object.assign(new Error('Cannot achieve consistency level ALL'), { name: 'ResponseError', code: 0x1000 });
+        return fake.execute(query, params, options);
+      },
+    };
+    const store = new CassandraStore({ client, createSchema: true, clock: () => fake.now, compactIntervalMs: 0, compactionConcurrency: 0 });
+    for (let i = 0; i < 5; i++) {
+      fake.now += 1;
+      await store.write([series('m', { h: 'a' }, [[NOW - i * 1000, i]])]);
+    }
+    const written = await points(store);
+    fake.now = BUCKET + DAY + 10 * 60_000;
+    await assert.rejects(store.compact(), /Cassandra is unavailable/);
+    assert.equal((await chunkRowsOf(fake)).length, 5, 'no chunk deleted');
+    assert.deepEqual(await points(store), written);
+    assert.ok(!sent.some((s) => s.query === q.deleteChunk), 'no delete sent');
+    refuseAll = false;
+    sent.length = 0;
+    assert.deepEqual(await store.compact(), { partitions: 1, merged: 5 });
+    const order = sent.filter((s) => s.query === q.insertChunk || s.query === q.deleteChunk);
+    assert.deepEqual(order.map((s) => [s.query === q.insertChunk ? 'insert' : 'delete', s.consistency]), [['insert', 5], ...new Array(5).fill(['delete', 6])]);
+    assert.deepEqual(await points(store), written);
+    assert.equal((await chunkRowsOf(fake)).length, 1);
+  });
+
+  it('tier merges failing while a replica is down keep their chunks, count in merges_failed and warn once a minute', async () => {
+    const fake = new CqlFake(NOW);
+    const client = {
+      batch: (statements: { query: string; params: unknown[] }[]) => fake.batch(statements),
+      async execute(query: string, params: unknown[] = [], options: { consistency?: number; fetchSize?: number; pageState?: string } = {}) {
+        if (options.consistency === 5) throw Object.assign(new Error('Cannot achieve consistency level ALL'), { name: 'ResponseError', code: 0x1000 });
+        return fake.execute(query, params, options);
+      },
+    };
+    const warnings: unknown[] = [];
+    const logger = { error() {}, info() {}, debug() {}, warn: (fields: unknown) => void warnings.push(fields) };
+    const store = new CassandraStore({ client, createSchema: true, clock: () => fake.now, compactIntervalMs: 0, logger });
+    for (let i = 0; i < 64; i++) {
+      fake.now += 1;
+      await store.write([series('m', { h: 'a' }, [[NOW - i * 1000, i]])]);
+      await settled(store);
+    }
+    assert.equal((await chunkRowsOf(fake)).length, 64, 'every chunk kept');
+    assert.equal((await points(store)).length, 64);
+    assert.equal((await store.figures()).merges_failed, 4, 'a tier merge per 16 chunks, each failed');
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
   });
 
   it('an overwrite with a shorter TTL does not bring the older value back when it expires, before or after the sweep', async () => {

@@ -27,6 +27,8 @@ const QUEUE_LIMIT = 10_000;
  * collection while a million new series came in.
  */
 const TRACKED = 50_000;
+/** A failed merge is logged at most this often (a replica down fails every merge until it is back). */
+const WARN_EVERY_MS = 60_000;
 
 /**
  * The seq of the first chunk (this store's) written since the last tier-1 merge and their count, then the same of
@@ -53,6 +55,10 @@ export class Compactor {
   readonly #idle = new Set<() => void>();
   /** Chunks merged since the store opened, for `figures()`. */
   merged = 0;
+  /** Background merges that failed since the store opened (their chunks kept), for `figures()`. */
+  failed = 0;
+  #unreported = 0;
+  #warnedAt = -Infinity;
 
   constructor(settings: CompactorSettings) {
     this.#settings = settings;
@@ -122,7 +128,12 @@ export class Compactor {
       this.#count(merged);
     } catch (error) {
       // Nothing is lost: the chunks stay as they were until a later merge or the sweep takes them.
-      this.#settings.logger.warn({ err: error, partition: name }, 'koa-kairosdb: a chunk merge failed; its chunks are kept as they are');
+      this.failed++;
+      this.#unreported++;
+      if (performance.now() - this.#warnedAt < WARN_EVERY_MS) return;
+      this.#warnedAt = performance.now();
+      this.#settings.logger.warn({ err: error, partition: name, failed: this.#unreported }, `koa-kairosdb: ${this.#unreported} chunk merge(s) failed since the last warning; their chunks are kept as they are`);
+      this.#unreported = 0;
     }
   }
 

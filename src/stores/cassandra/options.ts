@@ -72,6 +72,12 @@ export interface CassandraStoreOptions {
    * it off (chunks then stay as written, one per request and series). @default 2
    */
   compactionConcurrency?: number;
+  /**
+   * Consistency of a merge's output (a cassandra-driver `types.consistencies` value), written before the chunks it
+   * replaces are deleted. ALL keeps points through any crash (see docs/stores.md, "Compaction and crashes"); merges
+   * then wait while a replica is down. @default ALL (5); `consistency` with the keyspaces preset (writes there take LOCAL_QUORUM only)
+   */
+  compactionConsistency?: number;
   /** How often the sweep looks for closed buckets to compact, in ms; 0: never (call `compact()` yourself). @default 60000 */
   compactIntervalMs?: number;
   /** Seconds used as TTL for every point, whatever the request says (KairosDB's force_default_ttl). */
@@ -101,6 +107,7 @@ export interface ResolvedCassandraOptions {
   indexCacheSize: number;
   pageSize: number;
   compactionConcurrency: number;
+  compactionConsistency: number;
   compactIntervalMs: number;
   forceTtl: number | undefined;
   alignTtlWithTimestamp: boolean;
@@ -112,6 +119,7 @@ export interface ResolvedCassandraOptions {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const LOCAL_QUORUM = 6;
+const ALL = 5;
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
 const DATA_CENTER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
 
@@ -150,6 +158,7 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
     indexCacheSize: options.indexCacheSize ?? 100_000,
     pageSize: options.pageSize ?? 5000,
     compactionConcurrency: options.compactionConcurrency ?? 2,
+    compactionConsistency: options.compactionConsistency ?? (options.preset === 'keyspaces' ? (options.consistency ?? LOCAL_QUORUM) : ALL),
     compactIntervalMs: options.compactIntervalMs ?? 60_000,
     forceTtl: options.forceTtl,
     alignTtlWithTimestamp: options.alignTtlWithTimestamp ?? false,
@@ -169,6 +178,11 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
   for (const name of ['compactionConcurrency', 'compactIntervalMs'] as const) {
     if (!Number.isSafeInteger(resolved[name]) || resolved[name] < 0) throw optionError(`CassandraStore: ${name} must be a whole number ≥ 0`);
   }
+  for (const name of ['consistency', 'compactionConsistency'] as const) {
+    if (!Number.isInteger(resolved[name]) || resolved[name] < 0 || resolved[name] > 10) {
+      throw optionError(`CassandraStore: ${name} must be a cassandra-driver types.consistencies value (0–10, e.g. 6 for localQuorum), got ${String(resolved[name])}`);
+    }
+  }
   const { forceTtl } = resolved;
   if (forceTtl !== undefined && (!Number.isInteger(forceTtl) || forceTtl < 0)) {
     throw optionError('CassandraStore: forceTtl must be a whole number of seconds ≥ 0');
@@ -179,7 +193,7 @@ export function resolveCassandraOptions(options: CassandraStoreOptions): Resolve
 const KNOWN: readonly (keyof CassandraStoreOptions)[] = [
   'client', 'contactPoints', 'localDataCenter', 'credentials', 'clientOptions', 'keyspace', 'tables', 'preset', 'createSchema',
   'createKeyspace', 'replication', 'compaction', 'bucketWidthMs', 'batchSize', 'concurrency', 'consistency', 'indexCacheSize',
-  'pageSize', 'compactionConcurrency', 'compactIntervalMs', 'forceTtl', 'alignTtlWithTimestamp', 'allowExpiryAfter2038', 'logger', 'clock',
+  'pageSize', 'compactionConcurrency', 'compactionConsistency', 'compactIntervalMs', 'forceTtl', 'alignTtlWithTimestamp', 'allowExpiryAfter2038', 'logger', 'clock',
 ];
 const TABLES: readonly (keyof TableNames)[] = ['schemaMeta', 'dataPoints', 'series', 'metricBuckets', 'metricNames', 'metadata', 'seriesTags', 'tagMetrics', 'chunks', 'leases'];
 const PRESETS = ['cassandra', 'astra', 'keyspaces'];

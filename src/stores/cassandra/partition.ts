@@ -27,6 +27,11 @@ export interface PartitionIo {
   readonly q: Queries;
   all(query: string, params: unknown[]): Promise<Row[]>;
   run(query: string, params: unknown[]): Promise<void>;
+  /**
+   * Runs a write that every replica must acknowledge (`compactionConsistency`, ALL by default). A merge's output goes
+   * this way before its inputs are deleted: see `writePieces`.
+   */
+  runMergeOutput(query: string, params: unknown[]): Promise<void>;
   /** Whether a layout-2 `data_points` table may still hold points (a keyspace not yet migrated). */
   readonly legacy: boolean;
   /** The cell TTL of a chunk of points expiring at these times (ms, 0 never): the latest, with the store's grace. */
@@ -124,6 +129,15 @@ export interface PointColumns {
 /**
  * Writes points as chunks under `seq`: grouped by expiry class (a bucket width of expiry each, so that no cell
  * outlives its points by more), each class in pieces of at most PIECE_POINTS points. Returns the keys written.
+ *
+ * Every piece is acknowledged by every replica (consistency ALL by default) before it returns, because its callers
+ * then delete the points' other copies. At a quorum a replica may lack the piece (a mutation it dropped while
+ * overloaded) and still take the deletes; with Cassandra's default periodic commit-log sync a killed node replays
+ * nothing written since its last sync (up to 10 s: its replay stops at the first section without a sync marker), so
+ * a quorum killed at once leaves that replica alone: the points gone, long after they were acknowledged. A point lost
+ * this way on the 3-node test cluster (test/cluster/faults.test.ts, two nodes killed during a merge) led here. With
+ * the piece on every replica first, each replica's log holds it ahead of any delete, whatever crashes. A replica down
+ * or slow fails the write: the inputs stay, and a later merge or sweep takes them.
  */
 export async function writePieces(io: PartitionIo, p: PartitionKey, seq: number, points: PointColumns, options: { now: number; bucketWidthMs: number }): Promise<ChunkKey[]> {
   const classes = new Map<number, number[]>();
@@ -140,16 +154,17 @@ export async function writePieces(io: PartitionIo, p: PartitionKey, seq: number,
       const expires = part.map((i) => points.expires[i] as number);
       const chunk: Chunk = { storage: p.storage, timestamps: part.map((i) => points.timestamps[i] as number), values: part.map((i) => points.values[i] as StoredValue), expires: cls === 0 ? undefined : expires };
       const key = { seq, writer: compactedWriter(cls, piece) };
-      await writeChunk(io, p, key, chunk, io.cellTtl(chunk.expires, options.now));
+      await writeChunk(io, p, key, chunk, io.cellTtl(chunk.expires, options.now), true);
       written.push(key);
     }
   }
   return written;
 }
 
-async function writeChunk(io: PartitionIo, p: PartitionKey, key: ChunkKey, chunk: Chunk, ttl: number): Promise<void> {
+async function writeChunk(io: PartitionIo, p: PartitionKey, key: ChunkKey, chunk: Chunk, ttl: number, mergeOutput = false): Promise<void> {
   if (chunk.timestamps.length === 0) return io.run(io.q.deleteChunk, [...keyParams(p), p.type, key.seq, key.writer]);
-  await io.run(io.q.insertChunk, [...keyParams(p), p.type, key.seq, key.writer, ...chunkColumns(chunk), ttl]);
+  const params = [...keyParams(p), p.type, key.seq, key.writer, ...chunkColumns(chunk), ttl];
+  await (mergeOutput ? io.runMergeOutput(io.q.insertChunk, params) : io.run(io.q.insertChunk, params));
 }
 
 function fromDriver(value: unknown, storage: StorageKind): StoredValue {

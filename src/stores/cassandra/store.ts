@@ -25,7 +25,6 @@ interface FoundSeries {
   buckets: number[];
 }
 
-/** First and longest wait between probes while no host answers. */
 /** cassandra-driver's `types.consistencies.serial`: a read that sees lightweight transactions through. */
 const SERIAL = 8;
 
@@ -34,6 +33,7 @@ function sharedName(name: string): string {
   return `shared\u0000${name}`;
 }
 
+/** First and longest wait between probes while no host answers. */
 const PROBE_FIRST_MS = 500;
 const PROBE_MAX_MS = 5000;
 
@@ -95,6 +95,7 @@ export class CassandraStore implements Store {
       q: this.#q,
       all: (query, params) => this.#all(query, params),
       run: (query, params) => this.#run(query, params),
+      runMergeOutput: (query, params) => this.#run(query, params, this.options.compactionConsistency),
       cellTtl: (expires, now) => chunkTtl(latestTtl(expires, now), this.options.bucketWidthMs, now, this.options),
       get legacy() {
         return store.#legacy;
@@ -333,10 +334,11 @@ export class CassandraStore implements Store {
   /**
    * `breaker_open`: 1 while no host answers (requests answer 503 at once until a probe reaches one), else 0;
    * `calls_in_flight`: writes and deletes waiting for Cassandra; `compaction_pending`: partitions waiting for (or in)
-   * a background merge; `chunks_merged`: chunks merged since the store opened.
+   * a background merge; `chunks_merged`: chunks merged since the store opened; `merges_failed`: background merges that
+   * failed since then (their chunks kept; e.g. a replica down, see `compactionConsistency`).
    */
   async figures(): Promise<Readonly<Record<string, number>>> {
-    return { breaker_open: this.#outage ? 1 : 0, calls_in_flight: this.#inFlight.size, compaction_pending: this.#compactor.pending, chunks_merged: this.#compactor.merged };
+    return { breaker_open: this.#outage ? 1 : 0, calls_in_flight: this.#inFlight.size, compaction_pending: this.#compactor.pending, chunks_merged: this.#compactor.merged, merges_failed: this.#compactor.failed };
   }
 
   /**
@@ -510,9 +512,9 @@ export class CassandraStore implements Store {
     if (!this.#known(key, ttl)) this.#written.set(key, ttl);
   }
 
-  async #run(query: string, params: unknown[]): Promise<void> {
+  async #run(query: string, params: unknown[], consistency = this.options.consistency): Promise<void> {
     const client = await this.#client;
-    await this.#limiter.run(() => client.execute(query, params, this.#queryOptions())).catch((error: unknown) => {
+    await this.#limiter.run(() => client.execute(query, params, { ...this.#queryOptions(), consistency })).catch((error: unknown) => {
         throw this.#failed(error);
       });
   }
