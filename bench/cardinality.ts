@@ -96,6 +96,8 @@ async function ingest(server: Server): Promise<void> {
 async function queries(server: Server): Promise<void> {
   const { url } = server;
   await timed(server, 'query one series by tag (id=7)', () => query(url, { name: 'card', tags: { id: ['7'] } }));
+  await timed(server, 'the same query again', () => query(url, { name: 'card', tags: { id: ['7'] } }));
+  await timed(server, 'query another series by tag (id=123456)', () => query(url, { name: 'card', tags: { id: ['123456'] } }));
   await timed(server, 'query/tags of one series (id=7)', () => query(url, { name: 'card', tags: { id: ['7'] } }, '/api/v1/datapoints/query/tags'));
   await timed(server, `sum by 1 day over one host (~${Math.round(total / 97).toLocaleString('en')} series)`, () => query(url, { name: 'card', tags: { host: ['h7'] }, aggregators: [{ name: 'sum', sampling: { value: 1, unit: 'days' } }] }));
   await timed(server, 'query every series of the metric (no tags; maxQuerySeries)', () => query(url, { name: 'card' }));

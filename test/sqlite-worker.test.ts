@@ -10,6 +10,7 @@ import { readAll, series } from '../src/store-api/conformance.js';
 import { SqliteStore } from '../src/sqlite.js';
 import { Handovers } from '../src/stores/sqlite/handover.js';
 import { RecentBatches } from '../src/stores/sqlite/recent.js';
+import { SeriesIds } from '../src/stores/sqlite/series-ids.js';
 import { WriteLock } from '../src/stores/sqlite/write-lock.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
@@ -129,6 +130,19 @@ async function counting<T extends object>(proto: T, method: keyof T & string, wo
   return calls;
 }
 
+/**
+ * Takes the write lock as the worker would (the worker may be in a compaction step of its own just now: taken once
+ * it lets go, within 2 s).
+ */
+async function takeLock(lock: Int32Array): Promise<void> {
+  let free = Atomics.compareExchange(lock, 0, 0, 1) === 0;
+  for (let i = 0; !free && i < 400; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    free = Atomics.compareExchange(lock, 0, 0, 1) === 0;
+  }
+  assert.ok(free, 'the lock was let go within 2 s');
+}
+
 /** Lets go of the write lock taken as the worker would. */
 function letGo(lock: Int32Array): void {
   Atomics.store(lock, 0, 0);
@@ -137,7 +151,7 @@ function letGo(lock: Int32Array): void {
 
 /**
  * Runs `work` on a store whose worker has started, with a first point (1, 1) of series `metric` {h: a} written
- * (a write that adds series is done on the store's thread), and closes it.
+ * (its series registered by the worker), and closes it.
  */
 async function started(metric: string, work: (opened: Opened & { path: string }) => Promise<void>): Promise<void> {
   const path = join(dir, `${metric}.db`);
@@ -170,14 +184,8 @@ describe('SqliteStore: writes done by the compaction worker', { timeout: 60_000 
 
   it('lets a delete of whole series wait for the batches handed over before it, and hands none over meanwhile', () =>
     started('deleted', async ({ store, lock }) => {
-      // The lock taken as the worker would: the worker waits for it with the first write's batch. (The worker may be
-      // in a compaction step of its own just now: taken once it lets go.)
-      let free = Atomics.compareExchange(lock, 0, 0, 1) === 0;
-      for (let i = 0; !free && i < 400; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        free = Atomics.compareExchange(lock, 0, 0, 1) === 0;
-      }
-      assert.ok(free, 'the lock was let go within 2 s');
+      // The lock taken as the worker would: the worker waits for it with the first write's batch.
+      await takeLock(lock);
       let before: Promise<void> | undefined;
       let deleted: Promise<void> | undefined;
       let after: Promise<void> | undefined;
@@ -209,10 +217,43 @@ describe('SqliteStore: writes done by the compaction worker', { timeout: 60_000 
       assert.deepEqual((await readAll(store, { metric: 'failed' })).map((s) => s.points), [[[1, 1], [3, 3]]]);
     }));
 
+  it('has the worker add new series, thousands in a transaction, none on the store\'s thread; the ids are known after', () =>
+    started('registered', async ({ store, path }) => {
+      const many = Array.from({ length: 6000 }, (_, i) => series('registered', { h: 'b', id: String(i) }, [[2, i]]));
+      let here = 0;
+      const handed = await counting(Handovers.prototype, 'register', async () => {
+        here = await counting(SeriesIds.prototype, 'register', () => store.write(many));
+      });
+      assert.equal(handed, 2, 'two slices (5,000 series each at most) handed over');
+      assert.equal(here, 0, "the store's thread added none");
+      const again = await counting(Handovers.prototype, 'register', () => store.write(many.slice(0, 100).map((s) => ({ ...s, timestamps: [3] }))));
+      assert.equal(again, 0, 'their ids were known');
+      const other = new Database(path, { readonly: true });
+      assert.equal((other.prepare("SELECT count(*) AS n FROM series WHERE metric = 'registered'").get() as { n: number }).n, 6001);
+      assert.equal((other.prepare("SELECT count(*) AS n FROM series_tags WHERE metric = 'registered' AND name = 'id'").get() as { n: number }).n, 6000, 'indexed');
+      other.close();
+      const got = await readAll(store, { metric: 'registered', tags: { id: ['4321'] } });
+      assert.deepEqual(got.map((s) => [s.tags, s.points]), [[{ h: 'b', id: '4321' }, [[2, 4321]]]]);
+      assert.deepEqual((await readAll(store, { metric: 'registered', tags: { id: ['99'] } }))[0]?.points, [[2, 99], [3, 99]]);
+    }));
+
+  it("rejects a write whose new series the worker could not add, and stores nothing of it", () =>
+    started('unregistered', async ({ store, path }) => {
+      const other = new Database(path);
+      other.exec("CREATE TRIGGER refuse BEFORE INSERT ON series BEGIN SELECT RAISE(ABORT, 'no room for the series'); END");
+      const handed = await counting(Handovers.prototype, 'register', () => assert.rejects(store.write([series('unregistered', { h: 'new' }, [[2, 2]])]), /no room for the series/));
+      assert.equal(handed, 1);
+      other.exec('DROP TRIGGER refuse');
+      other.close();
+      assert.deepEqual((await readAll(store, { metric: 'unregistered' })).map((s) => s.tags), [{ h: 'a' }]);
+      await store.write([series('unregistered', { h: 'new' }, [[3, 3]])]);
+      assert.deepEqual((await readAll(store, { metric: 'unregistered', tags: { h: ['new'] } })).map((s) => s.points), [[[3, 3]]]);
+    }));
+
   it('writes on its own thread what a worker that stopped had not answered, and what comes after', () =>
     started('stopped', async ({ store, worker, lock }) => {
       // Held as the worker would: the worker waits for it with the batch, and stops waiting.
-      assert.equal(Atomics.compareExchange(lock, 0, 0, 1), 0, 'the lock was free');
+      await takeLock(lock);
       const written = store.write([series('stopped', { h: 'a' }, [[2, 2]])]);
       try {
         await new Promise((resolve) => setTimeout(resolve, 20));

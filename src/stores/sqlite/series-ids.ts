@@ -4,7 +4,7 @@
  * generation, and a batch packed in an earlier one is written whole again.
  */
 import type Database from 'better-sqlite3';
-import type { SeriesWrite } from '../../store-api/contract.js';
+import type { SeriesWrite, Tags } from '../../store-api/contract.js';
 import { tagsKey } from '../../store-api/series-key.js';
 import { SeriesMap } from '../../store-api/series-map.js';
 import type { StoredValue } from '../../types/value-type.js';
@@ -115,16 +115,43 @@ export class SeriesIds {
     return id;
   }
 
-  /** The id of a series, added (and indexed) when it is new. */
   #insert(s: SeriesWrite): number {
-    const tags = tagsKey(s.tags);
-    const added = this.sql.insertSeries.get(s.metric, s.type, s.storage, tags);
-    if (added) {
-      this.index.add(added.id, s.metric, s.tags);
-      return added.id;
-    }
-    return (this.sql.seriesId.get(s.metric, s.type, tags) as { id: number }).id;
+    return addSeries(this.sql, this.index, s.metric, s.type, s.storage, s.tags, tagsKey(s.tags));
   }
+
+  /**
+   * Keeps the ids the compaction worker gave series (see `registration`), unless ids were let go since `generation`
+   * (a delete of whole series came between: the write then packs its series the slow way).
+   */
+  learn(series: readonly SeriesWrite[], ids: ArrayLike<number>, generation: number): void {
+    if (generation !== this.generation) return;
+    series.forEach((s, i) => this.#ids.set(s.metric, s.type, s.tags, ids[i] as number));
+  }
+}
+
+/** The id of a series, added (and indexed) when it is new; `key` is its `tagsKey`. */
+export function addSeries(sql: Statements, index: SqliteSeriesIndex, metric: string, type: string, storage: string, tags: Tags, key: string): number {
+  const added = sql.insertSeries.get(metric, type, storage, key);
+  if (added) {
+    index.add(added.id, metric, tags);
+    return added.id;
+  }
+  return (sql.seriesId.get(metric, type, key) as { id: number }).id;
+}
+
+/** A slice of new series as the compaction worker registers them (`registerSeries`): [metric, type, storage, tagsKey]. */
+export function registration(series: readonly SeriesWrite[]): string {
+  return JSON.stringify(series.map((s) => [s.metric, s.type, s.storage, tagsKey(s.tags)]));
+}
+
+/** Adds the series of a `registration` in one transaction of `db`'s: their ids, in order. */
+export function registerSeries(sql: Statements, index: SqliteSeriesIndex, list: string): Float64Array {
+  const entries = JSON.parse(list) as [string, string, string, string][];
+  const ids = new Float64Array(entries.length);
+  entries.forEach(([metric, type, storage, key], i) => {
+    ids[i] = addSeries(sql, index, metric, type, storage, Object.fromEntries(JSON.parse(key) as [string, string][]), key);
+  });
+  return ids;
 }
 
 /** A series' points as the part of series `id` in a batch (sorted by time); undefined without points. */

@@ -25,7 +25,7 @@ interface ChunkRowWithId extends StoredRow {
 
 /** What the store uses of a prepared statement. */
 export interface Statement<P extends unknown[], R> {
-  run(...params: P): { changes: number };
+  run(...params: P): { changes: number; lastInsertRowid: number | bigint };
   get(...params: P): R | undefined;
   all(...params: P): R[];
 }

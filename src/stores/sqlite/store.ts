@@ -19,7 +19,7 @@ import { backupFile, type BackupOptions } from './backup.js';
 import { deleteRange } from './delete-range.js';
 import { prepareSchema } from './schema.js';
 import { RecentBatches, type Located, type PackedBatch } from './recent.js';
-import { SeriesIds } from './series-ids.js';
+import { registration, SeriesIds } from './series-ids.js';
 import { SqliteSeriesIndex } from './series-index.js';
 import { prepareStatements, type SeriesRow, type Statements } from './statements.js';
 import { reached, WaitingWrites } from './backpressure.js';
@@ -35,6 +35,8 @@ const WORKER_PATIENCE_MS = 1000;
 
 /** New series a write registers in one transaction (~10 µs each in a profile: four B-tree inserts): its longest stretch on the event loop. */
 const REGISTER_SLICE = 250;
+/** New series the compaction worker adds in one transaction (~60 ms at a million series; see handover.ts). */
+const WORKER_REGISTER_SLICE = 5000;
 /**
  * Page cache of the store's connection, KiB (SQLite's default is 2 MiB): a new series inserts into four B-trees at
  * places spread over them, and past a few 100,000 series each insert read its pages from the file again.
@@ -440,18 +442,31 @@ export class SqliteStore implements Store {
   /** Adds the write's unknown series a slice at a time, giving the event loop a turn between slices. */
   async #registerNew(series: readonly SeriesWrite[]): Promise<void> {
     const unknown = this.#series.unknown(series);
-    for (let i = 0; i < unknown.length; i += REGISTER_SLICE) {
+    const handovers = this.#handovers;
+    // With the worker, in its transactions of WORKER_REGISTER_SLICE series, the host's thread free meanwhile.
+    const slice = handovers?.ready ? WORKER_REGISTER_SLICE : REGISTER_SLICE;
+    for (let i = 0; i < unknown.length; i += slice) {
       if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      const part = unknown.slice(i, i + slice);
+      if (handovers?.ready) {
+        const generation = this.#series.generation;
+        const ids = await handovers.register(registration(part)).catch((error: unknown) => this.#guard<never>(() => { throw error; }));
+        if (ids !== 'stale') {
+          this.#series.learn(part, ids, generation);
+          continue;
+        }
+      }
       await this.#exclusive(() => {
         this.#assertOpen();
-        this.#guard(() => this.#series.register(unknown.slice(i, i + REGISTER_SLICE)));
+        this.#guard(() => this.#series.register(part));
       });
     }
   }
 
   async #handOver(handovers: Handovers, batch: PackedBatch, generation: number, points: number): Promise<void> {
     const done = await handovers.write(batch, generation).catch((error: unknown) => this.#guard<Handover>(() => { throw error; }));
-    if (done === 'stale') {
+    if (done !== 'stale') this.#recent.remember(done.seq, batch);
+    else {
       // The worker stopped before it answered: written here (if it had written it, a batch twice reads as once).
       await this.#exclusive(() => {
         this.#assertOpen();
