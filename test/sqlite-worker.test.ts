@@ -235,6 +235,13 @@ describe('SqliteStore: writes done by the compaction worker', { timeout: 60_000 
       const got = await readAll(store, { metric: 'registered', tags: { id: ['4321'] } });
       assert.deepEqual(got.map((s) => [s.tags, s.points]), [[{ h: 'b', id: '4321' }, [[2, 4321]]]]);
       assert.deepEqual((await readAll(store, { metric: 'registered', tags: { id: ['99'] } }))[0]?.points, [[2, 99], [3, 99]]);
+      // Known and new series mixed past a lookup slice (2,000).
+      const mixed = [...many.slice(3000), ...Array.from({ length: 3000 }, (_, i) => series('registered', { h: 'c', id: String(i) }, [[4, -i]]))];
+      const handedMixed = await counting(Handovers.prototype, 'register', () => store.write(mixed));
+      assert.equal(handedMixed, 1, 'only the new ones handed over');
+      assert.deepEqual((await readAll(store, { metric: 'registered', tags: { h: ['c'], id: ['7'] } })).map((s) => s.points), [[[4, -7]]]);
+      assert.equal((await readAll(store, { metric: 'registered', tags: { h: ['c'] } })).length, 3000);
+      assert.deepEqual((await readAll(store, { metric: 'registered', tags: { id: ['5999'] } })).map((s) => s.points), [[[2, 5999]]]);
     }));
 
   it("rejects a write whose new series the worker could not add, and stores nothing of it", () =>

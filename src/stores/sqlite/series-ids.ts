@@ -26,7 +26,7 @@ export class SeriesIds {
   /** Counts the times ids were let go. */
   generation = 0;
   readonly #writeAll: (series: readonly SeriesWrite[], now: number) => void;
-  readonly #registerAll: (series: readonly SeriesWrite[]) => void;
+  readonly #registerAll: (series: readonly SeriesWrite[]) => Float64Array;
 
   constructor(
     db: Database.Database,
@@ -43,7 +43,9 @@ export class SeriesIds {
       recent.append(parts);
     });
     this.#registerAll = db.transaction((series: readonly SeriesWrite[]) => {
-      for (const s of series) this.#ids.set(s.metric, s.type, s.tags, this.#insert(s));
+      const ids = new Float64Array(series.length);
+      series.forEach((s, i) => this.#ids.set(s.metric, s.type, s.tags, (ids[i] = this.#insert(s))));
+      return ids;
     });
   }
 
@@ -57,9 +59,19 @@ export class SeriesIds {
     return n;
   }
 
-  /** The series whose ids are not known here (new ones, or ones the bounded cache let go). */
-  unknown(series: readonly SeriesWrite[]): SeriesWrite[] {
-    return series.filter((s) => this.#ids.get(s.metric, s.type, s.tags) === undefined);
+  /**
+   * Puts the ids known here of `series[from…to)` in `ids` (NaN for a series not known: new, or one the bounded cache
+   * let go); returns how many are not known.
+   */
+  lookUp(series: readonly SeriesWrite[], from: number, to: number, ids: Float64Array): number {
+    let unknown = 0;
+    for (let i = from; i < to; i++) {
+      const s = series[i] as SeriesWrite;
+      const id = this.#ids.get(s.metric, s.type, s.tags);
+      ids[i] = id ?? Number.NaN;
+      if (id === undefined) unknown++;
+    }
+    return unknown;
   }
 
   /**
@@ -68,24 +80,22 @@ export class SeriesIds {
    * series left without points (its write failed later) is harmless: reads skip it, and its metric is listed as one
    * whose points all expired is.
    */
-  register(series: readonly SeriesWrite[]): void {
+  register(series: readonly SeriesWrite[]): Float64Array {
     try {
-      this.#registerAll(series);
+      return this.#registerAll(series);
     } catch (error) {
       this.forget();
       throw error;
     }
   }
 
-  /** The write's batch, packed, if every series' id is known. */
-  pack(series: readonly SeriesWrite[], now: number): Packed | undefined {
+  /** The write's batch, packed with the series' ids (looked up in this generation). */
+  pack(series: readonly SeriesWrite[], ids: Float64Array, now: number): Packed {
     const parts: SeriesPart[] = [];
-    for (const s of series) {
-      const id = this.#ids.get(s.metric, s.type, s.tags);
-      if (id === undefined) return undefined;
-      const part = partOf(id, s, now);
+    series.forEach((s, i) => {
+      const part = partOf(ids[i] as number, s, now);
       if (part) parts.push(part);
-    }
+    });
     return { ids: this.generation, batch: RecentBatches.pack(parts) };
   }
 
