@@ -32,3 +32,18 @@ describe('MemoryStore, one tag-set object sent again (as the ingest path hands i
     assert.deepEqual(await store.stats(), { series: 3, points: 3 });
   });
 });
+
+describe('MemoryStore, a write of many new series (turns for the event loop between slices)', () => {
+  it('keeps every point when a delete of the whole metric comes during its turns', async () => {
+    const store = new MemoryStore();
+    const many = Array.from({ length: 3000 }, (_, i) => series('m', { id: String(i) }, [[1, i]]));
+    const writing = store.write(many);
+    // In the write's first turn (1,000 series added so far).
+    await new Promise((resolve) => setImmediate(resolve));
+    await store.delete({ metric: 'm' });
+    await writing;
+    let n = 0;
+    for await (const s of store.read({ metric: 'm' })) for await (const page of s.points()) n += page.timestamps.length;
+    assert.equal(n, 3000);
+  });
+});

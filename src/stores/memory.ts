@@ -37,6 +37,8 @@ export class MemoryStore implements Store {
   readonly #index = new SeriesIndex<MemorySeries>((s) => s.hash);
   /** New series `#entryOf` added since the write last gave the event loop a turn. */
   #added = 0;
+  /** Counts deletes of whole series: a write that gave the event loop turns looks its series up again after one. */
+  #removals = 0;
   readonly #clock: () => number;
   #closed = false;
   readonly #meta = new Map<string, Map<string, Map<string, string>>>();
@@ -101,12 +103,11 @@ export class MemoryStore implements Store {
     // New series are added (empty: reads skip them) a slice at a time, giving the event loop a turn between slices;
     // then every point goes in at once, so a read sees all of the write or none of it.
     const entries: MemorySeries[] = new Array(series.length);
-    let yielded = false;
+    const removals = this.#removals;
     this.#added = 0;
     for (let i = 0; i < series.length; i++) {
       if (this.#added >= NEW_SERIES_SLICE) {
         this.#added = 0;
-        yielded = true;
         await new Promise((resolve) => setImmediate(resolve));
         this.#assertOpen();
       }
@@ -115,8 +116,8 @@ export class MemoryStore implements Store {
     const now = this.#clock();
     for (let i = 0; i < series.length; i++) {
       const s = series[i] as SeriesWrite;
-      // A delete during a turn may have removed a series added before it: looked up again.
-      const entry = yielded ? this.#entryOf(s) : (entries[i] as MemorySeries);
+      // A delete of whole series during a turn may have removed one added before it: then each is looked up again.
+      const entry = this.#removals !== removals ? this.#entryOf(s) : (entries[i] as MemorySeries);
       entry.columns.add(s.timestamps, s.values, s.ttl > 0 ? Math.ceil((now + s.ttl * 1000) / 1000) : 0);
     }
   }
@@ -207,6 +208,7 @@ export class MemoryStore implements Store {
       });
       // A series goes with a delete of its whole metric, as in the other stores; a range delete leaves it (empty).
       if (whole) {
+        this.#removals++;
         this.#series.delete(entry.metric, entry.type, entry.tags);
         this.#index.remove(entry.metric, entry.tags, entry);
       }
