@@ -31,16 +31,16 @@ interface Registration {
   readonly register: string;
 }
 
-/** The worker's answer: written (as batch `seq`), or not (a delete let the ids go meanwhile); new series' ids; or SQLite's error. */
+/** The worker's answer: written (as row `seq`), or not (a delete let the ids go meanwhile); new series' ids; or SQLite's error. */
 type Answer =
   | { readonly id: number; readonly written: boolean; readonly seq?: number }
   | { readonly id: number; readonly ids: Float64Array }
   | { readonly id: number; readonly failed: { readonly message: string; readonly code?: string } };
 
 /**
- * What became of a batch handed over: written (its row's `seq`); or not — the worker stopped without answering, or (a safeguard: the
- * store lets no whole-series delete run while batches are handed over) the series ids it was packed with were let
- * go — for the store to write again (a batch written twice reads as once: the same points with the same values).
+ * What became of a batch handed over: written (as row `seq`); or not — the worker stopped without answering, or (a
+ * safeguard: the store lets no whole-series delete run while batches are handed over) the series ids it was packed
+ * with were let go — for the store to write again (a batch written twice reads as once: the same points and values).
  */
 export type Handover = { readonly seq: number } | 'stale';
 
@@ -128,8 +128,7 @@ export function takeHandovers(port: MessagePort, db: Database.Database, lock: Wr
       const ids = lock.run(() => registerAll.immediate(list));
       port.postMessage({ id, ids } satisfies Answer, [ids.buffer as ArrayBuffer]);
     } catch (error) {
-      const { message, code } = error as { message: string; code?: string };
-      port.postMessage({ id, failed: { message, ...(code !== undefined && { code }) } } satisfies Answer);
+      port.postMessage({ id, failed: failure(error) } satisfies Answer);
     }
   };
   const serve = (first: Handed | Registration) => {
@@ -145,8 +144,7 @@ export function takeHandovers(port: MessagePort, db: Database.Database, lock: Wr
       try {
         if (current.length > 0) seqs = insertAll.immediate(current);
       } catch (error) {
-        const { message, code } = error as { message: string; code?: string };
-        for (const h of handed) port.postMessage({ id: h.id, failed: { message, ...(code !== undefined && { code }) } } satisfies Answer);
+        for (const h of handed) port.postMessage({ id: h.id, failed: failure(error) } satisfies Answer);
         return;
       }
       for (const h of handed) {
@@ -168,4 +166,10 @@ export function takeHandovers(port: MessagePort, db: Database.Database, lock: Wr
       db.close();
     },
   };
+}
+
+/** SQLite's error as the worker answers it (its message and code). */
+function failure(error: unknown): { readonly message: string; readonly code?: string } {
+  const { message, code } = error as { message: string; code?: string };
+  return { message, ...(code !== undefined && { code }) };
 }
