@@ -51,22 +51,30 @@ export class MovePlan {
     this.#batchOf = new Uint32Array(n);
     this.#entryOf = new Uint32Array(n);
     this.#order = new Float64Array(n);
-    const first = new Map<number, number>();
+    const ids = new Float64Array(n);
     let g = 0;
+    // Ids rising from entry to entry (batches of new series, ids given in write order): each series once, and the
+    // order is the entries' own — no map or sort (at 64 batches of 10,000 new series they took ~140 ms a plan).
+    let rising = true;
     batches.forEach(({ fields, taken }, b) => {
       for (let i = 0; i < taken.length; i++) {
         if (taken[i] !== 0) continue;
         this.left[b] = (this.left[b] as number) + 1;
-        const id = fields[i * F] as number;
-        let at = first.get(id);
-        if (at === undefined) first.set(id, (at = g));
+        ids[g] = fields[i * F] as number;
+        if (g > 0 && (ids[g] as number) <= (ids[g - 1] as number)) rising = false;
         this.#batchOf[g] = b;
         this.#entryOf[g] = i;
-        this.#order[g] = at * POSITIONS + g;
         this.waiting += fields[i * F + 3] as number;
         g++;
       }
     });
+    if (rising) {
+      for (let k = 0; k < n; k++) this.#order[k] = k * POSITIONS + k;
+      this.#seriesLeft = n;
+      return;
+    }
+    const first = new FirstPositions(n);
+    for (let k = 0; k < n; k++) this.#order[k] = first.of(ids[k] as number, k) * POSITIONS + k;
     this.#seriesLeft = first.size;
     this.#order.sort();
   }
@@ -150,5 +158,40 @@ export class MovePlan {
     if (to < count) pieces.set(entry, to);
     else pieces.delete(entry);
     return { batch, entry, from, to, ends: to === count };
+  }
+}
+
+/**
+ * The first position of each series id, in an open-addressing table of typed arrays (a `Map` of 640,000 ids took
+ * ~110 ms to fill, this ~40).
+ */
+class FirstPositions {
+  readonly #ids: Float64Array;
+  readonly #at: Int32Array;
+  readonly #mask: number;
+  size = 0;
+
+  constructor(most: number) {
+    let capacity = 16;
+    while (capacity < most * 2) capacity *= 2;
+    this.#ids = new Float64Array(capacity).fill(-1);
+    this.#at = new Int32Array(capacity);
+    this.#mask = capacity - 1;
+  }
+
+  /** The first position given for `id` (series ids are ≥ 0), `position` when it is the first. */
+  of(id: number, position: number): number {
+    let h = (Math.imul(id | 0, 0x9e3779b1) ^ Math.imul((id / 4294967296) | 0, 0x85ebca77)) & this.#mask;
+    for (;;) {
+      const held = this.#ids[h] as number;
+      if (held === id) return this.#at[h] as number;
+      if (held === -1) {
+        this.#ids[h] = id;
+        this.#at[h] = position;
+        this.size++;
+        return position;
+      }
+      h = (h + 1) & this.#mask;
+    }
   }
 }
