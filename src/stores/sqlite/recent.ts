@@ -25,8 +25,11 @@ interface ReadBatch {
   /** The lengths the directory was read at: a range delete rewrites a batch (its data grows or its directory shrinks). */
   readonly dirBytes: number;
   readonly dataBytes: number;
-  /** Entry i's series id at [7i], then first, last, count, expires, offset, length. */
-  readonly fields: Float64Array;
+  /**
+   * Entry i's series id at [7i], then first, last, count, expires, offset, length. A batch written by this store is
+   * known by its id range until a read needs its entries (64 batches of 10,000 entries held 36 MB).
+   */
+  fields?: Float64Array;
   /** The least and greatest series id of its entries: a batch of new series holds a run of ids, which most reads skip. */
   readonly minId: number;
   readonly maxId: number;
@@ -47,10 +50,10 @@ interface Backlog {
  * few beside the batch's entries (a page of a query's series against a backlog of 100s of batches of 10,000 series
  * each), else by one pass over the directory.
  */
-function collect(batch: Backlog['batches'][number], out: Map<number, Located[]>, only: Wanted): void {
+function collect(batch: Backlog['batches'][number], out: Map<number, Located[]>, only: Wanted, fieldsOf: (batch: Backlog['batches'][number]) => Float64Array): void {
   const { read, taken } = batch;
   if (read.maxId < only.min || read.minId > only.max) return;
-  const f = read.fields;
+  const f = fieldsOf(batch);
   const entries = f.length / DIRECTORY_FIELDS;
   // Sorting costs ~5 passes: made from the fourth lookup on (the first query after a burst of writes meets a backlog
   // of 100s of batches, most never looked up again before compaction takes them).
@@ -72,7 +75,7 @@ function collect(batch: Backlog['batches'][number], out: Map<number, Located[]>,
 }
 
 /** A batch's directory, parsed, with the range of its series ids. */
-function readBatch(dir: Uint8Array, dataBytes: number): ReadBatch {
+function readBatch(dir: Uint8Array, dataBytes: number, keep: boolean): ReadBatch {
   const fields = directoryFields(dir);
   let minId = Infinity;
   let maxId = -Infinity;
@@ -81,11 +84,11 @@ function readBatch(dir: Uint8Array, dataBytes: number): ReadBatch {
     if (id < minId) minId = id;
     if (id > maxId) maxId = id;
   }
-  return { dirBytes: dir.length, dataBytes, fields, minId, maxId };
+  return { dirBytes: dir.length, dataBytes, minId, maxId, ...(keep && { fields }) };
 }
 
 function add({ seq, read }: Backlog['batches'][number], i: number, out: Map<number, Located[]>): void {
-  const f = read.fields;
+  const f = read.fields as Float64Array;
   const at = i * DIRECTORY_FIELDS;
   const seriesId = f[at] as number;
   const located: Located = { seriesId, first: f[at + 1] as number, last: f[at + 2] as number, count: f[at + 3] as number, expires: f[at + 4] as number, offset: f[at + 5] as number, length: f[at + 6] as number, seq };
@@ -145,7 +148,7 @@ export class RecentBatches {
    * otherwise parse every batch of the backlog at once (64 batches of 10,000 new series: ~45 ms).
    */
   remember(seq: number, batch: PackedBatch): void {
-    this.#read.set(seq, readBatch(batch.dir, batch.data.length));
+    this.#read.set(seq, readBatch(batch.dir, batch.data.length, false));
   }
 
 
@@ -162,7 +165,7 @@ export class RecentBatches {
       if (id > max) max = id;
     }
     const wanted: Wanted = { ids: only, min, max };
-    for (const batch of this.#current().batches) collect(batch, out, wanted);
+    for (const batch of this.#current().batches) collect(batch, out, wanted, (b) => (b.read.fields ??= this.#fieldsOf(b.seq)));
     return out;
   }
 
@@ -178,7 +181,7 @@ export class RecentBatches {
       if (!read || read.dirBytes !== dirBytes || read.dataBytes !== dataBytes) {
         const row = this.sql.directoryOf.get(seq);
         if (!row) continue;
-        read = readBatch(row.dir, row.dataBytes);
+        read = readBatch(row.dir, row.dataBytes, true);
         this.#read.set(seq, read);
       }
       batches.push({ seq, read, taken });
@@ -186,6 +189,12 @@ export class RecentBatches {
     for (const seq of this.#read.keys()) if (!present.has(seq)) this.#read.delete(seq);
     this.#backlog = { version, batches };
     return this.#backlog;
+  }
+
+  /** The entries of batch `seq` as read now (none when it has been compacted meanwhile). */
+  #fieldsOf(seq: number): Float64Array {
+    const row = this.sql.directoryOf.get(seq);
+    return row ? directoryFields(row.dir) : new Float64Array(0);
   }
 
   /** A part as a merge source; undefined when its batch has been compacted meanwhile. */
