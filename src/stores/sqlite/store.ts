@@ -441,12 +441,7 @@ export class SqliteStore implements Store {
     if (this.#db.open) this.#db.close();
   }
 
-  /**
-   * Hands a packed batch over to the worker and waits for it to be written. What a write awaits holds its objects
-   * alive (copied by every scavenge while it waits): here only the batch, not the request's series.
-   */
-  /** Adds the write's unknown series a slice at a time, giving the event loop a turn between slices. */
-  /** Adds the series whose id is NaN in `ids`, a slice at a time, and puts their ids there. */
+  /** Adds the series whose id is NaN in `ids`, a slice at a time (a turn for the event loop between), and puts their ids there. */
   async #registerNew(series: readonly SeriesWrite[], ids: Float64Array): Promise<void> {
     const unknown: number[] = [];
     ids.forEach((id, i) => Number.isNaN(id) && unknown.push(i));
@@ -474,6 +469,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Hands a packed batch over to the worker and waits for it to be written. What a write awaits holds its objects
+   * alive (copied by every scavenge while it waits): here only the batch, not the request's series.
+   */
   async #handOver(handovers: Handovers, batch: PackedBatch, generation: number, points: number): Promise<void> {
     const done = await handovers.write(batch, generation).catch((error: unknown) => this.#guard<Handover>(() => { throw error; }));
     if (done !== 'stale') this.#recent.remember(done.seq, batch);
