@@ -34,6 +34,7 @@ export const ERRORS = {
   ROLLUP_STATUS_NOT_FOUND: { status: 404, message: (id: string) => `Status not found for id ${id}` },
   TOO_MANY_ROLLUPS: { status: 400, message: (max: number) => `There are ${max} roll-up tasks already, the most allowed (rollups.maxTasks); delete one first` },
   UNKNOWN_QUERY: { status: 404, message: (hash: string) => `No running query has hash '${hash}' (GET /admin/runningqueries lists them)` },
+  TOO_MANY_NAMES: { status: 400, message: (max: number) => `Invalid json. The body uses more than ${max} different member names (maxJsonNames).` },
   TOO_DEEP: { status: 400, message: (max: number) => `Invalid json. The body nests arrays and objects deeper than ${max} levels (maxJsonDepth).` },
   CLIENT_OVERLOADED: { status: 503, message: (max: number) => `Too many requests in flight from this client (at most ${max}); retry later` },
   BODY_TOO_SLOW: { status: 408, message: (rate: number) => `The request body arrived slower than ${rate} bytes/s` },

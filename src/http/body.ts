@@ -4,6 +4,7 @@ import { httpError } from '../errors.js';
 import { jsonText, parseJson } from '../json.js';
 import { mayHoldLongIntegers, parseExact } from '../json-exact.js';
 import { exceedsDepth } from '../json-depth.js';
+import { exceedsNames, NAMES_SCAN_FROM } from '../json-names.js';
 import type { ResolvedOptions } from '../options.js';
 import { readBody, type BodyReading } from './read-body.js';
 import { turn } from './turns.js';
@@ -33,7 +34,7 @@ export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ 
       return { body: hostParsed, exact: async () => (typeof rawBody === 'string' ? exactly(rawBody) : undefined) };
     }
   } else raw = await readBody(ctx.req, reading);
-  return { body: json(raw), exact: () => exactly(raw) };
+  return { body: json(raw, Infinity, reading.jsonNames), exact: () => exactly(raw) };
 }
 
 /** A JSON body's bytes as they came, for a parser of its own; or the body a host's parser already made of them. */
@@ -57,8 +58,14 @@ export async function queryBody(ctx: Context, reading: BodyReading, options: Res
   return body;
 }
 
-/** Parses JSON text, answering 400 with KairosDB's message when it is not JSON (or nests deeper than `maxDepth`). */
-export function json(body: Buffer | string, maxDepth = Infinity): unknown {
+/**
+ * Parses JSON text, answering 400 with KairosDB's message when it is not JSON (or nests deeper than `maxDepth`, or uses
+ * more than `maxNames` different member names: counted before parsing, see json-names.ts).
+ */
+export function json(body: Buffer | string, maxDepth = Infinity, maxNames = Infinity): unknown {
+  if (maxNames !== Infinity && body.length >= NAMES_SCAN_FROM && exceedsNames(typeof body === 'string' ? Buffer.from(body) : body, maxNames)) {
+    throw httpError('TOO_MANY_NAMES', maxNames);
+  }
   const parsed = parseJson(body);
   if (!parsed.ok) throw httpError('INVALID_JSON', parsed.message);
   if (maxDepth !== Infinity && exceedsDepth(parsed.value, maxDepth)) throw httpError('TOO_DEEP', maxDepth);

@@ -40,8 +40,15 @@ const TIMESTAMP = 2;
 const VALUE = 4;
 const TAGS = 8;
 
-/** The body's points grouped into metrics, or undefined when it is not in the form read here. */
-export async function openTsdbBytes(bytes: Buffer, known: TagTexts = new TagTexts()): Promise<OpenTsdbBody | undefined> {
+/** What a body that uses more than `maxNames` different tag names (and member names) gives: see json-names.ts. */
+export const TOO_MANY_NAMES = 'too many names';
+
+/**
+ * The body's points grouped into metrics; undefined when it is not in the form read here; TOO_MANY_NAMES when its
+ * tag names and the four member names are more than `maxNames` (counted as new tag sets are read, so a body of
+ * 700,000 different tag names is refused after the first `maxNames`, not read whole: ~1 s).
+ */
+export async function openTsdbBytes(bytes: Buffer, known: TagTexts = new TagTexts(), maxNames = Infinity): Promise<OpenTsdbBody | undefined | typeof TOO_MANY_NAMES> {
   const turns = new ReadTurns();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.length;
@@ -54,6 +61,9 @@ export async function openTsdbBytes(bytes: Buffer, known: TagTexts = new TagText
   let previous: Group | undefined;
   let previousType = '';
   let points = 0;
+  // The tag names of the tag sets read here (those `known` already gave were counted when first read, in a body that
+  // passed), beside metric, timestamp, value and tags.
+  const names = new Set<string>(['metric', 'timestamp', 'value', 'tags']);
   if (bytes[i] === 93) return space(bytes, i + 1) === n ? { metrics, points } : undefined;
   for (;;) {
     i = readPoint(bytes, view, i, point);
@@ -70,6 +80,8 @@ export async function openTsdbBytes(bytes: Buffer, known: TagTexts = new TagText
         if (!tags) {
           tags = tagsOf(bytes, point.tagsFrom, point.tagsTo);
           if (!tags) return undefined;
+          for (const tag in tags) names.add(tag);
+          if (names.size > maxNames) return TOO_MANY_NAMES;
           known.set(tagsText, tags);
         }
         const datapoints: [number, number][] = [];

@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
-import { KairosHttpError } from '../../errors.js';
+import { httpError, KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { openTsdbPoint } from '../../protocols/opentsdb.js';
-import { openTsdbBytes, TagTexts, type OpenTsdbBody } from '../../protocols/opentsdb-bytes.js';
+import { openTsdbBytes, TagTexts, TOO_MANY_NAMES, type OpenTsdbBody } from '../../protocols/opentsdb-bytes.js';
 import { stampTenant } from '../access.js';
 import { json, jsonBytes } from '../body.js';
 import { respondNoContent } from '../respond.js';
@@ -24,9 +24,11 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     let common: { bytes: Buffer; points: OpenTsdbBody } | undefined;
     try {
       const read = await jsonBytes(ctx, request.reading);
-      const points = 'bytes' in read ? await openTsdbBytes(read.bytes, known) : undefined;
+      const { jsonNames } = request.reading;
+      const points = 'bytes' in read ? await openTsdbBytes(read.bytes, known, jsonNames) : undefined;
+      if (points === TOO_MANY_NAMES) throw httpError('TOO_MANY_NAMES', jsonNames);
       if (points) common = { bytes: (read as { bytes: Buffer }).bytes, points };
-      else body = 'bytes' in read ? json(read.bytes) : read.body;
+      else body = 'bytes' in read ? json(read.bytes, Infinity, jsonNames) : read.body;
     } catch (error) {
       if (error instanceof KairosHttpError) throw new KairosHttpError(error.code, error.errors, openTsdbError(error.status, error.errors.join('; ')));
       throw error;
