@@ -233,7 +233,7 @@ const attacks: Attack[] = [
       return { ...last, ms: freedMs, text: `first query admitted after ${(freedMs / 1000).toFixed(1)} s (status ${last.status})` };
     },
   },
-  // 14,000 series of 50 tags, every tag name new: 700,000 names (JSON.parse alone held the loop 2.3 s; maxJsonNames).
+  // 14,000 series of 50 tags, every tag name new: 700,000 names (JSON.parse alone held the loop 2.3 s; maxNamesPerBody).
   {
     name: 'json-700k-tag-names',
     seed: async () => void (built = JSON.stringify(Array.from({ length: 14_000 }, (_, s) => ({ name: 'm', tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${s * 50 + i}`, 'v'])), datapoints: [[now, 1]] })))),

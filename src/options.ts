@@ -77,7 +77,7 @@ export interface KairosdbOptions {
    * more whose sampled names vary is counted; see docs/options.md); more answers 400. JSON.parse of a body of 700,000
    * different tag names held the event loop 2.3 s. @default 10000
    */
-  maxJsonNames?: number;
+  maxNamesPerBody?: number;
   /** Most metrics in one query. @default 1000 */
   maxQueryMetrics?: number;
   /** Most metadata keys one service holds across its service keys (each tenant's services apart); a new key past it answers 400, and so does listing a service that holds more. @default 10000 */
@@ -205,7 +205,7 @@ const DEFAULTS = {
   tenantTag: 'tenant',
   maxQueryBodyBytes: 1024 * 1024,
   maxJsonDepth: 64,
-  maxJsonNames: 10_000,
+  maxNamesPerBody: 10_000,
   maxQueryMetrics: 1000,
   maxQueryTags: 1000,
   maxTagsPerSeries: 50,

@@ -180,7 +180,7 @@ describe('the SQLite index is read a page at a time (#28)', () => {
   });
 });
 
-describe('maxJsonNames: different member names in one JSON body, counted before parsing (#28)', () => {
+describe('maxNamesPerBody: different member names in one JSON body, counted before parsing (#28)', () => {
   // 240 series of 50 tags each, every tag name new: 12,000 names (JSON.parse of 700,000 such names held the loop 2.3 s).
   const manyNames = (series: number, offset = 0) => Array.from({ length: series }, (_, s) => ({ name: 'm', tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${offset + s * 50 + i}`, 'v'])), timestamp: 1, value: s }));
 
@@ -188,12 +188,12 @@ describe('maxJsonNames: different member names in one JSON body, counted before 
     const { post, store } = mount(Koa);
     const res = await post(manyNames(240));
     assert.equal(res.status, 400, res.text);
-    assert.deepEqual(res.body.errors, ['Invalid json. The body uses more than 10000 different member names (maxJsonNames).']);
+    assert.deepEqual(res.body.errors, ['Invalid json. The body uses more than 10000 different member names (maxNamesPerBody).']);
     assert.equal(await countPoints(store), 0);
   });
 
-  it('takes it with a larger maxJsonNames, and takes any number of series that reuse their names', async () => {
-    assert.equal((await mount(Koa, { maxJsonNames: 20_000 }).post(manyNames(240))).status, 204);
+  it('takes it with a larger maxNamesPerBody, and takes any number of series that reuse their names', async () => {
+    assert.equal((await mount(Koa, { maxNamesPerBody: 20_000 }).post(manyNames(240))).status, 204);
     const { post, store } = mount(Koa);
     const reused = Array.from({ length: 20_000 }, (_, s) => ({ name: 'm', tags: { host: `h${s}`, region: 'r' }, timestamp: 1, value: s }));
     assert.ok(JSON.stringify(reused).length > 64 * 1024);
@@ -207,14 +207,14 @@ describe('maxJsonNames: different member names in one JSON body, counted before 
     const tags = Object.fromEntries(Array.from({ length: 12_000 }, (_, i) => [`t${i}`, ['v']]));
     const query = await request(app.callback()).post('/api/v1/datapoints/query').send({ start_absolute: 0, metrics: [{ name: 'm', tags }] });
     assert.equal(query.status, 400);
-    assert.deepEqual(query.body.errors, ['Invalid json. The body uses more than 10000 different member names (maxJsonNames).']);
+    assert.deepEqual(query.body.errors, ['Invalid json. The body uses more than 10000 different member names (maxNamesPerBody).']);
     const points = Array.from({ length: 240 }, (_, s) => ({ metric: 'm', timestamp: 1, value: 1, tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${s * 50 + i}`, 'v'])) }));
     const put = await request(app.callback()).post('/api/v1/api/put').send(points);
     assert.equal(put.status, 400, put.text);
-    assert.match(put.text, /more than 10000 different member names \(maxJsonNames\)/);
+    assert.match(put.text, /more than 10000 different member names \(maxNamesPerBody\)/);
     // A string value: not the form the bytes reader takes, read as JSON (scanned before it is parsed).
     const asJson = await request(app.callback()).post('/api/v1/api/put').send([{ metric: 'm', timestamp: 1, value: '1', tags: { h: 'a' } }, ...points]);
     assert.equal(asJson.status, 400, asJson.text);
-    assert.match(asJson.text, /more than 10000 different member names \(maxJsonNames\)/);
+    assert.match(asJson.text, /more than 10000 different member names \(maxNamesPerBody\)/);
   });
 });

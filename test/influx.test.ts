@@ -98,6 +98,10 @@ describe('POST /write and /api/v2/write', () => {
     const tooManyTags = Array.from({ length: 60 }, (_, i) => `t${i}=v`).join(',');
     const tags = await request(server).post('/api/v1/api/v2/write?precision=s').send(`cpu v=1 1700000000\ncpu,${tooManyTags} v=1 1700000000`);
     assert.deepEqual([tags.status, tags.body.message], [400, 'unable to parse line 2: more than 50 tags (maxTagsPerSeries)']);
+    // 250 lines of 49 new tag names each: 12,250 different names in one body (maxNamesPerBody: 10,000).
+    const names = Array.from({ length: 250 }, (_, s) => `cpu,${Array.from({ length: 49 }, (_, i) => `t${s * 49 + i}=v`).join(',')} v=1 1700000000`).join('\n');
+    const many = await request(server).post('/api/v1/api/v2/write?precision=s').send(names);
+    assert.deepEqual([many.status, many.body.message], [400, 'unable to parse line 205: more than 10000 different tag names in one body (maxNamesPerBody)']);
     const limit = await request(server).post('/api/v1/api/v2/write?precision=s').send(`cpu v=1 1700000000\ncpu,h=${'x'.repeat(5000)} v=1 1700000000`);
     assert.equal(limit.status, 400);
     assert.match(limit.body.message, /^unable to parse line 2: point.*maxTagValueLength/);

@@ -1,4 +1,4 @@
-// The count of different member names in a JSON body before it is parsed (src/json-names.ts, maxJsonNames).
+// The count of different member names in a JSON body before it is parsed (src/json-names.ts, maxNamesPerBody).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';

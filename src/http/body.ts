@@ -34,7 +34,7 @@ export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ 
       return { body: hostParsed, exact: async () => (typeof rawBody === 'string' ? exactly(rawBody) : undefined) };
     }
   } else raw = await readBody(ctx.req, reading);
-  return { body: json(raw, Infinity, reading.jsonNames), exact: () => exactly(raw) };
+  return { body: json(raw, Infinity, reading.namesPerBody), exact: () => exactly(raw) };
 }
 
 /** A JSON body's bytes as they came, for a parser of its own; or the body a host's parser already made of them. */

@@ -126,7 +126,7 @@ export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
     if (!match) return next();
     const { methods: route, param } = match;
     const started = performance.now();
-    const reading = { limits, jsonNames: resolved.maxJsonNames, rate, timeoutMs: resolved.bodyTimeoutMs, admission, ticket: { bytes: 0 }, received: { bytes: 0 } };
+    const reading = { limits, namesPerBody: resolved.maxNamesPerBody, rate, timeoutMs: resolved.bodyTimeoutMs, admission, ticket: { bytes: 0 }, received: { bytes: 0 } };
     let request: RequestState | undefined;
     let admitted: WorkKind | undefined;
     const client = resolved.maxRequestsPerClient > 0 && !healthPaths.has(ctx.path) ? ctx.ip : undefined;

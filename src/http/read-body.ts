@@ -13,8 +13,8 @@ export interface BodyLimits {
 /** How one request body may be read: limits, time, and the mount's in-flight byte budget. */
 export interface BodyReading {
   readonly limits: BodyLimits;
-  /** Most different member names a JSON body may use (`maxJsonNames`). */
-  readonly jsonNames: number;
+  /** Most different member names a JSON body may use (`maxNamesPerBody`). */
+  readonly namesPerBody: number;
   readonly timeoutMs: number;
   /** The slowest upload accepted once `graceMs` have passed (0: no minimum). */
   readonly rate: { readonly minBytesPerSecond: number; readonly graceMs: number };

@@ -23,7 +23,7 @@ export function influxRoutes(options: ResolvedOptions): Routes {
     try {
       const precision = typeof ctx.query.precision === 'string' ? ctx.query.precision : 'ns';
       if (!isPrecision(precision)) throw httpError('PRECISION', precision);
-      const parsed = await parseInflux(await anyTextBytes(ctx, request.reading), precision, options.clock(), options.maxTagsPerSeries, known);
+      const parsed = await parseInflux(await anyTextBytes(ctx, request.reading), precision, options.clock(), options.maxTagsPerSeries, known, options.maxNamesPerBody);
       if (!parsed.ok) throw httpError('LINE_PROTOCOL', parsed.line, parsed.message);
       await storePoints(ctx, request, options, ingest, { metrics: parsed.metrics, origins: parsed.lines }, 'influx', (line, message) => httpError('LINE_PROTOCOL', line, message));
       respondNoContent(ctx);

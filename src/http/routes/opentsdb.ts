@@ -24,11 +24,11 @@ export function openTsdbRoutes(options: ResolvedOptions): Routes {
     let common: { bytes: Buffer; points: OpenTsdbBody } | undefined;
     try {
       const read = await jsonBytes(ctx, request.reading);
-      const { jsonNames } = request.reading;
-      const points = 'bytes' in read ? await openTsdbBytes(read.bytes, known, jsonNames) : undefined;
-      if (points === TOO_MANY_NAMES) throw httpError('TOO_MANY_NAMES', jsonNames);
+      const { namesPerBody } = request.reading;
+      const points = 'bytes' in read ? await openTsdbBytes(read.bytes, known, namesPerBody) : undefined;
+      if (points === TOO_MANY_NAMES) throw httpError('TOO_MANY_NAMES', namesPerBody);
       if (points) common = { bytes: (read as { bytes: Buffer }).bytes, points };
-      else body = 'bytes' in read ? json(read.bytes, Infinity, jsonNames) : read.body;
+      else body = 'bytes' in read ? json(read.bytes, Infinity, namesPerBody) : read.body;
     } catch (error) {
       if (error instanceof KairosHttpError) throw new KairosHttpError(error.code, error.errors, openTsdbError(error.status, error.errors.join('; ')));
       throw error;
