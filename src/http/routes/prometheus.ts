@@ -4,7 +4,7 @@ import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import { ProtobufError } from '../../protocols/protobuf.js';
 import { readRequest, readResponse } from '../../protocols/remote-read.js';
-import { remoteWriteMetrics } from '../../protocols/remote-write.js';
+import { remoteWriteMetrics, TooManyLabelNames } from '../../protocols/remote-write.js';
 import { snappyCodec } from '../../protocols/snappy.js';
 import { QueryBudget } from '../../query/budget.js';
 import { authorize } from '../access.js';
@@ -30,7 +30,7 @@ export function prometheusRoutes(options: ResolvedOptions): Routes {
       if (influx) return influx(ctx, request);
       throw httpError('UNSUPPORTED_MEDIA', 'application/x-protobuf (Prometheus remote write, snappy-compressed)');
     }
-    const decoded = protobuf(remoteWriteMetrics, await readBody(ctx.req, { ...request.reading, snappy }));
+    const decoded = protobuf((bytes) => remoteWriteMetrics(bytes, options.maxNamesPerBody), await readBody(ctx.req, { ...request.reading, snappy }));
     if (decoded.skipped > 0) options.logger.debug({ skipped: decoded.skipped }, 'koa-kairosdb: remote write samples left out (NaN, Inf, histograms, exemplars)');
     await storePoints(ctx, request, options, ingest, { metrics: decoded.metrics, origins: decoded.origins }, 'prometheus', (series, message) => httpError('INVALID_BODY', `time series ${series}: ${message}`));
     respondNoContent(ctx);
@@ -65,6 +65,7 @@ function protobuf<T>(decode: (bytes: Uint8Array) => T, body: Buffer): T {
     return decode(body);
   } catch (error) {
     if (error instanceof ProtobufError) throw httpError('INVALID_PROTOBUF', error.message);
+    if (error instanceof TooManyLabelNames) throw httpError('INVALID_BODY', error.message);
     throw error;
   }
 }
