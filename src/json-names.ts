@@ -73,18 +73,22 @@ export function countExceeds(bytes: Uint8Array, limit: number): boolean {
 
 /**
  * The hash of the name before the colon at `colon` (a string ending there, whitespace between), -1 when none does;
- * a name reaching back past `reach` hashes from there (a sample's name counts as one of its own).
+ * a name reaching back past `reach` hashes from there (a sample's name counts as one of its own). A colon inside a
+ * string value right after a quote can read as a name (of what lies between two strings): more names, never fewer.
  */
 function nameBefore(bytes: Uint8Array, colon: number, reach: number): number {
   let close = colon - 1;
   while (close >= 0 && (bytes[close] === 0x20 || bytes[close] === 0x0a || bytes[close] === 0x0d || bytes[close] === 0x09)) close--;
   if (bytes[close] !== QUOTE || escaped(bytes, close)) return -1;
   let h = SEED;
-  for (let at = close - 1; at >= reach; at--) {
+  let at = close - 1;
+  for (; at >= reach; at--) {
     const c = bytes[at] as number;
     if (c === QUOTE && !escaped(bytes, at)) break;
     h = Math.imul(h ^ c, 0x01000193);
   }
+  // No string opens before it: the quote opened a string value holding the colon.
+  if (at < 0) return -1;
   // 30 bits: a small integer for V8 (no allocation per name); two of 10,000 names colliding by chance count once.
   return (h ^ (h >>> 15)) & 0x3fffffff;
 }
