@@ -94,6 +94,15 @@ describe('telnet listener (KairosDB telnet protocol)', () => {
     await mount.close();
   });
 
+  it('refuses the lines that would bring a batch past maxNamesPerBody different tag names, and stores the others', async () => {
+    const { store, port, warnings } = await listening('telnet', {}, { maxNamesPerBody: 100 });
+    // In one chunk (one batch): 3 lines of 40 new tag names each, then a line of known names.
+    const line = (n: number) => `putm m ${1000 + n} ${n} ${Array.from({ length: 40 }, (_, i) => `t${n * 40 + i}=v`).join(' ')}\n`;
+    await send(port, `${line(0)}${line(1)}${line(2)}putm m 4000 4 t0=v t1=v\n`);
+    await eventually(async () => assert.deepEqual((await readAll(store, { metric: 'm' })).flatMap((s) => s.points).sort((a, b) => a[0] - b[0]), [[1000, 0], [1001, 1], [4000, 4]]));
+    assert.ok(warnings.some((w) => /telnet: line refused: more than 100 different tag names in one batch \(maxNamesPerBody\)/.test(w)), warnings.join('\n'));
+  });
+
   it('drops a line over maxLineBytes up to its end, in one piece or many, and reads the next line', async () => {
     const { store, port, mount } = await listening('telnet', { maxLineBytes: 64 });
     const long = `putm big 1000 1 h=${'x'.repeat(200)}\n`;

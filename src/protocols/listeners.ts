@@ -55,6 +55,7 @@ export class Listeners {
     const ingest = createIngest(options);
     return {
       logger: options.logger,
+      maxNames: options.maxNamesPerBody,
       count: (outcome, n) => {
         metrics.lines.inc([protocol, outcome], n);
         if (outcome === 'stored') metrics.ingested.inc([], n);
