@@ -135,7 +135,7 @@ export interface PointColumns {
  * overloaded) and still take the deletes; with Cassandra's default periodic commit-log sync a killed node replays
  * nothing written since its last sync (up to 10 s: its replay stops at the first section without a sync marker), so
  * a quorum killed at once leaves that replica alone: the points gone, long after they were acknowledged. A point lost
- * this way on the 3-node test cluster (test/cluster/faults.test.ts, two nodes killed during a merge) led here. With
+ * on the 3-node test cluster (test/cluster/faults.test.ts, two nodes killed during a merge; this is how it could be lost) led here. With
  * the piece on every replica first, each replica's log holds it ahead of any delete, whatever crashes. A replica down
  * or slow fails the write: the inputs stay, and a later merge or sweep takes them.
  */
