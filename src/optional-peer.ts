@@ -9,6 +9,7 @@ const PEERS = {
   'cassandra-driver': { range: '@4', usedBy: 'CassandraStore (and the cassandra option)' },
   uplot: { range: '@1', usedBy: 'the explorer page (routes.ui)' },
   snappy: { range: '@7', usedBy: 'Prometheus remote write (routes.prometheus)' },
+  re2js: { range: '@2', usedBy: "Prometheus remote read's regular expressions (routes.prometheus)" },
 } as const;
 
 export type Peer = keyof typeof PEERS;

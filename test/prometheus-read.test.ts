@@ -5,12 +5,14 @@ import snappy from 'snappy';
 import request from 'supertest';
 import { kairosdb, MemoryStore, type KairosdbOptions } from '../src/index.js';
 import { ProtobufReader, ProtobufWriter } from '../src/protocols/protobuf.js';
+import { MAX_PATTERN_LENGTH, regexCompiler } from '../src/protocols/regex.js';
 import { literalAlternatives, matcherTest, type LabelMatcher } from '../src/protocols/remote-read.js';
 import type { SeriesQuery, Store } from '../src/store-api/contract.js';
 import { wrapStore } from './helpers.js';
 import { series } from '../src/store-api/conformance.js';
 
 describe('remote read matchers (linear-time regular expressions)', () => {
+  const compile = regexCompiler();
   const cases: [LabelMatcher['type'], string, [string, boolean][]][] = [
     [0, 'a', [['a', true], ['ab', false], ['', false]]],
     [1, 'a', [['a', false], ['b', true]]],
@@ -22,10 +24,19 @@ describe('remote read matchers (linear-time regular expressions)', () => {
     [2, 'a.+b.*c', [['axbc', true], ['abc', false], ['axbyyc', true], ['axbycz', false]]],
     [2, 'a\\.b', [['a.b', true], ['axb', false]]],
     [3, 'web1|web2', [['web1', false], ['web3', true]]],
+    [2, 'web-[0-9]+', [['web-12', true], ['web-', false], ['web-1x', false], ['xweb-1', false]]],
+    [2, '(a|b)c', [['ac', true], ['bc', true], ['c', false], ['abc', false]]],
+    [2, 'a|ab', [['a', true], ['ab', true], ['abc', false]]],
+    [2, '\\d{2,3}', [['12', true], ['123', true], ['1', false], ['1234', false]]],
+    [2, '^a$', [['a', true], ['ba', false]]],
+    [2, '(?i)WEB.*', [['web1', true], ['Web', true], ['we', false]]],
+    [2, 'a.b', [['a\nb', true], ['axb', true], ['ab', false]]],
+    [2, 'a|', [['a', true], ['', true], ['b', false]]],
+    [3, '.+', [['', true], ['x', false]]],
   ];
   for (const [type, value, expectations] of cases) {
     it(`${['=', '!=', '=~', '!~'][type]}"${value}"`, () => {
-      const test = matcherTest({ type, name: 'l', value });
+      const test = matcherTest({ type, name: 'l', value }, compile);
       assert.equal(typeof test, 'function');
       for (const [input, expected] of expectations) assert.equal((test as (v: string) => boolean)(input), expected, input);
     });
@@ -36,13 +47,25 @@ describe('remote read matchers (linear-time regular expressions)', () => {
     for (const pattern of ['web.*', '.+', 'a|', 'a|b.*']) assert.equal(literalAlternatives(pattern), undefined, pattern);
   });
 
-  it('refuses what it cannot match in linear time, saying what it takes', () => {
-    for (const value of ['[0-9]+', '(a|b)c', 'a+', 'a?', '\\d', '^a$']) {
-      assert.match(matcherTest({ type: 2, name: 'l', value }) as string, /only literals, \|, \.\* and \.\+ are taken/, value);
+  it('refuses a pattern that does not parse, or a longer one than it compiles, with a 400 saying so', () => {
+    for (const value of ['(a|b', 'a{2,1}', 'x{1001}', '(a)\\1', '[z-a]', 'a**']) {
+      assert.throws(() => matcherTest({ type: 2, name: 'l', value }, compile), (e: Error & { status?: number }) => e.status === 400 && e.message.includes(`'${value}' is not valid`), value);
+    }
+    const long = 'a'.repeat(MAX_PATTERN_LENGTH) + '.*';
+    assert.throws(() => matcherTest({ type: 3, name: 'l', value: long }, compile), /at most 4096 are taken/);
+    const manyLiterals = Array.from({ length: 2000 }, (_, i) => `host${i}`).join('|');
+    assert.equal(matcherTest({ type: 2, name: 'l', value: manyLiterals }, compile)('host1999'), true);
+  });
+  it('matches in time linear in the value: patterns that backtracking engines take exponential time on', () => {
+    for (const [pattern, value] of [['(a|aa)*c', 'a'.repeat(30)], ['(x+x+)+y', 'x'.repeat(30)], ['(.*a){12}', 'a'.repeat(40)]] as const) {
+      const test = matcherTest({ type: 2, name: 'l', value: pattern }, compile);
+      const started = performance.now();
+      test(value);
+      assert.ok(performance.now() - started < 200, `${pattern}: ${performance.now() - started} ms`);
     }
   });
   it('matches a 4096-character value against a long pattern quickly', () => {
-    const test = matcherTest({ type: 2, name: 'l', value: `${'a.*'.repeat(50)}b` }) as (v: string) => boolean;
+    const test = matcherTest({ type: 2, name: 'l', value: `${'a.*'.repeat(50)}b` }, compile);
     const started = performance.now();
     assert.equal(test('a'.repeat(4096)), false);
     assert.ok(performance.now() - started < 50);
@@ -140,13 +163,15 @@ describe('Prometheus remote read (POST /read)', () => {
     assert.deepEqual(reads.map((q) => [q.metric, { ...q.tags }]), [['up', { instance: ['c'] }], ['down', { instance: ['c'] }]]);
   });
 
-  it('keeps a tenant to its own series, and answers 400 to a regular expression it cannot match in linear time', async () => {
+  it('keeps a tenant to its own series, and answers 400 to a regular expression that does not parse', async () => {
     const { read } = await app({ tenant: () => 'other' });
     const res = await read(readRequestBody(0, 5000, [[0, '__name__', 'up']]));
     assert.deepEqual(decodeResponse(snappy.uncompressSync(res.body as Buffer, { asBuffer: true }) as Buffer), []);
     const { read: plain } = await app();
-    const bad = await plain(readRequestBody(0, 5000, [[0, '__name__', 'up'], [2, 'instance', '(a|b)+']]));
+    const bad = await plain(readRequestBody(0, 5000, [[0, '__name__', 'up'], [2, 'instance', '(a|b+']]));
     assert.equal(bad.status, 400);
-    assert.match(JSON.parse(bad.body.toString()).errors[0], /only literals, \|, \.\* and \.\+ are taken/);
+    assert.match(JSON.parse(bad.body.toString()).errors[0], /the regular expression '\(a\|b\+' is not valid: .*missing closing \)/);
+    const classes = decodeResponse(snappy.uncompressSync((await plain(readRequestBody(0, 5000, [[0, '__name__', 'up'], [2, 'instance', '[b-c]+']]))).body as Buffer, { asBuffer: true }) as Buffer);
+    assert.deepEqual(classes.map((s) => s.labels.instance).sort(), ['b', 'c']);
   });
 });

@@ -1,10 +1,10 @@
 /**
  * Prometheus remote read (SAMPLES responses): a `ReadRequest` of queries — a time range and label matchers — read
  * from the store, answered as a `ReadResponse` of time series. `__name__` is the metric; `=` matchers on other labels
- * are the store's tag filter, `!=`, `=~` and `!~` are checked on each series found. Regular expressions are matched
- * in linear time, so only the forms that allows are taken: literals, `|` between alternatives, `.*` and `.+`.
+ * are the store's tag filter, `!=`, `=~` and `!~` are checked on each series found.
  */
 import { ProtobufError, ProtobufReader, ProtobufWriter } from './protobuf.js';
+import type { ValueTest } from './regex.js';
 
 /** A label matcher: `=`, `!=`, `=~`, `!~`. */
 export interface LabelMatcher {
@@ -96,88 +96,45 @@ export async function readResponse(results: readonly (readonly ReadSeries[])[], 
 }
 
 /**
- * A test of label values for a matcher, or why its regular expression is not taken. Prometheus anchors regular
- * expressions at both ends; an absent label is the empty value.
+ * A test of label values for a matcher (an absent label is the empty value). A pattern of literal alternatives is
+ * tested as a set; any other regular expression is compiled by `compile` (see `regexCompiler`).
  */
-export function matcherTest(matcher: LabelMatcher): ((value: string) => boolean) | string {
+export function matcherTest(matcher: LabelMatcher, compile: (pattern: string) => ValueTest): ValueTest {
   if (matcher.type === 0) return (value) => value === matcher.value;
   if (matcher.type === 1) return (value) => value !== matcher.value;
-  const alternatives = matcher.value.split('|').map(globOf);
-  const bad = alternatives.find((a) => typeof a === 'string');
-  if (typeof bad === 'string') return bad;
-  const globs = alternatives as Glob[];
-  const matches = (value: string) => globs.some((glob) => globMatches(glob, value));
+  const literals = literalSet(matcher.value);
+  const matches = literals ? (value: string) => literals.has(value) : compile(matcher.value);
   return matcher.type === 2 ? matches : (value) => !matches(value);
 }
 
 /**
  * The values a `=~` pattern of literal alternatives matches (`web1|web2` → ['web1', 'web2']), so that the store's tag
- * index can select them; undefined for a pattern with a wildcard, or one that matches the empty value.
+ * index can select them; undefined for any other pattern, or one that matches the empty value.
  */
 export function literalAlternatives(pattern: string): string[] | undefined {
-  const values: string[] = [];
-  for (const alternative of pattern.split('|')) {
-    const glob = globOf(alternative);
-    if (typeof glob === 'string' || glob.length !== 1 || !('literal' in (glob[0] as Glob[number]))) return undefined;
-    values.push((glob[0] as { literal: string }).literal);
-  }
-  return values;
+  const values = literalSet(pattern);
+  return values && !values.has('') ? [...values] : undefined;
 }
 
-/** A pattern of literal parts and wildcards (`.*` any, `.+` at least one character). */
-type Glob = ({ literal: string } | { anyOf: 0 | 1 })[];
-
-/** The glob of one alternative, or why it is not one (a character class, a group, a quantifier on a literal, …). */
-function globOf(alternative: string): Glob | string {
-  const parts: Glob = [];
+/** The alternatives of a pattern made of literals only (a backslash before a punctuation character makes it literal). */
+function literalSet(pattern: string): Set<string> | undefined {
+  const values = new Set<string>();
   let literal = '';
-  for (let i = 0; i < alternative.length; i++) {
-    const c = alternative[i] as string;
-    if (c === '\\' && i + 1 < alternative.length) {
-      const next = alternative[++i] as string;
-      if (/[A-Za-z0-9]/.test(next)) return `the regular expression '${alternative.slice(0, 60)}' uses '\\${next}'; only literals, |, .* and .+ are taken (matched in linear time)`;
-      literal += next;
-    } else if (c === '.' && (alternative[i + 1] === '*' || alternative[i + 1] === '+')) {
-      if (literal) parts.push({ literal });
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '|') {
+      values.add(literal);
       literal = '';
-      parts.push({ anyOf: alternative[++i] === '+' ? 1 : 0 });
+    } else if (c === '\\') {
+      const next = pattern[++i];
+      if (next === undefined || /[A-Za-z0-9]/.test(next)) return undefined;
+      literal += next;
     } else if ('.*+?()[]{}^$'.includes(c)) {
-      return `the regular expression '${alternative.slice(0, 60)}' uses '${c}'; only literals, |, .* and .+ are taken (matched in linear time)`;
+      return undefined;
     } else {
       literal += c;
     }
   }
-  if (literal) parts.push({ literal });
-  return parts;
-}
-
-/** Whether a glob matches the whole value: literal parts in order, the wildcards between them (greedy-free, linear per part). */
-function globMatches(parts: Glob, value: string): boolean {
-  let at = 0;
-  let minGap = 0;
-  let floating = false;
-  for (let k = 0; k < parts.length; k++) {
-    const part = parts[k] as Glob[number];
-    if ('anyOf' in part) {
-      minGap += part.anyOf;
-      floating = true;
-      continue;
-    }
-    const last = k === parts.length - 1;
-    if (!floating) {
-      if (!value.startsWith(part.literal, at)) return false;
-      at += part.literal.length;
-    } else if (last) {
-      const from = value.length - part.literal.length;
-      if (from < at + minGap || !value.endsWith(part.literal)) return false;
-      at = value.length;
-    } else {
-      const found = value.indexOf(part.literal, at + minGap);
-      if (found < 0) return false;
-      at = found + part.literal.length;
-    }
-    minGap = 0;
-    floating = false;
-  }
-  return floating ? value.length - at >= minGap : at === value.length;
+  values.add(literal);
+  return values;
 }

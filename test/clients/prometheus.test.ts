@@ -100,6 +100,7 @@ describe("Debian's Prometheus 2.42 scrapes GET /metrics", () => {
       assert.equal(await value('kairos_only{host="a"}'), '42');
       assert.equal(await value('sum(kairos_only{host=~"a|b"})'), '49');
       assert.equal(await value('count(kairos_only{dc!="x"})'), '1');
+      assert.equal(await value('sum(kairos_only{host=~"[a-b]+", dc!~"(?i)Y"})'), '42');
       assert.equal(await value('max_over_time(kairos_only{host="a"}[1m])'), '42');
     } finally {
       prometheus.kill('SIGTERM');

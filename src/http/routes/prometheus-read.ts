@@ -2,16 +2,19 @@ import { httpError } from '../../errors.js';
 import type { ResolvedOptions } from '../../options.js';
 import type { QueryBudget } from '../../query/budget.js';
 import { literalAlternatives, matcherTest, type ReadQuery, type ReadSeries } from '../../protocols/remote-read.js';
+import type { ValueTest } from '../../protocols/regex.js';
 import type { TagFilter } from '../../store-api/contract.js';
 import { restrictTags } from '../access.js';
 
 /** Reads one remote-read query from the store: the series its matchers select, numeric samples as doubles. */
-export async function readQuery(query: ReadQuery, options: ResolvedOptions, tenant: string | undefined, budget: QueryBudget): Promise<ReadSeries[]> {
-  const tests = query.matchers.map((m) => {
-    const test = matcherTest(m);
-    if (typeof test === 'string') throw httpError('QUERY_LIMIT', test);
-    return { name: m.name, test };
-  });
+export async function readQuery(
+  query: ReadQuery,
+  options: ResolvedOptions,
+  tenant: string | undefined,
+  budget: QueryBudget,
+  compile: (pattern: string) => ValueTest,
+): Promise<ReadSeries[]> {
+  const tests = query.matchers.map((m) => ({ name: m.name, test: matcherTest(m, compile) }));
   // `=` and `=~` of literal alternatives select through the store's index (each series is still tested against every matcher).
   const selected = new Map<string, string[]>();
   for (const m of query.matchers) {

@@ -5,6 +5,7 @@ import type { ResolvedOptions } from '../../options.js';
 import { ProtobufError } from '../../protocols/protobuf.js';
 import { readRequest, readResponse } from '../../protocols/remote-read.js';
 import { remoteWriteMetrics, TooManyLabelNames } from '../../protocols/remote-write.js';
+import { regexCompiler } from '../../protocols/regex.js';
 import { snappyCodec } from '../../protocols/snappy.js';
 import { QueryBudget } from '../../query/budget.js';
 import { authorize } from '../access.js';
@@ -24,6 +25,7 @@ import type { Handler, RequestState, Routes } from './route.js';
 export function prometheusRoutes(options: ResolvedOptions): Routes {
   const ingest = createIngest(options);
   const { decode: snappy, encode } = snappyCodec();
+  const compile = regexCompiler();
   const influx = options.routes.influx === true ? influxRoutes(options)['/write']?.POST : undefined;
   const write: Handler = async (ctx: Context, request: RequestState) => {
     if (!ctx.request.is('application/x-protobuf')) {
@@ -47,7 +49,7 @@ export function prometheusRoutes(options: ResolvedOptions): Routes {
     const budget = new QueryBudget({ maxPoints: options.maxQueryPoints, maxOutputPoints: options.maxQueryOutputPoints, maxGroups: options.maxQueryGroups, maxResponseBytes: options.maxQueryResponseBytes, timeoutMs: options.queryTimeoutMs });
     const started = performance.now();
     const results = [];
-    for (const query of decoded.queries) results.push(await readQuery(query, options, request.tenant, budget));
+    for (const query of decoded.queries) results.push(await readQuery(query, options, request.tenant, budget, compile));
     request.storeMs = performance.now() - started;
     request.datapoints += budget.points;
     const answer = await readResponse(results, () => budget.pace());
