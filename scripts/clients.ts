@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const work = join(root, '.clients');
 
-export const VERSIONS = { java: 'org.kairosdb:client 3.1.1', python: 'python-kairosdb 0.2.1', go: 'github.com/ajityagaty/go-kairosdb (latest)' };
+export const VERSIONS = { java: 'org.kairosdb:client 3.1.1', python: 'python-kairosdb 0.2.1', pythonFeatures: 'kairosdb-python 0.0.1', go: 'github.com/ajityagaty/go-kairosdb (latest)' };
 
 /** How to run one client's scenarios against a base URL, or why not. */
 export type Client = { ready: true; run: (baseUrl: string) => { command: string; args: string[]; cwd: string; env?: NodeJS.ProcessEnv } } | { ready: false; why: string };
@@ -51,6 +51,20 @@ export function pythonClient(): Client {
     }
   }
   return { ready: true, run: (baseUrl) => ({ command: 'python3', args: ['scenarios.py', `${baseUrl}/api/v1`], cwd: join(root, 'clients/python'), env: { ...process.env, PYTHONPATH: site } }) };
+}
+
+/**
+ * kairosdb-python 0.0.1, the Python package with a `/features` call: it declares no requirements, so httpx and pandas
+ * (which it imports) are installed beside it, in a directory of their own (its module is `kairosdb` too).
+ */
+export function pythonFeaturesClient(): Client {
+  if (!has('python3')) return { ready: false, why: 'python3 is not installed' };
+  const site = join(work, 'python-features');
+  if (!existsSync(join(site, 'kairosdb', '_api.py'))) {
+    rmSync(site, { recursive: true, force: true });
+    sh('python3', ['-m', 'pip', 'install', '-q', '--target', site, 'kairosdb-python==0.0.1', 'httpx', 'pandas']);
+  }
+  return { ready: true, run: (baseUrl) => ({ command: 'python3', args: ['scenarios.py', baseUrl], cwd: join(root, 'clients/python-features'), env: { ...process.env, PYTHONPATH: site } }) };
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { goClient, javaClient, pythonClient, VERSIONS, type Client } from '../../scripts/clients.js';
+import { goClient, javaClient, pythonClient, pythonFeaturesClient, VERSIONS, type Client } from '../../scripts/clients.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** In CI (.ci/run sets it) a client that cannot run fails instead of being skipped. */
@@ -32,6 +32,7 @@ describe('third-party KairosDB clients against the example server (npm run test:
   const cases: [string, () => Client, string[]][] = [
     [`Java: ${VERSIONS.java}`, javaClient, ['push gzipped', ...SCENARIOS.slice(0, -1), 'push_long_64bit', ...SCENARIOS.slice(-1)]],
     [`Python: ${VERSIONS.python}`, pythonClient, ['push', ...SCENARIOS]],
+    [`Python: ${VERSIONS.pythonFeatures}`, pythonFeaturesClient, ['health check', 'features', 'features aggregators', 'features group_by', 'unknown feature fails', 'metric names and query']],
     [`Go: ${VERSIONS.go}`, goClient, ['push', ...SCENARIOS]],
   ];
   for (const [label, prepare, expected] of cases) {
