@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deflateRawSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import Koa from 'koa';
 import request from 'supertest';
@@ -117,6 +119,67 @@ describe('POST /write and /api/v2/write', () => {
     assert.equal(over.body.code, 'too many requests');
     assert.ok(Number(over.headers['retry-after']) >= 1);
     assert.deepEqual((await readAll(store, { metric: 'cpu.v' })).map((s) => s.tags.h), ['a']);
+  });
+
+  it('reads a body as it arrives: a bad line is answered before the body ends, and a body in chunks of any size stores all of it', async () => {
+    const { store, server } = app();
+    const http = createServer(server).listen(0, '127.0.0.1');
+    await new Promise((resolve) => http.once('listening', resolve));
+    try {
+      const { port } = http.address() as AddressInfo;
+      // 300 KiB of lines with line 3 bad, then the client goes quiet without ending the body.
+      const good = Array.from({ length: 12_000 }, (_, i) => `cpu,host=h${i % 50} v=${i}i ${i}`).join('\n');
+      const req = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/api/v2/write?precision=ms' });
+      const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+      });
+      req.write(`cpu v=1i 1\ncpu v=2i 2\ncpu v=oops 3\n${good}\n`);
+      const started = performance.now();
+      const answer = await answered;
+      req.destroy();
+      assert.equal(answer.status, 400);
+      assert.match(JSON.parse(answer.body).message, /^unable to parse line 3: field 'v'/);
+      assert.ok(performance.now() - started < 5000, 'answered while the body was still open');
+      // A 1.2 MB body sent in chunks of random sizes (a line cut anywhere) stores every point, as sent whole.
+      const lines = Array.from({ length: 40_000 }, (_, i) => `mem,host=h${i % 7} used=${i}i ${i}`);
+      const bytes = Buffer.from(lines.join('\n'));
+      const sent = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/write?precision=ms' });
+      const done = new Promise<number>((resolve, reject) => sent.on('response', (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+      for (let at = 0; at < bytes.length; ) {
+        const size = 1 + Math.floor(Math.random() * 90_000);
+        sent.write(bytes.subarray(at, at + size));
+        at += size;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      sent.end();
+      assert.equal(await done, 204);
+      const stored = await readAll(store, { metric: 'mem.used' });
+      assert.equal(stored.reduce((n, series) => n + series.points.length, 0), 40_000);
+      assert.deepEqual(stored.find((series) => series.tags.host === 'h3')?.points.slice(0, 2), [[3, 3], [10, 10]]);
+      assert.deepEqual(await store.metricNames(), ['mem.used']);
+    } finally {
+      http.close();
+    }
+  });
+
+  it('inflates a compressed body a piece at a time: gzip, zlib and raw deflate; past maxDecompressedBytes 413; empty or corrupt 400', async () => {
+    const { store, server } = app({ maxDecompressedBytes: 1_000_000 });
+    const body = Array.from({ length: 30_000 }, (_, i) => `z,host=h${i % 3} v=${i}i ${i}`).join('\n');
+    await request(server).post('/api/v1/write?precision=ms').set('Content-Encoding', 'gzip').send(gzipSync(body)).expect(204);
+    await request(server).post('/api/v1/write?precision=ms').set('Content-Encoding', 'deflate').send(deflateRawSync('r v=1i 1')).expect(204);
+    assert.equal((await readAll(store, { metric: 'z.v' })).reduce((n, series) => n + series.points.length, 0), 30_000);
+    assert.deepEqual((await readAll(store, { metric: 'r.v' }))[0]?.points, [[1, 1]]);
+    const bomb = await request(server).post('/api/v1/write?precision=ms').set('Content-Encoding', 'gzip').send(gzipSync(`b v=1i 1\n${' '.repeat(2_000_000)}`));
+    assert.deepEqual([bomb.status, bomb.body.error], [413, 'Request body exceeds the limit of 1000000 bytes']);
+    const empty = await request(server).post('/api/v1/write').set('Content-Encoding', 'gzip').send(Buffer.alloc(0));
+    assert.equal(empty.status, 400);
+    const corrupt = await request(server).post('/api/v1/write').set('Content-Encoding', 'gzip').send(gzipSync(body).subarray(0, 500));
+    assert.deepEqual([corrupt.status, /^Invalid gzip body/.test(corrupt.body.error)], [400, true]);
+    assert.deepEqual((await store.metricNames()).sort(), ['r.v', 'z.v']);
   });
 
   it('asks authorize for a write naming the protocol, and stamps the tenant', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { graphiteLine, hostTagMapping } from '../src/protocols/graphite.js';
-import { parseInflux, SeriesTexts } from '../src/protocols/influx.js';
+import { InfluxReader, parseInflux, SeriesTexts } from '../src/protocols/influx.js';
 import { openTsdbPoint } from '../src/protocols/opentsdb.js';
 import { openTsdbBytes, TagTexts, TOO_MANY_NAMES } from '../src/protocols/opentsdb-bytes.js';
 import { ProtobufError } from '../src/protocols/protobuf.js';
@@ -44,6 +44,31 @@ describe('Influx parser against the meaning of random lines', () => {
         assert.deepEqual(parsed.metrics.map((m) => ({ ...m, tags: { ...(m.tags as object) } })), expected);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('reads a body in pieces cut at any of its newlines (as it arrives) the same as whole: points, origins, the failing line', async () => {
+    const line = fc.oneof(
+      { weight: 12, arbitrary: fc.record({ series: fc.integer({ min: 0, max: 6 }), value: fc.integer({ min: -99, max: 99 }), ts: fc.integer({ min: 0, max: 1e6 }) }).map((l) => `m${l.series % 2},host=h${l.series} v=${l.value}i ${l.ts}`) },
+      { weight: 1, arbitrary: fc.constantFrom('', '# note', 'cpu v=x 1', 'cpu', '  m0,host=h1 w=1.5 2\r') },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 8 }), fc.boolean(), async (lines, cuts, trailing) => {
+        const text = lines.join('\n') + (trailing ? '\n' : '');
+        const bytes = Buffer.from(text);
+        const newlines = [...bytes.keys()].filter((i) => bytes[i] === 10);
+        const ends = [...new Set(cuts.filter(() => newlines.length > 0).map((c) => (newlines[c % newlines.length] as number) + 1))].sort((a, b) => a - b);
+        const reader = new InfluxReader('ms', 0);
+        let failed;
+        let from = 0;
+        for (const end of [...ends, bytes.length]) {
+          failed = await reader.read(bytes.subarray(from, end), end === bytes.length);
+          from = end;
+          if (failed) break;
+        }
+        assert.deepEqual(failed ?? reader.parsed(), await parseInflux(text, 'ms', 0));
+      }),
+      { numRuns: 1000 },
     );
   });
 

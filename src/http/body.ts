@@ -97,18 +97,23 @@ async function anyTextBody(ctx: Context, reading: BodyReading): Promise<string> 
 
 /** A text body within the reading's limits (an ingest body's for a line protocol): its bytes, valid UTF-8, or the text a host parser made. */
 export async function anyTextBytes(ctx: Context, reading: BodyReading): Promise<Buffer | string> {
-  const hostParsed = (ctx.request as { body?: unknown }).body;
-  if (hostParsed !== undefined && ctx.req.readableEnded) {
-    const raw = (ctx.request as { rawBody?: unknown }).rawBody;
-    if (typeof raw === 'string') return raw;
-    if (typeof hostParsed === 'string') return hostParsed;
-    if (!Buffer.isBuffer(hostParsed)) throw httpError('FORM_BODY');
-    if (!isUtf8(hostParsed)) throw httpError('NOT_UTF8');
-    return hostParsed;
-  }
+  const host = hostText(ctx);
+  if (host !== undefined) return host;
   const bytes = await readBody(ctx.req, reading);
   if (!isUtf8(bytes)) throw httpError('NOT_UTF8');
   return bytes;
+}
+
+/** The text body a host's parser already read (its bytes, valid UTF-8, or its text); undefined when none did. */
+export function hostText(ctx: Context): Buffer | string | undefined {
+  const hostParsed = (ctx.request as { body?: unknown }).body;
+  if (hostParsed === undefined || !ctx.req.readableEnded) return undefined;
+  const raw = (ctx.request as { rawBody?: unknown }).rawBody;
+  if (typeof raw === 'string') return raw;
+  if (typeof hostParsed === 'string') return hostParsed;
+  if (!Buffer.isBuffer(hostParsed)) throw httpError('FORM_BODY');
+  if (!isUtf8(hostParsed)) throw httpError('NOT_UTF8');
+  return hostParsed;
 }
 
 /** The reading of a query, delete, tags or metadata body: at most `maxQueryBodyBytes`, on the wire and decompressed. */

@@ -68,12 +68,29 @@ export async function readBody(req: IncomingMessage, reading: BodyReading): Prom
 }
 
 function readStream(req: IncomingMessage, reading: BodyReading): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return receive(req, reading, (chunk) => {
+    chunks.push(chunk);
+    size += chunk.length;
+  }).then(() => (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+}
+
+/** Where a body's wire bytes go as they arrive; a promise pauses the request until it settles (a rejection ends it). */
+type Sink = (chunk: Buffer) => void | Promise<void>;
+
+/** Receives a request body into `sink` within the wire limit, the time limit, the slowest rate and the byte budget. */
+function receive(req: IncomingMessage, reading: BodyReading, sink: Sink): Promise<void> {
   const { limits, admission, ticket, timeoutMs, rate } = reading;
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
     let size = 0;
+    let busy = false;
+    let ended = false;
+    let done = false;
     const started = performance.now();
     const finish = (error: Error | undefined) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       clearInterval(pace);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
@@ -81,23 +98,38 @@ function readStream(req: IncomingMessage, reading: BodyReading): Promise<Buffer>
         req.pause();
         reject(error);
       } else {
-        resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+        resolve();
       }
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       reading.received.bytes = size;
       if (size > limits.wire) return finish(httpError('BODY_TOO_LARGE', limits.wire));
+      let taken: void | Promise<void>;
       try {
         admission.reserve(chunk.length, ticket);
+        taken = sink(chunk);
       } catch (error) {
         return finish(error as Error);
       }
-      chunks.push(chunk);
+      if (!taken) return;
+      busy = true;
+      req.pause();
+      taken.then(
+        () => {
+          busy = false;
+          if (ended) finish(undefined);
+          else if (!done) req.resume();
+        },
+        (error: Error) => finish(error),
+      );
     };
-    const onEnd = () => finish(undefined);
+    const onEnd = () => {
+      ended = true;
+      if (!busy) finish(undefined);
+    };
     const onError = () => finish(httpError('REQUEST_ABORTED'));
-    const onClose = () => finish(req.complete ? undefined : httpError('REQUEST_ABORTED'));
+    const onClose = () => (req.complete ? onEnd() : finish(httpError('REQUEST_ABORTED')));
     const timer = setTimeout(() => finish(httpError('BODY_TIMEOUT', timeoutMs)), timeoutMs);
     const pace = rate.minBytesPerSecond > 0 ? setInterval(checkRate, 1000) : undefined;
     function checkRate(): void {
@@ -106,6 +138,88 @@ function readStream(req: IncomingMessage, reading: BodyReading): Promise<Buffer>
     }
     req.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
+}
+
+/** Least bytes of a piece of lines handed on (a piece waits for its last line's end). */
+const PIECE_BYTES = 256 * 1024;
+
+/** What reads a body of lines: a piece at a time, each ending at a newline (the last one: whatever is left). */
+export type LineSink = (piece: Buffer, last: boolean) => Promise<void>;
+
+/**
+ * Reads a body of lines as `readBody` reads a body — the same limits, time, rate and byte budget, gzip and deflate —
+ * handing it to `take` while it arrives, in pieces of at least 256 KiB that end at a newline; the last piece is what
+ * is left (possibly empty). The request waits while `take` reads a piece; a piece `take` refuses ends the reading
+ * there, and the rest of the body is not read. A compressed body is received whole (its wire limit) and inflated a
+ * piece at a time.
+ */
+export async function readLines(req: IncomingMessage, reading: BodyReading, take: LineSink): Promise<void> {
+  const { limits, admission, ticket } = reading;
+  const compression = compressionOf(req.headers['content-encoding'], req.headers['content-type'], false);
+  const declared = Number(req.headers['content-length']);
+  if (declared > limits.wire) throw httpError('BODY_TOO_LARGE', limits.wire);
+  if (declared > admission.available) throw httpError('OVERLOADED');
+  const pieces = new Pieces(take);
+  if (!compression) {
+    const max = Math.min(limits.wire, limits.decompressed);
+    let size = 0;
+    await receive(req, reading, (chunk) => {
+      size += chunk.length;
+      if (size > max) throw httpError('BODY_TOO_LARGE', max);
+      return pieces.push(chunk);
+    });
+    return pieces.end();
+  }
+  const raw = await readStream(req, reading);
+  if (raw.length === 0) throw httpError('INVALID_GZIP', 'the body is empty');
+  const inflater = compression === 'gzip' ? zlib.createGunzip() : zlibHeader(raw) ? zlib.createInflate() : zlib.createInflateRaw();
+  inflater.end(raw);
+  let size = 0;
+  try {
+    for await (const chunk of inflater as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limits.decompressed) throw httpError('BODY_TOO_LARGE', limits.decompressed);
+      admission.reserve(chunk.length, ticket);
+      await pieces.push(chunk);
+    }
+  } catch (error) {
+    inflater.destroy();
+    if (error instanceof Error && 'status' in error) throw error;
+    throw httpError('INVALID_GZIP', (error as Error).message);
+  }
+  return pieces.end();
+}
+
+/** Whether a deflate body opens with a zlib header (RFC 1950), else it is raw deflate, which some clients send. */
+function zlibHeader(raw: Buffer): boolean {
+  return raw.length >= 2 && ((raw[0] as number) & 0x0f) === 8 && (((raw[0] as number) << 8) | (raw[1] as number)) % 31 === 0;
+}
+
+/** Chunks gathered into pieces that end at a newline; only a chunk's own bytes are searched (linear in the body). */
+class Pieces {
+  #held: Buffer[] = [];
+  #size = 0;
+
+  constructor(private readonly take: LineSink) {}
+
+  push(chunk: Buffer): Promise<void> | undefined {
+    this.#held.push(chunk);
+    this.#size += chunk.length;
+    if (this.#size < PIECE_BYTES) return undefined;
+    const newline = chunk.lastIndexOf(10);
+    if (newline === -1) return undefined;
+    const all = Buffer.concat(this.#held, this.#size);
+    const cut = this.#size - chunk.length + newline + 1;
+    this.#held = cut < all.length ? [all.subarray(cut)] : [];
+    this.#size = all.length - cut;
+    return this.take(all.subarray(0, cut), false);
+  }
+
+  end(): Promise<void> {
+    const rest = Buffer.concat(this.#held, this.#size);
+    this.#held = [];
+    return this.take(rest, true);
+  }
 }
 
 async function decompress(raw: Buffer, compression: 'gzip' | 'deflate', limit: number, available: number): Promise<Buffer> {

@@ -70,71 +70,112 @@ function addField(fields: LineFields, key: string, value: number | string, type:
 }
 
 /**
- * Parses a body of lines (UTF-8 bytes, or text); `now` (ms) is the time of lines without a timestamp. The points of one
- * measurement, tag set, field and type are gathered into one metric (its origin the line of its first point); a tag
- * set written as an earlier line wrote it is read once (and one written as the line before, without a lookup). The
- * common line is read from the bytes; a line with escapes, quotes or unusual numbers is decoded and read as text.
+ * Parses a body of lines (UTF-8 bytes, or text) at once; `now` (ms) is the time of lines without a timestamp. See
+ * `InfluxReader`, which reads a body in pieces as it arrives.
  */
 export async function parseInflux(body: string | Uint8Array, precision: string, now: number, maxTags = Infinity, known: SeriesTexts = new SeriesTexts(), maxNames = Infinity): Promise<InfluxParse> {
+  const reader = new InfluxReader(precision, now, maxTags, known, maxNames);
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const metrics: Record<string, unknown>[] = [];
-  const { drop = 0, multiply = 1 } = PRECISION[precision] ?? {};
-  const scale: Scale = { drop, multiply };
-  const turns = new ReadTurns();
-  const lines: number[] = [];
-  const seriesByText = new Map<string, SeriesText | string>();
+  return (await reader.read(bytes, true)) ?? reader.parsed();
+}
+
+/** A line that cannot be read: its number and why. */
+export type InfluxFailure = Extract<InfluxParse, { ok: false }>;
+
+/**
+ * Reads a body of lines in pieces, each ending at a newline (the last one: whatever is left), so that a body is read
+ * as it arrives. The points of one measurement, tag set, field and type are gathered into one metric (its origin the
+ * line of its first point); a tag set written as an earlier line wrote it is read once (and one written as the line
+ * before, without a lookup). The common line is read from the bytes; a line with escapes, quotes or unusual numbers
+ * is decoded and read as text.
+ */
+export class InfluxReader {
+  readonly #metrics: Record<string, unknown>[] = [];
+  readonly #lines: number[] = [];
+  readonly #seriesByText = new Map<string, SeriesText | string>();
   // The tag names of the series read here (those `known` gave were counted in the body that brought them): a body of
   // 14,000 lines of 49 new tag names each (686,000) held the event loop 566 ms as the ingest built their objects.
-  const names = new Set<string>();
-  let previous: SeriesText | undefined;
-  let previousFrom = 0;
-  let previousLength = 0;
-  let number = 0;
-  const length = bytes.length;
-  for (let start = 0; start <= length; ) {
-    let end = bytes.indexOf(10, start);
-    if (end === -1) end = length;
-    // A body of 16 MiB of lines takes ~45 ms to read (1.6 ms for 616 KB): the event loop gets turns.
-    if (++number % 1024 === 0 && turns.due) await turns.take();
-    let from = start;
-    start = end + 1;
-    if (end > from && bytes[end - 1] === 13) end--;
-    while (from < end && (bytes[from] === 32 || bytes[from] === 9)) from++;
-    if (from === end || bytes[from] === 35) continue;
-    let series: SeriesText | string | undefined;
-    let space = from + previousLength;
-    if (previous && space < end && bytes[space] === 32 && sameBytes(view, previousFrom, from, previousLength)) {
-      series = previous;
-    } else {
-      space = seriesEnd(bytes, from, end);
-      if (space < 0) return { ok: false, line: number, message: 'no fields (a space and field=value after the measurement and tags)' };
-      const key = bytes.toString('utf8', from, space);
-      series = seriesByText.get(key);
-      if (series === undefined) {
-        let read: SeriesHead | string | undefined = known.get(key);
-        if (read === undefined) {
-          read = seriesOf(key, maxTags);
-          if (typeof read !== 'string') {
-            for (const tag in read.tags) names.add(tag);
-            if (names.size > maxNames) return { ok: false, line: number, message: `more than ${maxNames} different tag names in one body (maxNamesPerBody)` };
-            known.set(key, read);
+  readonly #names = new Set<string>();
+  readonly #scale: Scale;
+  readonly #turns = new ReadTurns();
+  #number = 0;
+
+  constructor(
+    private readonly precision: string,
+    private readonly now: number,
+    private readonly maxTags = Infinity,
+    private readonly known: SeriesTexts = new SeriesTexts(),
+    private readonly maxNames = Infinity,
+  ) {
+    const { drop = 0, multiply = 1 } = PRECISION[precision] ?? {};
+    this.#scale = { drop, multiply };
+  }
+
+  /** What the pieces read so far hold. */
+  parsed(): Extract<InfluxParse, { ok: true }> {
+    return { ok: true, metrics: this.#metrics, lines: this.#lines };
+  }
+
+  /** Reads the lines of a piece (UTF-8 bytes ending at a newline, unless `last`); the first line that cannot be read. */
+  async read(bytes: Buffer, last: boolean): Promise<InfluxFailure | undefined> {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const { now, precision, maxTags, maxNames, known } = this;
+    let previous: SeriesText | undefined;
+    let previousFrom = 0;
+    let previousLength = 0;
+    const length = bytes.length;
+    for (let start = 0; start < length || (last && start === length); ) {
+      let end = bytes.indexOf(10, start);
+      if (end === -1) end = length;
+      const number = ++this.#number;
+      // A body of 16 MiB of lines takes ~45 ms to read (1.6 ms for 616 KB): the event loop gets turns.
+      if (number % 1024 === 0 && this.#turns.due) await this.#turns.take();
+      let from = start;
+      start = end + 1;
+      if (end > from && bytes[end - 1] === 13) end--;
+      while (from < end && (bytes[from] === 32 || bytes[from] === 9)) from++;
+      if (from === end || bytes[from] === 35) continue;
+      let series: SeriesText | string | undefined;
+      let space = from + previousLength;
+      if (previous && space < end && bytes[space] === 32 && sameBytes(view, previousFrom, from, previousLength)) {
+        series = previous;
+      } else {
+        space = seriesEnd(bytes, from, end);
+        if (space < 0) return { ok: false, line: number, message: 'no fields (a space and field=value after the measurement and tags)' };
+        const key = bytes.toString('utf8', from, space);
+        series = this.#seriesByText.get(key);
+        if (series === undefined) {
+          let read: SeriesHead | string | undefined = known.get(key);
+          if (read === undefined) {
+            read = seriesOf(key, maxTags);
+            if (typeof read !== 'string') {
+              for (const tag in read.tags) this.#names.add(tag);
+              if (this.#names.size > maxNames) return { ok: false, line: number, message: `more than ${maxNames} different tag names in one body (maxNamesPerBody)` };
+              known.set(key, read);
+            }
           }
+          this.#seriesByText.set(key, (series = typeof read === 'string' ? read : { measurement: read.measurement, tags: read.tags, fields: new Map(), lastField: '', lastType: '', lastPoints: undefined }));
         }
-        seriesByText.set(key, (series = typeof read === 'string' ? read : { measurement: read.measurement, tags: read.tags, fields: new Map(), lastField: '', lastType: '', lastPoints: undefined }));
+        if (typeof series === 'string') return { ok: false, line: number, message: series };
+        previous = series;
+        previousFrom = from;
+        previousLength = space - from;
       }
-      if (typeof series === 'string') return { ok: false, line: number, message: series };
-      previous = series;
-      previousFrom = from;
-      previousLength = space - from;
-    }
-    line.count = 0;
-    let timestamp: number | string | undefined = simpleFields(bytes, space + 1, end, scale, now, series.lastField);
-    if (timestamp === undefined) {
       line.count = 0;
-      timestamp = fieldsOf(bytes.toString('utf8', space, end), precision, now);
+      let timestamp: number | string | undefined = simpleFields(bytes, space + 1, end, this.#scale, now, series.lastField);
+      if (timestamp === undefined) {
+        line.count = 0;
+        timestamp = fieldsOf(bytes.toString('utf8', space, end), precision, now);
+      }
+      if (typeof timestamp === 'string') return { ok: false, line: number, message: timestamp };
+      this.#add(series, timestamp, number);
     }
-    if (typeof timestamp === 'string') return { ok: false, line: number, message: timestamp };
+    line.keys.length = line.values.length = line.types.length = line.count = 0;
+    return undefined;
+  }
+
+  /** The points of the line just read (in `line`) added to their metrics. */
+  #add(series: SeriesText, timestamp: number, number: number): void {
     for (let f = 0; f < line.count; f++) {
       const field = line.keys[f] as string;
       const type = line.types[f] as string;
@@ -144,8 +185,8 @@ export async function parseInflux(body: string | Uint8Array, precision: string, 
         datapoints = series.fields.get(id);
         if (!datapoints) {
           series.fields.set(id, (datapoints = []));
-          metrics.push({ name: `${series.measurement}.${field}`, tags: series.tags, type, datapoints });
-          lines.push(number);
+          this.#metrics.push({ name: `${series.measurement}.${field}`, tags: series.tags, type, datapoints });
+          this.#lines.push(number);
         }
         series.lastField = field;
         series.lastType = type;
@@ -154,8 +195,6 @@ export async function parseInflux(body: string | Uint8Array, precision: string, 
       datapoints.push([timestamp, line.values[f]]);
     }
   }
-  line.keys.length = line.values.length = line.types.length = line.count = 0;
-  return { ok: true, metrics, lines };
 }
 
 /** Where a line's measurement and tags end: its first space not escaped by a backslash (-1 when there is none). */

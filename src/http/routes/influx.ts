@@ -2,8 +2,10 @@ import type { Context } from 'koa';
 import { httpError, KairosHttpError } from '../../errors.js';
 import { createIngest } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
-import { isPrecision, parseInflux, SeriesTexts } from '../../protocols/influx.js';
-import { anyTextBytes } from '../body.js';
+import { isUtf8 } from 'node:buffer';
+import { InfluxReader, isPrecision, SeriesTexts } from '../../protocols/influx.js';
+import { hostText } from '../body.js';
+import { readLines } from '../read-body.js';
 import { respondNoContent } from '../respond.js';
 import { storePoints } from './protocol-write.js';
 import type { RequestState, Routes } from './route.js';
@@ -13,7 +15,8 @@ const CODES: Record<number, string> = { 400: 'invalid', 401: 'unauthorized', 403
 
 /**
  * Influx line protocol: POST /write (v1: `precision` n, u, ms, s, m, h) and POST /api/v2/write (v2: ns, us, ms, s).
- * All or nothing: a line that cannot be read or stored answers 400 naming it, and nothing of the body is written.
+ * The body is read as it arrives, a piece of lines at a time. All or nothing: a line that cannot be read or stored
+ * answers 400 naming it (at once: the rest of the body is not read), and nothing of the body is written.
  * Errors answer in Influx's shape (v1 `{ error }`, v2 `{ code, message }`).
  */
 export function influxRoutes(options: ResolvedOptions): Routes {
@@ -23,8 +26,16 @@ export function influxRoutes(options: ResolvedOptions): Routes {
     try {
       const precision = typeof ctx.query.precision === 'string' ? ctx.query.precision : 'ns';
       if (!isPrecision(precision)) throw httpError('PRECISION', precision);
-      const parsed = await parseInflux(await anyTextBytes(ctx, request.reading), precision, options.clock(), options.maxTagsPerSeries, known, options.maxNamesPerBody);
-      if (!parsed.ok) throw httpError('LINE_PROTOCOL', parsed.line, parsed.message);
+      const reader = new InfluxReader(precision, options.clock(), options.maxTagsPerSeries, known, options.maxNamesPerBody);
+      const read = async (piece: Buffer, last: boolean) => {
+        if (!isUtf8(piece)) throw httpError('NOT_UTF8');
+        const failed = await reader.read(piece, last);
+        if (failed) throw httpError('LINE_PROTOCOL', failed.line, failed.message);
+      };
+      const host = hostText(ctx);
+      if (host === undefined) await readLines(ctx.req, request.reading, read);
+      else await read(typeof host === 'string' ? Buffer.from(host, 'utf8') : host, true);
+      const parsed = reader.parsed();
       await storePoints(ctx, request, options, ingest, { metrics: parsed.metrics, origins: parsed.lines }, 'influx', (line, message) => httpError('LINE_PROTOCOL', line, message));
       respondNoContent(ctx);
     } catch (error) {
