@@ -294,6 +294,28 @@ describe('SqliteStore on chunks', () => {
     await store.close();
   });
 
+  it('reopened on a backlog of batches, reads every point both while it learns their directories and after', async () => {
+    const path = join(dir, 'learn.db');
+    const first = new SqliteStore({ path, compactIntervalMs: 0 });
+    for (let r = 0; r < 30; r++) {
+      await first.write(Array.from({ length: 50 }, (_, k) => series('n', { id: `${r * 50 + k}`, h: `${k % 3}` }, [[r, r]])));
+    }
+    await first.write([series('n', { id: '7', h: '1' }, [[100, 7]])]);
+    await first.close();
+    const points = async (store: SqliteStore, tags?: Record<string, string[]>) =>
+      (await readAll(store, { metric: 'n', ...(tags && { tags }) })).reduce((n, s) => n + s.points.length, 0);
+    // Read at once (the directories not learnt yet), then after the background has read them.
+    const at = new SqliteStore({ path, compactIntervalMs: 0 });
+    assert.deepEqual([await points(at, { id: ['7'] }), await points(at, { id: ['1499'] })], [2, 1]);
+    await at.close();
+    const later = new SqliteStore({ path, compactIntervalMs: 0 });
+    for (let i = 0; i < 40; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual([await points(later, { id: ['7'] }), await points(later, { id: ['1499'] }), await points(later, { h: ['2'] }), await points(later)], [2, 1, 480, 1501]);
+    await later.write([series('n', { id: '1499', h: '2' }, [[200, 1]])]);
+    assert.equal(await points(later, { id: ['1499'] }), 2);
+    await later.close();
+  });
+
   it('compacts a request larger than one step in several steps, keeping the rest of its batch', async () => {
     const path = join(dir, 'steps.db');
     const store = new SqliteStore({ path, compactIntervalMs: 0 });

@@ -129,6 +129,22 @@ export class RecentBatches {
     private readonly version: () => string,
   ) {}
 
+  /**
+   * Reads the directories of the backlog left in the file a batch at a time, with a turn between batches, so that the
+   * first read after opening does not read them all in one stretch (64 batches of 10,000 series: ~42 ms). Stops once
+   * `open()` is false; a batch that changes meanwhile is read again when a read needs it.
+   */
+  async learn(open: () => boolean): Promise<void> {
+    for (const { seq, dirBytes, dataBytes } of this.sql.oldestBatches.all(Number.MAX_SAFE_INTEGER)) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!open()) return;
+      const known = this.#read.get(seq);
+      if (known && known.dirBytes === dirBytes && known.dataBytes === dataBytes) continue;
+      const row = this.sql.directoryOf.get(seq);
+      if (row) this.#read.set(seq, readBatch(row.dir, row.dataBytes, false));
+    }
+  }
+
   /** Appends one write as one batch (nothing for an empty write). */
   append(parts: readonly SeriesPart[]): void {
     this.insert(RecentBatches.pack(parts));

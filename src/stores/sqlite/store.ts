@@ -135,6 +135,8 @@ export class SqliteStore implements Store {
     });
     this.#index = new SqliteSeriesIndex(this.#db);
     this.#series = new SeriesIds(this.#db, this.#sql, this.#recent, this.#index);
+    // The backlog a previous process left, learnt in the background (a read that comes first reads what it needs).
+    this.#recent.learn(() => this.#db.open).catch(() => undefined);
     if (lock) {
       const settings = { path, compactIntervalMs: this.#compactEvery, purgeIntervalMs: purgeEvery, maxWaitMs, lock: lock.memory, synchronous };
       // The worker copies the log into the file (see compaction-worker.ts); once it is gone, this connection does.
