@@ -15,6 +15,20 @@ describe('access (tenants and the authorize hook)', () => {
     assert.throws(() => stampTenant([{ name: 'm', tags: { tenant: 'other' } }], 'tenant', 'acme'), { status: 403, errors: ['metric[0].tag[tenant] may not name another tenant'] });
   });
 
+  it('stamps a body the mount parsed itself in place: the same metrics, their tags objects given the tag', () => {
+    const body = [{ name: 'm', tags: { h: 'a' } }, { name: 'n', tags: { h: 'b', tenant: 'acme' } }, { name: 'x', tags: 7 }];
+    const [m, n] = body;
+    const stamped = stampTenant(body, 'tenant', 'acme', true) as typeof body;
+    assert.equal(stamped, body);
+    assert.equal(stamped[0], m);
+    assert.deepEqual(body.map((metric) => metric.tags), [{ h: 'a', tenant: 'acme' }, { h: 'b', tenant: 'acme' }, 7]);
+    assert.equal(n?.tags, body[1]?.tags);
+    const single = { name: 'm', tags: { h: 'a' } };
+    assert.equal(stampTenant(single, 'tenant', 'acme', true), single);
+    assert.deepEqual(single.tags, { h: 'a', tenant: 'acme' });
+    assert.throws(() => stampTenant([{ name: 'm', tags: {} }, { name: 'm', tags: { tenant: 'other' } }], 'tenant', 'acme', true), { status: 403, errors: ['metric[1].tag[tenant] may not name another tenant'] });
+  });
+
   it("restricts a tag filter to the caller's tenant and refuses one naming only others", () => {
     assert.deepEqual({ ...restrictTags({ h: ['a'] }, 'tenant', 'acme') }, { h: ['a'], tenant: ['acme'] });
     assert.deepEqual({ ...restrictTags({ tenant: ['acme', 'other'] }, 'tenant', 'acme') }, { tenant: ['acme'] });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bodyParser } from '@koa/bodyparser';
+import { readAll } from '../src/store-api/conformance.js';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
@@ -56,6 +57,24 @@ describe('Mounting next to the usual Koa pieces (README "Mounting")', () => {
     after.use(bodyParser());
     after.use(kairosdb({ store: new MemoryStore() }));
     assert.equal((await request(after.callback()).post('/api/v1/datapoints').type('json').send(text)).status, 413);
+  });
+
+  it("stamps a tenant on a body a parser in front made without changing the host's object (its own body: in place)", async () => {
+    const seen: unknown[] = [];
+    const store = new MemoryStore();
+    const app = new Koa();
+    app.use(bodyParser());
+    app.use(async (ctx, next) => {
+      await next();
+      seen.push(JSON.parse(JSON.stringify((ctx.request as { body?: unknown }).body)));
+    });
+    app.use(kairosdb({ store, tenant: () => 'acme' }));
+    await request(app.callback()).post('/api/v1/datapoints').send([{ name: 'm', tags: { h: 'a' }, datapoints: [[1, 1]] }]).expect(204);
+    assert.deepEqual(seen, [[{ name: 'm', tags: { h: 'a' }, datapoints: [[1, 1]] }]]);
+    const plain = new Koa();
+    plain.use(kairosdb({ store, tenant: () => 'acme' }));
+    await request(plain.callback()).post('/api/v1/datapoints').send([{ name: 'n', tags: { h: 'b' }, datapoints: [[2, 2]] }]).expect(204);
+    assert.deepEqual((await readAll(store, { metric: 'm' })).concat(await readAll(store, { metric: 'n' })).map((s) => s.tags), [{ h: 'a', tenant: 'acme' }, { h: 'b', tenant: 'acme' }]);
   });
 
   it('answers under koa-mount with clients appending /api/v1 themselves (base URL http://host/metrics)', async () => {

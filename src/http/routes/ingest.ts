@@ -18,13 +18,13 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
         const large = request.reading.ticket.bytes > LARGE_BODY;
         if (large) await turn();
         request.admit('write');
-        const stamped = (body: unknown) => (request.tenant === undefined ? body : stampTenant(body, options.tenantTag, request.tenant));
+        const stamped = (body: unknown, owned: boolean) => (request.tenant === undefined ? body : stampTenant(body, options.tenantTag, request.tenant, owned));
         const normalising = performance.now();
-        let result = ingest(stamped(read.body));
+        let result = ingest(stamped(read.body, read.owned));
         if (!result.ok) {
           // Integers beyond ±(2^53−1) that JSON.parse rounded: the body read again with them exact (body.ts).
           const exact = await read.exact();
-          if (exact !== undefined) result = ingest(stamped(exact));
+          if (exact !== undefined) result = ingest(stamped(exact, true));
         }
         const longNormalise = performance.now() - normalising > LONG_NORMALISE_MS;
         if (!result.ok) {
