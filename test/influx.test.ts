@@ -127,8 +127,8 @@ describe('POST /write and /api/v2/write', () => {
     await new Promise((resolve) => http.once('listening', resolve));
     try {
       const { port } = http.address() as AddressInfo;
-      // 300 KiB of lines with line 3 bad, then the client goes quiet without ending the body.
-      const good = Array.from({ length: 12_000 }, (_, i) => `cpu,host=h${i % 50} v=${i}i ${i}`).join('\n');
+      // 1.3 MB of lines with line 3 bad, then the client goes quiet without ending the body.
+      const good = Array.from({ length: 50_000 }, (_, i) => `cpu,host=h${i % 50} v=${i}i ${i}`).join('\n');
       const req = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/api/v2/write?precision=ms' });
       const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
         req.on('response', (res) => {
@@ -144,8 +144,8 @@ describe('POST /write and /api/v2/write', () => {
       assert.equal(answer.status, 400);
       assert.match(JSON.parse(answer.body).message, /^unable to parse line 3: field 'v'/);
       assert.ok(performance.now() - started < 5000, 'answered while the body was still open');
-      // A 1.2 MB body sent in chunks of random sizes (a line cut anywhere) stores every point, as sent whole.
-      const lines = Array.from({ length: 40_000 }, (_, i) => `mem,host=h${i % 7} used=${i}i ${i}`);
+      // A 3 MB body sent in chunks of random sizes (a line cut anywhere) stores every point, as sent whole.
+      const lines = Array.from({ length: 100_000 }, (_, i) => `mem,host=h${i % 7} used=${i}i ${i}`);
       const bytes = Buffer.from(lines.join('\n'));
       const sent = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/write?precision=ms' });
       const done = new Promise<number>((resolve, reject) => sent.on('response', (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
@@ -158,7 +158,7 @@ describe('POST /write and /api/v2/write', () => {
       sent.end();
       assert.equal(await done, 204);
       const stored = await readAll(store, { metric: 'mem.used' });
-      assert.equal(stored.reduce((n, series) => n + series.points.length, 0), 40_000);
+      assert.equal(stored.reduce((n, series) => n + series.points.length, 0), 100_000);
       assert.deepEqual(stored.find((series) => series.tags.host === 'h3')?.points.slice(0, 2), [[3, 3], [10, 10]]);
       assert.deepEqual(await store.metricNames(), ['mem.used']);
     } finally {
