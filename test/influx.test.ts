@@ -175,6 +175,10 @@ describe('POST /write and /api/v2/write', () => {
     assert.deepEqual((await readAll(store, { metric: 'r.v' }))[0]?.points, [[1, 1]]);
     const bomb = await request(server).post('/api/v1/write?precision=ms').set('Content-Encoding', 'gzip').send(gzipSync(`b v=1i 1\n${' '.repeat(2_000_000)}`));
     assert.deepEqual([bomb.status, bomb.body.error], [413, 'Request body exceeds the limit of 1000000 bytes']);
+    // A bad line in the first piece of a larger body: its 400, not the inflater's.
+    const big = Array.from({ length: 80_000 }, (_, i) => `y,host=h${i % 3} v=${i}i ${i}`).join('\n');
+    const badLine = await request(app().server).post('/api/v1/write?precision=ms').set('Content-Encoding', 'gzip').send(gzipSync(`y v=1i 1\ny v=oops 1\n${big}`));
+    assert.deepEqual([badLine.status, badLine.body.error], [400, "unable to parse line 2: field 'v': 'oops' is not a float, an integer (i, u), a boolean or a quoted string"]);
     const empty = await request(server).post('/api/v1/write').set('Content-Encoding', 'gzip').send(Buffer.alloc(0));
     assert.equal(empty.status, 400);
     const corrupt = await request(server).post('/api/v1/write').set('Content-Encoding', 'gzip').send(gzipSync(body).subarray(0, 500));

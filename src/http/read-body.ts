@@ -47,13 +47,19 @@ function compressionOf(contentEncoding: string | undefined, contentType: string 
   return type === 'application/gzip' || type === 'application/x-gzip' ? 'gzip' : undefined;
 }
 
-/** Reads a request body, decompressing it, within the wire and decompressed limits, the time limit and the byte budget. */
-export async function readBody(req: IncomingMessage, reading: BodyReading): Promise<Buffer> {
-  const { limits, admission } = reading;
-  const compression = compressionOf(req.headers['content-encoding'], req.headers['content-type'], reading.snappy !== undefined);
+/** A body's compression, once the length it declares fits the wire limit and the byte budget. */
+function admitted(req: IncomingMessage, { limits, admission }: BodyReading, snappy: boolean): Compression {
+  const compression = compressionOf(req.headers['content-encoding'], req.headers['content-type'], snappy);
   const declared = Number(req.headers['content-length']);
   if (declared > limits.wire) throw httpError('BODY_TOO_LARGE', limits.wire);
   if (declared > admission.available) throw httpError('OVERLOADED');
+  return compression;
+}
+
+/** Reads a request body, decompressing it, within the wire and decompressed limits, the time limit and the byte budget. */
+export async function readBody(req: IncomingMessage, reading: BodyReading): Promise<Buffer> {
+  const { limits, admission } = reading;
+  const compression = admitted(req, reading, reading.snappy !== undefined);
   const raw = await readStream(req, reading);
   if (!compression) {
     if (raw.length > limits.decompressed) throw httpError('BODY_TOO_LARGE', limits.decompressed);
@@ -159,10 +165,7 @@ export type LineSink = (piece: Buffer, last: boolean) => Promise<void>;
  */
 export async function readLines(req: IncomingMessage, reading: BodyReading, take: LineSink): Promise<void> {
   const { limits, admission, ticket } = reading;
-  const compression = compressionOf(req.headers['content-encoding'], req.headers['content-type'], false);
-  const declared = Number(req.headers['content-length']);
-  if (declared > limits.wire) throw httpError('BODY_TOO_LARGE', limits.wire);
-  if (declared > admission.available) throw httpError('OVERLOADED');
+  const compression = admitted(req, reading, false);
   const pieces = new Pieces(take);
   if (!compression) {
     const max = Math.min(limits.wire, limits.decompressed);
@@ -179,18 +182,24 @@ export async function readLines(req: IncomingMessage, reading: BodyReading, take
   const inflater = compression === 'gzip' ? zlib.createGunzip() : zlibHeader(raw) ? zlib.createInflate() : zlib.createInflateRaw();
   inflater.end(raw);
   let size = 0;
+  // What ends the reading on this side (a limit, a line `take` refuses); leaving the loop destroys the inflater.
+  let refused: unknown;
   try {
     for await (const chunk of inflater as AsyncIterable<Buffer>) {
       size += chunk.length;
-      if (size > limits.decompressed) throw httpError('BODY_TOO_LARGE', limits.decompressed);
-      admission.reserve(chunk.length, ticket);
-      await pieces.push(chunk);
+      try {
+        if (size > limits.decompressed) throw httpError('BODY_TOO_LARGE', limits.decompressed);
+        admission.reserve(chunk.length, ticket);
+        await pieces.push(chunk);
+      } catch (error) {
+        refused = error;
+        break;
+      }
     }
   } catch (error) {
-    inflater.destroy();
-    if (error instanceof Error && 'status' in error) throw error;
     throw httpError('INVALID_GZIP', (error as Error).message);
   }
+  if (refused !== undefined) throw refused;
   return pieces.end();
 }
 
