@@ -93,6 +93,26 @@ describe('Cassandra layout 3: chunks (#30)', () => {
     assert.deepEqual(await points(store), got, 'merging again changes nothing');
   });
 
+  it("writes and reads the schema's own rows at the store's consistency (a lagging replica must not answer them)", async () => {
+    const fake = new CqlFake(NOW);
+    const sent: { query: string; consistency: unknown }[] = [];
+    const client = {
+      batch: (statements: { query: string; params: unknown[] }[]) => fake.batch(statements),
+      async execute(query: string, params: unknown[] = [], options: { consistency?: number } = {}) {
+        sent.push({ query, consistency: options.consistency });
+        return fake.execute(query, params, options);
+      },
+    };
+    for (const consistency of [6, 4]) {
+      sent.length = 0;
+      const store = new CassandraStore({ client, createSchema: true, consistency, clock: () => fake.now, compactIntervalMs: 0, compactionConcurrency: 0 });
+      await store.write([series('m', { h: 'a' }, [[NOW, 1]])]);
+      const meta = sent.filter((s) => s.query === q.insertMeta || s.query === q.selectMeta);
+      assert.deepEqual(meta.map((s) => [s.query === q.selectMeta ? 'read' : 'write', s.consistency]), [['write', consistency], ['write', consistency], ['read', consistency]]);
+      await store.close();
+    }
+  });
+
   it('a merge writes its output on every replica (consistency ALL) before deleting what it read; if that fails, every chunk stays', async () => {
     const fake = new CqlFake(NOW);
     const sent: { query: string; consistency: unknown }[] = [];

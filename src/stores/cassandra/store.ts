@@ -402,6 +402,9 @@ export class CassandraStore implements Store {
 
   async #init(): Promise<void> {
     const client = await this.#client;
+    // The schema's own rows at the store's consistency: written at the driver's LOCAL_ONE, a replica that had not got
+    // the row yet answered the read of another (a 3-node CI run: "has no bucket_width_ms" right after creating it).
+    const meta = { prepare: true, consistency: this.options.consistency };
     if (this.options.createSchema) {
       // The driver knows the cluster's keyspaces once connected: a keyspace this store creates is said in the log.
       await (client as { connect?: () => Promise<void> }).connect?.();
@@ -409,35 +412,35 @@ export class CassandraStore implements Store {
       const creating = known !== undefined && known[this.options.keyspace] === undefined;
       for (const statement of schemaStatements(this.options)) await client.execute(statement);
       if (creating) this.options.logger.info({ keyspace: this.options.keyspace, replication: this.options.replication }, `koa-kairosdb: created keyspace '${this.options.keyspace}' and its tables (createSchema: true)`);
-      await client.execute(this.#q.insertMeta, ['bucket_width_ms', String(this.options.bucketWidthMs)], { prepare: true });
-      await client.execute(this.#q.insertMeta, ['layout_version', LAYOUT_VERSION], { prepare: true });
+      await client.execute(this.#q.insertMeta, ['bucket_width_ms', String(this.options.bucketWidthMs)], meta);
+      await client.execute(this.#q.insertMeta, ['layout_version', LAYOUT_VERSION], meta);
     }
-    let meta: Map<string, string>;
+    let values: Map<string, string>;
     try {
-      const rows = (await client.execute(this.#q.selectMeta, [], { prepare: true })).rows;
-      meta = new Map(rows.map((r) => [r.name as string, r.value as string]));
+      const rows = (await client.execute(this.#q.selectMeta, [], meta)).rows;
+      values = new Map(rows.map((r) => [r.name as string, r.value as string]));
     } catch (error) {
       if (mapDriverError(error) !== error) throw error;
       throw new Error(`CassandraStore: the schema is missing (${this.#where}); start with createSchema: true or run the CQL that koa-kairosdb-schema prints`, { cause: error });
     }
-    const width = meta.get('bucket_width_ms');
+    const width = values.get('bucket_width_ms');
     if (width === undefined) throw new Error(`CassandraStore: ${this.options.keyspace}.${this.options.tables.schemaMeta} has no bucket_width_ms; start with createSchema: true`);
     if (Number(width) !== this.options.bucketWidthMs) {
       throw new Error(`CassandraStore: the data in keyspace '${this.options.keyspace}' uses buckets of ${width} ms, not ${this.options.bucketWidthMs} ms; a bucket width cannot change under existing data`);
     }
-    const layout = meta.get('layout_version');
+    const layout = values.get('layout_version');
     if ((layout === '1' || layout === '2') && !this.options.createSchema) {
       throw new Error(`CassandraStore: keyspace '${this.options.keyspace}' has schema layout ${layout}; layout ${LAYOUT_VERSION} keeps points in compressed chunks${layout === '1' ? ' and adds a series index' : ''}: start once with createSchema: true to create its tables (online; the points of layout ${layout} stay readable until \`koa-kairosdb migrate\` moves them)`);
     }
     if (layout === '1') await indexLayout1(this.#io, (query, params) => this.#limiter.run(() => client.execute(query, params, this.#queryOptions())));
     if (layout === '1' || layout === '2') {
       // Its points stay in data_points, read beside the chunks until `migrate` moves them; recorded before the version.
-      await client.execute(this.#q.setMeta, ['legacy_points', '1'], { prepare: true });
-      await client.execute(this.#q.setMeta, ['layout_version', LAYOUT_VERSION], { prepare: true });
-      meta.set('legacy_points', '1');
+      await client.execute(this.#q.setMeta, ['legacy_points', '1'], meta);
+      await client.execute(this.#q.setMeta, ['layout_version', LAYOUT_VERSION], meta);
+      values.set('legacy_points', '1');
       this.options.logger.info({ keyspace: this.options.keyspace, from: layout }, `koa-kairosdb: keyspace at layout ${LAYOUT_VERSION}; its layout-${layout} points are read beside the chunks until \`koa-kairosdb migrate\` moves them`);
     } else if (layout !== undefined && layout !== LAYOUT_VERSION) throw new Error(`CassandraStore: schema layout ${layout} is not ${LAYOUT_VERSION}; upgrade koa-kairosdb`);
-    this.#legacy = meta.get('legacy_points') === '1';
+    this.#legacy = values.get('legacy_points') === '1';
     this.#startSweeps();
   }
 
