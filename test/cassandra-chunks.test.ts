@@ -98,7 +98,7 @@ describe('Cassandra layout 3: chunks (#30)', () => {
     const sent: { query: string; consistency: unknown }[] = [];
     const client = {
       batch: (statements: { query: string; params: unknown[] }[]) => fake.batch(statements),
-      async execute(query: string, params: unknown[] = [], options: { consistency?: number } = {}) {
+      async execute(query: string, params: unknown[] = [], options: { consistency?: number; fetchSize?: number; pageState?: string } = {}) {
         sent.push({ query, consistency: options.consistency });
         return fake.execute(query, params, options);
       },
