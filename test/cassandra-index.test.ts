@@ -87,6 +87,30 @@ describe('the Cassandra series index (#28)', () => {
     assert.deepEqual(await ids({ host: ['a'] }), ['2'], 'the postings keep the TTL of the series rows they index');
   });
 
+  it('lists the metrics with a tag a slice of 512 at a time, keeping only those that still have a bucket', async () => {
+    const fake = new CqlFake(NOW);
+    let asked = 0;
+    let answered = 0;
+    let mostAhead = 0;
+    const client = {
+      batch: (statements: { query: string; params: unknown[] }[]) => fake.batch(statements),
+      async execute(query: string, params: unknown[] = [], options: { consistency?: number; fetchSize?: number; pageState?: string } = {}) {
+        if (query !== q.anyBucket) return fake.execute(query, params, options);
+        mostAhead = Math.max(mostAhead, ++asked - answered);
+        await new Promise((resolve) => setImmediate(resolve));
+        answered++;
+        return fake.execute(query, params, options);
+      },
+    };
+    const store = new CassandraStore({ client, createSchema: true, clock: () => fake.now, concurrency: 2048 });
+    const names = Array.from({ length: 1500 }, (_, i) => `m${String(i).padStart(4, '0')}`);
+    await store.write(names.map((name) => series(name, { tenant: 'a' }, [[NOW - 1000, 1]])));
+    await store.delete({ metric: 'm0700' });
+    const listed = await store.metricNamesWithTag('', 'tenant', 'a');
+    assert.deepEqual(listed, names.filter((name) => name !== 'm0700'));
+    assert.ok(mostAhead <= 512, `${mostAhead} liveness queries asked before the earlier ones were answered`);
+  });
+
   it('indexes every series of a layout-1 bucket, past the first page of a statement (5,000 rows)', async () => {
     const fake = new CqlFake(NOW);
     const first = new CassandraStore({ client: fake, createSchema: true, clock: () => fake.now });

@@ -28,6 +28,9 @@ interface FoundSeries {
 /** cassandra-driver's `types.consistencies.serial`: a read that sees lightweight transactions through. */
 const SERIAL = 8;
 
+/** Metric names whose liveness is asked at once (the limiter runs `concurrency` of them at a time). */
+const ALIVE_SLICE = 512;
+
 /** A coordination value's row name: apart from the compaction's leases and marks. */
 function sharedName(name: string): string {
   return `shared\u0000${name}`;
@@ -269,8 +272,14 @@ export class CassandraStore implements Store {
       }
     }
     // A row may outlive its metric (series deleted by range before the metric went): kept only while a bucket is.
-    const alive = await Promise.all(listed.map(async (metric) => (await this.#all(this.#q.anyBucket, [metric])).length > 0));
-    return inNameOrder(listed.filter((_, i) => alive[i]));
+    // Checked a slice at a time: 100,000 names' queries made at once were one stretch of the event loop.
+    const kept: string[] = [];
+    for (let at = 0; at < listed.length; at += ALIVE_SLICE) {
+      const slice = listed.slice(at, at + ALIVE_SLICE);
+      const alive = await Promise.all(slice.map(async (metric) => (await this.#all(this.#q.anyBucket, [metric])).length > 0));
+      for (let i = 0; i < slice.length; i++) if (alive[i]) kept.push(slice[i] as string);
+    }
+    return inNameOrder(kept);
   }
 
   /** From the index rows of the buckets in the query's range (postings with a tag filter), no point read. */
