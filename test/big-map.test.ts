@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { BigMap, BigSet, stringHash } from '../src/store-api/big-map.js';
 
 describe('BigMap and BigSet (maps of millions without one long rehash)', () => {
-  it('keeps every entry, its size and deletes across the split into shards', () => {
-    const map = new BigMap<string, number>(stringHash);
+  for (const sharded of [false, true]) it(`keeps every entry, its size and deletes ${sharded ? 'when started in shards' : 'across the split into shards'}`, () => {
+    const map = new BigMap<string, number>(stringHash, sharded);
     const n = 100_000;
     for (let i = 0; i < n; i++) map.set(`k${i}`, i);
     map.set('k4', -4);
@@ -22,6 +22,8 @@ describe('BigMap and BigSet (maps of millions without one long rehash)', () => {
     map.clear();
     assert.equal(map.size, 0);
     assert.equal(map.get('k1'), undefined);
+    map.set('again', 1);
+    assert.equal(map.get('again'), 1, 'usable after clear');
   });
 
   it('keeps insertion order while small; a set over it, with items hashed by the caller', () => {

@@ -10,3 +10,21 @@ export const LONG_NORMALISE_MS = 8;
 
 /** A turn of the event loop (timers and I/O run before the work goes on). */
 export const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** The longest a request's work runs on the event loop before a large body's normalising gives it a turn, ms. */
+export const STRETCH_MS = 10;
+
+/** A request's work on the event loop since its last turn, and the turns it gives once that ran long. */
+export class Stretch {
+  /** @param since when the stretch began (e.g. the body's last bytes came and parsing began) */
+  constructor(private since = performance.now()) {}
+
+  /** A turn (a new stretch after it) if this one has run {@link STRETCH_MS} or longer; else `undefined`. */
+  readonly pause = (): Promise<void> | undefined => (performance.now() - this.since < STRETCH_MS ? undefined : this.turn());
+
+  /** A turn now; a new stretch after it. */
+  async turn(): Promise<void> {
+    await turn();
+    this.since = performance.now();
+  }
+}

@@ -3,7 +3,7 @@ import { exceedsDepth } from '../json-depth.js';
 import type { SeriesWrite } from '../store-api/contract.js';
 import type { TypeRegistry } from '../types/registry.js';
 import { explain } from './explain.js';
-import { normalise, type SeriesBuilder } from './normalise.js';
+import { normalise, normaliseInTurns, type SeriesBuilder } from './normalise.js';
 import { bodySchema } from './schema.js';
 import { DEFAULT_TAG_LIMITS } from './rules.js';
 import { TagSets } from './tag-sets.js';
@@ -23,8 +23,15 @@ export interface IngestSettings {
   readonly maxTagValueLength?: number;
 }
 
+/** Turns a parsed body into series (fast path) or, when invalid, messages (schema path). */
+export interface Ingest {
+  (body: unknown): IngestResult;
+  /** The same for a large body, giving the event loop the turns `pause` returns between stretches (normalise.ts). */
+  inTurns(body: unknown, pause: () => Promise<void> | undefined): Promise<IngestResult>;
+}
+
 /** Builds the function that turns a parsed body into series (fast path) or, when invalid, messages (schema path). */
-export function createIngest(settings: IngestSettings): (body: unknown) => IngestResult {
+export function createIngest(settings: IngestSettings): Ingest {
   const limits = {
     maxTags: settings.maxTagsPerSeries ?? DEFAULT_TAG_LIMITS.maxTags,
     maxNameLength: settings.maxTagNameLength ?? DEFAULT_TAG_LIMITS.maxNameLength,
@@ -33,14 +40,8 @@ export function createIngest(settings: IngestSettings): (body: unknown) => Inges
   const schema = bodySchema(settings.types, limits);
   const context = { types: settings.types, defaultTtl: settings.defaultTtl, tagSets: new TagSets<SeriesBuilder>(undefined, limits) };
   const tooDeep = ERRORS.TOO_DEEP.message(settings.maxJsonDepth);
-  return (body) => {
-    let series: SeriesWrite[] | undefined;
-    let thrown: unknown;
-    try {
-      series = normalise(body, context);
-    } catch (error) {
-      thrown = error;
-    }
+  /** The result of normalising `body`: its series, or what explains why not (`thrown`: what normalising threw). */
+  const resultOf = (body: unknown, series: SeriesWrite[] | undefined, thrown: unknown): IngestResult => {
     if (series) return { ok: true, series };
     if (exceedsDepth(body, settings.maxJsonDepth)) return { ok: false, explain: async () => [tooDeep] };
     if (thrown !== undefined) throw thrown;
@@ -53,4 +54,25 @@ export function createIngest(settings: IngestSettings): (body: unknown) => Inges
       },
     };
   };
+  const ingest = (body: unknown): IngestResult => {
+    let series: SeriesWrite[] | undefined;
+    let thrown: unknown;
+    try {
+      series = normalise(body, context);
+    } catch (error) {
+      thrown = error;
+    }
+    return resultOf(body, series, thrown);
+  };
+  ingest.inTurns = async (body: unknown, pause: () => Promise<void> | undefined): Promise<IngestResult> => {
+    let series: SeriesWrite[] | undefined;
+    let thrown: unknown;
+    try {
+      series = await normaliseInTurns(body, context, pause);
+    } catch (error) {
+      thrown = error;
+    }
+    return resultOf(body, series, thrown);
+  };
+  return ingest;
 }

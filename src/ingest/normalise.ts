@@ -2,7 +2,8 @@
  * The ingest fast path: validates and normalises a parsed body in one pass, without building messages.
  *
  * Rules of the hot path (decode → validate → write), for whoever changes it:
- * - It stays synchronous: one request is normalised at a time, which is what lets `TagSets` reuse its state.
+ * - It stays synchronous: one request is normalised at a time, which is what lets `TagSets` reuse its state. A large
+ *   body (`normaliseInTurns`) gives the event loop turns, holding the kept tag sets meanwhile (others start empty).
  * - It accepts exactly what the schema (`schema.ts`) accepts: when anything is off it returns `undefined` and the
  *   schema explains; `test/fast-path.test.ts` checks both agree on random bodies (break the fast path and it fails).
  * - Nothing is allocated per point: values go straight into the series' arrays; `Batch.valueType` is an
@@ -79,9 +80,9 @@ class Batch {
 
 /** Returns the series to write, or `undefined` when anything is invalid (then `explain` says what). */
 export function normalise(body: unknown, context: NormaliseContext): SeriesWrite[] | undefined {
-  const metrics = Array.isArray(body) ? body : isObject(body) ? [body] : undefined;
+  const metrics = metricsOf(body);
   if (!metrics) return undefined;
-  const tagSets = context.tagSets ?? new TagSets<SeriesBuilder>();
+  const tagSets = tagSetsFor(context);
   const batch = new Batch(context, tagSets);
   try {
     for (let i = 0; i < metrics.length; i++) {
@@ -91,6 +92,45 @@ export function normalise(body: unknown, context: NormaliseContext): SeriesWrite
     tagSets.release();
   }
   return finish(batch.builders);
+}
+
+/** Metrics between two asks whether to give the event loop a turn (~1 ms of new series). */
+const METRICS_PER_ASK = 256;
+
+/**
+ * `normalise` for a large body, in stretches: every {@link METRICS_PER_ASK} metrics it calls `pause`, and awaits the
+ * turn it returns, if any. The context's kept tag sets are this body's until it ends: a body normalised meanwhile
+ * starts with none (it is correct, only slower for known tag sets).
+ */
+export async function normaliseInTurns(body: unknown, context: NormaliseContext, pause: () => Promise<void> | undefined): Promise<SeriesWrite[] | undefined> {
+  const metrics = metricsOf(body);
+  if (!metrics) return undefined;
+  const tagSets = tagSetsFor(context);
+  const batch = new Batch(context, tagSets);
+  tagSets.busy = true;
+  try {
+    for (let i = 0; i < metrics.length; i++) {
+      if (!addMetric(metrics[i], batch)) return undefined;
+      if (i % METRICS_PER_ASK === METRICS_PER_ASK - 1) {
+        const waiting = pause();
+        if (waiting) await waiting;
+      }
+    }
+  } finally {
+    tagSets.busy = false;
+    tagSets.release();
+  }
+  return finish(batch.builders);
+}
+
+function metricsOf(body: unknown): unknown[] | undefined {
+  return Array.isArray(body) ? body : isObject(body) ? [body] : undefined;
+}
+
+/** The context's kept tag sets, or new ones while a body normalised in turns holds them. */
+function tagSetsFor(context: NormaliseContext): TagSets<SeriesBuilder> {
+  const kept = context.tagSets;
+  return kept && !kept.busy ? kept : new TagSets<SeriesBuilder>(undefined, kept?.limits);
 }
 
 function addMetric(metric: unknown, batch: Batch): boolean {

@@ -77,6 +77,8 @@ export class TagSets<S> {
    * set. When most tag sets are new (or the cache is too small for them), a path would mostly miss and cost a lookup.
    */
   #byPath = false;
+  /** Whether a body normalised in turns holds the sets (normalise.ts): one normalised meanwhile takes new ones. */
+  busy = false;
   #lookups = 0;
   #keptFound = 0;
 

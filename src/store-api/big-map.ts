@@ -12,15 +12,22 @@ const SPLIT_AT = 32_768;
 const SHARDS = 256;
 
 export class BigMap<K, V> {
-  #one: Map<K, V> | undefined = new Map();
+  #one: Map<K, V> | undefined;
   #shards: Map<K, V>[] | undefined;
   #size = 0;
 
   /**
    * @param hashOf a 32-bit hash of a key, equal for equal keys (see {@link stringHash}); random rather than even
    * (not a serial number): shards of equal sizes would all grow in the same step.
+   * @param sharded start in shards, for a map known to grow large: no split (its copy of {@link SPLIT_AT} entries,
+   * ~20 ms at once) ever comes.
    */
-  constructor(readonly hashOf: (key: K) => number) {}
+  constructor(
+    readonly hashOf: (key: K) => number,
+    readonly sharded = false,
+  ) {
+    this.clear();
+  }
 
   get size(): number {
     return this.#size;
@@ -49,8 +56,8 @@ export class BigMap<K, V> {
   }
 
   clear(): void {
-    this.#one = new Map();
-    this.#shards = undefined;
+    this.#one = this.sharded ? undefined : new Map();
+    this.#shards = this.sharded ? Array.from({ length: SHARDS }, () => new Map<K, V>()) : undefined;
     this.#size = 0;
   }
 

@@ -2,6 +2,9 @@ import { BigMap, stringHash } from './big-map.js';
 import type { Tags } from './contract.js';
 import { seriesKey } from './series-key.js';
 
+/** Bounds past which a bounded map's generations start in shards (see BigMap). */
+const SHARDED_FROM = 65_536;
+
 interface Kept<T> {
   readonly type: string;
   readonly value: T;
@@ -14,16 +17,19 @@ interface Kept<T> {
  * Only frozen tag sets are remembered by object: a set sent once is not kept alive in the index, nor slows it.
  */
 export class SeriesMap<T> {
-  #byKey = new BigMap<string, T>(stringHash);
+  #byKey: BigMap<string, T>;
   /** With a bound: the values of the previous generation, dropped whole when the current one fills (no per-entry eviction). */
-  #older = new BigMap<string, T>(stringHash);
+  #older: BigMap<string, T>;
   #byTags = new WeakMap<Tags, Map<string, Kept<T>[]>>();
 
   /**
    * @param maxKeys most values kept by key; past it the oldest are dropped (a cache: a store that uses one finds a
    * dropped value again in its own index). The values found by tag-set object stay while those objects live.
    */
-  constructor(readonly maxKeys = Infinity) {}
+  constructor(readonly maxKeys = Infinity) {
+    this.#byKey = this.#generation();
+    this.#older = this.#generation();
+  }
 
   get(metric: string, type: string, tags: Tags): T | undefined {
     const kept = this.#byTags.get(tags)?.get(metric);
@@ -71,9 +77,14 @@ export class SeriesMap<T> {
   #setKey(key: string, value: T): void {
     if (this.#byKey.size >= this.maxKeys / 2) {
       this.#older = this.#byKey;
-      this.#byKey = new BigMap(stringHash);
+      this.#byKey = this.#generation();
     }
     this.#byKey.set(key, value);
+  }
+
+  /** A map of values by key: a bounded one's generations grow large (half the bound), so start in shards. */
+  #generation(): BigMap<string, T> {
+    return new BigMap(stringHash, this.maxKeys > SHARDED_FROM && this.maxKeys !== Infinity);
   }
 
   #remember(metric: string, type: string, tags: Tags, value: T): void {

@@ -4,7 +4,7 @@ import type { ResolvedOptions } from '../../options.js';
 import { authorize, stampTenant } from '../access.js';
 import { ingestBody } from '../body.js';
 import { respondNoContent } from '../respond.js';
-import { LARGE_BODY, LONG_NORMALISE_MS, turn } from '../turns.js';
+import { LARGE_BODY, LONG_NORMALISE_MS, Stretch } from '../turns.js';
 import { writeSeries } from './protocol-write.js';
 import type { Routes } from './route.js';
 
@@ -15,16 +15,17 @@ export function ingestRoutes(options: ResolvedOptions): Routes {
     '/datapoints': {
       POST: async (ctx, request) => {
         const read = await ingestBody(ctx, request.reading);
+        const stretch = new Stretch(read.since);
         const large = request.reading.ticket.bytes > LARGE_BODY;
-        if (large) await turn();
+        if (large) await stretch.turn();
         request.admit('write');
         const stamped = (body: unknown, owned: boolean) => (request.tenant === undefined ? body : stampTenant(body, options.tenantTag, request.tenant, owned));
         const normalising = performance.now();
-        let result = ingest(stamped(read.body, read.owned));
+        let result = await ingest.inTurns(stamped(read.body, read.owned), stretch.pause);
         if (!result.ok) {
           // Integers beyond ±(2^53−1) that JSON.parse rounded: the body read again with them exact (body.ts).
           const exact = await read.exact();
-          if (exact !== undefined) result = ingest(stamped(exact, true));
+          if (exact !== undefined) result = await ingest.inTurns(stamped(exact, true), stretch.pause);
         }
         const longNormalise = performance.now() - normalising > LONG_NORMALISE_MS;
         if (!result.ok) {

@@ -1,12 +1,12 @@
 import type { Context } from 'koa';
 import { KairosHttpError } from '../../errors.js';
-import type { IngestResult } from '../../ingest/ingest.js';
+import type { Ingest, IngestResult } from '../../ingest/ingest.js';
 import type { ResolvedOptions } from '../../options.js';
 import type { SeriesWrite } from '../../store-api/contract.js';
 import { authorize, stampTenant } from '../access.js';
 import { takeNewSeries } from '../new-series-rate.js';
 import { withTimeout } from '../timeout.js';
-import { LONG_NORMALISE_MS, turn } from '../turns.js';
+import { LONG_NORMALISE_MS, Stretch, turn } from '../turns.js';
 import type { RequestState } from './route.js';
 
 /** A protocol's points as metrics of a KairosDB body, each with the line (or entry) it came from. */
@@ -24,7 +24,7 @@ export async function storePoints(
   ctx: Context,
   request: RequestState,
   options: ResolvedOptions,
-  ingest: (body: unknown) => IngestResult,
+  ingest: Ingest,
   points: ProtocolPoints,
   protocol: string,
   invalid: (origin: number, message: string) => KairosHttpError,
@@ -32,7 +32,7 @@ export async function storePoints(
   request.admit('write');
   const body = request.tenant === undefined ? points.metrics : (stampTenant(points.metrics, options.tenantTag, request.tenant) as unknown[]);
   const normalising = performance.now();
-  const result = ingest(body);
+  const result = await ingest.inTurns(body, new Stretch(normalising).pause);
   const turnFirst = performance.now() - normalising > LONG_NORMALISE_MS;
   if (!result.ok) {
     await authorize(options, ctx, { action: 'write', series: [], protocol });
