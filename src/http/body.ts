@@ -19,10 +19,9 @@ export async function requestBody(ctx: Context, reading: BodyReading): Promise<u
  * integer of 16 digits or more, or when the host parsed it and kept no raw text): JSON.parse rounds integers beyond
  * ±(2^53−1), which the ingest then refuses — only such a body is read again, the exact way (json-exact.ts), so the
  * usual body pays nothing. A host's parser rounded them too: its raw text (`ctx.request.rawBody`, as koa-bodyparser
- * keeps it) is read again. `owned`: the body was parsed here (not the object a host's parser made); `since`: when the
- * request's work on the event loop began (its last bytes came, the parse began).
+ * keeps it) is read again. `owned`: the body was parsed here (not the object a host's parser made).
  */
-export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ body: unknown; owned: boolean; since: number; exact(): Promise<unknown> }> {
+export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ body: unknown; owned: boolean; exact(): Promise<unknown> }> {
   const hostParsed = (ctx.request as { body?: unknown }).body;
   // The bytes or text the body came as, kept for a second reading (bytes rather than their decoded text: a request's
   // text of a megabyte or more kept in the heap while the store wrote made V8 collect a large heap in one long pause).
@@ -32,11 +31,10 @@ export async function ingestBody(ctx: Context, reading: BodyReading): Promise<{ 
     else if (ctx.request.is('urlencoded', 'multipart')) raw = unparsedText(ctx, hostParsed);
     else {
       const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
-      return { body: hostParsed, owned: false, since: performance.now(), exact: async () => (typeof rawBody === 'string' ? exactly(rawBody) : undefined) };
+      return { body: hostParsed, owned: false, exact: async () => (typeof rawBody === 'string' ? exactly(rawBody) : undefined) };
     }
   } else raw = await readBody(ctx.req, reading);
-  const since = performance.now();
-  return { body: json(raw, Infinity, reading.namesPerBody), owned: true, since, exact: () => exactly(raw) };
+  return { body: json(raw, Infinity, reading.namesPerBody), owned: true, exact: () => exactly(raw) };
 }
 
 /** A JSON body's bytes as they came, for a parser of its own; or the body a host's parser already made of them. */
