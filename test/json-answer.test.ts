@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { answerJson } from '../src/http/json-answer.js';
+import { answerJson, listJson } from '../src/http/json-answer.js';
 import { eventsOf } from '../src/query/execute.js';
 import { QueryBudget } from '../src/query/budget.js';
 
@@ -36,5 +36,17 @@ describe('query answers written in slices', () => {
     const exact = Buffer.byteLength(JSON.stringify(answer));
     assert.equal(Buffer.concat(await pieces(answer, budget(exact))).length, exact);
     await assert.rejects(pieces(answer, budget(exact - 1)), /exceeds \d+ bytes \(maxQueryResponseBytes\)/);
+  });
+});
+
+describe('name lists written in pieces', () => {
+  it('are byte-identical to JSON.stringify({ results }) across pieces and groups of names (quotes, controls, unicode, empty)', async () => {
+    for (const n of [0, 1, 2047, 2048, 2049, 30_001]) {
+      const names = Array.from({ length: n }, (_, i) => (i % 5 === 0 ? `m"${i}"\\\n` : i % 5 === 1 ? `ü.${i}.𝄞` : `metric.${i}`));
+      const out: Buffer[] = [];
+      for await (const piece of listJson(names, budget())) out.push(piece);
+      assert.equal(Buffer.concat(out).toString('utf8'), JSON.stringify({ results: names }), `${n} names`);
+      if (n === 30_001) assert.ok(out.length > 1, 'several pieces');
+    }
   });
 });

@@ -55,11 +55,14 @@ export function valuesJson(values: readonly (readonly [number, unknown])[]): str
   }
 }
 
+/** Names written by one `JSON.stringify` (a call per name took ~15 ms for 100,000). */
+const NAMES_AT_ONCE = 2048;
+
 /** A list of names as `{"results":[…]}` in pieces, counted against the answer's byte cap, giving the event loop turns. */
 export async function* listJson(names: readonly string[], budget: QueryBudget): AsyncGenerator<Buffer> {
   let text = '{"results":[';
-  for (let i = 0; i < names.length; i++) {
-    text += `${i > 0 ? ',' : ''}${JSON.stringify(names[i])}`;
+  for (let i = 0; i < names.length; i += NAMES_AT_ONCE) {
+    text += `${i > 0 ? ',' : ''}${JSON.stringify(names.slice(i, i + NAMES_AT_ONCE)).slice(1, -1)}`;
     if (text.length >= PIECE) {
       yield counted(text, budget);
       text = '';

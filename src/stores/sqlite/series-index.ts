@@ -104,12 +104,10 @@ export class SqliteSeriesIndex {
   *names(prefix: string): Generator<string[]> {
     // The next page starts just after the last name: at it with a NUL appended, the least string greater than it.
     for (let page = this.#names.all(prefix, NAMES_PAGE); ; page = this.#names.all(`${page.at(-1) as string}\u0000`, NAMES_PAGE)) {
-      const names: string[] = [];
-      for (const name of page) {
-        if (!name.startsWith(prefix)) return yield names;
-        names.push(name);
-      }
-      yield names;
+      // Names from the prefix on in order: those that start with it come first.
+      const past = prefix === '' ? -1 : page.findIndex((name) => !name.startsWith(prefix));
+      if (past >= 0) return yield page.slice(0, past);
+      yield page;
       if (page.length < NAMES_PAGE) return;
     }
   }

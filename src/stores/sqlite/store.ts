@@ -250,14 +250,14 @@ export class SqliteStore implements Store {
    */
   async metricNames(prefix = ''): Promise<string[]> {
     this.#assertOpen();
-    const names: string[] = [];
+    const read: string[][] = [];
     const pages = this.#index.names(prefix);
     for (let page = this.#guard(() => pages.next()); !page.done; page = this.#guard(() => pages.next())) {
-      for (const name of page.value) names.push(name);
+      read.push(page.value);
       await turn();
       this.#assertOpen();
     }
-    return inNameOrder(names);
+    return inNameOrder(read.length === 1 ? (read[0] as string[]) : read.flat());
   }
 
   async metricNamesWithTag(prefix: string, name: string, value: string): Promise<string[]> {
