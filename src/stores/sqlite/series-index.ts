@@ -19,11 +19,11 @@ export class SqliteSeriesIndex {
   readonly #addMetric: Database.Statement<[string]>;
   readonly #removeTag: Database.Statement<[string, string, string, number]>;
   readonly #removeMetric: Database.Statement<[string, string]>;
-  readonly #posting: Database.Statement<[string, string, string, number, number], { series_id: number }>;
   readonly #postingSize: Database.Statement<[string, string, string, number], { n: number }>;
   readonly #metricSeries: Database.Statement<[string, number, number], SeriesRow>;
   readonly #metricSize: Database.Statement<[string, number], { n: number }>;
-  readonly #byId: Database.Statement<[number], SeriesRow>;
+  /** The series of a posting, a page at a time. */
+  readonly #postingRows: Database.Statement<[string, string, string, number, number], SeriesRow>;
   readonly #names: Database.Statement<[string, number], string>;
   readonly #firstTagged: Database.Statement<[string, string, string], { metric: string }>;
   readonly #nextTagged: Database.Statement<[string, string, string], { metric: string }>;
@@ -35,11 +35,12 @@ export class SqliteSeriesIndex {
     this.#addMetric = db.prepare('INSERT OR IGNORE INTO metrics (name) VALUES (?)');
     this.#removeTag = db.prepare('DELETE FROM series_tags WHERE metric = ? AND name = ? AND value = ? AND series_id = ?');
     this.#removeMetric = db.prepare('DELETE FROM metrics WHERE name = ? AND NOT EXISTS (SELECT 1 FROM series WHERE metric = ?)');
-    this.#posting = db.prepare('SELECT series_id FROM series_tags WHERE metric = ? AND name = ? AND value = ? AND series_id > ? ORDER BY series_id LIMIT ?');
     this.#postingSize = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM series_tags WHERE metric = ? AND name = ? AND value = ? LIMIT ?)');
     this.#metricSeries = db.prepare('SELECT id, metric, type, storage, tags FROM series WHERE metric = ? AND id > ? ORDER BY id LIMIT ?');
     this.#metricSize = db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM series WHERE metric = ? LIMIT ?)');
-    this.#byId = db.prepare('SELECT id, metric, type, storage, tags FROM series WHERE id = ?');
+    this.#postingRows = db.prepare(
+      'SELECT s.id, s.metric, s.type, s.storage, s.tags FROM series_tags t JOIN series s ON s.id = t.series_id WHERE t.metric = ? AND t.name = ? AND t.value = ? AND t.series_id > ? ORDER BY t.series_id LIMIT ?',
+    );
     // Plucked: strings, not a row object each (100,000 names: 14 ms instead of 31–55).
     this.#names = db.prepare<[string, number], string>('SELECT name FROM metrics WHERE name >= ? ORDER BY name LIMIT ?').pluck();
     this.#firstTagged = db.prepare('SELECT metric FROM series_tags WHERE name = ? AND value = ? AND metric >= ? ORDER BY metric LIMIT 1');
@@ -76,15 +77,11 @@ export class SqliteSeriesIndex {
     }
     for (const value of plan.values) {
       for (let after = 0; ; ) {
-        const ids = this.#posting.all(metric, plan.name, value, after, PAGE);
-        if (ids.length === 0) break;
-        const rows: SeriesRow[] = [];
-        for (const { series_id: id } of ids) {
-          const row = this.#byId.get(id);
-          if (row && (!plan.checkOthers || matchesTags(tagsFrom(JSON.parse(row.tags) as [string, string][]), filter))) rows.push(row);
-        }
+        const found = this.#postingRows.all(metric, plan.name, value, after, PAGE);
+        if (found.length === 0) break;
+        const rows = plan.checkOthers ? found.filter((row) => matchesTags(tagsFrom(JSON.parse(row.tags) as [string, string][]), filter)) : found;
         if (rows.length > 0) yield rows;
-        after = (ids.at(-1) as { series_id: number }).series_id;
+        after = (found.at(-1) as SeriesRow).id;
       }
     }
   }

@@ -72,6 +72,10 @@ export function prepareStatements(db: Database.Database) {
     chunksOf: prepare<[number, number, number, number, number], ChunkRowWithId>(db, 
       'SELECT id, seq, first, last, count, data FROM chunks WHERE series_id = ? AND win BETWEEN ? AND ? AND last >= ? AND first <= ?',
     ),
+    // The chunks of a page of series (ids as a JSON array): one statement instead of one per series.
+    chunksOfMany: prepare<[string, number, number, number, number], ChunkRowWithId & { series_id: number }>(db,
+      'SELECT series_id, id, seq, first, last, count, data FROM chunks WHERE series_id IN (SELECT value FROM json_each(?)) AND win BETWEEN ? AND ? AND last >= ? AND first <= ?',
+    ),
     chunkBoundsOf: prepare<[number], { id: number; seq: number; first: number; last: number }>(db, 'SELECT id, seq, first, last FROM chunks WHERE series_id = ?'),
     chunkData: prepare<[number], { data: Uint8Array }>(db, 'SELECT data FROM chunks WHERE id = ?'),
     windowChunks: prepare<[number, number], ChunkRowWithId & { expires: number | null }>(db, 

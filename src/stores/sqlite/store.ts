@@ -215,14 +215,12 @@ export class SqliteStore implements Store {
 
   /** The series of one page of the index, with their points in the range. */
   *#readRows(rows: readonly SeriesRow[], { start, end, desc, expiry }: ReadRange, pageSize: number): Generator<SeriesRead> {
-    const recent = this.#guard(() => this.#recent.located(new Set(rows.map((r) => r.id))));
+    // The page's parts and chunks are fetched at once (compressed), in one snapshot: compaction meanwhile moves a
+    // part into a chunk in one transaction, and another process may compact between two statements.
+    const pageSources = this.#guard(() => this.#snapshot(() => this.#pageSources(rows, start, end)));
     for (const row of rows) {
       const now = this.#clock();
-      // A series' parts and chunks are fetched at once (compressed): compaction meanwhile moves a part into a chunk
-      // in one transaction, so a part gone from its batch is found in the chunks fetched after it.
-      const parts = recent.get(row.id) ?? [];
-      // Chunks alone come from one statement; with parts too, one snapshot (another process may compact between).
-      const sources = this.#guard(() => (parts.length === 0 ? this.#sources(row, start, end, parts) : this.#snapshot(() => this.#sources(row, start, end, parts))));
+      const sources = pageSources.get(row.id) ?? [];
       // A query holds every series it merges before reading them: each keeps its compressed sources and a copy of
       // its first page, not a decoded chunk (the merge that found the page is let go).
       const firstSize = Math.min(FIRST_PAGE, pageSize);
@@ -374,8 +372,8 @@ export class SqliteStore implements Store {
       const page = this.#guard(() =>
         this.#snapshot(() => {
           const rows = this.#sql.seriesPage.all(after, 1000);
-          const recent = this.#recent.located(new Set(rows.map((r) => r.id)));
-          return rows.map((row) => ({ id: row.id, sources: this.#sources(row, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, recent.get(row.id) ?? []) }));
+          const sources = this.#pageSources(rows, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+          return rows.map((row) => ({ id: row.id, sources: sources.get(row.id) ?? [] }));
         }),
       );
       if (page.length === 0) return { series, points };
@@ -494,13 +492,25 @@ export class SqliteStore implements Store {
     return this.#db.inTransaction ? reads() : this.#db.transaction(reads)();
   }
 
-  #sources(row: SeriesRow, start: number, end: number, recent: readonly Located[]): Source[] {
-    const sources: Source[] = [];
-    for (const r of this.#sql.chunksOf.all(row.id, windowOf(start), windowOf(end), start, end)) sources.push(chunkSource(r));
-    for (const at of recent) {
-      if (at.last < start || at.first > end) continue;
-      const source = this.#recent.source(row.storage, at);
-      if (source) sources.push(source);
+  /** The merge sources of a page of series in a range: the chunks of all of them in one statement, then their parts. */
+  #pageSources(rows: readonly SeriesRow[], start: number, end: number): Map<number, Source[]> {
+    const recent = this.#recent.located(new Set(rows.map((r) => r.id)));
+    const parts = this.#recent.reader(recent);
+    const sources = new Map<number, Source[]>();
+    for (const r of this.#sql.chunksOfMany.all(JSON.stringify(rows.map((row) => row.id)), windowOf(start), windowOf(end), start, end)) {
+      const of = sources.get(r.series_id);
+      if (of) of.push(chunkSource(r));
+      else sources.set(r.series_id, [chunkSource(r)]);
+    }
+    for (const row of rows) {
+      for (const at of recent.get(row.id) ?? []) {
+        if (at.last < start || at.first > end) continue;
+        const source = this.#recent.source(row.storage, at, parts);
+        if (!source) continue;
+        const of = sources.get(row.id);
+        if (of) of.push(source);
+        else sources.set(row.id, [source]);
+      }
     }
     return sources;
   }
