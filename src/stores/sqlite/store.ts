@@ -28,6 +28,11 @@ import { WriteLock } from './write-lock.js';
 export type { BackupOptions, BackupProgress } from './backup.js';
 export type { SqliteStoreOptions };
 
+/**
+ * Series whose sources a read fetches at once (~10 ms of a sum over 10,000 new series; the reader paces between the
+ * series it is given, not inside a fetch).
+ */
+const SOURCES_SLICE = 250;
 /** Points in the first page of a series: small, since a query holds one first page of every series it merges. */
 const FIRST_PAGE = 256;
 /** How long a write waits for a compaction worker that falls behind before it moves points itself, ms. */
@@ -214,8 +219,13 @@ export class SqliteStore implements Store {
   }
 
   /** The series of one page of the index, with their points in the range. */
-  *#readRows(rows: readonly SeriesRow[], { start, end, desc, expiry }: ReadRange, pageSize: number): Generator<SeriesRead> {
-    // The page's parts and chunks are fetched at once (compressed), in one snapshot: compaction meanwhile moves a
+  *#readRows(rows: readonly SeriesRow[], range: ReadRange, pageSize: number): Generator<SeriesRead> {
+    for (let i = 0; i < rows.length; i += SOURCES_SLICE) yield* this.#readSlice(rows.slice(i, i + SOURCES_SLICE), range, pageSize);
+  }
+
+  /** Series of a slice of a page, with their points in the range. */
+  *#readSlice(rows: readonly SeriesRow[], { start, end, desc, expiry }: ReadRange, pageSize: number): Generator<SeriesRead> {
+    // The slice's parts and chunks are fetched at once (compressed), in one snapshot: compaction meanwhile moves a
     // part into a chunk in one transaction, and another process may compact between two statements.
     const pageSources = this.#guard(() => this.#snapshot(() => this.#pageSources(rows, start, end)));
     for (const row of rows) {
