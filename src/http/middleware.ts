@@ -75,15 +75,6 @@ const GROUPS: Record<RouteGroup, (options: ResolvedOptions, shared: Shared) => R
 };
 
 /**
- * Mounts KairosDB's REST API on a Koa application.
- * @example
- * import Koa from 'koa';
- * import { kairosdb, MemoryStore } from 'koa-kairosdb';
- * const app = new Koa();
- * app.use(kairosdb({ store: new MemoryStore() }));
- * app.listen(8080);
- */
-/**
  * Loads Node's fetch classes now, while the host starts: Koa compares every answer that is not text or bytes (a JSON
  * object, a stream) with `Blob`, `ReadableStream` and `Response`, and the first use of `Response` loads Node's fetch
  * implementation — ~30 ms of the event loop inside a process's first query otherwise.
@@ -92,6 +83,15 @@ function loadFetchClasses(): void {
   void globalThis.Response;
 }
 
+/**
+ * Mounts KairosDB's REST API on a Koa application.
+ * @example
+ * import Koa from 'koa';
+ * import { kairosdb, MemoryStore } from 'koa-kairosdb';
+ * const app = new Koa();
+ * app.use(kairosdb({ store: new MemoryStore() }));
+ * app.listen(8080);
+ */
 export function kairosdb(options: KairosdbOptions): KairosdbMiddleware {
   if (isKoaContext(options, arguments[1])) {
     throw optionError('kairosdb was given to app.use() without being called: write app.use(kairosdb({ store })), not app.use(kairosdb)');

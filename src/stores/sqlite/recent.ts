@@ -4,7 +4,7 @@
  */
 import type { StorageKind, StoredValue } from '../../types/value-type.js';
 import { DIRECTORY_FIELDS, directoryFields, packBatch, readDirectory, writeDirectory, type BatchEntry, type PartPoints } from './batch.js';
-import { encodeRecent, recentSource, type StoredRow } from './chunk-rows.js';
+import { encodeRecent, recentSource } from './chunk-rows.js';
 import type { Statements } from './statements.js';
 import type { Source } from '../chunk/merge.js';
 import { lowerBound } from '../../store-api/lower-bound.js';
@@ -259,7 +259,6 @@ export class RecentBatches {
       else this.sql.updateBatchDir.run(writeDirectory(kept), seq);
     }
   }
-
 }
 
 /** Bytes of whole batches one reader keeps at once; past them, each further part is read alone. */
@@ -269,8 +268,7 @@ const SHARED_BATCH_BYTES = 32 * 1024 * 1024;
  * The parts of a page of series, read from their batches: a batch holding several of them is read whole, once
  * (SQLite reads a blob whole even for `substr`: the part of one series among a batch of 10,000 new ones cost ~28 µs,
  * a sum over 10,000 series ~300 ms), any other part alone. Parts are copied out, so the batches go with the reader.
- * A batch read whole by one series' snapshot serves the next series' too: its parts' bytes never change while it
- * lasts (a range delete appends), and a part compaction moved meanwhile is also in the chunks read after it, the same.
+ * A reader serves one snapshot (the store's `#pageSources`), which the parts' directories were read in too.
  */
 export class PartReader {
   /** Batches read whole (null: gone). */

@@ -507,19 +507,17 @@ export class SqliteStore implements Store {
     const recent = this.#recent.located(new Set(rows.map((r) => r.id)));
     const parts = this.#recent.reader(recent);
     const sources = new Map<number, Source[]>();
-    for (const r of this.#sql.chunksOfMany.all(JSON.stringify(rows.map((row) => row.id)), windowOf(start), windowOf(end), start, end)) {
-      const of = sources.get(r.series_id);
-      if (of) of.push(chunkSource(r));
-      else sources.set(r.series_id, [chunkSource(r)]);
-    }
+    const add = (id: number, source: Source) => {
+      const of = sources.get(id);
+      if (of) of.push(source);
+      else sources.set(id, [source]);
+    };
+    for (const r of this.#sql.chunksOfMany.all(JSON.stringify(rows.map((row) => row.id)), windowOf(start), windowOf(end), start, end)) add(r.series_id, chunkSource(r));
     for (const row of rows) {
       for (const at of recent.get(row.id) ?? []) {
         if (at.last < start || at.first > end) continue;
         const source = this.#recent.source(row.storage, at, parts);
-        if (!source) continue;
-        const of = sources.get(row.id);
-        if (of) of.push(source);
-        else sources.set(row.id, [source]);
+        if (source) add(row.id, source);
       }
     }
     return sources;
