@@ -64,15 +64,10 @@ export function createIngest(settings: IngestSettings): Ingest {
     }
     return resultOf(body, series, thrown);
   };
-  ingest.inTurns = async (body: unknown, pause: () => Promise<void> | undefined): Promise<IngestResult> => {
-    let series: SeriesWrite[] | undefined;
-    let thrown: unknown;
-    try {
-      series = await normaliseInTurns(body, context, pause);
-    } catch (error) {
-      thrown = error;
-    }
-    return resultOf(body, series, thrown);
-  };
+  ingest.inTurns = (body: unknown, pause: () => Promise<void> | undefined): Promise<IngestResult> =>
+    normaliseInTurns(body, context, pause).then(
+      (series) => resultOf(body, series, undefined),
+      (error: unknown) => resultOf(body, undefined, error),
+    );
   return ingest;
 }
